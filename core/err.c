@@ -1,0 +1,91 @@
+/*
+ * Error codes and the error buffer.  err_add keeps at most ERRBUF_MAX_ITEMS
+ * items so that a hostile payload with a million bad fields cannot make the
+ * answer a million lines long.
+ */
+#include "core/core.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const err_names[] = {
+    [ERR_OK] = "ok",
+    [ERR_NOMEM] = "out of memory",
+    [ERR_INVALID] = "invalid input",
+    [ERR_TOO_LARGE] = "too large",
+    [ERR_NOT_FOUND] = "not found",
+    [ERR_CONFLICT] = "conflict",
+    [ERR_AUTH] = "authentication required",
+    [ERR_IO] = "input/output error",
+    [ERR_DB] = "database error",
+    [ERR_INTERNAL] = "internal error",
+    [ERR_FORBIDDEN] = "forbidden",
+    [ERR_MALFORMED] = "malformed input",
+    [ERR_UNSUPPORTED] = "unsupported",
+};
+
+const char *err_str(enum err e)
+{
+    if ((unsigned)e < sizeof err_names / sizeof err_names[0] && err_names[e])
+        return err_names[e];
+    return "unknown error";
+}
+
+void err_init(struct errbuf *eb)
+{
+    if (!eb)
+        return;
+    memset(eb, 0, sizeof *eb);
+}
+
+void err_cleanup(struct errbuf *eb)
+{
+    if (!eb)
+        return;
+    for (size_t i = 0; i < eb->nitems; i++) {
+        free(eb->items[i].pointer);
+        free(eb->items[i].message);
+    }
+    free(eb->items);
+    memset(eb, 0, sizeof *eb);
+}
+
+void err_set(struct errbuf *eb, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!eb)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(eb->msg, sizeof eb->msg, fmt, ap);
+    va_end(ap);
+}
+
+void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
+{
+    va_list ap;
+    struct buf b;
+
+    if (!eb)
+        return;
+    if (eb->nitems >= ERRBUF_MAX_ITEMS) {
+        eb->dropped++;
+        return;
+    }
+    buf_init(&b, 4096);
+    va_start(ap, fmt);
+    (void)buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (eb->nitems == 0)
+        eb->items = xcalloc(ERRBUF_MAX_ITEMS, sizeof *eb->items);
+    eb->items[eb->nitems].pointer = xstrdup(pointer ? pointer : "");
+    eb->items[eb->nitems].message = buf_take(&b);
+    if (!eb->msg[0])
+        snprintf(eb->msg, sizeof eb->msg, "%s: %s",
+                 eb->items[eb->nitems].pointer[0]
+                     ? eb->items[eb->nitems].pointer
+                     : "(body)",
+                 eb->items[eb->nitems].message);
+    eb->nitems++;
+}
