@@ -138,7 +138,8 @@ void time_format_iso(int64_t ms, char *out)
 {
     int64_t secs, days, y;
     unsigned m, d;
-    int rem, msec;
+    int rem, msec, n;
+    char tmp[96];
 
     if (ms == TIME_NONE) {
         out[0] = '\0';
@@ -149,13 +150,21 @@ void time_format_iso(int64_t ms, char *out)
     days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
     rem = (int)(secs - days * 86400);
     civil_from_days(days, &y, &m, &d);
+    /* Formatted into room for any int64 year, then copied: gcc -O2 cannot
+     * bound y and warns (-Wformat-truncation) when out is the target. */
     if (msec)
-        snprintf(out, TIME_ISO_LEN, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                 (long long)y, m, d, rem / 3600, rem / 60 % 60, rem % 60,
-                 msec);
+        n = snprintf(tmp, sizeof tmp, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                     (long long)y, m, d, rem / 3600, rem / 60 % 60, rem % 60,
+                     msec);
     else
-        snprintf(out, TIME_ISO_LEN, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
-                 (long long)y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
+        n = snprintf(tmp, sizeof tmp, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+                     (long long)y, m, d, rem / 3600, rem / 60 % 60, rem % 60);
+    if (n < 0)
+        n = 0;
+    if (n > TIME_ISO_LEN - 1)
+        n = TIME_ISO_LEN - 1;
+    memcpy(out, tmp, (size_t)n);
+    out[n] = '\0';
 }
 
 int64_t time_now_ms(void)
