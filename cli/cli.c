@@ -1,0 +1,50 @@
+/* The subcommand table and the top-level --help / --version. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+struct cmd_entry {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help;
+};
+
+static const struct cmd_entry commands[] = {
+    {"serve", cmd_serve, "run the HTTP server (API, metrics)"},
+    {"push", cmd_push, "upload result files to a server or a database"},
+    {"token", cmd_token, "create, list or revoke API tokens"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: benchvault COMMAND [OPTIONS]\n\n"
+               "benchvault keeps benchmark results and tells what got "
+               "slower.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n`benchvault COMMAND --help` describes a command; "
+               "`benchvault --version` prints the version.\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("benchvault %s\n", BV_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 2, argv + 2);
+    fprintf(stderr, "benchvault: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,63 @@
+/*
+ * cli: main() and the subcommands.  Options are data: each subcommand has a
+ * table of {name, type, range, default, environment variable, help} that
+ * drives parsing, validation and --help.  Precedence: defaults <
+ * environment < command line.  Status codes are chosen here, in one table
+ * (cli_exit_for): 0 ok, 1 regression or budget broken, 2 usage or input
+ * error, 3 server unreachable.
+ */
+#ifndef BV_CLI_H
+#define BV_CLI_H
+
+#include <stdio.h>
+
+#include "core/core.h"
+
+enum cli_exit { EXIT_OK = 0, EXIT_GATE = 1, EXIT_USAGE = 2,
+                EXIT_UNREACHABLE = 3 };
+
+enum opt_type { OPT_STR, OPT_INT, OPT_SIZE, OPT_FLAG };
+
+struct cli_opt {
+    const char *name;    /* long name without "--" */
+    enum opt_type type;
+    int64_t min, max;    /* OPT_INT range */
+    const char *def;     /* default as text, NULL = unset */
+    const char *env;     /* environment variable, NULL = none */
+    const char *metavar;
+    const char *help;
+};
+
+struct cli_args {
+    const struct cli_opt *opts; /* borrowed */
+    size_t nopts;
+    const char **vals;          /* owns the array; strings borrowed */
+    char **pos;                 /* borrowed from argv */
+    size_t npos;
+    char **rest;                /* after "--", borrowed */
+    size_t nrest;
+    bool help;
+};
+
+/* Parses argv (after the subcommand name).  ERR_INVALID with a message
+ * naming the option on a bad flag or value. */
+enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
+                   char **argv, struct cli_args *out, struct errbuf *eb);
+void cli_args_cleanup(struct cli_args *a);
+const char *cli_str(const struct cli_args *a, const char *name);
+int64_t cli_int(const struct cli_args *a, const char *name);
+uint64_t cli_size(const struct cli_args *a, const char *name);
+bool cli_flag(const struct cli_args *a, const char *name);
+void cli_usage(FILE *f, const char *synopsis, const char *about,
+               const struct cli_opt *opts, size_t nopts);
+
+int cli_main(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+
+struct store;
+/* Loads the synthetic demo project into a fresh database. */
+enum err cli_demo_load(struct store *st, struct errbuf *eb);
+
+#endif

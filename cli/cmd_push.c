@@ -1,0 +1,309 @@
+/*
+ * benchvault push: upload result files.  Each file is parsed and validated
+ * locally first (so a bad file fails fast, offline, with the same messages
+ * the server would give), then either POSTed to a server with libcurl or
+ * written straight into a database through the same store code.
+ *
+ * Retries: connection failures and 5xx answers are retried with
+ * exponential backoff and full jitter, a bounded number of times.  Every
+ * attempt carries the same Idempotency-Key, derived from the project, the
+ * overrides and the file's bytes, so a retry after a lost answer never
+ * stores a run twice.
+ */
+#include "cli/cli.h"
+#include "ingest/ingest.h"
+#include "store/store.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct cli_opt opts[] = {
+    {"server", OPT_STR, 0, 0, NULL, "BENCHVAULT_SERVER", "URL",
+     "server to upload to, e.g. http://127.0.0.1:8080"},
+    {"db", OPT_STR, 0, 0, NULL, NULL, "PATH",
+     "write into this database instead of a server"},
+    {"token", OPT_STR, 0, 0, NULL, "BENCHVAULT_TOKEN", "TOKEN",
+     "write token for the server"},
+    {"project", OPT_STR, 0, 0, NULL, "BENCHVAULT_PROJECT", "SLUG",
+     "project (default: the file's)"},
+    {"branch", OPT_STR, 0, 0, NULL, NULL, "NAME", "branch (overrides the file)"},
+    {"commit", OPT_STR, 0, 0, NULL, NULL, "SHA", "commit (overrides the file)"},
+    {"testbed", OPT_STR, 0, 0, NULL, NULL, "NAME",
+     "testbed (overrides the file)"},
+    {"format", OPT_STR, 0, 0, "auto", NULL, "NAME",
+     "input format (auto detects)"},
+    {"retries", OPT_INT, 0, 20, "4", NULL, "N",
+     "retries when the server is unreachable or failing"},
+    {"max-body", OPT_SIZE, 0, 0, "16MiB", NULL, "BYTES", "largest file"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static enum err read_file(const char *path, size_t max, struct buf *out,
+                          struct errbuf *eb)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char chunk[65536];
+    size_t n;
+    enum err e = ERR_OK;
+
+    buf_init(out, max);
+    if (!f) {
+        err_set(eb, "%s: %s", path, strerror(errno));
+        return ERR_IO;
+    }
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (buf_add(out, chunk, n)) {
+            err_set(eb, "%s: larger than --max-body (%zu bytes)", path, max);
+            e = ERR_TOO_LARGE;
+            break;
+        }
+    }
+    if (!e && ferror(f)) {
+        err_set(eb, "%s: read error", path);
+        e = ERR_IO;
+    }
+    if (f != stdin)
+        fclose(f);
+    return e;
+}
+
+static void print_errors(const char *path, const struct errbuf *eb)
+{
+    if (eb->nitems == 0) {
+        fprintf(stderr, "benchvault push: %s: %s\n", path, eb->msg);
+        return;
+    }
+    for (size_t i = 0; i < eb->nitems; i++)
+        fprintf(stderr, "benchvault push: %s: %s: %s\n", path,
+                eb->items[i].pointer[0] ? eb->items[i].pointer : "(body)",
+                eb->items[i].message);
+}
+
+static int push_db(const char *db, const char *path, struct run *r)
+{
+    struct store *st = NULL;
+    struct store_insert item = {0};
+    struct errbuf eb;
+    int rc = EXIT_OK;
+
+    err_init(&eb);
+    err_init(&item.eb);
+    item.run = r;
+    if (store_open(db, STORE_RW, &st, NULL, &eb) ||
+        store_runs_insert(st, &item, 1, &eb)) {
+        fprintf(stderr, "benchvault push: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+    } else if (item.status) {
+        print_errors(path, &item.eb);
+        rc = EXIT_USAGE;
+    } else {
+        printf("%s: stored run %lld (%lld results) in %s\n", path,
+               (long long)item.run_id, (long long)item.result_count, db);
+    }
+    store_close(st);
+    err_cleanup(&item.eb);
+    err_cleanup(&eb);
+    return rc;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+    struct buf *b = ud;
+
+    return buf_add(b, p, size * n) ? 0 : size * n;
+}
+
+static void add_query(CURL *c, struct buf *url, const char *name,
+                      const char *v, bool *first)
+{
+    char *esc;
+
+    if (!v)
+        return;
+    esc = curl_easy_escape(c, v, 0);
+    (void)buf_printf(url, "%c%s=%s", *first ? '?' : '&', name, esc);
+    *first = false;
+    curl_free(esc);
+}
+
+static void backoff(int attempt)
+{
+    /* Full jitter: uniform in [0, 250 ms * 2^attempt], capped at 8 s. */
+    uint64_t cap = 250ull << (attempt < 5 ? attempt : 5), r = 0;
+    struct timespec ts;
+
+    (void)rand_bytes(&r, sizeof r);
+    r %= (cap > 8000 ? 8000 : cap) + 1;
+    ts.tv_sec = (time_t)(r / 1000);
+    ts.tv_nsec = (long)(r % 1000) * 1000000;
+    nanosleep(&ts, NULL);
+}
+
+static int push_http(const struct cli_args *a, const char *path,
+                     const struct buf *body, const char *project)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    struct buf url, resp, hdr;
+    unsigned char hash[HASH_SHA256_LEN];
+    char hex[2 * HASH_SHA256_LEN + 1];
+    const char *server = cli_str(a, "server"), *token = cli_str(a, "token");
+    bool first = true;
+    int rc = EXIT_UNREACHABLE, retries = (int)cli_int(a, "retries");
+    char *esc_project;
+
+    buf_init(&url, 8192);
+    buf_init(&resp, 1 << 20);
+    buf_init(&hdr, 8192);
+    if (!c) {
+        fprintf(stderr, "benchvault push: cannot start libcurl\n");
+        return EXIT_USAGE;
+    }
+    esc_project = curl_easy_escape(c, project, 0);
+    (void)buf_printf(&url, "%.*s/api/v1/projects/%s/runs",
+                     (int)(strlen(server) -
+                           (server[strlen(server) - 1] == '/')),
+                     server, esc_project);
+    curl_free(esc_project);
+    add_query(c, &url, "branch", cli_str(a, "branch"), &first);
+    add_query(c, &url, "commit", cli_str(a, "commit"), &first);
+    add_query(c, &url, "testbed", cli_str(a, "testbed"), &first);
+    if (strcmp(cli_str(a, "format"), "auto"))
+        add_query(c, &url, "format", cli_str(a, "format"), &first);
+
+    /* The key covers everything that decides the stored run. */
+    (void)buf_adds(&hdr, project);
+    (void)buf_addc(&hdr, '\n');
+    (void)buf_adds(&hdr, buf_str(&url));
+    (void)buf_addc(&hdr, '\n');
+    (void)buf_add(&hdr, buf_str(body), body->len);
+    hash_sha256(hdr.data, hdr.len, hash);
+    hash_hex(hash, sizeof hash, hex);
+    buf_reset(&hdr);
+    (void)buf_printf(&hdr, "Idempotency-Key: push-%s", hex);
+    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, buf_str(&hdr));
+    if (token) {
+        buf_reset(&hdr);
+        (void)buf_printf(&hdr, "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, buf_str(&hdr));
+    }
+    curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, buf_str(body));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "benchvault/" BV_VERSION);
+
+    for (int attempt = 0; attempt <= retries; attempt++) {
+        long status = 0;
+        CURLcode cc;
+
+        if (attempt)
+            backoff(attempt - 1);
+        buf_reset(&resp);
+        cc = curl_easy_perform(c);
+        if (cc != CURLE_OK) {
+            fprintf(stderr, "benchvault push: %s: %s (attempt %d of %d)\n",
+                    buf_str(&url), curl_easy_strerror(cc), attempt + 1,
+                    retries + 1);
+            continue;
+        }
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 200 || status == 201) {
+            printf("%s: %s\n", path, buf_str(&resp));
+            rc = EXIT_OK;
+            break;
+        }
+        if (status >= 500 || status == 429) {
+            fprintf(stderr, "benchvault push: server answered %ld (attempt "
+                    "%d of %d)\n", status, attempt + 1, retries + 1);
+            continue;
+        }
+        fprintf(stderr, "benchvault push: %s: server answered %ld: %s\n",
+                path, status, buf_str(&resp));
+        rc = EXIT_USAGE;
+        break;
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    buf_cleanup(&url);
+    buf_cleanup(&resp);
+    buf_cleanup(&hdr);
+    return rc;
+}
+
+int cmd_push(int argc, char **argv)
+{
+    struct cli_args a;
+    struct ingest_limits lim;
+    struct errbuf eb;
+    int rc = EXIT_OK;
+
+    err_init(&eb);
+    if (cli_parse(opts, NOPTS, argc, argv, &a, &eb)) {
+        fprintf(stderr, "benchvault push: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (a.help) {
+        cli_usage(stdout, "benchvault push [OPTIONS] FILE...",
+                  "Uploads result files (native benchvault/v1 JSON; `-` "
+                  "reads standard input) to a server, or with --db into a "
+                  "database file. Exit status: 0 ok, 2 bad input or "
+                  "refused, 3 server unreachable.", opts, NOPTS);
+        goto out;
+    }
+    if (!a.npos || (!cli_str(&a, "server") == !cli_str(&a, "db"))) {
+        fprintf(stderr, "benchvault push: give FILE... and exactly one of "
+                "--server URL or --db PATH (see --help)\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    ingest_limits_default(&lim);
+    lim.max_body = (size_t)cli_size(&a, "max-body");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    for (size_t i = 0; i < a.npos && rc == EXIT_OK; i++) {
+        struct ingest_overrides ov = {0};
+        struct buf body;
+        struct run r;
+        const char *format = cli_str(&a, "format");
+
+        run_init(&r);
+        err_cleanup(&eb);
+        err_init(&eb);
+        ov.project = cli_str(&a, "project");
+        ov.branch = cli_str(&a, "branch");
+        ov.commit = cli_str(&a, "commit");
+        ov.testbed = cli_str(&a, "testbed");
+        if (read_file(a.pos[i], lim.max_body, &body, &eb)) {
+            fprintf(stderr, "benchvault push: %s\n", eb.msg);
+            rc = EXIT_USAGE;
+        } else if (ingest_parse(buf_str(&body), body.len, format, &ov, &lim,
+                                &r, &eb)) {
+            print_errors(a.pos[i], &eb);
+            rc = EXIT_USAGE;
+        } else if (cli_str(&a, "db")) {
+            rc = push_db(cli_str(&a, "db"), a.pos[i], &r);
+        } else {
+            rc = push_http(&a, a.pos[i], &body, r.project);
+        }
+        for (size_t k = 0; k < r.nwarnings; k++)
+            fprintf(stderr, "benchvault push: %s: warning: %s\n", a.pos[i],
+                    r.warnings[k]);
+        run_cleanup(&r);
+        buf_cleanup(&body);
+    }
+    curl_global_cleanup();
+out:
+    cli_args_cleanup(&a);
+    err_cleanup(&eb);
+    return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * benchvault serve: open the database, start the server, wait for SIGINT or
+ * SIGTERM, stop gracefully.  The signals are blocked before any thread
+ * starts, so every thread inherits the mask and only sigwait() here sees
+ * them.  With --demo, a database created by this start gets the demo
+ * project and a write token, printed once.
+ */
+#include "cli/cli.h"
+#include "server/server.h"
+#include "store/store.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct cli_opt opts[] = {
+    {"db", OPT_STR, 0, 0, "./benchvault.db", "BENCHVAULT_DB", "PATH",
+     "SQLite database file (created if missing)"},
+    {"listen", OPT_STR, 0, 0, "127.0.0.1:8080", "BENCHVAULT_LISTEN",
+     "HOST:PORT", "address to listen on (port 0: any free port)"},
+    {"threads", OPT_INT, 1, 256, "4", NULL, "N", "worker threads"},
+    {"private", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "reads need a read token too"},
+    {"max-body", OPT_SIZE, 0, 0, "16MiB", NULL, "BYTES",
+     "largest request body"},
+    {"max-depth", OPT_INT, 2, 1024, "64", NULL, "N", "deepest JSON nesting"},
+    {"max-name", OPT_INT, 16, 65536, "256", NULL, "BYTES",
+     "longest name (benchmark, branch, measure)"},
+    {"max-samples", OPT_INT, 1, 100000000, "1000000", NULL, "N",
+     "samples per result"},
+    {"timeout", OPT_INT, 1, 3600, "30", NULL, "SECONDS",
+     "idle connection timeout"},
+    {"per-ip-limit", OPT_INT, 0, 100000, "0", NULL, "N",
+     "concurrent connections per client IP (0: no limit)"},
+    {"batch-max", OPT_INT, 1, 100000, "256", NULL, "N",
+     "most runs per group commit"},
+    {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "no per-request log lines"},
+    {"demo", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "on a new database, load the demo project and print a write token"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+/* Creates the demo data and a token if the database is new. */
+static int demo_setup(const char *db)
+{
+    struct store *st = NULL;
+    struct errbuf eb;
+    bool created = false;
+    char *secret = NULL;
+    int64_t id = 0;
+    int rc = EXIT_OK;
+
+    err_init(&eb);
+    if (store_open(db, STORE_RW, &st, &created, &eb)) {
+        fprintf(stderr, "benchvault: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (!created) {
+        printf("Using the existing database %s. A new write token: "
+               "benchvault token create --db %s --scope write\n", db, db);
+        goto out;
+    }
+    if (cli_demo_load(st, &eb) ||
+        store_token_create(st, "make-run", SCOPE_WRITE, NULL, &secret, &id,
+                           &eb)) {
+        fprintf(stderr, "benchvault: demo setup failed: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    printf("New database %s with a demo project \"demo\" (synthetic data).\n"
+           "Write token (shown once): %s\n", db, secret);
+out:
+    free(secret);
+    store_close(st);
+    err_cleanup(&eb);
+    return rc;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct cli_args a;
+    struct srv_config cfg;
+    struct srv *s = NULL;
+    struct errbuf eb;
+    sigset_t set;
+    int sig = 0, rc = EXIT_OK;
+
+    err_init(&eb);
+    if (cli_parse(opts, NOPTS, argc, argv, &a, &eb)) {
+        fprintf(stderr, "benchvault serve: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (a.help) {
+        cli_usage(stdout, "benchvault serve [OPTIONS]",
+                  "Serves the JSON API, /metrics and pages over HTTP.", opts,
+                  NOPTS);
+        goto out;
+    }
+    if (a.npos) {
+        fprintf(stderr, "benchvault serve: unexpected argument \"%s\"\n",
+                a.pos[0]);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    srv_config_default(&cfg);
+    cfg.db_path = cli_str(&a, "db");
+    cfg.listen = cli_str(&a, "listen");
+    cfg.threads = (unsigned)cli_int(&a, "threads");
+    cfg.private_reads = cli_flag(&a, "private");
+    cfg.limits.max_body = (size_t)cli_size(&a, "max-body");
+    cfg.limits.max_depth = (unsigned)cli_int(&a, "max-depth");
+    cfg.limits.max_name = (size_t)cli_int(&a, "max-name");
+    cfg.limits.max_samples = (size_t)cli_int(&a, "max-samples");
+    cfg.conn_timeout_s = (unsigned)cli_int(&a, "timeout");
+    cfg.per_ip_limit = (unsigned)cli_int(&a, "per-ip-limit");
+    cfg.batch_max = (unsigned)cli_int(&a, "batch-max");
+    cfg.log_requests = !cli_flag(&a, "quiet");
+
+    if (cli_flag(&a, "demo")) {
+        rc = demo_setup(cfg.db_path);
+        if (rc)
+            goto out;
+    }
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (srv_start(&cfg, &s, &eb)) {
+        fprintf(stderr, "benchvault serve: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    printf("benchvault %s listening on http://%.*s:%u (database %s)\n",
+           BV_VERSION, (int)strcspn(cfg.listen, ":"), cfg.listen,
+           srv_port(s), cfg.db_path);
+    fflush(stdout);
+    log_info("listening on port %u", srv_port(s));
+    sigwait(&set, &sig);
+    log_info("signal %d: stopping (finishing requests in flight)", sig);
+    srv_stop(s, 10000);
+    log_info("stopped");
+out:
+    cli_args_cleanup(&a);
+    err_cleanup(&eb);
+    return rc;
+}

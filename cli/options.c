@@ -1,0 +1,190 @@
+/*
+ * Table-driven option parsing (tmux's options-table.c): --name VALUE,
+ * --name=VALUE, flags without a value, "--" ends options.  Every value is
+ * validated against its type and range here, once, so commands read them
+ * without checks.
+ */
+#include "cli/cli.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int find(const struct cli_opt *opts, size_t n, const char *name,
+                size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len))
+            return (int)i;
+    return -1;
+}
+
+static enum err check(const struct cli_opt *o, const char *v, const char *src,
+                      struct errbuf *eb)
+{
+    int64_t iv;
+    uint64_t sv;
+
+    switch (o->type) {
+    case OPT_INT:
+        if (parse_int64(v, o->min, o->max, &iv)) {
+            err_set(eb, "%s --%s: expected an integer in [%lld, %lld], got "
+                    "\"%s\"", src, o->name, (long long)o->min,
+                    (long long)o->max, v);
+            return ERR_INVALID;
+        }
+        break;
+    case OPT_SIZE:
+        if (parse_size(v, &sv)) {
+            err_set(eb, "%s --%s: expected a size such as 16MiB or "
+                    "1048576, got \"%s\"", src, o->name, v);
+            return ERR_INVALID;
+        }
+        break;
+    case OPT_STR:
+    case OPT_FLAG:
+        break;
+    }
+    return ERR_OK;
+}
+
+enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
+                   char **argv, struct cli_args *out, struct errbuf *eb)
+{
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    out->opts = opts;
+    out->nopts = nopts;
+    out->vals = xcalloc(nopts ? nopts : 1, sizeof *out->vals);
+    out->pos = xcalloc((size_t)argc + 1, sizeof *out->pos);
+    for (size_t i = 0; i < nopts; i++) {
+        const char *env = opts[i].env ? getenv(opts[i].env) : NULL;
+
+        out->vals[i] = opts[i].def;
+        if (env && *env) {
+            char src[128];
+
+            snprintf(src, sizeof src, "environment %s:", opts[i].env);
+            e = check(&opts[i], env, src, eb);
+            if (e)
+                return e;
+            out->vals[i] = env;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *eq, *val;
+        int k;
+
+        if (strcmp(a, "--") == 0) {
+            out->rest = argv + i + 1;
+            out->nrest = (size_t)(argc - i - 1);
+            break;
+        }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            out->help = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
+            out->pos[out->npos++] = argv[i];
+            continue;
+        }
+        eq = strchr(a + 2, '=');
+        k = find(opts, nopts, a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+        if (k < 0) {
+            err_set(eb, "unknown option %s (see --help)", a);
+            return ERR_INVALID;
+        }
+        if (opts[k].type == OPT_FLAG) {
+            if (eq && strcmp(eq + 1, "true") && strcmp(eq + 1, "false")) {
+                err_set(eb, "--%s takes no value (or =true/=false)",
+                        opts[k].name);
+                return ERR_INVALID;
+            }
+            out->vals[k] = eq && !strcmp(eq + 1, "false") ? NULL : "true";
+            continue;
+        }
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            err_set(eb, "--%s needs a value", opts[k].name);
+            return ERR_INVALID;
+        }
+        e = check(&opts[k], val, "option", eb);
+        if (e)
+            return e;
+        out->vals[k] = val;
+    }
+    return ERR_OK;
+}
+
+void cli_args_cleanup(struct cli_args *a)
+{
+    free(a->vals);
+    free(a->pos);
+    memset(a, 0, sizeof *a);
+}
+
+static int index_of(const struct cli_args *a, const char *name)
+{
+    int k = find(a->opts, a->nopts, name, strlen(name));
+
+    assert(k >= 0 && "option name not in the command's table");
+    return k;
+}
+
+const char *cli_str(const struct cli_args *a, const char *name)
+{
+    return a->vals[index_of(a, name)];
+}
+
+int64_t cli_int(const struct cli_args *a, const char *name)
+{
+    const char *v = cli_str(a, name);
+    int64_t x = 0;
+
+    if (v)
+        (void)parse_int64(v, INT64_MIN, INT64_MAX, &x);
+    return x;
+}
+
+uint64_t cli_size(const struct cli_args *a, const char *name)
+{
+    const char *v = cli_str(a, name);
+    uint64_t x = 0;
+
+    if (v)
+        (void)parse_size(v, &x);
+    return x;
+}
+
+bool cli_flag(const struct cli_args *a, const char *name)
+{
+    return cli_str(a, name) != NULL;
+}
+
+void cli_usage(FILE *f, const char *synopsis, const char *about,
+               const struct cli_opt *opts, size_t nopts)
+{
+    fprintf(f, "usage: %s\n\n%s\n", synopsis, about);
+    if (nopts)
+        fprintf(f, "\noptions:\n");
+    for (size_t i = 0; i < nopts; i++) {
+        char left[64];
+
+        if (opts[i].type == OPT_FLAG)
+            snprintf(left, sizeof left, "--%s", opts[i].name);
+        else
+            snprintf(left, sizeof left, "--%s %s", opts[i].name,
+                     opts[i].metavar ? opts[i].metavar : "VALUE");
+        fprintf(f, "  %-26s %s", left, opts[i].help);
+        if (opts[i].def && opts[i].type != OPT_FLAG)
+            fprintf(f, " (default %s)", opts[i].def);
+        if (opts[i].env)
+            fprintf(f, " [env %s]", opts[i].env);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-26s %s\n", "-h, --help", "show this help");
+}

@@ -1,0 +1,605 @@
+/*
+ * Read routes of the JSON API: health, metrics, projects and their
+ * benchmarks, measures, branches, testbeds, runs and series.  Each handler
+ * borrows a read connection for the duration of its queries and writes its
+ * answer with the JSON writer; errors go through req_problem's table.
+ */
+#include "server/server_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void time_field(struct jw *w, const char *key, int64_t ms)
+{
+    char iso[TIME_ISO_LEN];
+
+    jw_key(w, key);
+    if (ms == TIME_NONE) {
+        jw_null(w);
+        return;
+    }
+    time_format_iso(ms, iso);
+    jw_str(w, iso);
+}
+
+/* A number that may be absent (NAN): written as null. */
+static void opt_num(struct jw *w, const char *key, double v)
+{
+    jw_knum(w, key, v);
+}
+
+static void opt_str(struct jw *w, const char *key, const char *s)
+{
+    jw_kstr(w, key, s);
+}
+
+void srv_write_run(struct jw *w, const struct run *r, bool with_results)
+{
+    char url[512];
+
+    jw_obj_begin(w);
+    jw_kint(w, "id", r->id);
+    opt_str(w, "project", r->project);
+    snprintf(url, sizeof url, "/p/%s/runs/%lld", r->project ? r->project : "",
+             (long long)r->id);
+    jw_kstr(w, "url", url);
+    opt_str(w, "branch", r->branch);
+    jw_key(w, "testbed");
+    jw_obj_begin(w);
+    opt_str(w, "name", r->testbed);
+    jw_key(w, "info");
+    jw_raw(w, r->testbed_info && *r->testbed_info ? r->testbed_info : "{}");
+    jw_obj_end(w);
+    jw_key(w, "commit");
+    jw_obj_begin(w);
+    opt_str(w, "sha", r->commit_sha);
+    time_field(w, "time", r->commit_time);
+    opt_str(w, "message", r->commit_message);
+    opt_str(w, "author", r->commit_author);
+    jw_obj_end(w);
+    jw_key(w, "pull_request");
+    if (r->pr_number > 0) {
+        jw_obj_begin(w);
+        jw_kint(w, "number", r->pr_number);
+        opt_str(w, "base_branch", r->base_branch);
+        jw_obj_end(w);
+    } else {
+        jw_null(w);
+    }
+    time_field(w, "started_at", r->started_at);
+    time_field(w, "finished_at", r->finished_at);
+    time_field(w, "created_at", r->created_at);
+    opt_str(w, "format", r->format);
+    jw_key(w, "ci");
+    jw_obj_begin(w);
+    opt_str(w, "provider", r->ci_provider);
+    opt_str(w, "url", r->ci_url);
+    opt_str(w, "job", r->ci_job);
+    jw_obj_end(w);
+    jw_key(w, "metadata");
+    jw_raw(w, r->metadata && *r->metadata ? r->metadata : "{}");
+    jw_kint(w, "result_count",
+            with_results ? (int64_t)r->nresults : r->result_count);
+    if (with_results) {
+        jw_key(w, "results");
+        jw_arr_begin(w);
+        for (size_t i = 0; i < r->nresults; i++) {
+            const struct result *res = &r->results[i];
+
+            jw_obj_begin(w);
+            opt_str(w, "benchmark", res->benchmark);
+            opt_str(w, "key", res->key);
+            jw_key(w, "params");
+            jw_raw(w, res->params && *res->params ? res->params : "{}");
+            opt_str(w, "measure", res->measure);
+            opt_str(w, "unit", res->unit);
+            jw_kstr(w, "direction", direction_str(res->direction));
+            opt_num(w, "value", res->value);
+            opt_num(w, "mean", res->mean);
+            opt_num(w, "median", res->median);
+            opt_num(w, "stddev", res->stddev);
+            opt_num(w, "min", res->min);
+            opt_num(w, "max", res->max);
+            opt_num(w, "lower", res->lower);
+            opt_num(w, "upper", res->upper);
+            jw_key(w, "n");
+            if (res->n >= 0)
+                jw_int(w, res->n);
+            else
+                jw_null(w);
+            jw_key(w, "samples");
+            jw_arr_begin(w);
+            for (size_t k = 0; k < res->nsamples; k++)
+                jw_num(w, res->samples[k]);
+            jw_arr_end(w);
+            jw_obj_end(w);
+        }
+        jw_arr_end(w);
+        jw_key(w, "resources");
+        jw_arr_begin(w);
+        for (size_t i = 0; i < r->nresources; i++) {
+            const struct resource_sample *rs = &r->resources[i];
+
+            jw_obj_begin(w);
+            jw_kint(w, "t_ms", rs->t_ms);
+            opt_num(w, "cpu_pct", rs->cpu_pct);
+            opt_num(w, "rss_bytes", rs->rss_bytes);
+            opt_num(w, "read_bytes", rs->read_bytes);
+            opt_num(w, "write_bytes", rs->write_bytes);
+            opt_num(w, "gpu_util_pct", rs->gpu_util_pct);
+            opt_num(w, "gpu_mem_bytes", rs->gpu_mem_bytes);
+            jw_obj_end(w);
+        }
+        jw_arr_end(w);
+    }
+    jw_obj_end(w);
+}
+
+/* ---- simple routes ----------------------------------------------------- */
+
+void route_health(struct req *rq)
+{
+    struct store *st = NULL;
+    struct errbuf eb;
+    struct jw w;
+    int64_t runs = 0, results = 0;
+    bool db_ok;
+
+    err_init(&eb);
+    db_ok = srv_store_acquire(rq->srv, &st, &eb) == ERR_OK &&
+            store_count_runs(st, &runs, &results) == ERR_OK;
+    srv_store_release(rq->srv, st);
+    req_json_begin(rq, db_ok ? 200 : 503, &w);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "status", db_ok ? "ok" : "degraded");
+    jw_kstr(&w, "version", BV_VERSION);
+    jw_kstr(&w, "db", db_ok ? "ok" : "unavailable");
+    jw_kstr(&w, "sqlite", store_engine_version());
+    jw_kint(&w, "uptime_s", (time_now_ms() - rq->srv->started_at) / 1000);
+    jw_obj_end(&w);
+    if (!db_ok)
+        log_error("health: database unavailable: %s", eb.msg);
+    err_cleanup(&eb);
+}
+
+void route_metrics(struct req *rq)
+{
+    buf_reset(&rq->resp);
+    metrics_write(rq->srv, &rq->resp);
+    rq->status = 200;
+    rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void route_index_page(struct req *rq)
+{
+    buf_reset(&rq->resp);
+    (void)buf_adds(&rq->resp,
+                   "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+                   "charset=\"utf-8\"><title>benchvault</title></head>"
+                   "<body><h1>benchvault</h1><p>Performance results "
+                   "service. API: <a href=\"/api/v1/projects\">/api/v1/"
+                   "projects</a>, <a href=\"/api/health\">/api/health</a>, "
+                   "<a href=\"/metrics\">/metrics</a>.</p></body></html>\n");
+    rq->status = 200;
+    rq->content_type = "text/html; charset=utf-8";
+}
+
+void route_projects(struct req *rq)
+{
+    struct store *st = NULL;
+    struct store_project *p = NULL;
+    size_t n = 0;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (!auth_check(rq, rq->route->access, NULL))
+        return;
+    err_init(&eb);
+    e = srv_store_acquire(rq->srv, &st, &eb);
+    if (!e)
+        e = store_projects_list(st, &p, &n, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e, &eb);
+        goto out;
+    }
+    req_json_begin(rq, 200, &w);
+    jw_obj_begin(&w);
+    jw_key(&w, "projects");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        /* A project-scoped token sees its own project only. */
+        if (rq->has_token && rq->token.project &&
+            strcmp(rq->token.project, p[i].slug))
+            continue;
+        jw_obj_begin(&w);
+        jw_kint(&w, "id", p[i].id);
+        jw_kstr(&w, "slug", p[i].slug);
+        jw_kstr(&w, "description", p[i].description);
+        time_field(&w, "created_at", p[i].created_at);
+        jw_kint(&w, "runs", p[i].run_count);
+        time_field(&w, "last_run_at", p[i].last_run_at);
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+out:
+    store_projects_free(p, n);
+    err_cleanup(&eb);
+}
+
+/*
+ * Common start of a project route: auth, a read connection, the project.
+ * Returns the connection (release it) or NULL after answering.
+ */
+static struct store *project_begin(struct req *rq, struct store_project *proj)
+{
+    struct store *st = NULL;
+    struct errbuf eb;
+    enum err e;
+
+    memset(proj, 0, sizeof *proj);
+    if (!auth_check(rq, rq->route->access, rq->params[0]))
+        return NULL;
+    err_init(&eb);
+    e = srv_store_acquire(rq->srv, &st, &eb);
+    if (e) {
+        req_problem(rq, e, &eb);
+        err_cleanup(&eb);
+        return NULL;
+    }
+    err_cleanup(&eb);
+    e = store_project_get(st, rq->params[0], proj);
+    if (e) {
+        srv_store_release(rq->srv, st);
+        if (e == ERR_NOT_FOUND)
+            req_problem_status(rq, 404, "no such project");
+        else
+            req_problem(rq, e, NULL);
+        return NULL;
+    }
+    return st;
+}
+
+void route_benchmarks(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st = project_begin(rq, &proj);
+    struct store_benchmark *b = NULL;
+    size_t n = 0;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (!st)
+        return;
+    err_init(&eb);
+    e = store_benchmarks_list(st, proj.id, &b, &n, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        jw_obj_begin(&w);
+        jw_key(&w, "benchmarks");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+            jw_obj_begin(&w);
+            jw_kint(&w, "id", b[i].id);
+            jw_kstr(&w, "key", b[i].key);
+            jw_kstr(&w, "name", b[i].name);
+            jw_key(&w, "params");
+            jw_raw(&w, b[i].params && *b[i].params ? b[i].params : "{}");
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    }
+    store_benchmarks_free(b, n);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+void route_measures(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st = project_begin(rq, &proj);
+    struct store_measure *m = NULL;
+    size_t n = 0;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (!st)
+        return;
+    err_init(&eb);
+    e = store_measures_list(st, proj.id, &m, &n, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        jw_obj_begin(&w);
+        jw_key(&w, "measures");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+            jw_obj_begin(&w);
+            jw_kint(&w, "id", m[i].id);
+            jw_kstr(&w, "name", m[i].name);
+            jw_kstr(&w, "unit", m[i].unit);
+            jw_kstr(&w, "direction", direction_str(m[i].direction));
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    }
+    store_measures_free(m, n);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+void route_branches(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st = project_begin(rq, &proj);
+    struct store_branch *b = NULL;
+    size_t n = 0;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (!st)
+        return;
+    err_init(&eb);
+    e = store_branches_list(st, proj.id, &b, &n, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        jw_obj_begin(&w);
+        jw_key(&w, "branches");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+            jw_obj_begin(&w);
+            jw_kint(&w, "id", b[i].id);
+            jw_kstr(&w, "name", b[i].name);
+            jw_kint(&w, "runs", b[i].run_count);
+            time_field(&w, "last_run_at", b[i].last_run_at);
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    }
+    store_branches_free(b, n);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+void route_testbeds(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st = project_begin(rq, &proj);
+    struct store_testbed *t = NULL;
+    size_t n = 0;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (!st)
+        return;
+    err_init(&eb);
+    e = store_testbeds_list(st, proj.id, &t, &n, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        jw_obj_begin(&w);
+        jw_key(&w, "testbeds");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++) {
+            jw_obj_begin(&w);
+            jw_kint(&w, "id", t[i].id);
+            jw_kstr(&w, "name", t[i].name);
+            jw_key(&w, "info");
+            jw_raw(&w, t[i].info && *t[i].info ? t[i].info : "{}");
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    }
+    store_testbeds_free(t, n);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+/* Parses an optional integer query argument; answers 400 when bad. */
+static bool int_arg(struct req *rq, const char *name, int64_t min,
+                    int64_t max, int64_t *out)
+{
+    const char *v = req_arg(rq, name);
+    struct errbuf eb;
+
+    if (!v || !*v)
+        return true;
+    if (parse_int64(v, min, max, out) == ERR_OK)
+        return true;
+    err_init(&eb);
+    err_add(&eb, "", "query parameter \"%s\": expected an integer in "
+            "[%lld, %lld], got \"%.64s\"", name, (long long)min,
+            (long long)max, v);
+    req_problem(rq, ERR_MALFORMED, &eb);
+    err_cleanup(&eb);
+    return false;
+}
+
+void route_runs_list(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st;
+    struct store_run_filter f = {0};
+    struct run *runs = NULL;
+    size_t n = 0;
+    int64_t limit = 50, before = 0;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (!int_arg(rq, "limit", 1, 1000, &limit) ||
+        !int_arg(rq, "before", 1, INT64_MAX, &before))
+        return;
+    st = project_begin(rq, &proj);
+    if (!st)
+        return;
+    f.branch = req_arg(rq, "branch");
+    if (f.branch && !*f.branch)
+        f.branch = NULL;
+    f.before_id = before;
+    f.limit = (int)limit;
+    err_init(&eb);
+    e = store_runs_list(st, proj.id, &f, &runs, &n, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        jw_obj_begin(&w);
+        jw_key(&w, "runs");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < n; i++)
+            srv_write_run(&w, &runs[i], false);
+        jw_arr_end(&w);
+        /* A cursor for the next page when this one is full. */
+        jw_key(&w, "next_before");
+        if (n == (size_t)limit && n > 0)
+            jw_int(&w, runs[n - 1].id);
+        else
+            jw_null(&w);
+        jw_obj_end(&w);
+    }
+    store_runs_free(runs, n);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+void route_run_get(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st;
+    struct run r;
+    int64_t id;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    if (parse_int64(rq->params[1], 1, INT64_MAX, &id)) {
+        req_problem_status(rq, 404, "no such run: run ids are positive "
+                           "integers");
+        return;
+    }
+    st = project_begin(rq, &proj);
+    if (!st)
+        return;
+    run_init(&r);
+    err_init(&eb);
+    e = store_run_get(st, proj.id, id, &r, &eb);
+    srv_store_release(rq->srv, st);
+    if (e == ERR_NOT_FOUND) {
+        req_problem_status(rq, 404, "no such run in this project");
+    } else if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        srv_write_run(&w, &r, true);
+    }
+    run_cleanup(&r);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+void route_series(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st;
+    struct store_series_query q = {0};
+    struct series s;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    q.benchmark = req_arg(rq, "benchmark");
+    if (!q.benchmark || !*q.benchmark) {
+        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
+                           "benchmark key or id) is required");
+        return;
+    }
+    q.measure = req_arg(rq, "measure");
+    q.branch = req_arg(rq, "branch");
+    q.testbed = req_arg(rq, "testbed");
+    q.stat = req_arg(rq, "stat");
+    if (q.measure && !*q.measure)
+        q.measure = NULL;
+    if (q.branch && !*q.branch)
+        q.branch = NULL;
+    if (q.testbed && !*q.testbed)
+        q.testbed = NULL;
+    if (q.stat && !*q.stat)
+        q.stat = NULL;
+    st = project_begin(rq, &proj);
+    if (!st)
+        return;
+    memset(&s, 0, sizeof s);
+    err_init(&eb);
+    e = store_series_get(st, proj.id, &q, &s, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        /* An unknown stat or an ambiguous measure is a bad query. */
+        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
+    } else {
+        req_json_begin(rq, 200, &w);
+        jw_obj_begin(&w);
+        jw_key(&w, "benchmark");
+        jw_obj_begin(&w);
+        jw_kint(&w, "id", s.benchmark_id);
+        jw_kstr(&w, "key", s.benchmark_key);
+        jw_obj_end(&w);
+        jw_kstr(&w, "measure", s.measure);
+        jw_kstr(&w, "unit", s.unit);
+        jw_kstr(&w, "direction", direction_str(s.direction));
+        jw_kstr(&w, "branch", s.branch);
+        jw_kstr(&w, "testbed", s.testbed);
+        jw_kstr(&w, "stat", q.stat ? q.stat : "value");
+        jw_key(&w, "points");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < s.npoints; i++) {
+            const struct series_point *p = &s.points[i];
+
+            jw_obj_begin(&w);
+            jw_kint(&w, "run_id", p->run_id);
+            jw_kstr(&w, "commit", p->commit_sha);
+            time_field(&w, "time", p->time);
+            jw_knum(&w, "value", p->value);
+            jw_knum(&w, "lower", p->lower);
+            jw_knum(&w, "upper", p->upper);
+            jw_key(&w, "n");
+            if (p->n >= 0)
+                jw_int(&w, p->n);
+            else
+                jw_null(&w);
+            jw_obj_end(&w);
+        }
+        jw_arr_end(&w);
+        /* Change-point detection lands with the regression-detection work;
+         * until then the list is present and empty. */
+        jw_key(&w, "change_points");
+        jw_arr_begin(&w);
+        jw_arr_end(&w);
+        jw_obj_end(&w);
+    }
+    series_cleanup(&s);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}

@@ -1,0 +1,90 @@
+/*
+ * The route table.  Patterns are matched segment by segment; "{}" takes one
+ * non-empty segment (already percent-decoded by libmicrohttpd).  HEAD is
+ * served by the GET route (the body is not sent).
+ */
+#include "server/server_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct route routes[] = {
+    {"GET", "/", route_index_page, ACCESS_PUBLIC, "index"},
+    {"GET", "/api/health", route_health, ACCESS_PUBLIC, "health"},
+    {"GET", "/metrics", route_metrics, ACCESS_PUBLIC, "metrics"},
+    {"GET", "/api/v1/projects", route_projects, ACCESS_READ, "projects"},
+    {"GET", "/api/v1/projects/{}/benchmarks", route_benchmarks, ACCESS_READ,
+     "benchmarks"},
+    {"GET", "/api/v1/projects/{}/measures", route_measures, ACCESS_READ,
+     "measures"},
+    {"GET", "/api/v1/projects/{}/branches", route_branches, ACCESS_READ,
+     "branches"},
+    {"GET", "/api/v1/projects/{}/testbeds", route_testbeds, ACCESS_READ,
+     "testbeds"},
+    {"GET", "/api/v1/projects/{}/runs", route_runs_list, ACCESS_READ, "runs"},
+    {"POST", "/api/v1/projects/{}/runs", route_ingest, ACCESS_WRITE,
+     "ingest"},
+    {"GET", "/api/v1/projects/{}/runs/{}", route_run_get, ACCESS_READ, "run"},
+    {"GET", "/api/v1/projects/{}/series", route_series, ACCESS_READ,
+     "series"},
+};
+
+const struct route *routes_table(size_t *n)
+{
+    *n = sizeof routes / sizeof routes[0];
+    return routes;
+}
+
+/* Matches path against pattern; fills params (owned) on success. */
+static bool match(const char *pattern, const char *path, char **params)
+{
+    int np = 0;
+
+    while (*pattern && *path) {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            size_t len = strcspn(path, "/");
+
+            if (len == 0 || np >= ROUTE_MAX_PARAMS)
+                goto fail;
+            params[np++] = xstrndup(path, len);
+            pattern += 2;
+            path += len;
+            continue;
+        }
+        if (*pattern != *path)
+            goto fail;
+        pattern++;
+        path++;
+    }
+    /* A trailing slash is tolerated: /api/v1/projects/ */
+    if (*path == '/' && path[1] == '\0')
+        path++;
+    if (!*pattern && !*path)
+        return true;
+fail:
+    for (int i = 0; i < np; i++) {
+        free(params[i]);
+        params[i] = NULL;
+    }
+    return false;
+}
+
+int routes_match(const struct route *table, size_t n, const char *method,
+                 const char *path, char **params, bool *method_mismatch)
+{
+    *method_mismatch = false;
+    for (size_t i = 0; i < n; i++) {
+        char *tmp[ROUTE_MAX_PARAMS] = {NULL};
+
+        if (!match(table[i].pattern, path, tmp))
+            continue;
+        if (strcmp(table[i].method, method) == 0) {
+            memcpy(params, tmp, sizeof tmp);
+            return (int)i;
+        }
+        *method_mismatch = true;
+        for (int k = 0; k < ROUTE_MAX_PARAMS; k++)
+            free(tmp[k]);
+    }
+    return -1;
+}

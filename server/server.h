@@ -1,0 +1,47 @@
+/*
+ * server: the HTTP service over libmicrohttpd.  Routing, authentication,
+ * limits, the JSON API, metrics, and the writer thread that batches ingests
+ * into group commits.  cli/ starts and stops it; nothing below cli/
+ * includes this header.
+ *
+ * Ownership: srv_start copies what it needs from the config; the caller
+ * keeps its strings.  srv_stop frees everything.
+ */
+#ifndef BV_SERVER_H
+#define BV_SERVER_H
+
+#include "core/core.h"
+#include "ingest/ingest.h"
+
+struct srv_config {
+    const char *db_path;
+    const char *listen;          /* "127.0.0.1:8080"; port 0 = ephemeral */
+    unsigned threads;            /* worker threads (thread pool size) */
+    bool private_reads;          /* reads need a read token */
+    unsigned conn_timeout_s;     /* idle connection timeout */
+    unsigned per_ip_limit;       /* concurrent connections per IP, 0 = none */
+    unsigned batch_max;          /* runs per group commit */
+    bool log_requests;           /* one log line per request */
+    struct ingest_limits limits; /* body, depth, names, samples */
+};
+
+void srv_config_default(struct srv_config *cfg);
+
+struct srv;
+
+/*
+ * Opens the database (creating and migrating it), starts the writer thread
+ * and the HTTP listener.  ERR_IO when the address cannot be bound, ERR_DB
+ * when the database cannot be opened.
+ */
+enum err srv_start(const struct srv_config *cfg, struct srv **out,
+                   struct errbuf *eb);
+/* The port actually bound (useful with port 0). */
+unsigned srv_port(const struct srv *s);
+/*
+ * Graceful stop: stops accepting, lets in-flight requests finish (up to
+ * grace_ms), drains the writer, closes the database.  NULL is a no-op.
+ */
+void srv_stop(struct srv *s, unsigned grace_ms);
+
+#endif /* BV_SERVER_H */

@@ -1,0 +1,184 @@
+/*
+ * Internals shared inside server/.  Nothing outside server/ includes this.
+ *
+ * A request's life: the access handler creates a struct req on the first
+ * call (route match, early limit checks), accumulates the body on the next
+ * calls, then runs the route's handler, which fills req->resp_* (status,
+ * content type, body).  Ingest handlers hand the parsed run to the writer
+ * thread and suspend the connection; the writer resumes it after the group
+ * commit, and the handler is called again to answer.  The completion
+ * callback logs the request, records metrics and frees the req.
+ */
+#ifndef BV_SERVER_INT_H
+#define BV_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "server/server.h"
+#include "store/store.h"
+
+struct MHD_Connection;
+struct req;
+
+enum access {
+    ACCESS_PUBLIC = 0, /* never needs a token */
+    ACCESS_READ = 1,   /* needs a read token when the server is private */
+    ACCESS_WRITE = 2,  /* needs a write token */
+};
+
+typedef void (*route_fn)(struct req *rq);
+
+struct route {
+    const char *method;  /* "GET", "POST", "PATCH" ... */
+    const char *pattern; /* "/api/v1/projects/{}/runs"; {} = one segment */
+    route_fn fn;
+    enum access access;
+    const char *name;    /* metrics label */
+};
+
+#define ROUTE_MAX_PARAMS 4
+
+/* ---- writer (group commit) ---------------------------------------------- */
+
+struct ingest_job {
+    struct run run;                 /* owns */
+    char *idem_key;                 /* owns; NULL when none */
+    unsigned char body_hash[HASH_SHA256_LEN];
+    int64_t token_id;
+    struct req *rq;                 /* borrowed; resumed when done */
+    /* out, set by the writer before it resumes the connection */
+    enum err status;
+    int64_t run_id, result_count;
+    bool duplicate;
+    struct errbuf eb;
+    struct ingest_job *next;
+};
+
+struct writer;
+
+enum err writer_start(struct srv *s, struct writer **out, struct errbuf *eb);
+/* Queues the job; the writer calls srv_job_done(job) after committing. */
+void writer_submit(struct writer *w, struct ingest_job *job);
+/* Finishes every queued job, then stops the thread and closes its store;
+ * later submissions fail at once ("shutting down"). */
+void writer_stop(struct writer *w);
+/* Stops (if still running) and frees. */
+void writer_free(struct writer *w);
+void srv_job_done(struct ingest_job *job);
+
+/* ---- metrics ------------------------------------------------------------ */
+
+void metrics_record(struct srv *s, int route_index, unsigned status,
+                    uint64_t ns);
+void metrics_write(struct srv *s, struct buf *out);
+
+#define METRICS_BUCKETS 14
+#define METRICS_STATUS_SLOTS 20
+
+struct metrics {
+    _Atomic uint64_t *counts;  /* [route][status slot] */
+    _Atomic uint64_t *buckets; /* [route][bucket] (cumulative on output) */
+    _Atomic uint64_t *sum_us;  /* [route] */
+    _Atomic uint64_t runs_ingested, results_ingested, ingest_batches;
+};
+
+/* ---- the server --------------------------------------------------------- */
+
+struct read_pool {
+    pthread_mutex_t lock;
+    struct store **free;  /* owns idle connections */
+    size_t nfree, cap;
+    struct store **all;   /* owns every connection, for closing */
+    size_t nall;
+};
+
+struct srv {
+    struct srv_config cfg;
+    char *db_path;                /* owns */
+    struct MHD_Daemon *daemon;
+    unsigned port;
+    struct writer *writer;
+    struct read_pool pool;
+    struct metrics metrics;
+    const struct route *routes;
+    size_t nroutes;
+    int64_t started_at;
+};
+
+/* Borrow a read connection (opened on demand); give it back after use. */
+enum err srv_store_acquire(struct srv *s, struct store **out,
+                           struct errbuf *eb);
+void srv_store_release(struct srv *s, struct store *st);
+
+/* ---- a request ---------------------------------------------------------- */
+
+struct req {
+    struct srv *srv;
+    struct MHD_Connection *conn;
+    const char *method;           /* borrowed from MHD, valid all request */
+    char *path;                   /* owns (decoded) */
+    int route_index;              /* -1: none */
+    const struct route *route;
+    char *params[ROUTE_MAX_PARAMS]; /* owns; path segments matched by {} */
+    struct buf body;
+    bool body_too_large;
+    bool handled;
+    uint64_t t0_ns;
+    struct store_token token;     /* valid when has_token */
+    bool has_token;
+    struct ingest_job *job;       /* owns */
+    bool job_submitted;
+    atomic_bool job_done;         /* set by the writer thread */
+    /* the answer */
+    unsigned status;
+    const char *content_type;     /* static string */
+    struct buf resp;
+    char *location;               /* owns; Location header */
+    const char *www_auth;         /* WWW-Authenticate header */
+    size_t bytes_out;
+};
+
+const char *req_arg(struct req *rq, const char *name);
+const char *req_header(struct req *rq, const char *name);
+
+/* Answers with a problem+json built from an error and its errbuf. */
+void req_problem(struct req *rq, enum err e, const struct errbuf *eb);
+/* Answers with a problem+json with this status and detail. */
+void req_problem_status(struct req *rq, unsigned status, const char *detail);
+/* Starts a JSON answer: status, content type, a writer over rq->resp. */
+void req_json_begin(struct req *rq, unsigned status, struct jw *w);
+
+/* HTTP status for an enum err: the one table at this edge. */
+unsigned srv_status_for(enum err e);
+const char *srv_reason(unsigned status);
+
+/* Checks the token for the route's access; answers 401/403 itself and
+ * returns false when the request may not go on. */
+bool auth_check(struct req *rq, enum access need, const char *project);
+
+/* ---- routes ------------------------------------------------------------- */
+
+const struct route *routes_table(size_t *n);
+/* Finds the route; *method_mismatch when the path matched another method. */
+int routes_match(const struct route *routes, size_t n, const char *method,
+                 const char *path, char **params, bool *method_mismatch);
+
+/* handlers */
+void route_health(struct req *rq);
+void route_metrics(struct req *rq);
+void route_index_page(struct req *rq);
+void route_projects(struct req *rq);
+void route_benchmarks(struct req *rq);
+void route_measures(struct req *rq);
+void route_branches(struct req *rq);
+void route_testbeds(struct req *rq);
+void route_runs_list(struct req *rq);
+void route_run_get(struct req *rq);
+void route_series(struct req *rq);
+void route_ingest(struct req *rq);
+
+/* Writes a run (with results when it has them) as a JSON object. */
+void srv_write_run(struct jw *w, const struct run *r, bool with_results);
+
+#endif /* BV_SERVER_INT_H */

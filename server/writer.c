@@ -1,0 +1,206 @@
+/*
+ * The writer thread: every ingest goes through here, one transaction at a
+ * time, so SQLite never sees two writers and never answers SQLITE_BUSY.
+ *
+ * Group commit: while one transaction is being written and synced, new jobs
+ * queue up; the next transaction takes all of them (up to batch_max).  With
+ * synchronous=FULL each transaction costs one fsync of the WAL, so under
+ * load many acknowledged runs share one sync, and a run is answered 201 only
+ * after the sync that made it durable.  Each run has its own savepoint
+ * (store_runs_insert), so one bad run does not fail its batch-mates.
+ *
+ * Token use (last_used_at) is recorded here too, at most once a minute per
+ * token, in the same transaction stream, so reads never write.
+ */
+#include "server/server_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TOUCH_INTERVAL_MS 60000
+#define TOUCH_SLOTS 64
+
+struct writer {
+    struct srv *srv;
+    struct store *st;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    struct ingest_job *head, *tail; /* the queue */
+    bool stopping;
+    bool started;
+    struct {
+        int64_t id, at;
+    } touched[TOUCH_SLOTS];
+};
+
+static void finish(struct ingest_job *job, enum err status, const char *msg)
+{
+    job->status = status;
+    err_set(&job->eb, "%s", msg);
+    srv_job_done(job);
+}
+
+static void touch_tokens(struct writer *w, struct ingest_job **jobs, size_t n)
+{
+    int64_t now = time_now_ms(), ids[TOUCH_SLOTS];
+    size_t nids = 0;
+
+    for (size_t i = 0; i < n && nids < TOUCH_SLOTS; i++) {
+        int64_t id = jobs[i]->token_id;
+        size_t slot = (size_t)id % TOUCH_SLOTS;
+
+        if (id <= 0)
+            continue;
+        if (w->touched[slot].id == id &&
+            now - w->touched[slot].at < TOUCH_INTERVAL_MS)
+            continue;
+        w->touched[slot].id = id;
+        w->touched[slot].at = now;
+        ids[nids++] = id;
+    }
+    if (nids && store_tokens_touch(w->st, ids, nids, now))
+        log_warn("could not record token use");
+}
+
+static void run_batch(struct writer *w, struct ingest_job **jobs, size_t n)
+{
+    struct store_insert *items = xcalloc(n, sizeof *items);
+    struct errbuf eb;
+    enum err e;
+    size_t nres = 0, nruns = 0;
+
+    err_init(&eb);
+    for (size_t i = 0; i < n; i++) {
+        items[i].run = &jobs[i]->run;
+        items[i].idempotency_key = jobs[i]->idem_key;
+        items[i].body_hash = jobs[i]->body_hash;
+        err_init(&items[i].eb);
+    }
+    e = store_runs_insert(w->st, items, n, &eb);
+    if (e)
+        log_error("ingest transaction failed: %s", eb.msg);
+    for (size_t i = 0; i < n; i++) {
+        struct ingest_job *job = jobs[i];
+
+        job->status = e ? e : items[i].status;
+        job->run_id = items[i].run_id;
+        job->result_count = items[i].result_count;
+        job->duplicate = items[i].duplicate;
+        /* The item's errbuf moves into the job. */
+        err_cleanup(&job->eb);
+        job->eb = items[i].eb;
+        if (!job->status && !job->duplicate) {
+            nruns++;
+            nres += (size_t)job->result_count;
+        }
+    }
+    atomic_fetch_add(&w->srv->metrics.runs_ingested, nruns);
+    atomic_fetch_add(&w->srv->metrics.results_ingested, nres);
+    atomic_fetch_add(&w->srv->metrics.ingest_batches, 1);
+    if (!e)
+        touch_tokens(w, jobs, n);
+    for (size_t i = 0; i < n; i++)
+        srv_job_done(jobs[i]);
+    free(items);
+    err_cleanup(&eb);
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    size_t max = w->srv->cfg.batch_max ? w->srv->cfg.batch_max : 1;
+    struct ingest_job **jobs = xcalloc(max, sizeof *jobs);
+
+    for (;;) {
+        size_t n = 0;
+
+        pthread_mutex_lock(&w->lock);
+        while (!w->head && !w->stopping)
+            pthread_cond_wait(&w->cond, &w->lock);
+        if (!w->head && w->stopping) {
+            pthread_mutex_unlock(&w->lock);
+            break;
+        }
+        while (w->head && n < max) {
+            jobs[n++] = w->head;
+            w->head = w->head->next;
+        }
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        run_batch(w, jobs, n);
+    }
+    free(jobs);
+    return NULL;
+}
+
+enum err writer_start(struct srv *s, struct writer **out, struct errbuf *eb)
+{
+    struct writer *w = xcalloc(1, sizeof *w);
+    enum err e;
+
+    *out = NULL;
+    w->srv = s;
+    e = store_open(s->db_path, STORE_RW, &w->st, NULL, eb);
+    if (e) {
+        free(w);
+        return e;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->cond, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w)) {
+        err_set(eb, "cannot start the writer thread");
+        store_close(w->st);
+        pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->cond);
+        free(w);
+        return ERR_INTERNAL;
+    }
+    w->started = true;
+    *out = w;
+    return ERR_OK;
+}
+
+void writer_submit(struct writer *w, struct ingest_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&w->lock);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->lock);
+        finish(job, ERR_IO, "the server is shutting down");
+        return;
+    }
+    if (w->tail)
+        w->tail->next = job;
+    else
+        w->head = job;
+    w->tail = job;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+void writer_stop(struct writer *w)
+{
+    if (!w || !w->st)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stopping = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    w->started = false;
+    store_close(w->st);
+    w->st = NULL;
+}
+
+void writer_free(struct writer *w)
+{
+    if (!w)
+        return;
+    writer_stop(w);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->cond);
+    free(w);
+}
