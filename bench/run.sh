@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/run.sh: the ingest benchmark (`make bench` runs it after building).
+#
+# Starts the real server on an ephemeral loopback port with a temporary
+# database, lets bench_ingest post small and large runs to it over HTTP,
+# stops the server with SIGTERM, then measures the limits without HTTP
+# (jansson, ingest_parse, store_runs_insert) on the same bytes and prints one
+# report; the report is also written as JSON to $BUILD/bench/ingest.json.
+#
+# Environment:
+#   BUILD          build folder (default build; relative to the current folder,
+#                  else to the repository root)
+#   BENCH_CONNS    concurrent connections for small runs (32)
+#   BENCH_RUNS     small runs at most (20000)
+#   BENCH_SECONDS  time bound of each small-run phase (10)
+#   BENCH_POSTS    large-run posts (10)
+#   BENCH_THREADS  server worker threads (the server's default when unset)
+#   TMPDIR         where the temporary database goes (its file system is shown)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) ;;
+*) if [ -d "$BUILD" ]; then BUILD=$(cd "$BUILD" && pwd); else BUILD=$root/$BUILD; fi ;;
+esac
+bv=$BUILD/benchvault
+bench=$BUILD/bench/bench_ingest
+for exe in "$bv" "$bench"; do
+    if [ ! -x "$exe" ]; then
+        echo "bench: $exe is missing; build first (make bench)" >&2
+        exit 1
+    fi
+done
+
+conns=${BENCH_CONNS:-32}
+runs=${BENCH_RUNS:-20000}
+seconds=${BENCH_SECONDS:-10}
+posts=${BENCH_POSTS:-10}
+limits=(--conns "$conns" --runs "$runs" --seconds "$seconds" --posts "$posts")
+serve_extra=()
+if [ -n "${BENCH_THREADS:-}" ]; then serve_extra=(--threads "$BENCH_THREADS"); fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/benchvault-bench.XXXXXX")
+server_pid=
+stop_server() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        # Bounded: the server finishes requests in flight within 10 s.
+        for _ in $(seq 150); do
+            kill -0 "$server_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=
+}
+cleanup() {
+    stop_server
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+db=$tmp/bench.db
+(umask 077 && "$bv" token create --db "$db" --scope write --name bench \
+    2>"$tmp/token.err" | head -n 1 >"$tmp/token") || {
+    echo "bench: benchvault token create failed:" >&2
+    cat "$tmp/token.err" >&2
+    exit 1
+}
+
+"$bv" serve --db "$db" --listen 127.0.0.1:0 --quiet "${serve_extra[@]}" \
+    >"$tmp/serve.out" 2>"$tmp/serve.err" &
+server_pid=$!
+port=
+for _ in $(seq 100); do # 10 s at most
+    port=$(sed -n 's|^benchvault .* listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' \
+        "$tmp/serve.out" | head -n 1)
+    [ -n "$port" ] && break
+    if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
+    sleep 0.1
+done
+if [ -z "$port" ]; then
+    echo "bench: the server did not start; its output:" >&2
+    cat "$tmp/serve.out" "$tmp/serve.err" >&2
+    exit 1
+fi
+echo "bench: server pid $server_pid on 127.0.0.1:$port, database $db" >&2
+
+rc=0
+"$bench" http --port "$port" --token-file "$tmp/token" \
+    --server-pid "$server_pid" "${limits[@]}" --save "$tmp/http.txt" || rc=1
+
+kill -TERM "$server_pid"
+srv_rc=0
+wait "$server_pid" || srv_rc=$?
+server_pid=
+if [ "$srv_rc" -ne 0 ]; then
+    echo "bench: the server exited with status $srv_rc; its log:" >&2
+    tail -n 20 "$tmp/serve.err" >&2
+    rc=1
+fi
+
+mkdir -p "$BUILD/bench"
+"$bench" direct --dir "$tmp" --load "$tmp/http.txt" "${limits[@]}" \
+    --json "$BUILD/bench/ingest.json" --nproc "$(nproc)" \
+    --db-fs "$(df -PT "$tmp" | awk 'NR == 2 { print $2 }')" || rc=1
+echo "bench: JSON report in $BUILD/bench/ingest.json" >&2
+exit "$rc"
