@@ -201,6 +201,12 @@ enum err direction_parse(const char *s, enum direction *d);
  */
 enum err unit_canonical(const char *unit, const char **canonical,
                         double *factor);
+/*
+ * Converts a value with a factor from unit_canonical.  Factors below one
+ * (ms, us, ns) divide by their exact reciprocal instead of multiplying, so
+ * 12.3 ms becomes the double nearest 0.0123, not 0.012300000000000002.
+ */
+double unit_convert(double v, double factor);
 /* The default direction for a measure name and its canonical unit. */
 enum direction unit_default_direction(const char *measure,
                                       const char *canonical_unit);

@@ -112,10 +112,13 @@ enum err time_parse_iso(const char *s, int64_t *ms, bool *naive)
             p++;
             if (!digits(&p, 2, &oh))
                 return ERR_INVALID;
-            if (*p == ':')
+            if (*p == ':') {
                 p++;
-            if (*p && !digits(&p, 2, &om))
+                if (!digits(&p, 2, &om)) /* "+05:" alone is not an offset */
+                    return ERR_INVALID;
+            } else if (*p && !digits(&p, 2, &om)) {
                 return ERR_INVALID;
+            }
             if (oh > 23 || om > 59)
                 return ERR_INVALID;
             off_min = sign * (oh * 60 + om);

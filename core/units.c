@@ -114,6 +114,21 @@ enum err unit_canonical(const char *unit, const char **canonical,
     return ERR_INVALID;
 }
 
+double unit_convert(double v, double factor)
+{
+    if (factor == 1)
+        return v;
+    if (factor < 1) {
+        /* The reciprocal of 1e-3, 1e-9 or 1/60 rounds to an exact
+         * integer; dividing by it is correctly rounded. */
+        double d = nearbyint(1.0 / factor);
+
+        if (d > 0 && fabs(d * factor - 1) < 1e-12)
+            return v / d;
+    }
+    return v * factor;
+}
+
 const char *direction_str(enum direction d)
 {
     return d == DIR_HIGHER ? "higher" : "lower";
@@ -139,18 +154,39 @@ enum err direction_parse(const char *s, enum direction *d)
     return ERR_INVALID;
 }
 
-/* Case-insensitive substring search over ASCII. */
-static bool contains(const char *hay, const char *needle)
+/*
+ * Splits a measure name into lower-case ASCII words at anything that is not
+ * a letter or digit ("items_per_second" -> items, per, second), so that
+ * whole words decide, not substrings ("loops" is not "ops").
+ */
+static size_t split_words(const char *name, char words[][32], size_t max)
 {
-    size_t n = strlen(needle);
+    size_t n = 0, len = 0;
 
-    for (; *hay; hay++) {
-        size_t i = 0;
+    for (const char *p = name;; p++) {
+        if (*p && isalnum((unsigned char)*p)) {
+            if (len < 31 && n < max)
+                words[n][len++] = (char)tolower((unsigned char)*p);
+            continue;
+        }
+        if (len && n < max) {
+            words[n][len] = '\0';
+            n++;
+        }
+        len = 0;
+        if (!*p)
+            break;
+    }
+    return n;
+}
 
-        while (i < n && hay[i] &&
-               tolower((unsigned char)hay[i]) == needle[i])
-            i++;
-        if (i == n)
+static bool word_in(const char *w, const char *const *set, size_t nset,
+                    bool prefix)
+{
+    for (size_t i = 0; i < nset; i++) {
+        size_t l = strlen(set[i]);
+
+        if (prefix ? strncmp(w, set[i], l) == 0 : strcmp(w, set[i]) == 0)
             return true;
     }
     return false;
@@ -159,21 +195,30 @@ static bool contains(const char *hay, const char *needle)
 enum direction unit_default_direction(const char *measure,
                                       const char *canonical_unit)
 {
-    /* Checked in order: an error *rate* is still lower-is-better. */
-    static const char *const lower_first[] = {"error", "fail", "miss",
-                                              "drop", "timeout"};
-    static const char *const higher[] = {
-        "throughput", "per_second", "per_sec", "ops", "rps", "qps",
-        "bandwidth", "speed", "score", "hit", "iops"};
+    /* Checked first: an error *rate* is still lower-is-better. */
+    static const char *const lower_stems[] = {"error", "fail", "miss",
+                                              "drop", "timeout", "reject"};
+    static const char *const higher_words[] = {
+        "throughput", "ops", "rps", "qps", "tps", "iops", "bandwidth",
+        "speed", "score", "hit", "hits", "goodput"};
+    char words[16][32];
+    size_t n = split_words(measure ? measure : "", words, 16);
 
-    if (!measure)
-        measure = "";
-    for (size_t i = 0; i < sizeof lower_first / sizeof lower_first[0]; i++)
-        if (contains(measure, lower_first[i]))
+    for (size_t i = 0; i < n; i++)
+        if (word_in(words[i], lower_stems,
+                    sizeof lower_stems / sizeof lower_stems[0], true))
             return DIR_LOWER;
-    for (size_t i = 0; i < sizeof higher / sizeof higher[0]; i++)
-        if (contains(measure, higher[i]))
+    for (size_t i = 0; i < n; i++) {
+        if (word_in(words[i], higher_words,
+                    sizeof higher_words / sizeof higher_words[0], false))
             return DIR_HIGHER;
+        /* "..._per_second", "per_sec", "per_s" */
+        if (i + 1 < n && strcmp(words[i], "per") == 0 &&
+            (strcmp(words[i + 1], "second") == 0 ||
+             strcmp(words[i + 1], "sec") == 0 ||
+             strcmp(words[i + 1], "s") == 0))
+            return DIR_HIGHER;
+    }
     if (canonical_unit && (strcmp(canonical_unit, "1/s") == 0 ||
                            strcmp(canonical_unit, "B/s") == 0))
         return DIR_HIGHER;

@@ -11,9 +11,10 @@
  *     (not pointers: run->results moves when it grows), so a 100k-result
  *     run costs O(n), not O(n^2) string comparisons.
  *  3. Values arrive in the unit as written and leave in the canonical unit
- *     (canonical = written * factor, core's unit table); the central value
- *     is derived after conversion, so a median of samples is already in
- *     canonical units.
+ *     (canonical = written * factor, core's unit table, applied by
+ *     unit_convert so that 12.3 ms is the double nearest 0.0123).  The
+ *     central value is derived after conversion, so a median of samples is
+ *     already in canonical units.
  */
 #include "ingest/ingest_int.h"
 
@@ -173,7 +174,7 @@ static bool scale(double *v, double factor)
 {
     if (isnan(*v))
         return true;
-    *v *= factor;
+    *v = unit_convert(*v, factor);
     return isfinite(*v);
 }
 
@@ -195,7 +196,7 @@ void ingest_result_add(struct ingest_ctx *c, struct result *res, double factor)
         for (size_t i = 0; i < sizeof stats / sizeof stats[0]; i++)
             ok &= scale(stats[i], factor);
         for (size_t i = 0; i < res->nsamples; i++) {
-            res->samples[i] *= factor;
+            res->samples[i] = unit_convert(res->samples[i], factor);
             ok &= isfinite(res->samples[i]);
         }
         if (!ok) {

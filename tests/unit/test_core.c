@@ -241,6 +241,7 @@ static void test_time_parse_invalid(void **state)
         "2026-11-26T24:00:00Z",
         "2026-11-26T12:60:00Z",
         "2026-11-26T12:00:00.Z",
+        "2026-11-26T12:00:00+05:",
         "2026-11-26T12:00:00+2",
         "2026-11-26T12:00:00Zjunk",
         "2026-11-26T12",
@@ -332,6 +333,13 @@ static void test_directions(void **state)
     assert_int_equal(unit_default_direction("bandwidth", "B/s"), DIR_HIGHER);
     assert_int_equal(unit_default_direction("cpu", "%"), DIR_LOWER);
     assert_int_equal(unit_default_direction(NULL, NULL), DIR_LOWER);
+    /* whole words decide, not substrings */
+    assert_int_equal(unit_default_direction("loops", ""), DIR_LOWER);
+    assert_int_equal(unit_default_direction("shops_latency", "s"), DIR_LOWER);
+    assert_int_equal(unit_default_direction("items_per_second", ""),
+                     DIR_HIGHER);
+    assert_int_equal(unit_default_direction("failure_rate", "%"), DIR_LOWER);
+    assert_int_equal(unit_default_direction("cache hits", ""), DIR_HIGHER);
     assert_int_equal(direction_parse("lower", &d), ERR_OK);
     assert_int_equal(d, DIR_LOWER);
     assert_int_equal(direction_parse("higher_is_better", &d), ERR_OK);
