@@ -13,7 +13,9 @@ DB         ?= ./benchvault.db
 DEB_PKGS = build-essential cmake pkg-config git curl ca-certificates \
            libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev \
            libcurl4-openssl-dev libssl-dev libgsl-dev libcairo2-dev \
-           libcmocka-dev python3 python3-pytest python3-requests
+           libcmocka-dev python3 python3-pytest python3-requests \
+           python3-numpy python3-scipy python3-pytest-benchmark \
+           libbenchmark-dev g++ hyperfine python3-locust golang-go
 
 .PHONY: all deps build run test bench clean format
 

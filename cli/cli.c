@@ -1,5 +1,6 @@
 /* The subcommand table and the top-level --help / --version. */
 #include "cli/cli.h"
+#include "analysis/analysis.h"
 
 #include <string.h>
 
@@ -28,6 +29,7 @@ static void usage(FILE *f)
 
 int cli_main(int argc, char **argv)
 {
+    an_init();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
