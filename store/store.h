@@ -227,6 +227,12 @@ enum err store_token_revoke(struct store *st, const char *id_or_name,
 enum err store_tokens_touch(struct store *st, const int64_t *ids, size_t n,
                             int64_t now);
 
+/* ---- statistics engine: baselines, history, budgets --------------------- */
+/* (declarations for the statistics issue go here) */
+
+/* ---- change points and alerts -------------------------------------------- */
+/* (declarations for the regression-detection issue go here) */
+
 /* ---- maintenance ------------------------------------------------------- */
 
 /* Database size in bytes (main file plus WAL). */

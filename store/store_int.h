@@ -84,6 +84,10 @@ enum store_sql {
     SQ_PAGE_SIZE,
     SQ_COUNT_RUNS,
     SQ_COUNT_RESULTS,
+    /* statistics engine: compare baselines, run-to-run history, budgets */
+    /* (add SQ_STATS_* entries here) */
+    /* change points and alerts */
+    /* (add SQ_ALERT_* / SQ_CPD_* entries here) */
     SQ__COUNT
 };
 
