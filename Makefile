@@ -15,7 +15,8 @@ DEB_PKGS = build-essential cmake pkg-config git curl ca-certificates \
            libcurl4-openssl-dev libssl-dev libgsl-dev libcairo2-dev \
            libcmocka-dev python3 python3-pytest python3-requests \
            python3-numpy python3-scipy python3-pytest-benchmark \
-           libbenchmark-dev g++ hyperfine python3-locust golang-go
+           libbenchmark-dev g++ hyperfine python3-locust golang-go \
+           fonts-dejavu-core libfontconfig-dev zlib1g-dev
 
 .PHONY: all deps build run test bench clean format
 

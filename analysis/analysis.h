@@ -17,9 +17,392 @@
 void an_init(void);
 
 /* ==== statistics engine: describe, compare, trend, scaling, budgets ===== */
-/* (issue: the statistics engine; declarations go in this section) */
+/*
+ * Conventions (docs/statistics.md says them for users): percentiles are
+ * NumPy's default "linear"; stddev is the sample one (ddof = 1); MAD is the
+ * raw median absolute deviation (not scaled by 1.4826; the run-to-run noise
+ * estimate scales it); CV = stddev / mean; intervals are two-sided 95%.
+ * Bootstraps are percentile bootstraps with a stream seeded from the data
+ * and opt->seed: the same input always gives the same answer.  Absent
+ * numbers are NAN.  Functions that return enum err refuse NaN and infinite
+ * inputs with ERR_INVALID and a message; the void ones (Welch, BH, noise,
+ * budgets) pass NAN through.
+ */
+#define AN_BOOTSTRAP_DEFAULT 2000u
+#define AN_BOOTSTRAP_MAX 100000u
+#define AN_THRESHOLD_DEFAULT 0.05 /* relative noise threshold, asv/Conbench */
+#define AN_ALPHA_DEFAULT 0.05     /* false discovery rate (BH) */
+#define AN_ALLOWANCE_DEFAULT 0.5  /* run-to-run allowance without history */
+#define AN_MIN_HISTORY_DEFAULT 5u /* base-branch runs for a noise estimate */
+#define AN_NOISE_LEVEL_DEFAULT 0.995 /* one-sided run-to-run bound */
+#define AN_NOISE_FLOOR_DEFAULT 0.02  /* least run-to-run noise assumed */
+
+struct an_options {
+    unsigned bootstrap; /* resamples, 0 = no bootstrap intervals */
+    uint64_t seed;      /* mixed into every stream */
+};
+/* bootstrap = AN_BOOTSTRAP_DEFAULT, seed = 0. */
+void an_options_default(struct an_options *o);
+
+/* np.median of x[0..n) (borrowed); NAN for n = 0. */
+double an_median(const double *x, size_t n);
+
+/* ---- describe ---- */
+struct an_describe {
+    size_t n;
+    double mean, median, stddev, mad, min, max, p90, p95, p99, q1, q3, iqr, cv;
+    double mean_ci[2];   /* t interval; NAN for n < 2 */
+    double median_ci[2]; /* bootstrap; NAN without bootstrap */
+    double *outliers;    /* owns: Tukey (beyond 1.5 IQR), ascending */
+    size_t noutliers;
+};
+/*
+ * Describes x[0..n), n >= 1 (borrowed).  The caller an_describe_cleanup()s
+ * out on every path.  ERR_INVALID for n = 0 or a non-finite value.
+ */
+enum err an_describe(const double *x, size_t n, const struct an_options *opt,
+                     struct an_describe *out, struct errbuf *eb);
+void an_describe_cleanup(struct an_describe *d);
+
+/* ---- two-sample tests ---- */
+struct an_mwu {
+    double u;   /* U of the first sample (SciPy's statistic) */
+    double p;   /* two-sided */
+    bool exact; /* exact distribution (no ties, a side <= 8) */
+};
+/*
+ * Mann-Whitney U, two-sided, as SciPy 1.10's mannwhitneyu(x, y,
+ * method='auto'): exact when a side has at most 8 values and there are no
+ * ties, else the normal approximation with tie and continuity correction.
+ * ERR_INVALID for an empty side or a non-finite value.
+ */
+enum err an_mannwhitney(const double *x, size_t nx, const double *y, size_t ny,
+                        struct an_mwu *out, struct errbuf *eb);
+
+struct an_welch {
+    double t, df, p; /* p two-sided; NAN when a side has fewer than 2 */
+};
+/* Welch's t-test of x against y (SciPy's ttest_ind(equal_var=False)). */
+void an_welch(const double *x, size_t nx, const double *y, size_t ny,
+              struct an_welch *out);
+/* The same from summary statistics (ttest_ind_from_stats). */
+void an_welch_summary(double mean1, double sd1, double n1, double mean2,
+                      double sd2, double n2, struct an_welch *out);
+
+/* Benjamini-Hochberg adjusted p-values of p[0..n) into q (NAN p: NAN q,
+ * not counted among the tests).  q may be p. */
+void an_bh_adjust(const double *p, size_t n, double *q);
+
+/* ---- compare: one benchmark x measure, base against head ---- */
+enum an_kind {
+    AN_KIND_SAMPLES = 0, /* raw samples on both sides */
+    AN_KIND_SUMMARY = 1, /* mean, stddev and n only: Welch alone */
+    AN_KIND_SINGLE = 2   /* a value per side: "no samples" */
+};
+
+/* One side as stored: samples when there are any, else summary fields. */
+struct an_side {
+    const double *samples; /* borrowed; NULL when none */
+    size_t nsamples;
+    double value, mean, stddev; /* NAN when absent */
+    int64_t n;                  /* -1 when unknown */
+};
+
+struct an_compare {
+    enum an_kind kind;
+    double base, head;   /* central values: medians (or the values) */
+    double change;       /* head / base - 1 */
+    double change_ci[2]; /* bootstrap of the median ratio; NAN if none */
+    struct an_welch welch;
+    struct an_mwu mwu;   /* p NAN unless kind is AN_KIND_SAMPLES */
+    double p_value;      /* the test the verdict uses: MWU or Welch */
+    size_t nbase, nhead; /* samples (or n) per side */
+    struct an_describe dbase, dhead; /* AN_KIND_SAMPLES only */
+};
+/*
+ * Compares two sides.  With samples on both (at least one each), the change
+ * of the medians with a bootstrap CI (head resampled from its own stream,
+ * base from the stream describe uses), Welch and Mann-Whitney, and with
+ * describe_head the head's own median CI (one more bootstrap).  With
+ * summaries only, Welch; with values only, the change.  The caller
+ * an_compare_cleanup()s out on every path.  ERR_INVALID for a side with
+ * nothing usable or a non-finite number.
+ */
+enum err an_compare(const struct an_side *base, const struct an_side *head,
+                    const struct an_options *opt, bool describe_head,
+                    struct an_compare *out, struct errbuf *eb);
+void an_compare_cleanup(struct an_compare *c);
+
+/* ---- run-to-run noise ---- */
+struct an_noise {
+    size_t runs;   /* history runs used */
+    double center; /* median of their central values */
+    double mad;    /* raw MAD of them */
+    double noise;  /* relative: 1.4826 * MAD / |center|; NAN if < 2 runs */
+};
+/* Robust run-to-run noise of a series from its runs' central values
+ * (borrowed); runs = 0 gives NANs. */
+void an_noise_estimate(const double *values, size_t n, struct an_noise *out);
+
+/* ---- verdicts ---- */
+enum an_verdict {
+    AN_UNCHANGED = 0,
+    AN_REGRESSED = 1,
+    AN_IMPROVED = 2,
+    AN_INCONCLUSIVE = 3
+};
+const char *an_verdict_str(enum an_verdict v);
+
+struct an_rules {
+    double threshold;   /* relative; a change must pass it (0.05) */
+    double alpha;       /* BH false discovery rate (0.05) */
+    double allowance;   /* run-to-run allowance without history (0.5) */
+    size_t min_history; /* base-branch runs needed for a noise estimate */
+    double level;       /* one-sided level of the run-to-run prediction
+                           bound a change must pass (0.995) */
+    double noise_floor; /* the history's noise is taken as at least this
+                           (0.02): drift a short history cannot show */
+};
+void an_rules_default(struct an_rules *r);
+
+struct an_decision {
+    enum an_verdict verdict;
+    const char *reason;      /* static text: why this verdict */
+    bool needs_confirmation; /* one run cannot decide: confirm with another */
+    bool significant;        /* q < alpha */
+    double bar;              /* the relative change a verdict has to pass:
+                                max(threshold, the run-to-run bound), or
+                                max(threshold, allowance) without history */
+    bool have_history;       /* the bound came from the history */
+    double vs_history;       /* head / history center - 1, NAN without */
+    double mde;              /* minimum detectable effect (relative), NAN */
+    int64_t more_samples;    /* per side to resolve it, -1 when unknown */
+};
+/*
+ * The run-to-run bound: how far (relative) a head's central value may land
+ * from the history center by chance, t(level, h-1) x max(noise, floor) x
+ * sqrt(1 + 1/h), a one-sided prediction bound from h history runs; NAN
+ * when hist has fewer than 2 runs.
+ */
+double an_noise_bound(const struct an_noise *hist, double level,
+                      double floor);
+/*
+ * The verdict of one row (rules in docs/statistics.md): c from an_compare,
+ * q its Benjamini-Hochberg adjusted p-value (NAN: untested), dir the
+ * measure's direction, hist the series' run-to-run noise on the base
+ * branch (NULL or runs = 0: no history), head_center the head's central
+ * value in the history's terms (NAN: c->head; a summary's mean is not what
+ * the history holds).
+ */
+void an_decide(const struct an_compare *c, double q, enum direction dir,
+               const struct an_noise *hist, double head_center,
+               const struct an_rules *r, struct an_decision *out);
+
+/* ---- trend ---- */
+struct an_trend {
+    size_t n;
+    double slope, slope_ci[2], intercept, r2, p_value, slope_stderr;
+    double theil_sen_slope, theil_sen_intercept;
+    double mann_kendall_s, mann_kendall_z, mann_kendall_p;
+};
+/*
+ * Trend of y over x (x NULL: 0, 1, ..., n-1), both borrowed: OLS as SciPy's
+ * linregress with a t interval for the slope, Theil-Sen (theilslopes,
+ * "separate" intercept), Mann-Kendall with tie correction.  ERR_INVALID
+ * for n < 2, identical x values or a non-finite number.
+ */
+enum err an_trend(const double *x, const double *y, size_t n,
+                  struct an_trend *out, struct errbuf *eb);
+
+struct an_ols {
+    size_t n, p;       /* observations, coefficients (intercept first) */
+    double *coef, *se; /* owns, p each */
+    double rsd, r2;    /* residual standard deviation, R^2 */
+};
+/*
+ * Least squares y = b0 + X b (intercept true) or y = X b, X row-major n x k
+ * (borrowed).  GSL's SVD solver (gsl_multifit_linear, column-balanced).
+ * The caller an_ols_cleanup()s out.  ERR_INVALID for n <= p or a singular
+ * design.
+ */
+enum err an_ols_fit(const double *X, const double *y, size_t n, size_t k,
+                    bool intercept, struct an_ols *out, struct errbuf *eb);
+void an_ols_cleanup(struct an_ols *o);
+
+/* ---- scaling ---- */
+enum an_complexity {
+    AN_O1 = 0,
+    AN_OLOGN,
+    AN_ON,
+    AN_ONLOGN,
+    AN_ON2,
+    AN_ON3,
+    AN_COMPLEXITIES
+};
+/* "O(1)", "O(log n)", "O(n)", "O(n log n)", "O(n^2)", "O(n^3)" */
+const char *an_complexity_str(enum an_complexity c);
+
+struct an_scaling {
+    enum an_complexity best; /* lowest normalised RMS (Google Benchmark) */
+    double coefficient[AN_COMPLEXITIES], rms[AN_COMPLEXITIES];
+    double loglog_slope, loglog_slope_ci[2];
+    const char *verdict;     /* "sub-linear", "linear", "super-linear",
+                                "inconclusive" (log-log slope against 1) */
+    double throughput_ratio; /* n/t at the largest n over the best n/t */
+    bool throughput_kept;    /* throughput_ratio >= 0.9 */
+};
+/*
+ * Fits t(n) for pairs (n[i], t[i]) (borrowed), n > 0, t > 0, at least two
+ * distinct n.  ERR_INVALID otherwise.
+ */
+enum err an_scaling_fit(const double *n, const double *t, size_t count,
+                        struct an_scaling *out, struct errbuf *eb);
+
+/* ---- budgets ---- */
+struct an_budget_check {
+    bool pass; /* true also when nothing was checked */
+    size_t checked, violations;
+    double worst; /* the value furthest on the wrong side, NAN if none */
+};
+/* Checks values[0..n) (borrowed) against "max threshold" (is_max) or
+ * "min threshold"; NAN values are skipped. */
+void an_budget_check(bool is_max, double threshold, const double *values,
+                     size_t n, struct an_budget_check *out);
 
 /* ==== change points ===================================================== */
 /* (issue: regression detection over history; declarations go here) */
+/*
+ * E-divisive means (Matteson & James 2014, alpha = 1) on a series of values
+ * in order.  A change point's index is the 0-based first point of the new
+ * segment (the convention of Otava, MongoDB and TCPD).  Inputs are borrowed;
+ * *out arrays are caller-owned (free()).  Design notes in changepoint.c.
+ */
+enum an_cpd_method {
+    AN_CPD_HUNTER = 0,      /* Hunter/Otava: windows, t-test, merge */
+    AN_CPD_PERMUTATION = 1, /* Matteson-James: permutation test */
+    AN_CPD_TTEST = 2        /* whole-series divisive, t-test (checking) */
+};
+
+#define AN_CPD_WINDOW 50
+#define AN_CPD_PVALUE 0.001
+#define AN_CPD_MAGNITUDE 0.05
+#define AN_CPD_MIN_SIZE 5
+#define AN_CPD_OUTLIER_FILTER 5.0
+#define AN_CPD_PERM_PVALUE 0.05
+#define AN_CPD_PERMUTATIONS 199
+#define AN_CPD_MAX_WINDOW 1000      /* window bound (memory: window^2) */
+#define AN_CPD_PERM_MAX_POINTS 1000 /* permutation, ttest: memory n^2 */
+
+struct an_cpd_params {
+    enum an_cpd_method method;
+    size_t window;        /* hunter: window length, 2..AN_CPD_MAX_WINDOW */
+    double max_pvalue;    /* significance level, (0, 1] */
+    double min_magnitude; /* hunter: least relative change kept, >= 0 */
+    size_t min_size;      /* least points in a segment, >= 1 */
+    double outlier_filter; /* hunter: a point further than this many robust
+                              SDs from the median of its 7 neighbours is
+                              replaced by that median first; 0 = off (as
+                              Otava) */
+    unsigned permutations; /* permutation: 1..100000 */
+    uint64_t seed;        /* permutation: same seed, same answer */
+    bool otava_stale_merge; /* tests only: Otava 0.8.0's merge, which keeps
+                               a stale left neighbour (not for use) */
+};
+
+/* The defaults of a method (hunter: window 50, p 0.001, magnitude 0.05,
+ * min_size 5, outlier filter 5; permutation and ttest: p 0.05, 199
+ * permutations, min_size 5, no filter).  docs/changepoints.md says why. */
+void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m);
+/* ERR_INVALID with a message naming the bad parameter. */
+enum err an_cpd_params_check(const struct an_cpd_params *p,
+                             struct errbuf *eb);
+
+struct an_cp {
+    size_t index;        /* first point of the new segment */
+    double p_value;      /* hunter, ttest: pooled t-test of the adjacent
+                            segments; permutation: the permutation p */
+    double before_mean, after_mean; /* means of the adjacent segments */
+    double before_sd, after_sd;     /* their population SDs */
+    size_t before_n, after_n;
+    double change;       /* after_mean / before_mean - 1 (NAN if 0) */
+    double magnitude;    /* max(|after/before - 1|, |before/after - 1|) */
+};
+
+/*
+ * The change points of x[0..n) by p->method, in index order: *out (caller
+ * frees) and *nout, NULL/0 when there are none.  ERR_INVALID for a bad
+ * parameter or a non-finite value, ERR_TOO_LARGE for a permutation series
+ * over AN_CPD_PERM_MAX_POINTS.
+ */
+enum err an_changepoints(const double *x, size_t n,
+                         const struct an_cpd_params *p, struct an_cp **out,
+                         size_t *nout, struct errbuf *eb);
+
+/*
+ * Otava's incremental mode, made exact: the state remembers the weak change
+ * points and the window walk of the last analysis of a prefix of the same
+ * series, so an update re-scans only the windows that the old end cut
+ * short, and answers what a full analysis of x[0..n) would.  An empty state
+ * (an_cpd_state_init) or one from other parameters or a longer series gives
+ * a full analysis.  The state owns its arrays.
+ */
+struct an_cpd_state {
+    size_t n;                /* points analysed */
+    size_t window, min_size; /* parameters the walk was made with */
+    double split_pvalue, outlier_filter;
+    double *y;               /* owns: the filtered series (filter on) */
+    size_t *weak, nweak;     /* owns: change points before merging */
+    size_t *starts, nstarts; /* owns: window starts of the walk */
+};
+void an_cpd_state_init(struct an_cpd_state *s);
+void an_cpd_state_cleanup(struct an_cpd_state *s);
+/* As an_changepoints for AN_CPD_HUNTER, and updates *state. */
+enum err an_cpd_hunter_update(const double *x, size_t n,
+                              const struct an_cpd_params *p,
+                              struct an_cpd_state *state, struct an_cp **out,
+                              size_t *nout, struct errbuf *eb);
+
+/*
+ * What an ingest looks at: the newest points of a series.  An ingest of
+ * n_new points re-examines the last an_cpd_tail_len() points; a change point
+ * counts when it lies in the newest window + n_new points and the analyses
+ * of the AN_CPD_CONFIRM - 1 previous lengths (x[0..n-1), x[0..n-2), ...)
+ * found it too, within AN_CPD_MATCH points and in the same direction: a
+ * change point that one noisy run brings and the next takes away never
+ * becomes an alert (docs/changepoints.md has the figures).
+ */
+#define AN_CPD_TAIL_WINDOWS 4
+#define AN_CPD_CONFIRM 3
+#define AN_CPD_MATCH 5
+
+struct an_cpd_tail {
+    struct an_cp *recent; /* owns: confirmed change points of the newest
+                             part, in index order */
+    size_t nrecent;
+    struct an_cp *all;    /* owns: every change point of x[0..n) */
+    size_t nall;
+    size_t last_start;    /* first index of the newest segment */
+    double last_mean;     /* its mean (after the outlier filter) */
+    size_t last_n;        /* its length */
+};
+
+/* Points to fetch for an ingest of n_new points (4 windows + n_new). */
+size_t an_cpd_tail_len(const struct an_cpd_params *p, size_t n_new);
+/*
+ * Examines the tail x[0..n) after n_new new points with p (hunter).  The
+ * caller an_cpd_tail_cleanup()s out, also on failure.  Errors as
+ * an_changepoints.
+ */
+enum err an_cpd_tail_examine(const double *x, size_t n, size_t n_new,
+                             const struct an_cpd_params *p,
+                             struct an_cpd_tail *out, struct errbuf *eb);
+void an_cpd_tail_cleanup(struct an_cpd_tail *t);
+
+/*
+ * q-hat of every split tau of x[0..n) with the right part running to the
+ * end (kappa = n): q[tau] for X = x[0..tau), Y = x[tau..n), 0 when a side is
+ * empty.  Binomial normalisation (see changepoint.c).  q holds n values.
+ */
+void an_edivisive_qhat(const double *x, size_t n, double *q);
 
 #endif /* BV_ANALYSIS_H */

@@ -14,6 +14,10 @@ static const struct cmd_entry commands[] = {
     {"serve", cmd_serve, "run the HTTP server (API, metrics)"},
     {"push", cmd_push, "upload result files to a server or a database"},
     {"token", cmd_token, "create, list or revoke API tokens"},
+    {"run", cmd_run, "run a benchmark command, sample it, upload, gate"},
+    {"compare", cmd_compare, "compare runs (base against head) with verdicts"},
+    {"analyze", cmd_analyze, "statistics on numbers from files or stdin"},
+    {"alerts", cmd_alerts, "list, acknowledge or dismiss regression alerts"},
 };
 
 static void usage(FILE *f)

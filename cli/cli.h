@@ -55,6 +55,27 @@ int cli_main(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_token(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+/* analyze changepoints (cmd_analyze_cp.c), an action of cmd_analyze. */
+int cli_analyze_changepoints(int argc, char **argv);
+
+/*
+ * benchvault analyze: an action gets the arguments after its name, parses
+ * its own options and prints one JSON object; it returns the exit status.
+ * The actions table is in cmd_analyze.c (add a line there for a new one).
+ */
+typedef int (*cli_analyze_fn)(int argc, char **argv);
+/*
+ * Reads the numbers of path (NULL or "-": standard input) for an action:
+ * white space/commas or a JSON array (ingest_numbers_parse).  *v (caller
+ * frees), *n > 0, *cols 2 for "x y" pairs.  ERR_IO, ERR_TOO_LARGE,
+ * ERR_MALFORMED, ERR_INVALID with the file named in eb->msg.
+ */
+enum err cli_analyze_read(const char *path, double **v, size_t *n, int *cols,
+                          struct errbuf *eb);
 
 struct store;
 /* Loads the synthetic demo project into a fresh database. */

@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -67,6 +68,92 @@ static enum err read_file(const char *path, size_t max, struct buf *out,
     }
     if (f != stdin)
         fclose(f);
+    return e;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* A JSON body is sent as JSON; anything else (locust's CSV, go test's
+ * text) as text/plain, which the text formats read. */
+static void plain_type(const struct buf *body, char *ctype, size_t ctsz)
+{
+    const char *p = buf_str(body);
+
+    if (body->len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+        p += 3;
+    p += strspn(p, " \t\r\n");
+    snprintf(ctype, ctsz, "%s",
+             *p == '{' || *p == '[' ? "application/json" : "text/plain");
+}
+
+/*
+ * The body for one FILE argument and its Content-Type.  locust writes
+ * several CSV files under one prefix (FORMATS.md): with --format locust,
+ * or auto when FILE itself does not exist, a FILE that is a PREFIX
+ * (PREFIX_stats.csv exists) or a PREFIX_stats.csv path becomes one
+ * multipart/form-data body with the parts stats, stats_history and
+ * failures that exist.  Otherwise the file as it is (plain_type).
+ */
+static enum err load_input(const char *path, const char *format, size_t max,
+                           struct buf *out, char *ctype, size_t ctsz,
+                           struct errbuf *eb)
+{
+    static const struct {
+        const char *suffix, *part;
+    } files[] = {{"_stats.csv", "stats"},
+                 {"_stats_history.csv", "stats_history"},
+                 {"_failures.csv", "failures"}};
+    struct ingest_part parts[3];
+    struct buf data[3], name;
+    size_t n = 0, plen = strlen(path), sl = strlen(files[0].suffix);
+    enum err e = ERR_OK;
+
+    if (strcmp(path, "-") == 0 ||
+        !(strcmp(format, "locust") == 0 ||
+          (strcmp(format, "auto") == 0 && !file_exists(path))))
+        goto plain;
+    if (plen > sl && strcmp(path + plen - sl, files[0].suffix) == 0)
+        plen -= sl;
+    buf_init(&name, 0);
+    (void)buf_add(&name, path, plen);
+    (void)buf_adds(&name, files[0].suffix);
+    if (!file_exists(buf_str(&name))) {
+        buf_cleanup(&name);
+        goto plain;
+    }
+    for (size_t i = 0; i < sizeof files / sizeof files[0] && !e; i++) {
+        buf_reset(&name);
+        (void)buf_add(&name, path, plen);
+        (void)buf_adds(&name, files[i].suffix);
+        if (!file_exists(buf_str(&name)))
+            continue;
+        e = read_file(buf_str(&name), max, &data[n], eb);
+        parts[n].name = files[i].part;
+        parts[n].filename = NULL;
+        parts[n].content_type = "text/csv";
+        parts[n].data = buf_str(&data[n]);
+        parts[n].len = data[n].len;
+        n++;
+    }
+    buf_init(out, max);
+    if (!e && ingest_multipart_encode(parts, n, out, ctype, ctsz) != ERR_OK) {
+        err_set(eb, "%.*s: the locust files are larger than --max-body "
+                "(%zu bytes)", (int)plen, path, max);
+        e = ERR_TOO_LARGE;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf_cleanup(&data[i]);
+    buf_cleanup(&name);
+    return e;
+plain:
+    e = read_file(path, max, out, eb);
+    if (!e)
+        plain_type(out, ctype, ctsz);
     return e;
 }
 
@@ -143,7 +230,8 @@ static void backoff(int attempt)
 }
 
 static int push_http(const struct cli_args *a, const char *path,
-                     const struct buf *body, const char *project)
+                     const struct buf *body, const char *ctype,
+                     const char *project)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
@@ -184,7 +272,9 @@ static int push_http(const struct cli_args *a, const char *path,
     hash_hex(hash, sizeof hash, hex);
     buf_reset(&hdr);
     (void)buf_printf(&hdr, "Idempotency-Key: push-%s", hex);
-    h = curl_slist_append(h, "Content-Type: application/json");
+    h = curl_slist_append(h, buf_str(&hdr));
+    buf_reset(&hdr);
+    (void)buf_printf(&hdr, "Content-Type: %s", ctype);
     h = curl_slist_append(h, buf_str(&hdr));
     if (token) {
         buf_reset(&hdr);
@@ -255,10 +345,14 @@ int cmd_push(int argc, char **argv)
     }
     if (a.help) {
         cli_usage(stdout, "benchvault push [OPTIONS] FILE...",
-                  "Uploads result files (native benchvault/v1 JSON; `-` "
-                  "reads standard input) to a server, or with --db into a "
-                  "database file. Exit status: 0 ok, 2 bad input or "
-                  "refused, 3 server unreachable.", opts, NOPTS);
+                  "Uploads result files (benchvault/v1, pytest-benchmark, "
+                  "gbench, hyperfine, locust, gotest or bmf; detected "
+                  "unless --format names one; `-` reads standard input) "
+                  "to a server, or with --db into a database file. For "
+                  "locust give the --csv PREFIX: PREFIX_stats.csv and "
+                  "PREFIX_stats_history.csv go up together. Exit status: "
+                  "0 ok, 2 bad input or refused, 3 server unreachable.",
+                  opts, NOPTS);
         goto out;
     }
     if (!a.npos || (!cli_str(&a, "server") == !cli_str(&a, "db"))) {
@@ -275,6 +369,7 @@ int cmd_push(int argc, char **argv)
         struct buf body;
         struct run r;
         const char *format = cli_str(&a, "format");
+        char ctype[128];
 
         run_init(&r);
         err_cleanup(&eb);
@@ -283,17 +378,19 @@ int cmd_push(int argc, char **argv)
         ov.branch = cli_str(&a, "branch");
         ov.commit = cli_str(&a, "commit");
         ov.testbed = cli_str(&a, "testbed");
-        if (read_file(a.pos[i], lim.max_body, &body, &eb)) {
+        /* The local parse sees the Content-Type the server will see. */
+        if (load_input(a.pos[i], format, lim.max_body, &body, ctype,
+                       sizeof ctype, &eb)) {
             fprintf(stderr, "benchvault push: %s\n", eb.msg);
             rc = EXIT_USAGE;
-        } else if (ingest_parse(buf_str(&body), body.len, format, &ov, &lim,
-                                &r, &eb)) {
+        } else if (ingest_parse_body(buf_str(&body), body.len, ctype, format,
+                                     &ov, &lim, &r, &eb)) {
             print_errors(a.pos[i], &eb);
             rc = EXIT_USAGE;
         } else if (cli_str(&a, "db")) {
             rc = push_db(cli_str(&a, "db"), a.pos[i], &r);
         } else {
-            rc = push_http(&a, a.pos[i], &body, r.project);
+            rc = push_http(&a, a.pos[i], &body, ctype, r.project);
         }
         for (size_t k = 0; k < r.nwarnings; k++)
             fprintf(stderr, "benchvault push: %s: warning: %s\n", a.pos[i],

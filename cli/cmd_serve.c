@@ -6,6 +6,7 @@
  * project and a write token, printed once.
  */
 #include "cli/cli.h"
+#include "render/render.h"
 #include "server/server.h"
 #include "store/store.h"
 
@@ -145,6 +146,7 @@ int cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     log_info("signal %d: stopping (finishing requests in flight)", sig);
     srv_stop(s, 10000);
+    render_shutdown(); /* release cairo's and fontconfig's caches */
     log_info("stopped");
 out:
     cli_args_cleanup(&a);

@@ -414,15 +414,25 @@ static const struct {
     {"metadata", m_metadata},
 };
 
+/*
+ * The format key says so ("benchvault/v2" too, so that it is refused with
+ * a message, not passed on to other formats), or there are "results" that
+ * are not hyperfine's (whose entries have "command" and no "measures").
+ */
 bool ingest_native_detect(const json_t *root)
 {
-    const json_t *f = json_object_get(root, "format");
+    const json_t *f = json_object_get(root, "format"), *r, *first;
 
     if (!json_is_object(root))
         return false;
-    if (json_is_string(f) && strcmp(json_string_value(f), NATIVE_NAME) == 0)
-        return true;
-    return json_object_get(root, "results") != NULL;
+    if (json_is_string(f))
+        return strncmp(json_string_value(f), "benchvault/", 11) == 0;
+    r = json_object_get(root, "results");
+    if (!r)
+        return false;
+    first = json_array_get(r, 0);
+    return !(json_is_object(first) && json_object_get(first, "command") &&
+             !json_object_get(first, "measures"));
 }
 
 /* An unknown top-level member goes to metadata (design note 2). */

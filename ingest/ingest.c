@@ -1,25 +1,45 @@
 /*
  * ingest_parse: limits, format dispatch, overrides and defaults.
  *
- * Flow: name the format (or "auto") -> body size -> ingest_json_load
- * (pre-scan + jansson) -> pick the adapter (named, or the first whose
- * detect() accepts the root) -> adapter fills the run, reporting at JSON
- * pointers -> overrides and defaults shared by every format -> status.
+ * Flow: name the format (or "auto") -> body size -> multipart split (when
+ * the Content-Type says so; the main part is "stats", else the first) ->
+ * text formats: sniff the raw bytes (auto) and parse them as text, never
+ * through the JSON pre-scan -> JSON formats: ingest_json_load (pre-scan +
+ * jansson), then the first adapter whose detect() accepts the root ->
+ * adapter fills the run, reporting at JSON pointers -> overrides and
+ * defaults shared by every format -> status.
  *
  * The status comes from what was reported, not from the adapter: any
  * error makes the result ERR_INVALID, or ERR_TOO_LARGE when one of them was
- * a volume limit (samples, results).  On any failure the run goes back to
- * its run_init() state, so a caller can never store half a run.
+ * a volume limit (samples, results).  An adapter that found nothing to
+ * store without saying why gets a generic "no results" error, so a run is
+ * never stored empty.  On any failure the run goes back to its run_init()
+ * state, so a caller can never store half a run.
+ *
+ * Detection order matters only where two shapes could overlap: hyperfine
+ * and the native format both have a top-level "results" (each detect()
+ * looks inside it), pytest-benchmark and gbench both have "benchmarks"
+ * (gbench has "context", pytest "machine_info"/"stats").  bmf, the
+ * loosest shape (an object of objects of {"value": ...}), is tried last.
  */
 #include "ingest/ingest_int.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define NATIVE_NAME "benchvault/v1"
 
 /* Tried in order by "auto"; a new tool format is one more line. */
 static const struct ingest_format formats[] = {
-    {NATIVE_NAME, ingest_native_detect, ingest_native_parse},
+    {NATIVE_NAME, ingest_native_detect, ingest_native_parse, NULL, NULL},
+    {"pytest-benchmark", ingest_pytest_detect, ingest_pytest_parse, NULL,
+     NULL},
+    {"gbench", ingest_gbench_detect, ingest_gbench_parse, NULL, NULL},
+    {"hyperfine", ingest_hyperfine_detect, ingest_hyperfine_parse, NULL,
+     NULL},
+    {"locust", NULL, NULL, ingest_locust_sniff, ingest_locust_parse},
+    {"gotest", NULL, NULL, ingest_gotest_sniff, ingest_gotest_parse},
+    {"bmf", ingest_bmf_detect, ingest_bmf_parse, NULL, NULL},
 };
 #define NFORMATS (sizeof formats / sizeof formats[0])
 
@@ -36,7 +56,9 @@ const char *const *ingest_format_names(void)
 {
     /* Constant data, so any thread may call this; the assertion keeps it
      * in step with the table. */
-    static const char *const names[] = {NATIVE_NAME, NULL};
+    static const char *const names[] = {
+        NATIVE_NAME, "pytest-benchmark", "gbench", "hyperfine",
+        "locust",    "gotest",           "bmf",    NULL};
 
     _Static_assert(sizeof names / sizeof names[0] == NFORMATS + 1,
                    "ingest_format_names() must list every format");
@@ -156,17 +178,115 @@ static void finish_run(struct ingest_ctx *c, const struct ingest_format *fmt)
     run->format = xstrdup(fmt->name);
 }
 
+/* Skips a UTF-8 byte order mark (some Windows tools write one). */
+static void skip_bom(const char **p, size_t *n)
+{
+    if (*n >= 3 && memcmp(*p, "\xEF\xBB\xBF", 3) == 0) {
+        *p += 3;
+        *n -= 3;
+    }
+}
+
+static bool blank(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+            return false;
+    return true;
+}
+
+/*
+ * The main bytes of a multipart body: the "stats" part (locust's main
+ * file), else the first.  Parts the format does not read are named in a
+ * warning, not silently dropped.
+ */
+static const struct ingest_part *main_part(const struct ingest_part *parts,
+                                           size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(parts[i].name, "stats") == 0)
+            return &parts[i];
+    return n ? &parts[0] : NULL;
+}
+
+/*
+ * A text/... type other than text/json: the body claims to be text, so a
+ * body that turns out to be a JSON format is refused (415) rather than
+ * guessed at; the text formats are sent as text/csv or text/plain.
+ */
+static bool text_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    return strncasecmp(ct, "text/", 5) == 0 &&
+           strncasecmp(ct, "text/json", 9) != 0;
+}
+
+/* application/json, text/json, application/<anything>+json. */
+static bool is_json_type(const char *ct)
+{
+    size_t len;
+
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    len = strcspn(ct, "; \t");
+    return (len == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+           (len == 9 && strncasecmp(ct, "text/json", 9) == 0) ||
+           (len > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+            strncasecmp(ct + len - 5, "+json", 5) == 0);
+}
+
+/* Whether the first significant byte opens a JSON object or array. */
+static bool json_like(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
+            continue;
+        return p[i] == '{' || p[i] == '[';
+    }
+    return false;
+}
+
+/* Text input must not hold NUL bytes: every reader works on C strings. */
+static enum err text_check(const char *p, size_t n, struct errbuf *eb)
+{
+    const char *nul = memchr(p, '\0', n);
+    size_t line = 1;
+
+    if (!nul)
+        return ERR_OK;
+    for (const char *q = p; q < nul; q++)
+        line += *q == '\n';
+    err_set(eb, "line %zu: a NUL byte; a text format must be text", line);
+    return ERR_MALFORMED;
+}
+
 enum err ingest_parse(const char *body, size_t len, const char *format,
                       const struct ingest_overrides *ov,
                       const struct ingest_limits *lim, struct run *out,
                       struct errbuf *eb)
 {
+    return ingest_parse_body(body, len, NULL, format, ov, lim, out, eb);
+}
+
+enum err ingest_parse_body(const char *body, size_t len,
+                           const char *content_type, const char *format,
+                           const struct ingest_overrides *ov,
+                           const struct ingest_limits *lim, struct run *out,
+                           struct errbuf *eb)
+{
     struct ingest_limits deflim;
     struct ingest_ctx c;
     const struct ingest_format *fmt = NULL;
+    struct ingest_part *parts = NULL;
+    const struct ingest_part *mainpart = NULL;
+    struct ingest_input in = {NULL, 0, NULL, 0};
+    size_t nparts = 0;
     json_t *root = NULL;
     struct buf names;
-    enum err e;
+    enum err e = ERR_OK;
 
     if (!lim) {
         ingest_limits_default(&deflim);
@@ -193,20 +313,90 @@ enum err ingest_parse(const char *body, size_t len, const char *format,
     }
     if (!body)
         len = 0;
-    e = ingest_json_load(&c, body ? body : "", len, &root);
-    if (e)
+    in.data = body ? body : "";
+    in.len = len;
+    if (ingest_is_multipart(content_type)) {
+        e = ingest_multipart_decode(in.data, len, content_type, &parts,
+                                    &nparts, eb);
+        if (e)
+            goto out;
+        mainpart = main_part(parts, nparts);
+        in.data = mainpart->data;
+        in.len = mainpart->len;
+        in.parts = parts;
+        in.nparts = nparts;
+    }
+    skip_bom(&in.data, &in.len);
+    if (blank(in.data, in.len)) {
+        err_set(eb, mainpart ? "the multipart part \"%s\" is empty"
+                         : "empty body",
+                mainpart ? mainpart->name : "");
+        e = ERR_MALFORMED;
         goto out;
+    }
     for (size_t i = 0; !fmt && i < NFORMATS; i++)
-        if (formats[i].detect && formats[i].detect(root))
+        if (formats[i].sniff && formats[i].sniff(in.data, in.len))
             fmt = &formats[i];
-    if (!fmt) {
+    if (fmt && fmt->parse_text) {
+        e = text_check(in.data, in.len, eb);
+        if (e)
+            goto out;
+        fmt->parse_text(&c, &in);
+    } else if (!fmt && !json_like(in.data, in.len) && content_type &&
+               !is_json_type(content_type)) {
+        /* Text sent as text that no text format recognised: "invalid
+         * token near 'goos'" from jansson would not help anyone.  Sent as
+         * JSON (or with no type), it gets jansson's message. */
         list_formats(&names);
-        err_set(eb, "no known format matched the body; tried: %s",
+        err_set(eb, "no known format matched the body (it is not JSON, "
+                "and not a locust CSV or go test output); tried: %s",
                 buf_str(&names));
         e = ERR_UNSUPPORTED;
         goto out;
+    } else {
+        e = ingest_json_load(&c, in.data, in.len, &root);
+        if (e)
+            goto out;
+        for (size_t i = 0; !fmt && i < NFORMATS; i++)
+            if (formats[i].detect && formats[i].detect(root))
+                fmt = &formats[i];
+        if (!fmt) {
+            list_formats(&names);
+            err_set(eb, "no known format matched the body; tried: %s",
+                    buf_str(&names));
+            e = ERR_UNSUPPORTED;
+            goto out;
+        }
+        if (text_type(content_type)) {
+            err_set(eb, "the body is %s JSON: send it as Content-Type: "
+                    "application/json, not %s", fmt->name, content_type);
+            e = ERR_UNSUPPORTED;
+            goto out;
+        }
+        for (size_t i = 0; i < nparts; i++)
+            if (&parts[i] != mainpart)
+                ingest_warn(&c, "multipart part %s ignored: %s reads one "
+                            "file",
+                            ingest_quote(&c, parts[i].name,
+                                         strlen(parts[i].name)),
+                            fmt->name);
+        fmt->parse(&c, root);
     }
-    fmt->parse(&c, root);
+    /* An adapter that found nothing and said nothing: never store an
+     * empty run. */
+    if (!c.nerrors && out->nresults == 0) {
+        /* The warnings go with the run; say here what was left out. */
+        buf_reset(&names);
+        for (size_t i = 0; i < out->nwarnings && i < 3; i++)
+            (void)buf_printf(&names, "%s%s", i ? "; " : " (warnings: ",
+                             out->warnings[i]);
+        if (out->nwarnings > 3)
+            (void)buf_printf(&names, "; %zu more", out->nwarnings - 3);
+        if (out->nwarnings)
+            (void)buf_addc(&names, ')');
+        ingest_error(&c, "no benchmark results found in the %s input%s",
+                     fmt->name, buf_str(&names));
+    }
     finish_run(&c, fmt);
     if (c.nerrors)
         e = c.too_large ? ERR_TOO_LARGE : ERR_INVALID;
@@ -214,6 +404,7 @@ out:
     if (e)
         run_cleanup(out);
     json_decref(root);
+    ingest_parts_free(parts, nparts);
     buf_cleanup(&names);
     ingest_ctx_cleanup(&c);
     return e;

@@ -1,7 +1,9 @@
 /*
  * ingest: bytes in, a validated struct run out.  The native benchvault/v1
- * format and (later) one adapter per tool format.  No SQL, no HTTP; jansson
- * is used here and json_t never leaves this folder.
+ * format and one adapter per tool format (pytest-benchmark, gbench,
+ * hyperfine, locust, gotest, bmf; docs/formats.md), auto-detection, and the
+ * multipart/form-data decoding that carries several files in one body.  No
+ * SQL, no HTTP; jansson is used here and json_t never leaves this folder.
  *
  * Every problem is reported with a JSON pointer to the field and what was
  * expected, e.g. "/results/3/measures/latency/unit": unknown unit
@@ -55,11 +57,178 @@ enum err ingest_parse(const char *body, size_t len, const char *format,
                       const struct ingest_limits *lim, struct run *out,
                       struct errbuf *eb);
 
+/*
+ * ingest_parse for a body with its Content-Type (NULL or "" when unknown).
+ * Only a multipart/form-data type changes anything: the body is split into
+ * its parts (locust sends "stats" and "stats_history"; any format may come
+ * as one part), and a malformed multipart body is ERR_MALFORMED.  The
+ * format is still named or detected from the bytes; a text/... type only
+ * makes two answers ERR_UNSUPPORTED: a body that is a JSON format, and
+ * text that no text format recognises (which, sent as JSON or with no
+ * type, is jansson's ERR_MALFORMED as before).
+ */
+enum err ingest_parse_body(const char *body, size_t len,
+                           const char *content_type, const char *format,
+                           const struct ingest_overrides *ov,
+                           const struct ingest_limits *lim, struct run *out,
+                           struct errbuf *eb);
+
+/* One file of a multipart/form-data body; every pointer is borrowed. */
+struct ingest_part {
+    const char *name;         /* form field name, e.g. "stats" */
+    const char *filename;     /* NULL: none */
+    const char *content_type; /* NULL: none (text/plain for a reader) */
+    const char *data;
+    size_t len;
+};
+
+/*
+ * Encodes parts as a multipart/form-data body into out (appended) and
+ * writes the matching Content-Type header value into ctype (ctype_size
+ * bytes; 128 is enough).  The boundary is derived from the parts' bytes,
+ * so the same files always give the same body (an Idempotency-Key over
+ * it stays stable across retries), and is checked to occur in none of
+ * them.  ERR_TOO_LARGE when out's maximum is passed, ERR_INVALID for a
+ * name with '"', CR or LF.
+ */
+enum err ingest_multipart_encode(const struct ingest_part *parts, size_t n,
+                                 struct buf *out, char *ctype,
+                                 size_t ctype_size);
+
 /* Validates a project slug: 1..max bytes of [A-Za-z0-9._-], starting with a
  * letter or digit. */
 bool ingest_slug_valid(const char *s, size_t max);
 
 /* NULL-terminated list of the format names ingest_parse accepts. */
 const char *const *ingest_format_names(void);
+
+/* ==== CI-side readers (ingest/ci_json.c, for the runner agent) ========== */
+/*
+ * Small JSON documents the agent reads beside the results: the CI event
+ * file, the server's answers, GitHub's comment list, a budgets file.  They
+ * go through the same depth-limited loader as ingest_parse; json_t stays
+ * here.  Strings handed out are owned by the caller's struct (free with the
+ * matching _cleanup/_free).
+ */
+
+/* GITHUB_EVENT_PATH's pull_request.number (*number = 0 when the event is
+ * not a pull request).  ERR_MALFORMED when the file is not JSON. */
+enum err ingest_ci_event_pr(const char *body, size_t len, int64_t *number,
+                            struct errbuf *eb);
+
+/* The "run_id" of an ingest answer (201/200).  ERR_INVALID when absent. */
+enum err ingest_answer_run_id(const char *body, size_t len, int64_t *run_id);
+
+/* One row of GET .../compare (DESIGN.md "HTTP API"); absent numbers NAN. */
+struct ingest_compare_row {
+    char *benchmark, *measure, *unit, *verdict; /* owns; verdict "" if absent */
+    double base, head, change, change_lo, change_hi, p_value;
+    bool needs_confirmation; /* the row says one run cannot decide */
+};
+
+/* A budget line of the answer: broken when the server says so. */
+struct ingest_compare_budget {
+    char *benchmark, *measure, *message; /* owns; may be NULL */
+    double value, threshold;
+    bool broken;
+};
+
+struct ingest_compare {
+    int64_t regressed, improved, unchanged, inconclusive; /* summary */
+    struct ingest_compare_row *rows;                       /* owns */
+    size_t nrows;
+    struct ingest_compare_budget *budgets; /* owns */
+    size_t nbudgets;
+    char **recommendations; /* owns; plain text */
+    size_t nrecommendations;
+};
+
+/* Parses a compare answer into out (zeroed first; ingest_compare_cleanup
+ * on every path).  Tolerant of extra members; ERR_MALFORMED/ERR_INVALID
+ * when it is not an object with "rows". */
+enum err ingest_compare_parse(const char *body, size_t len,
+                              struct ingest_compare *out, struct errbuf *eb);
+void ingest_compare_cleanup(struct ingest_compare *c);
+
+/* GitHub's issue-comment list (a JSON array): the id of the first comment
+ * whose "body" contains marker (*id = 0 if none) and how many there were. */
+enum err ingest_gh_comment_find(const char *body, size_t len,
+                                const char *marker, int64_t *id,
+                                size_t *count);
+
+/* A budget rule from a --budgets file: {"budgets": [{"benchmark": glob,
+ * "measure": m, "max"|"min": x, "unit": u}]} (or the bare array). */
+struct ingest_budget {
+    char *benchmark_glob, *measure, *unit; /* owns; unit canonical */
+    bool is_max;
+    double threshold; /* canonical unit */
+};
+
+enum err ingest_budgets_parse(const char *body, size_t len,
+                              struct ingest_budget **out, size_t *n,
+                              struct errbuf *eb);
+void ingest_budgets_free(struct ingest_budget *b, size_t n);
+
+/* Sets member key of the JSON object text obj (NULL means {}) to the JSON
+ * text value; *out is the canonical result (xmalloc'd).  ERR_INVALID when
+ * obj is not an object or value is not JSON. */
+enum err ingest_json_set(const char *obj, const char *key, const char *value,
+                         char **out);
+
+/* ==== statistics engine: analyze input, comparison settings ============= */
+/* (ingest/numbers.c, ingest/compare_settings.c; budget rules are read by
+ * ingest_budgets_parse above) */
+
+/*
+ * Numbers for `benchvault analyze`: a JSON array of numbers or of [x, y]
+ * pairs, or text (numbers separated by white space or commas, '#'
+ * comments).  *out (caller frees) holds them in order, *cols is 2 when
+ * they are pairs (JSON pairs, or text whose lines, two or more, all hold
+ * two numbers), else 1.  ERR_MALFORMED for a token or document that does
+ * not parse, ERR_INVALID for a non-finite number (message or pointer in
+ * eb), ERR_TOO_LARGE past max numbers.
+ */
+enum err ingest_numbers_parse(const char *body, size_t len, size_t max,
+                              double **out, size_t *n, int *cols,
+                              struct errbuf *eb);
+
+/* A noise threshold for the benchmarks matching a glob (and a measure). */
+struct ingest_threshold {
+    char *benchmark_glob; /* owns; "*" when not given */
+    char *measure;        /* owns; NULL: every measure */
+    double threshold;     /* relative: 0.05 is 5% */
+};
+
+struct ingest_compare_settings {
+    double threshold; /* project default; NAN when not given */
+    double allowance; /* run-to-run allowance; NAN when not given */
+    struct ingest_threshold *rules; /* owns; first match wins */
+    size_t nrules;
+};
+
+/*
+ * Reads {"noise_threshold", "thresholds": [{"benchmark", "measure",
+ * "threshold"}], "run_to_run_allowance"} (all optional; "threshold" is
+ * accepted for "noise_threshold").  The caller
+ * ingest_compare_settings_cleanup()s out on every path.  ERR_MALFORMED,
+ * ERR_INVALID with pointers in eb.
+ */
+enum err ingest_compare_settings_parse(const char *body, size_t len,
+                                       struct ingest_compare_settings *out,
+                                       struct errbuf *eb);
+void ingest_compare_settings_cleanup(struct ingest_compare_settings *s);
+
+/* ==== regression detection: the body of PATCH /api/v1/alerts/{id} ===== */
+/* (ingest/alert_patch.c) */
+
+#define INGEST_ALERT_NOTE_MAX 4096
+
+/*
+ * Reads {"status": "open|acknowledged|dismissed|resolved", "note": "..."}
+ * (each optional, one at least).  *status and *note (caller frees) are NULL
+ * when absent.  ERR_MALFORMED, ERR_INVALID with pointers in eb.
+ */
+enum err ingest_alert_patch_parse(const char *body, size_t len, char **status,
+                                  char **note, struct errbuf *eb);
 
 #endif /* BV_INGEST_H */

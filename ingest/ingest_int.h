@@ -6,7 +6,9 @@
  *
  * A format adapter (ingest/fmt_<name>.c) is one entry of the format table:
  * detect(root) says whether a parsed document looks like the format, and
- * parse(c, root) fills c->run.  It reports problems with ingest_error*()
+ * parse(c, root) fills c->run; a text format (CSV, go test output) has
+ * sniff(bytes) and parse_text(c, input) instead, and never meets the JSON
+ * pre-scan.  It reports problems with ingest_error*()
  * at JSON pointers, keeps going after the first, and never returns a
  * status: ingest_parse() decides 413/422 from what was reported.
  *
@@ -225,17 +227,179 @@ void ingest_result_add(struct ingest_ctx *c, struct result *res, double factor);
 
 /* ---- the format table (ingest.c) ----------------------------------------- */
 
+/*
+ * What a text adapter reads: the main bytes (the whole body, or the main
+ * part of a multipart body; a UTF-8 byte order mark removed) and, for a
+ * multipart body, every part (borrowed; parts NULL otherwise).
+ */
+struct ingest_input {
+    const char *data;
+    size_t len;
+    const struct ingest_part *parts;
+    size_t nparts;
+};
+
 typedef bool (*ingest_detect_fn)(const json_t *root);
 typedef void (*ingest_parse_fn)(struct ingest_ctx *c, json_t *root);
+typedef bool (*ingest_sniff_fn)(const char *p, size_t n);
+typedef void (*ingest_text_fn)(struct ingest_ctx *c,
+                               const struct ingest_input *in);
 
+/*
+ * A JSON format has detect and parse (the body goes through the pre-scan
+ * and jansson first); a text format (CSV, go test's text) has sniff and
+ * parse_text and never meets the JSON pre-scan.  "auto" sniffs the text
+ * formats on the raw bytes first, then loads JSON and asks detect().
+ */
 struct ingest_format {
     const char *name;
     ingest_detect_fn detect; /* for "auto"; NULL: only when named */
     ingest_parse_fn parse;   /* root is an object or array, never NULL */
+    ingest_sniff_fn sniff;   /* text formats: for "auto" */
+    ingest_text_fn parse_text;
 };
 
 /* fmt_native.c */
 bool ingest_native_detect(const json_t *root);
 void ingest_native_parse(struct ingest_ctx *c, json_t *root);
+/* fmt_pytest.c */
+bool ingest_pytest_detect(const json_t *root);
+void ingest_pytest_parse(struct ingest_ctx *c, json_t *root);
+/* fmt_gbench.c */
+bool ingest_gbench_detect(const json_t *root);
+void ingest_gbench_parse(struct ingest_ctx *c, json_t *root);
+/* fmt_hyperfine.c */
+bool ingest_hyperfine_detect(const json_t *root);
+void ingest_hyperfine_parse(struct ingest_ctx *c, json_t *root);
+/* fmt_bmf.c */
+bool ingest_bmf_detect(const json_t *root);
+void ingest_bmf_parse(struct ingest_ctx *c, json_t *root);
+/* fmt_locust.c */
+bool ingest_locust_sniff(const char *p, size_t n);
+void ingest_locust_parse(struct ingest_ctx *c, const struct ingest_input *in);
+/* fmt_gotest.c */
+bool ingest_gotest_sniff(const char *p, size_t n);
+void ingest_gotest_parse(struct ingest_ctx *c, const struct ingest_input *in);
+
+/* ---- multipart/form-data (multipart.c) ----------------------------------- */
+
+#define INGEST_MAX_PARTS 16
+
+/* True for a Content-Type of multipart/form-data (any case, any params). */
+bool ingest_is_multipart(const char *content_type);
+/*
+ * Splits body into its parts (at most INGEST_MAX_PARTS; data borrowed from
+ * body, names and types owned by the array).  ERR_MALFORMED with eb->msg
+ * for a missing boundary, a part without a name, a missing closing
+ * delimiter, too many parts.  Free with ingest_parts_free.
+ */
+enum err ingest_multipart_decode(const char *body, size_t len,
+                                 const char *content_type,
+                                 struct ingest_part **parts, size_t *n,
+                                 struct errbuf *eb);
+void ingest_parts_free(struct ingest_part *parts, size_t n);
+
+/* ---- CSV, RFC 4180 (csv.c) ----------------------------------------------- */
+
+#define INGEST_CSV_MAX_FIELDS 4096
+
+/*
+ * A reader over CSV bytes (borrowed): records end at LF or CRLF outside
+ * quotes; a quoted field may hold ',', '""' and line ends.  Fields are
+ * copied, unquoted and NUL-terminated into the reader.
+ */
+struct ingest_csv {
+    const char *p; /* borrows */
+    size_t n, pos;
+    size_t line;      /* the line where the last record read starts */
+    size_t next_line; /* the line where the next one starts */
+    struct buf text;  /* the fields' bytes, each NUL-terminated */
+    size_t *off;      /* owns; field i is text.data + off[i] */
+    size_t *len;      /* owns; its length (a field may hold a NUL) */
+    size_t nfields, cap;
+};
+
+void ingest_csv_init(struct ingest_csv *r, const char *p, size_t n);
+void ingest_csv_cleanup(struct ingest_csv *r);
+/* 1: a record was read; 0: the end; -1: malformed, *why says how. */
+int ingest_csv_next(struct ingest_csv *r, const char **why);
+/* Field i of the record just read ("" past the last); borrowed. */
+const char *ingest_csv_field(const struct ingest_csv *r, size_t i);
+size_t ingest_csv_field_len(const struct ingest_csv *r, size_t i);
+
+/* ---- helpers the tool adapters share (adapt.c) --------------------------- */
+
+/* What a number written as text turned out to be. */
+enum ingest_textnum {
+    INGEST_TN_OK = 0,
+    INGEST_TN_ABSENT,    /* "", "N/A" */
+    INGEST_TN_NONFINITE, /* NaN, Inf, +Inf, -Inf, Infinity (any case) */
+    INGEST_TN_BAD        /* anything else that is not a decimal number */
+};
+/* A decimal number (n bytes, no white space around it). */
+enum ingest_textnum ingest_text_num(const char *s, size_t n, double *out);
+/* A JSON-grammar integer or real in s (n bytes) as a json_t number, else
+ * NULL: "3" -> 3, "0.5" -> 0.5, "007" and "1e999" -> NULL.  New reference. */
+json_t *ingest_text_json_num(const char *s, size_t n);
+
+/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
+bool ingest_utf8_valid(const char *s, size_t n);
+/* ingest_name_check plus UTF-8 validity: names read from text, where no
+ * JSON parser has checked the encoding. */
+bool ingest_text_name(struct ingest_ctx *c, const char *s, size_t n);
+
+/*
+ * An optional statistic obj[key]: a number gives OK; absent or null
+ * ABSENT; a NaN/Infinity marker ABSENT with a warning (tools write them
+ * for undefined statistics; they are never stored); anything else is an
+ * error (BAD).
+ */
+enum ingest_got ingest_get_stat(struct ingest_ctx *c, const json_t *obj,
+                                const char *key, double *out);
+
+/*
+ * The numbers of array arr (at the current pointer) as samples, like
+ * ingest_num_array, except that NaN/Infinity markers are left out with one
+ * warning at the array (tools write them for a failed repetition).  Other
+ * non-numbers are errors at their index.
+ */
+enum ingest_got ingest_sample_array(struct ingest_ctx *c, const json_t *arr,
+                                    double **out, size_t *n);
+
+/* Free JSON members of obj (at the current pointer), except the member
+ * `except` (NULL: none): markers become null with a warning, also at the
+ * top level of obj. */
+void ingest_clean_members(struct ingest_ctx *c, json_t *obj,
+                          const char *except);
+
+/* A benchmark's identity, shared by its measures. */
+struct ingest_bench {
+    char *name;   /* owns */
+    char *params; /* owns; canonical JSON */
+    char *key;    /* owns */
+};
+
+/* Fills b from a family name and params (an object or NULL). */
+void ingest_bench_set(struct ingest_bench *b, const char *name,
+                      const json_t *params);
+void ingest_bench_cleanup(struct ingest_bench *b);
+
+/*
+ * Adds res as measure `measure` of benchmark b: res holds the statistics
+ * and samples in `unit` as written (a unit core knows: our own tables
+ * name it), converted to the canonical unit here.  Takes res's contents.
+ */
+void ingest_measure_add(struct ingest_ctx *c, const struct ingest_bench *b,
+                        const char *measure, const char *unit,
+                        struct result *res);
+
+/* mean, median, min, max (and stddev from two samples on) from res's
+ * samples where they are absent. */
+void ingest_stats_from_samples(struct result *res);
+
+/* Replaces an owned string field with a copy of s. */
+void ingest_set_owned(char **field, const char *s);
+/* Canonical JSON of obj (NULL: nothing) into an owned field. */
+void ingest_set_json(char **field, const json_t *obj);
 
 #endif /* BV_INGEST_INT_H */

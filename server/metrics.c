@@ -48,7 +48,7 @@ static const char *route_label(struct srv *s, size_t r)
 void metrics_write(struct srv *s, struct buf *out)
 {
     struct store *st = NULL;
-    int64_t db_bytes = -1;
+    int64_t db_bytes = -1, open_alerts = -1;
 
     (void)buf_printf(out, "# HELP benchvault_build_info Build version.\n"
                      "# TYPE benchvault_build_info gauge\n"
@@ -139,8 +139,16 @@ void metrics_write(struct srv *s, struct buf *out)
     if (!srv_store_acquire(s, &st, NULL)) {
         if (store_db_size(st, &db_bytes))
             db_bytes = -1;
+        if (store_alerts_open_count(st, &open_alerts))
+            open_alerts = -1;
         srv_store_release(s, st);
     }
+    if (open_alerts >= 0)
+        (void)buf_printf(out, "# HELP benchvault_alerts_open Regression "
+                         "alerts open (docs/changepoints.md).\n"
+                         "# TYPE benchvault_alerts_open gauge\n"
+                         "benchvault_alerts_open %lld\n",
+                         (long long)open_alerts);
     if (db_bytes >= 0)
         (void)buf_printf(out, "# HELP benchvault_db_size_bytes Database size "
                          "(main file and WAL).\n"

@@ -263,6 +263,11 @@ static struct store *project_begin(struct req *rq, struct store_project *proj)
     return st;
 }
 
+struct store *srv_project_begin(struct req *rq, struct store_project *proj)
+{
+    return project_begin(rq, proj);
+}
+
 void route_benchmarks(struct req *rq)
 {
     struct store_project proj;
@@ -554,7 +559,6 @@ void route_series(struct req *rq)
     memset(&s, 0, sizeof s);
     err_init(&eb);
     e = store_series_get(st, proj.id, &q, &s, &eb);
-    srv_store_release(rq->srv, st);
     if (e) {
         /* An unknown stat or an ambiguous measure is a bad query. */
         req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
@@ -592,13 +596,11 @@ void route_series(struct req *rq)
             jw_obj_end(&w);
         }
         jw_arr_end(&w);
-        /* Change-point detection lands with the regression-detection work;
-         * until then the list is present and empty. */
         jw_key(&w, "change_points");
-        jw_arr_begin(&w);
-        jw_arr_end(&w);
+        srv_write_series_change_points(&w, st, proj.id, &s);
         jw_obj_end(&w);
     }
+    srv_store_release(rq->srv, st);
     series_cleanup(&s);
     store_project_cleanup(&proj);
     err_cleanup(&eb);

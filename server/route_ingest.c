@@ -23,9 +23,14 @@
 
 #define IDEM_KEY_MAX 255
 
+/* JSON for the JSON formats; text/csv, text/plain and multipart/form-data
+ * for the text formats (locust's CSV files, go test's output); ingest
+ * decides the format from the bytes, or from ?format=. */
 static bool content_type_ok(const char *ct)
 {
-    static const char *const accepted[] = {"application/json", "text/json"};
+    static const char *const accepted[] = {"application/json", "text/json",
+                                           "text/csv", "text/plain",
+                                           "multipart/form-data"};
     size_t len;
 
     if (!ct || !*ct)
@@ -70,8 +75,7 @@ static void answer(struct req *rq, unsigned status, int64_t run_id,
     jw_kstr(&w, "url", url);
     jw_kint(&w, "results", results);
     jw_key(&w, "alerts");
-    jw_arr_begin(&w);
-    jw_arr_end(&w);
+    srv_write_job_alerts(rq, &w);
     jw_key(&w, "warnings");
     jw_arr_begin(&w);
     for (size_t i = 0; r && i < r->nwarnings; i++)
@@ -142,7 +146,8 @@ void route_ingest(struct req *rq)
         return;
     if (!content_type_ok(req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE))) {
         req_problem_status(rq, 415, "send the run as Content-Type: "
-                           "application/json");
+                           "application/json, text/csv, text/plain or "
+                           "multipart/form-data");
         return;
     }
     key = req_header(rq, "Idempotency-Key");
@@ -174,8 +179,9 @@ void route_ingest(struct req *rq)
     job->rq = rq;
     rq->job = job;
     err_init(&eb);
-    e = ingest_parse(buf_str(&rq->body), rq->body.len, format, &ov,
-                     &rq->srv->cfg.limits, &job->run, &eb);
+    e = ingest_parse_body(buf_str(&rq->body), rq->body.len,
+                          req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE), format,
+                          &ov, &rq->srv->cfg.limits, &job->run, &eb);
     if (e) {
         req_problem(rq, e, &eb);
         err_cleanup(&eb);

@@ -247,7 +247,11 @@ static enum MHD_Result send_answer(struct req *rq)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
                                 "GET, HEAD, POST, PATCH, PUT");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            rq->cache_control ? rq->cache_control
+                                              : "no-store");
+    if (rq->etag)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rq->etag);
     rq->bytes_out = head ? 0 : len;
     ret = MHD_queue_response(rq->conn, rq->status, resp);
     MHD_destroy_response(resp);
@@ -300,6 +304,7 @@ static void req_free(struct req *rq)
     buf_cleanup(&rq->body);
     buf_cleanup(&rq->resp);
     free(rq->location);
+    free(rq->etag);
     if (rq->has_token)
         store_token_cleanup(&rq->token);
     if (rq->job) {
@@ -472,6 +477,7 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     s->cfg.listen = NULL;
     s->started_at = time_now_ms();
     s->routes = routes_table(&s->nroutes);
+    s->charts = chart_cache_create(256, 32u << 20);
     pthread_mutex_init(&s->pool.lock, NULL);
     s->metrics.counts = xcalloc((s->nroutes + 1) * METRICS_STATUS_SLOTS,
                                 sizeof *s->metrics.counts);
@@ -549,6 +555,7 @@ void srv_stop(struct srv *s, unsigned grace_ms)
         MHD_stop_daemon(s->daemon);
     writer_free(s->writer);
     pool_close(&s->pool);
+    chart_cache_free(s->charts);
     pthread_mutex_destroy(&s->pool.lock);
     free((void *)s->metrics.counts);
     free((void *)s->metrics.buckets);

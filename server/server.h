@@ -44,4 +44,49 @@ unsigned srv_port(const struct srv *s);
  */
 void srv_stop(struct srv *s, unsigned grace_ms);
 
+/* ---- statistics engine: comparisons (server/route_compare.c) ---------- */
+/*
+ * GET /api/v1/projects/{p}/compare builds its answer with these, and so
+ * does `benchvault compare --db` (no server needed).  Methods, defaults
+ * and verdict rules: docs/statistics.md.
+ */
+struct store;
+struct srv_compare;
+
+struct srv_compare_query {
+    const char *project; /* slug */
+    const char *base;    /* run id, "12,13", "branch:NAME", "commit:SHA";
+                            NULL: branch:<head's base branch, else main> */
+    const char *head;    /* the same forms; required */
+    double threshold;    /* NAN: the project's settings (default 5%) */
+    unsigned bootstrap;  /* resamples; 0: the default 2,000 */
+    uint64_t seed;
+    int history; /* base-branch runs for the noise; 0: 20 */
+};
+
+/*
+ * Resolves the references, loads the runs and compares every benchmark x
+ * measure they share, with budgets and recommendations.  *out (free with
+ * srv_compare_free) on ERR_OK.  ERR_NOT_FOUND (project, run, branch or
+ * commit) and ERR_INVALID (a malformed reference) with a message in eb;
+ * ERR_DB.
+ */
+enum err srv_compare_create(struct store *st, const struct srv_compare_query *q,
+                            struct srv_compare **out, struct errbuf *eb);
+/* Appends the comparison as "json", "text" or "markdown" (NULL: json);
+ * ERR_INVALID for another format name. */
+enum err srv_compare_write(const struct srv_compare *c, const char *format,
+                           struct buf *out);
+/* What a gate needs: rows regressed, budgets broken. */
+void srv_compare_counts(const struct srv_compare *c, size_t *regressed,
+                        size_t *budgets_failed);
+void srv_compare_free(struct srv_compare *c);
+
+/* ---- regression detection (server/route_alerts.c) ---------------------- */
+
+struct store_alert;
+/* Writes an alert as the API shows it (commit range, bisect recipe); the
+ * CLI's --db mode prints the same. */
+void srv_write_alert(struct jw *w, const struct store_alert *a);
+
 #endif /* BV_SERVER_H */

@@ -41,6 +41,9 @@ struct route {
 
 /* ---- writer (group commit) ---------------------------------------------- */
 
+/* Alerts one ingest answer lists at most (regression detection). */
+#define SRV_JOB_ALERTS_MAX 32
+
 struct ingest_job {
     struct run run;                 /* owns */
     char *idem_key;                 /* owns; NULL when none */
@@ -52,6 +55,9 @@ struct ingest_job {
     int64_t run_id, result_count;
     bool duplicate;
     struct errbuf eb;
+    /* the alerts this run opened (srv_alerts_examine) */
+    int64_t alert_ids[SRV_JOB_ALERTS_MAX];
+    size_t nalerts;
     struct ingest_job *next;
 };
 
@@ -104,6 +110,7 @@ struct srv {
     const struct route *routes;
     size_t nroutes;
     int64_t started_at;
+    struct chart_cache *charts;
 };
 
 /* Borrow a read connection (opened on demand); give it back after use. */
@@ -136,6 +143,8 @@ struct req {
     struct buf resp;
     char *location;               /* owns; Location header */
     const char *www_auth;         /* WWW-Authenticate header */
+    char *etag;                   /* owns; ETag header (quoted) */
+    const char *cache_control;    /* NULL: "no-store" */
     size_t bytes_out;
 };
 
@@ -177,6 +186,93 @@ void route_runs_list(struct req *rq);
 void route_run_get(struct req *rq);
 void route_series(struct req *rq);
 void route_ingest(struct req *rq);
+/* statistics engine: route_compare.c, route_budgets.c */
+void route_compare(struct req *rq);
+void route_budgets_get(struct req *rq);
+void route_budgets_put(struct req *rq);
+void route_run_budgets(struct req *rq);
+void route_chart_trend(struct req *rq);
+void route_chart_sparkline(struct req *rq);
+
+/* ---- statistics engine: budgets checked on runs (route_budgets.c) ------- */
+
+/* One rule's outcome on a set of runs. */
+struct srv_budget_result {
+    const struct store_budget *rule; /* borrowed */
+    const char *source;              /* borrowed: "project" or "run N" */
+    const char *status;              /* "pass", "fail", "no data" */
+    size_t checked, violations;
+    double worst;          /* NAN when nothing was checked */
+    char *worst_benchmark; /* owns; NULL for a resource rule */
+    int64_t worst_run;
+    char *message; /* owns: one line for people */
+};
+
+/*
+ * The rules that apply to runs[0..nruns): the project's stored budgets
+ * then those each run brought in its metadata ("budgets", read with
+ * ingest_budgets_parse).  *rules and *sources (parallel, n each) are freed
+ * with srv_budget_rules_free; a run's unreadable budgets become a line in
+ * notes (may be NULL).  ERR_DB.
+ */
+enum err srv_budget_rules(struct store *st, int64_t project_id,
+                          const struct run *runs, size_t nruns,
+                          struct store_budget **rules, char ***sources,
+                          size_t *n, struct buf *notes, struct errbuf *eb);
+void srv_budget_rules_free(struct store_budget *rules, char **sources,
+                           size_t n);
+/* Checks each rule on the runs' results or resources; *out (n entries)
+ * is freed with srv_budget_results_free. */
+void srv_budgets_eval(const struct store_budget *rules, char *const *sources,
+                      size_t n, const struct run *runs, size_t nruns,
+                      struct srv_budget_result **out);
+void srv_budget_results_free(struct srv_budget_result *r, size_t n);
+void srv_budget_result_json(struct jw *w, const struct srv_budget_result *r);
+
+/* ---- chart cache (route_charts.c) --------------------------------------- */
+
+struct chart_cache;
+struct chart_cache *chart_cache_create(size_t max_entries, size_t max_bytes);
+void chart_cache_free(struct chart_cache *c);
+
+/*
+ * Common start of a /projects/{p}/... or /p/{p}/... route: auth for the
+ * route's access, a read connection, the project (rq->params[0]).  Returns
+ * the connection (release it with srv_store_release) or NULL after
+ * answering (401/403/404/5xx).
+ */
+struct store *srv_project_begin(struct req *rq, struct store_project *proj);
+
+/* ---- regression detection (alerts.c, route_alerts.c) -------------------- */
+
+struct an_cpd_params;
+struct srv_cpd_cache;
+
+/*
+ * After a group commit, on the writer's connection: re-examines the tail
+ * of every series the batch's stored runs touched (one examination per
+ * series, whatever the number of its runs in the batch), records the
+ * change points it confirms, opens alerts for regressions, resolves alerts
+ * whose series came back, and puts the ids of the alerts it opened on the
+ * jobs of the runs that touched their series.  Failures are logged: the
+ * runs are stored whatever happens here.
+ */
+void srv_alerts_examine(struct store *st, struct srv_cpd_cache **cache,
+                        struct ingest_job **jobs, size_t n);
+/* The writer's cache of series tails (*cache starts NULL); NULL-safe. */
+void srv_cpd_cache_free(struct srv_cpd_cache *c);
+/* A project's change-point parameters: the defaults with its settings. */
+void srv_cpd_params(struct store *st, int64_t project_id,
+                    struct an_cpd_params *p);
+/* Writes the alerts of rq->job as a JSON array (empty without a job). */
+void srv_write_job_alerts(struct req *rq, struct jw *w);
+/* Writes the change points of series s (full analysis with the project's
+ * parameters) as a JSON array. */
+void srv_write_series_change_points(struct jw *w, struct store *st,
+                                    int64_t project_id,
+                                    const struct series *s);
+void route_alerts_list(struct req *rq);
+void route_alert_patch(struct req *rq);
 
 /* Writes a run (with results when it has them) as a JSON object. */
 void srv_write_run(struct jw *w, const struct run *r, bool with_results);

@@ -32,6 +32,7 @@ struct writer {
     struct {
         int64_t id, at;
     } touched[TOUCH_SLOTS];
+    struct srv_cpd_cache *cpd; /* owns; regression detection's tails */
 };
 
 static void finish(struct ingest_job *job, enum err status, const char *msg)
@@ -100,6 +101,9 @@ static void run_batch(struct writer *w, struct ingest_job **jobs, size_t n)
     atomic_fetch_add(&w->srv->metrics.ingest_batches, 1);
     if (!e)
         touch_tokens(w, jobs, n);
+    /* Regression detection, on this connection, before the answers. */
+    if (!e)
+        srv_alerts_examine(w->st, &w->cpd, jobs, n);
     for (size_t i = 0; i < n; i++)
         srv_job_done(jobs[i]);
     free(items);
@@ -191,6 +195,8 @@ void writer_stop(struct writer *w)
     if (w->started)
         pthread_join(w->thread, NULL);
     w->started = false;
+    srv_cpd_cache_free(w->cpd);
+    w->cpd = NULL;
     store_close(w->st);
     w->st = NULL;
 }

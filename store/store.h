@@ -228,10 +228,210 @@ enum err store_tokens_touch(struct store *st, const int64_t *ids, size_t n,
                             int64_t now);
 
 /* ---- statistics engine: baselines, history, budgets --------------------- */
-/* (declarations for the statistics issue go here) */
+/* (store/store_stats.c) "Commit order" is the series order: commit time,
+ * else run start, else ingest time, then run id. */
+
+/* A run as comparisons need it. */
+struct store_run_ref {
+    int64_t id, branch_id, testbed_id;
+    char *branch, *testbed, *commit_sha; /* owns */
+    int64_t time;                        /* commit order key (ms) */
+    int64_t pr_number;                   /* 0: not a pull request */
+    char *base_branch;                   /* owns; NULL */
+    char *base_commit;        /* owns; metadata "base_commit" (a sha, or an
+                                 object's "sha"), NULL when absent */
+    int64_t base_commit_time; /* metadata "base_commit_time" or
+                                 "base_commit"."time"; TIME_NONE */
+};
+void store_run_ref_cleanup(struct store_run_ref *r);
+
+/* Run run_id of the project; ERR_NOT_FOUND.  The caller cleans out up. */
+enum err store_run_ref_get(struct store *st, int64_t project_id, int64_t run_id,
+                           struct store_run_ref *out, struct errbuf *eb);
+
+struct store_run_pick {
+    const char *branch;  /* NULL: any branch */
+    const char *testbed; /* NULL: any testbed */
+    const char *commit;  /* NULL: any; else a sha or a prefix of >= 4 */
+    int64_t before;      /* TIME_NONE, else commit time (or start) <= */
+};
+/* The latest run in commit order matching q; ERR_NOT_FOUND when none.
+ * The caller cleans out up. */
+enum err store_run_pick(struct store *st, int64_t project_id,
+                        const struct store_run_pick *q,
+                        struct store_run_ref *out, struct errbuf *eb);
+
+/* One run's result of one series, for run-to-run noise. */
+struct store_history_point {
+    char *key, *measure; /* owns: benchmark key, measure name */
+    int64_t run_id;
+    double value;        /* result.value */
+    double *samples;     /* owns; NULL when the result has none */
+    size_t nsamples;
+};
+/*
+ * The results (value and samples) of the last `limit` runs (1..1000)
+ * on branch_id x testbed_id that come at or before run upto in commit
+ * order, leaving out the runs in exclude[0..nexclude).  *out (free with
+ * store_history_free) is ordered by key, measure, run id.
+ */
+enum err store_history_values(struct store *st, int64_t project_id,
+                              int64_t branch_id, int64_t testbed_id,
+                              const struct store_run_ref *upto,
+                              const int64_t *exclude, size_t nexclude,
+                              int limit, struct store_history_point **out,
+                              size_t *n, struct errbuf *eb);
+void store_history_free(struct store_history_point *p, size_t n);
+
+/* A budget rule: measure "max"/"min" threshold (canonical unit). */
+struct store_budget {
+    int64_t id;
+    char *benchmark_glob, *measure, *unit; /* owns */
+    bool is_max;
+    double threshold;
+};
+/*
+ * A project's budgets (in id order) and its comparison settings: the JSON
+ * object text stored under settings "compare" (*settings NULL when none;
+ * caller frees).  Free the rules with store_budgets_free.
+ */
+enum err store_budgets_get(struct store *st, int64_t project_id,
+                           struct store_budget **out, size_t *n,
+                           char **settings, struct errbuf *eb);
+void store_budgets_free(struct store_budget *b, size_t n);
+/*
+ * Replaces every budget of project (created if it does not exist yet) by
+ * rules[0..n), and, when settings is not NULL, its comparison settings
+ * (JSON object text) under settings "compare", other settings kept; one
+ * transaction.  Needs a STORE_RW connection.  ERR_DB.
+ */
+enum err store_budgets_put(struct store *st, const char *project,
+                           const struct store_budget *rules, size_t n,
+                           const char *settings, struct errbuf *eb);
 
 /* ---- change points and alerts -------------------------------------------- */
 /* (declarations for the regression-detection issue go here) */
+/*
+ * (store/store_alerts.c)  The change points ingest finds (table
+ * change_point, both directions) and the alerts a person triages (table
+ * alert: regressions, status open / acknowledged / dismissed / resolved).
+ */
+
+/* One series: benchmark x measure x branch x testbed of a project. */
+struct store_cpd_series {
+    int64_t project_id, benchmark_id, measure_id, branch_id, testbed_id;
+    enum direction direction; /* the measure's */
+};
+
+struct store_cpd_point {
+    int64_t run_id;
+    int64_t time; /* commit order key */
+    double value; /* result.value */
+};
+
+/* A series a run has a result in, and that result as a point. */
+struct store_cpd_touch {
+    struct store_cpd_series s;
+    struct store_cpd_point p;
+};
+/* The series run run_id has results in: *out (caller frees), *n. */
+enum err store_cpd_series_of_run(struct store *st, int64_t run_id,
+                                 struct store_cpd_touch **out, size_t *n,
+                                 struct errbuf *eb);
+
+/* A project's change-point settings (settings "changepoints": window, p,
+ * magnitude, min_size); a field not set is 0 (integers) or NAN. */
+struct store_cpd_settings {
+    int64_t window, min_size;
+    double p, magnitude;
+};
+enum err store_cpd_settings_get(struct store *st, int64_t project_id,
+                                struct store_cpd_settings *out,
+                                struct errbuf *eb);
+/* Stores the fields that are set (non-zero, not NAN) for the project slug;
+ * ERR_NOT_FOUND for an unknown project. */
+enum err store_cpd_settings_set(struct store *st, const char *project,
+                                const struct store_cpd_settings *in,
+                                struct errbuf *eb);
+
+/*
+ * The newest limit points of a series by ingest order (an index walk, so
+ * the cost does not grow with the history), returned in commit order.
+ * *out (caller frees).
+ */
+enum err store_cpd_tail(struct store *st, const struct store_cpd_series *s,
+                        size_t limit, struct store_cpd_point **out,
+                        size_t *n, struct errbuf *eb);
+
+/* A recorded change point of a series and the state of its alert. */
+struct store_cpd_known {
+    int64_t id, first_run_id, alert_id; /* alert_id 0: none */
+    bool regression;
+    char status[16]; /* the alert's status; "" without one */
+    double before, after;
+};
+/* The series' change points with a live (open or acknowledged) alert, then
+ * the newest others, at most limit; *out (caller frees). */
+enum err store_cpd_known_list(struct store *st,
+                              const struct store_cpd_series *s, size_t limit,
+                              struct store_cpd_known **out, size_t *n,
+                              struct errbuf *eb);
+
+enum store_cpd_op {
+    STORE_CPD_INSERT = 0, /* record a change point (a regression opens an
+                             alert) */
+    STORE_CPD_UPDATE = 1, /* move / restate a recorded one (its alert too
+                             while open) */
+    STORE_CPD_RESOLVE = 2 /* the series is back: resolve alert_id */
+};
+struct store_cpd_action {
+    enum store_cpd_op op;
+    const struct store_cpd_series *series; /* borrowed; INSERT */
+    int64_t id;           /* UPDATE: the change point */
+    int64_t alert_id;     /* UPDATE (0: none), RESOLVE */
+    bool regression;      /* INSERT */
+    int64_t first_run_id, last_run_id;
+    double before, after, change, p_value;
+    int64_t new_alert_id; /* out: INSERT of a regression */
+};
+/* Applies the actions in one transaction (all or nothing); ERR_DB. */
+enum err store_cpd_apply(struct store *st, struct store_cpd_action *a,
+                         size_t n, struct errbuf *eb);
+
+struct store_alert {
+    int64_t id, project_id, benchmark_id;
+    char *project, *benchmark, *measure, *unit, *branch, *testbed; /* owns */
+    enum direction direction;
+    char *kind, *status, *note; /* owns; note NULL when none */
+    int64_t first_bad_run_id, last_good_run_id; /* 0 when absent */
+    char *first_bad_commit, *last_good_commit;  /* owns; NULL when absent */
+    double before, after, change, p_value;      /* NAN when absent */
+    int64_t created_at, updated_at;
+};
+void store_alert_cleanup(struct store_alert *a);
+void store_alerts_free(struct store_alert *a, size_t n);
+/*
+ * A project's alerts, newest first: status NULL for all, before_id 0 for
+ * the newest, limit 1..1000.  ERR_INVALID for an unknown status.
+ */
+enum err store_alerts_list(struct store *st, int64_t project_id,
+                           const char *status, int64_t before_id, int limit,
+                           struct store_alert **out, size_t *n,
+                           struct errbuf *eb);
+/* One alert of any project; ERR_NOT_FOUND.  The caller cleans out up. */
+enum err store_alert_get(struct store *st, int64_t id, struct store_alert *out,
+                         struct errbuf *eb);
+/*
+ * Sets an alert's status and note (NULL: unchanged; "" clears the note).
+ * ERR_NOT_FOUND; ERR_INVALID for an unknown status, or dismissed without a
+ * note (stored or given).
+ */
+enum err store_alert_update(struct store *st, int64_t id, const char *status,
+                            const char *note, struct errbuf *eb);
+/* Whether s is an alert status (open, acknowledged, dismissed, resolved). */
+bool store_alert_status_valid(const char *s);
+/* Open alerts of every project (for /metrics). */
+enum err store_alerts_open_count(struct store *st, int64_t *n);
 
 /* ---- maintenance ------------------------------------------------------- */
 

@@ -85,9 +85,32 @@ enum store_sql {
     SQ_COUNT_RUNS,
     SQ_COUNT_RESULTS,
     /* statistics engine: compare baselines, run-to-run history, budgets */
-    /* (add SQ_STATS_* entries here) */
+    SQ_STATS_RUN_REF,
+    SQ_STATS_RUN_PICK,
+    SQ_STATS_HISTORY,
+    SQ_STATS_BUDGETS,
+    SQ_STATS_SETTINGS_GET,
+    SQ_STATS_PROJECT_ENSURE,
+    SQ_STATS_PROJECT_ID,
+    SQ_STATS_BUDGETS_DELETE,
+    SQ_STATS_BUDGET_INSERT,
+    SQ_STATS_SETTINGS_SET,
     /* change points and alerts */
     /* (add SQ_ALERT_* / SQ_CPD_* entries here) */
+    SQ_CPD_SERIES_OF_RUN,
+    SQ_CPD_SETTINGS_GET,
+    SQ_CPD_SETTINGS_SET,
+    SQ_CPD_TAIL,
+    SQ_CPD_KNOWN,
+    SQ_CPD_INSERT,
+    SQ_CPD_UPDATE,
+    SQ_ALERT_INSERT,
+    SQ_ALERT_UPDATE_OPEN,
+    SQ_ALERT_RESOLVE,
+    SQ_ALERTS_LIST,
+    SQ_ALERT_GET,
+    SQ_ALERT_SET,
+    SQ_ALERTS_OPEN_COUNT,
     SQ__COUNT
 };
 

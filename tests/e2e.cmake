@@ -10,3 +10,9 @@ foreach(py IN LISTS E2E_TESTS)
   set_tests_properties(e2e.${short} PROPERTIES LABELS e2e TIMEOUT 900
     ENVIRONMENT "BENCHVAULT_BIN=$<TARGET_FILE:benchvault>;ASAN_OPTIONS=detect_leaks=1;PYTHONDONTWRITEBYTECODE=1")
 endforeach()
+# The tool-format test compiles and runs real benchmark tools (g++, go,
+# locust): it takes both cores of a 2-core runner, so that it never skews
+# the timing-sensitive tests (comparisons on live pytest-benchmark runs).
+if(TEST e2e.formats_tools)
+  set_tests_properties(e2e.formats_tools PROPERTIES PROCESSORS 2)
+endif()

@@ -17,7 +17,9 @@
  *                  item in order, or, when there are no items, the one-line
  *                  errbuf message; then "(N more)" if items were dropped.
  *                  Compared exactly, line by line.
- * Optional files: format (the format argument), project (the project of the
+ * Optional files: format (the format argument), content_type (the body's
+ * Content-Type, e.g. a multipart/form-data type with its boundary; the body
+ * then goes through ingest_parse_body), project (the project of the
  * URL), overrides ("branch x", "commit y", "testbed z", "pr_number 5",
  * "base_branch b", one a line), limits ("max_samples 3", one a line; the
  * rest default).
@@ -388,7 +390,7 @@ int main(int argc, char **argv)
     struct ov_store ovs;
     struct run run;
     struct errbuf eb;
-    char *format = NULL, *project = NULL;
+    char *format = NULL, *project = NULL, *ctype = NULL;
     bool has_expected, has_error;
     enum err e;
     int rc = 1;
@@ -421,13 +423,15 @@ int main(int argc, char **argv)
     }
     format = first_line(dir, "format");
     project = first_line(dir, "project");
+    ctype = first_line(dir, "content_type");
     if (!each_pair(dir, "limits", set_limit, &lim) ||
         !each_pair(dir, "overrides", set_override, &ovs))
         goto out;
     if (project)
         ovs.ov.project = project;
 
-    e = ingest_parse(body.data, body.len, format, &ovs.ov, &lim, &run, &eb);
+    e = ingest_parse_body(body.data, body.len, ctype, format, &ovs.ov, &lim,
+                          &run, &eb);
     if (e == ERR_OK) {
         print_run(&run, &got);
     } else {
@@ -488,5 +492,6 @@ out:
         free(ovs.s[i]);
     free(format);
     free(project);
+    free(ctype);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "ingest/ingest.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct ingest_overrides ov = {0};
     struct run r;
     struct errbuf eb;
+    char ctype[128] = "";
     enum err e;
 
     ingest_limits_default(&lim);
@@ -24,7 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ov.project = "fuzz";
     run_init(&r);
     err_init(&eb);
-    e = ingest_parse((const char *)data, size, NULL, &ov, &lim, &r, &eb);
+    /* A body that starts like multipart ("--boundary" on its first line)
+     * is also given as multipart/form-data with that boundary, so the
+     * multipart decoder and locust's parts are driven too. */
+    if (size > 2 && data[0] == '-' && data[1] == '-') {
+        size_t n = 2;
+
+        while (n < size && n < 72 && data[n] != '\r' && data[n] != '\n' &&
+               data[n] != '"' && data[n] != ';')
+            n++;
+        snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%.*s",
+                 (int)(n - 2), (const char *)data + 2);
+    }
+    e = ingest_parse_body((const char *)data, size, ctype[0] ? ctype : NULL,
+                          NULL, &ov, &lim, &r, &eb);
     if (e == ERR_OK) {
         assert(r.nresults > 0);
         for (size_t i = 0; i < r.nresults; i++) {

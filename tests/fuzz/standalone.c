@@ -75,7 +75,11 @@ static const char *const tokens[] = {
     "NaN", "-Infinity", "Infinity", "\"\\u0000\"", "[[[[[[[[", "]]]]",
     "{\"a\":", "1e309", "-0", "18446744073709551616", "\"ms\"", "\"\"",
     "null", "true", "\"\\ud800\"", ",", ":", "\"samples\":[1,2,3]",
-    "\"results\":[]", "\xff\xfe", "\"unit\":\"parsecs\""};
+    "\"results\":[]", "\xff\xfe", "\"unit\":\"parsecs\"",
+    /* the text formats: CSV quoting, locust's N/A, go test's units,
+     * multipart delimiters */
+    "\"", "\"\"", "\r\n", "N/A", ",,", "-2 ", " ns/op", "\tBenchmarkX",
+    "\r\n--", "Content-Disposition: form-data; name=\"stats\"\r\n\r\n"};
 
 static void mutate(struct buf *b)
 {

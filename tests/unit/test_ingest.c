@@ -57,7 +57,9 @@ static void test_limits_and_names(void **state)
     assert_int_equal(lim.max_samples, 1000000);
     assert_int_equal(lim.max_results, 100000);
     assert_string_equal(names[0], "benchvault/v1");
-    assert_null(names[1]);
+    assert_string_equal(names[1], "pytest-benchmark");
+    assert_string_equal(names[6], "bmf");
+    assert_null(names[7]);
 }
 
 static void test_slug(void **state)
@@ -128,10 +130,11 @@ static void test_format_argument(void **state)
         assert_string_equal(r.format, "benchvault/v1");
     }
     assert_int_equal(
-        ingest_parse(body, strlen(body), "gbench", NULL, NULL, &r, &eb),
+        ingest_parse(body, strlen(body), "criterion", NULL, NULL, &r, &eb),
         ERR_UNSUPPORTED);
-    assert_string_equal(eb.msg, "unknown format \"gbench\"; known: "
-                                "benchvault/v1");
+    assert_string_equal(eb.msg, "unknown format \"criterion\"; known: "
+                                "benchvault/v1, pytest-benchmark, gbench, "
+                                "hyperfine, locust, gotest, bmf");
     assert_int_equal(eb.nitems, 0);
     assert_true(run_is_empty(&r));
     run_cleanup(&r);
@@ -528,6 +531,114 @@ static void test_limits_as_numbers(void **state)
     err_cleanup(&eb);
 }
 
+/* ---- tool formats: what a case folder cannot express ------------------- */
+
+#define LOCUST_STATS                                                           \
+    "Type,Name,Request Count,Failure Count,Median Response Time,Average "    \
+    "Response Time,Min Response Time,Max Response Time,Average Content "     \
+    "Size,Requests/s,Failures/s,50%,100%\r\n"                                \
+    "GET,/a,4,1,2,2.5,1.0,4.0,6.0,1.5,0.5,2,4\r\n"                           \
+    ",Aggregated,4,1,2,2.5,1.0,4.0,6.0,1.5,0.5,2,4\r\n"
+
+/* Encoding is deterministic (push's Idempotency-Key hashes the body) and
+ * decodes to the same parts; a part holding the boundary is impossible. */
+static void test_multipart_round_trip(void **state)
+{
+    struct ingest_part parts[2] = {
+        {"stats", "lr_stats.csv", "text/csv", LOCUST_STATS,
+         sizeof LOCUST_STATS - 1},
+        {"stats_history", NULL, NULL, "", 0},
+    };
+    char ct1[128], ct2[128];
+    struct buf a, b;
+    struct run r;
+    struct errbuf eb;
+
+    (void)state;
+    buf_init(&a, 0);
+    buf_init(&b, 0);
+    run_init(&r);
+    err_init(&eb);
+    assert_int_equal(ingest_multipart_encode(parts, 2, &a, ct1, sizeof ct1),
+                     ERR_OK);
+    assert_int_equal(ingest_multipart_encode(parts, 2, &b, ct2, sizeof ct2),
+                     ERR_OK);
+    assert_string_equal(ct1, ct2);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_true(strncmp(ct1, "multipart/form-data; boundary=", 30) == 0);
+    assert_int_equal(ingest_parse_body(a.data, a.len, ct1, NULL, NULL, NULL,
+                                       &r, &eb),
+                     ERR_INVALID); /* no project */
+    assert_int_equal(eb.nitems, 1);
+    assert_string_equal(eb.items[0].pointer, "/project");
+    {
+        struct ingest_overrides ov = {0};
+
+        ov.project = "p";
+        assert_int_equal(ingest_parse_body(a.data, a.len, ct1, NULL, &ov,
+                                           NULL, &r, &eb),
+                         ERR_OK);
+        assert_string_equal(r.format, "locust");
+        assert_int_equal(r.nresults, 2 * 7);
+        assert_true(r.results[0].mean == 0.0025);
+        assert_true(r.results[0].median == 0.002);
+    }
+    /* a name that cannot be a header value */
+    parts[1].name = "a\"b";
+    buf_reset(&a);
+    assert_int_equal(ingest_multipart_encode(parts, 2, &a, ct1, sizeof ct1),
+                     ERR_INVALID);
+    /* a body cut short is malformed, not half-read */
+    parts[1].name = "stats_history";
+    buf_reset(&a);
+    assert_int_equal(ingest_multipart_encode(parts, 2, &a, ct1, sizeof ct1),
+                     ERR_OK);
+    assert_int_equal(ingest_parse_body(a.data, a.len - 10, ct1, NULL, NULL,
+                                       NULL, &r, &eb),
+                     ERR_MALFORMED);
+    assert_true(run_is_empty(&r));
+    buf_cleanup(&a);
+    buf_cleanup(&b);
+    run_cleanup(&r);
+    err_cleanup(&eb);
+}
+
+/* JSON sent as text is refused; text sent as anything is read. */
+static void test_content_types(void **state)
+{
+    const char *json = "{\"project\": \"p\", " ONE_RESULT "}";
+    const char *text = "BenchmarkX-2 \t 100\t 5.5 ns/op\n";
+    struct run r;
+    struct errbuf eb;
+
+    (void)state;
+    run_init(&r);
+    err_init(&eb);
+    assert_int_equal(ingest_parse_body(json, strlen(json), "text/plain", NULL,
+                                       NULL, NULL, &r, &eb),
+                     ERR_UNSUPPORTED);
+    assert_int_equal(ingest_parse_body(json, strlen(json),
+                                       "application/vnd.x+json", NULL, NULL,
+                                       NULL, &r, &eb),
+                     ERR_OK);
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const cts[] = {"text/plain", "application/json",
+                                          NULL};
+        struct ingest_overrides ov = {0};
+
+        ov.project = "p";
+        assert_int_equal(ingest_parse_body(text, strlen(text), cts[i], NULL,
+                                           &ov, NULL, &r, &eb),
+                         ERR_OK);
+        assert_string_equal(r.format, "gotest");
+        assert_string_equal(r.results[0].key, "BenchmarkX");
+        assert_true(r.results[0].value == 5.5e-9);
+    }
+    run_cleanup(&r);
+    err_cleanup(&eb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +658,8 @@ int main(void)
         cmocka_unit_test(test_many_results_and_duplicate),
         cmocka_unit_test(test_speed),
         cmocka_unit_test(test_limits_as_numbers),
+        cmocka_unit_test(test_multipart_round_trip),
+        cmocka_unit_test(test_content_types),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,193 @@
+/*
+ * The gate: the server's comparison, confirmation, and local budgets.
+ *
+ * Design notes:
+ *  1. The comparison is the server's (GET .../compare, DESIGN.md "HTTP
+ *     API"); the agent does no statistics of its own.  It only decides
+ *     whether to run the command again: when a row is regressed, or says
+ *     that one run cannot decide (Pinpoint's rule: confirm before you
+ *     report).  The extra runs are uploaded and the heads are pooled
+ *     (head=ID1,ID2,...), so the verdict that gates is the pooled one.
+ *  2. Budgets from a --budgets file are checked here, on the uploaded runs,
+ *     with the median over runs (so a confirmation run can clear one noisy
+ *     run); budgets the server keeps come back in the comparison's
+ *     "budgets" and are reported beside these.
+ *  3. A rule's unit "" means "the measure's own canonical unit"; a rule in
+ *     another unit than the result's (ms against bytes) does not apply.
+ */
+#include "agent/agent_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum err agent_compare_fetch(const struct agent_http *h, const char *project,
+                             const char *base, const int64_t *heads,
+                             size_t nheads, struct ingest_compare *out,
+                             long *status, struct errbuf *eb)
+{
+    struct agent_request rq = {0};
+    struct agent_response resp;
+    struct buf url, auth;
+    const char *headers[3] = {"Accept: application/json", NULL, NULL};
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    *status = 0;
+    buf_init(&url, 16384);
+    buf_init(&auth, 8192);
+    agent_response_init(&resp);
+    agent_url_base(&url, h->server);
+    (void)buf_adds(&url, "/api/v1/projects/");
+    agent_url_escape(&url, project);
+    (void)buf_adds(&url, "/compare?base=");
+    agent_url_escape(&url, base);
+    (void)buf_adds(&url, "&head=");
+    for (size_t i = 0; i < nheads; i++)
+        (void)buf_printf(&url, "%s%lld", i ? "%2C" : "", (long long)heads[i]);
+    if (h->token && *h->token) {
+        (void)buf_printf(&auth, "Authorization: Bearer %s", h->token);
+        headers[1] = buf_str(&auth);
+    }
+    rq.method = "GET";
+    rq.url = buf_str(&url);
+    rq.headers = headers;
+    rq.connect_timeout_ms = h->connect_timeout_ms;
+    rq.timeout_ms = h->timeout_ms;
+    rq.max_answer = (size_t)16 << 20;
+    e = agent_http_retry(&rq, h->retries, h->backoff_ms, buf_str(&url), &resp);
+    *status = resp.status;
+    if (e) {
+        err_set(eb, "comparison: %s", resp.error);
+        e = ERR_IO;
+    } else if (resp.status == 404) {
+        err_set(eb, "comparison: 404 %s", buf_str(&resp.body));
+        e = ERR_NOT_FOUND;
+    } else if (resp.status != 200) {
+        err_set(eb, "comparison: the server answered %ld: %s", resp.status,
+                buf_str(&resp.body));
+        e = agent_http_retryable(ERR_OK, resp.status) ? ERR_IO : ERR_INVALID;
+    } else if (ingest_compare_parse(resp.body.data, resp.body.len, out, eb)) {
+        e = ERR_INVALID;
+    }
+    agent_response_cleanup(&resp);
+    buf_cleanup(&url);
+    buf_cleanup(&auth);
+    return e;
+}
+
+bool agent_compare_wants_confirmation(const struct ingest_compare *c)
+{
+    if (c->regressed > 0)
+        return true;
+    for (size_t i = 0; i < c->nrows; i++)
+        if (!strcmp(c->rows[i].verdict, "regressed") ||
+            c->rows[i].needs_confirmation)
+            return true;
+    return false;
+}
+
+static void plural(struct buf *out, int64_t n, const char *one,
+                   const char *many, bool *first)
+{
+    (void)buf_printf(out, "%s%lld %s", *first ? "" : ", ", (long long)n,
+                     n == 1 ? one : many);
+    *first = false;
+}
+
+void agent_verdict_line(const struct ingest_compare *c, struct buf *out)
+{
+    bool first = true;
+
+    plural(out, c->regressed, "regression", "regressions", &first);
+    plural(out, c->improved, "improvement", "improvements", &first);
+    plural(out, c->unchanged, "unchanged", "unchanged", &first);
+    plural(out, c->inconclusive, "inconclusive", "inconclusive", &first);
+}
+
+/* ---- budgets ------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool already(const struct agent_budget_check *c, size_t n,
+                    const struct ingest_budget *rule, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (c[i].rule == rule && !strcmp(c[i].key, key))
+            return true;
+    return false;
+}
+
+static bool applies(const struct ingest_budget *rule, const struct result *res)
+{
+    if (strcmp(rule->measure, res->measure) != 0 ||
+        !glob_match(rule->benchmark_glob, res->key))
+        return false;
+    return !rule->unit[0] || !strcmp(rule->unit, res->unit ? res->unit : "");
+}
+
+void agent_budgets_check(const struct ingest_budget *rules, size_t nrules,
+                         const struct run *runs, size_t nruns,
+                         struct agent_budget_check **out, size_t *n)
+{
+    size_t cap = 0;
+    double *vals = xcalloc(nruns + 1, sizeof *vals);
+
+    *out = NULL;
+    *n = 0;
+    for (size_t b = 0; b < nrules; b++) {
+        const struct ingest_budget *rule = &rules[b];
+
+        if (!nruns)
+            break;
+        for (size_t i = 0; i < runs[0].nresults; i++) {
+            const struct result *res = &runs[0].results[i];
+            size_t nv = 0;
+            struct agent_budget_check *c;
+
+            if (!applies(rule, res) || already(*out, *n, rule, res->key))
+                continue;
+            /* The same key and measure in every run (design note 2). */
+            for (size_t r = 0; r < nruns; r++)
+                for (size_t k = 0; k < runs[r].nresults; k++) {
+                    const struct result *o = &runs[r].results[k];
+
+                    if (!strcmp(o->key, res->key) &&
+                        !strcmp(o->measure, res->measure) && !isnan(o->value))
+                        vals[nv++] = o->value;
+                }
+            if (!nv)
+                continue;
+            if (*n == cap) {
+                cap = cap ? cap * 2 : 8;
+                *out = xreallocarray(*out, cap, sizeof **out);
+            }
+            c = &(*out)[(*n)++];
+            c->rule = rule;
+            c->key = xstrdup(res->key);
+            c->measure = rule->measure;
+            c->value = median(vals, nv);
+            c->broken = rule->is_max ? c->value > rule->threshold
+                                     : c->value < rule->threshold;
+        }
+    }
+    free(vals);
+}
+
+void agent_budget_checks_free(struct agent_budget_check *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++)
+        free(c[i].key);
+    free(c);
+}

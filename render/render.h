@@ -1,0 +1,95 @@
+/*
+ * render: charts (cairo; PNG or SVG) written into memory buffers.  Model and
+ * analysis results in, bytes out; render/ never queries the store.
+ *
+ * Charts use DejaVu Sans through fontconfig and the Okabe-Ito colour-blind
+ * safe palette; every label is fitted so that none overlap, axes carry their
+ * unit with an SI prefix chosen for the data (ns, us, ms, s; KiB, MiB ...),
+ * and an empty or one-point series draws a clear "no data" state.  Text in
+ * SVG output is drawn as glyph outlines, so user strings cannot inject
+ * markup.
+ *
+ * Ownership: inputs are borrowed; the caller owns the output buffer.
+ */
+#ifndef BV_RENDER_H
+#define BV_RENDER_H
+
+#include "core/core.h"
+
+enum chart_format { CHART_PNG = 0, CHART_SVG = 1 };
+
+struct chart_opts {
+    unsigned width, height; /* CSS pixels */
+    double scale;           /* device pixels per CSS pixel: 1 or 2 (HiDPI) */
+    enum chart_format format;
+};
+
+/* 900 x 400, scale 1, PNG. */
+void chart_opts_default(struct chart_opts *o);
+/* Checks sizes (16..4096 px) and scale (1..4); ERR_INVALID with a message. */
+enum err chart_opts_check(const struct chart_opts *o, struct errbuf *eb);
+
+/* A change point: index of the first point of the new segment. */
+struct chart_change {
+    size_t index;
+    bool alert; /* an open alert: drawn as a marker, not just a line */
+};
+
+/*
+ * A trend: the series in commit order (x = point time, or the point's
+ * position when times are missing or all equal), whiskers from lower/upper
+ * when present, segment means between change points, markers on change
+ * points and alerts.  Title: the benchmark key and measure.
+ */
+enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
+                          const struct chart_change *changes, size_t nchanges,
+                          struct buf *out, struct errbuf *eb);
+
+/* A sparkline for tables: the values as one line, the last one dotted. */
+enum err chart_sparkline_draw(const struct chart_opts *o, const double *v,
+                              size_t n, struct buf *out, struct errbuf *eb);
+
+/* ---- escaping, one function per output context (cgit's html.h) ---------- */
+
+/*
+ * Each appends s, escaped for its context, to b (ERR_TOO_LARGE when b is
+ * full).  Benchmark, branch and project names are user input: page code
+ * never pastes a raw string into markup.
+ *   text:    element content: & < > " ' as entities
+ *   attr:    a double-quoted attribute value: as text, plus ` and =
+ *   segment: one URL path segment: everything but unreserved characters
+ *            percent-encoded (so '/' and '?' cannot change the route)
+ *   query:   a URL query value: likewise
+ *   md:      Markdown inline text: punctuation that Markdown or HTML would
+ *            interpret is backslash-escaped or entity-encoded; newlines
+ *            become spaces, so a name cannot start a new block
+ */
+enum err page_esc_text(struct buf *b, const char *s);
+enum err page_esc_attr(struct buf *b, const char *s);
+enum err page_esc_segment(struct buf *b, const char *s);
+enum err page_esc_query(struct buf *b, const char *s);
+enum err page_esc_md(struct buf *b, const char *s);
+/* True for an absolute http(s) URL safe to put in href (no javascript:,
+ * data:, or control characters). */
+bool page_url_safe(const char *url);
+
+/*
+ * Releases cairo's and fontconfig's process-wide caches.  Call once at exit,
+ * after the last chart (it lets leak checkers see a clean heap); charts may
+ * not be drawn afterwards.
+ */
+void render_shutdown(void);
+
+/* ---- helpers exposed for tests ------------------------------------------ */
+
+/* "Nice" axis ticks covering [lo, hi] with at most max_ticks ticks:
+ * step is 1, 2 or 5 times a power of ten; *first is the first tick. */
+void chart_nice_ticks(double lo, double hi, unsigned max_ticks, double *first,
+                      double *step, unsigned *count);
+
+/* The display scale for values of a canonical unit whose magnitude is about
+ * |v|: *div divides values, *label is the unit shown ("ms", "MiB", "k/s"). */
+void chart_unit_scale(const char *unit, double v, double *div,
+                      const char **label);
+
+#endif /* BV_RENDER_H */

@@ -1,0 +1,1278 @@
+/*
+ * Comparisons: GET /api/v1/projects/{project}/compare?base=&head= and the
+ * srv_compare_* functions `benchvault compare --db` shares.
+ *
+ * Design notes:
+ * 1. References.  A side is run ids ("12" or "12,13": pooled), the latest
+ *    run of a branch in commit order ("branch:main") or of a commit
+ *    ("commit:3f2a9c1", a prefix of at least 4).  Explicit ids resolve
+ *    first; a branch or commit on the other side is then looked up on the
+ *    same testbed as the first resolved run, so machines are not
+ *    compared.  Without base, the head's pull-request base branch (else
+ *    main) is used.  When the head run is a pull request that carries its
+ *    base commit (metadata "base_commit", see store_stats.c) and the base
+ *    is that base branch, the base is the branch's run at that commit, or
+ *    the latest one before the base commit's time, not the moving tip;
+ *    the answer says which it used.
+ * 2. Rows.  Every benchmark key x measure that both sides have is a row.
+ *    A side that pools several runs concatenates their samples; when some
+ *    run lacks samples, each run's central value becomes one sample (the
+ *    run is then the unit).  One run without samples is compared by its
+ *    summary (mean, stddev, n) or, lacking that, its value alone.  Rows
+ *    only one side has are listed, not compared.
+ * 3. Verdicts (analysis/verdict.c): Benjamini-Hochberg over every row's
+ *    p-value, each row's noise threshold (the query's, else the first
+ *    matching per-pattern rule of the project's settings, else the
+ *    project's default, else 5%), and the series' run-to-run noise from
+ *    the last `history` runs of the base branch on the base testbed up to
+ *    the base run in commit order, the head's runs left out.
+ * 4. Budgets are checked on the head runs (route_budgets.c).
+ * 5. Recommendations are short sentences with their evidence, at most
+ *    MAX_RECS, regressions first.
+ * 6. Output: the JSON answer of DESIGN.md (rows carry more than the
+ *    minimum: the test used, q-value, per-side statistics, run-to-run
+ *    noise, minimum detectable effect), or text (a ministat-like table)
+ *    or Markdown (a PR comment: names escaped for Markdown).
+ */
+#include "server/server_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+
+#define MAX_SIDE_RUNS 50
+#define HISTORY_RUNS 20
+#define MAX_RECS 20
+/* A read request's bootstrap is capped well below the engine's limit: its
+ * cost grows with resamples x samples x rows, and reads need no token. */
+#define ROUTE_BOOTSTRAP_MAX 10000
+
+struct cmp_side {
+    char *ref;                  /* owns: the reference as used */
+    char *how;                  /* owns: how it was resolved, or NULL */
+    struct store_run_ref *refs; /* owns, n */
+    struct run *runs;           /* owns, n: results with samples */
+    size_t n;
+};
+
+struct cmp_row {
+    const struct result *b, *h; /* borrowed from the runs: names, units */
+    double head_center;         /* in the history's terms (note 3) */
+    struct an_compare c;
+    double q, threshold;
+    struct an_noise noise;
+    struct an_decision d;
+};
+
+struct srv_compare {
+    char *project;
+    struct cmp_side base, head;
+    struct an_options opt;
+    struct an_rules rules; /* threshold: the default, rows have their own */
+    int history;
+    struct cmp_row *rows;
+    size_t nrows;
+    char **only_base, **only_head; /* "key (measure)" */
+    size_t nonly_base, nonly_head;
+    struct store_budget *budget_rules;
+    char **budget_sources;
+    struct srv_budget_result *budgets;
+    size_t nbudgets, budgets_failed;
+    size_t counts[4]; /* by enum an_verdict */
+    struct buf notes; /* lines */
+    char **recs;
+    size_t nrecs;
+};
+
+/* ---- references (note 1) ------------------------------------------------- */
+
+static void side_free(struct cmp_side *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        store_run_ref_cleanup(&s->refs[i]);
+        run_cleanup(&s->runs[i]);
+    }
+    free(s->refs);
+    free(s->runs);
+    free(s->ref);
+    free(s->how);
+    memset(s, 0, sizeof *s);
+}
+
+static void side_add(struct cmp_side *s)
+{
+    s->refs = xreallocarray(s->refs, s->n + 1, sizeof *s->refs);
+    s->runs = xreallocarray(s->runs, s->n + 1, sizeof *s->runs);
+    memset(&s->refs[s->n], 0, sizeof s->refs[s->n]);
+    s->refs[s->n].base_commit_time = TIME_NONE;
+    run_init(&s->runs[s->n]);
+    s->n++;
+}
+
+static bool is_ids(const char *ref)
+{
+    return ref && *ref && strspn(ref, "0123456789,") == strlen(ref);
+}
+
+static enum err resolve_ids(struct store *st, int64_t pid, const char *ref,
+                            struct cmp_side *out, struct errbuf *eb)
+{
+    const char *p = ref;
+
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        char num[24];
+        int64_t id;
+        enum err e;
+
+        if (len == 0 || len >= sizeof num) {
+            err_set(eb, "\"%s\": expected run ids separated by commas", ref);
+            return ERR_INVALID;
+        }
+        memcpy(num, p, len);
+        num[len] = '\0';
+        if (parse_int64(num, 1, INT64_MAX, &id)) {
+            err_set(eb, "\"%s\": run ids are positive integers", ref);
+            return ERR_INVALID;
+        }
+        if (out->n >= MAX_SIDE_RUNS) {
+            err_set(eb, "at most %d runs on a side", MAX_SIDE_RUNS);
+            return ERR_INVALID;
+        }
+        side_add(out);
+        e = store_run_ref_get(st, pid, id, &out->refs[out->n - 1], eb);
+        if (e)
+            return e;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return ERR_OK;
+}
+
+static enum err pick(struct store *st, int64_t pid,
+                     const struct store_run_pick *q, struct cmp_side *out,
+                     struct errbuf *eb)
+{
+    enum err e;
+
+    side_add(out);
+    e = store_run_pick(st, pid, q, &out->refs[out->n - 1], eb);
+    if (e)
+        out->n--; /* the slot is empty: nothing to clean */
+    return e;
+}
+
+/* A pull request's base (note 1); ERR_NOT_FOUND when it has no run. */
+static enum err resolve_pr_base(struct store *st, int64_t pid,
+                                const char *branch, const char *testbed,
+                                const struct store_run_ref *h,
+                                struct cmp_side *out, struct errbuf *eb)
+{
+    struct store_run_pick q = {branch, testbed, h->base_commit, TIME_NONE};
+    enum err e = pick(st, pid, &q, out, eb);
+
+    if (e != ERR_NOT_FOUND) {
+        if (!e)
+            out->how = xasprintf("the run of %s at the pull request's base "
+                                 "commit %.12s",
+                                 branch, h->base_commit);
+        return e;
+    }
+    if (h->base_commit_time == TIME_NONE)
+        return ERR_NOT_FOUND;
+    q.commit = NULL;
+    q.before = h->base_commit_time;
+    e = pick(st, pid, &q, out, eb);
+    if (!e)
+        out->how = xasprintf("the latest run of %s before the pull "
+                             "request's base commit %.12s (which has no run)",
+                             branch, h->base_commit);
+    return e;
+}
+
+static enum err resolve(struct store *st, int64_t pid, const char *ref,
+                        const char *testbed, const struct store_run_ref *h,
+                        struct cmp_side *out, struct errbuf *eb)
+{
+    struct store_run_pick q = {NULL, testbed, NULL, TIME_NONE};
+    enum err e;
+
+    out->ref = xstrdup(ref);
+    if (is_ids(ref))
+        return resolve_ids(st, pid, ref, out, eb);
+    if (!strncmp(ref, "branch:", 7) && ref[7]) {
+        q.branch = ref + 7;
+        if (h && h->pr_number > 0 && h->base_commit &&
+            (!h->base_branch || !strcmp(h->base_branch, q.branch))) {
+            e = resolve_pr_base(st, pid, q.branch, testbed, h, out, eb);
+            if (e != ERR_NOT_FOUND)
+                return e;
+            out->how = xasprintf("the tip of %s: the pull request's base "
+                                 "commit %.12s has no run there",
+                                 q.branch, h->base_commit);
+        }
+        e = pick(st, pid, &q, out, eb);
+        if (e == ERR_NOT_FOUND)
+            err_set(eb, "branch %s has no run%s%s", q.branch,
+                    testbed ? " on testbed " : "", testbed ? testbed : "");
+        return e;
+    }
+    if (!strncmp(ref, "commit:", 7) && ref[7]) {
+        q.commit = ref + 7;
+        e = pick(st, pid, &q, out, eb);
+        if (e == ERR_NOT_FOUND)
+            err_set(eb, "commit %s has no run%s%s", q.commit,
+                    testbed ? " on testbed " : "", testbed ? testbed : "");
+        return e;
+    }
+    err_set(eb,
+            "\"%s\": expected a run id (12), run ids (12,13), "
+            "branch:NAME or commit:SHA",
+            ref);
+    return ERR_INVALID;
+}
+
+static enum err load_runs(struct store *st, int64_t pid, struct cmp_side *s,
+                          struct errbuf *eb)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        enum err e = store_run_get(st, pid, s->refs[i].id, &s->runs[i], eb);
+
+        if (e)
+            return e;
+    }
+    return ERR_OK;
+}
+
+static enum err resolve_sides(struct store *st, int64_t pid,
+                              const struct srv_compare_query *q,
+                              struct srv_compare *c, struct errbuf *eb)
+{
+    const char *base = q->base && *q->base ? q->base : NULL;
+    char *dflt = NULL;
+    enum err e;
+
+    if (!q->head || !*q->head) {
+        err_set(eb, "head is required: a run id, ids, branch:NAME or "
+                    "commit:SHA");
+        return ERR_INVALID;
+    }
+    if (base && is_ids(base) && !is_ids(q->head)) {
+        e = resolve(st, pid, base, NULL, NULL, &c->base, eb);
+        if (!e)
+            e = resolve(st, pid, q->head, c->base.refs[0].testbed, NULL,
+                        &c->head, eb);
+    } else {
+        e = resolve(st, pid, q->head, NULL, NULL, &c->head, eb);
+        if (!e && !base) {
+            dflt = xasprintf("branch:%s", c->head.refs[0].base_branch
+                                              ? c->head.refs[0].base_branch
+                                              : "main");
+            base = dflt;
+        }
+        if (!e)
+            e = resolve(st, pid, base, c->head.refs[0].testbed,
+                        &c->head.refs[0], &c->base, eb);
+    }
+    free(dflt);
+    if (!e)
+        e = load_runs(st, pid, &c->base, eb);
+    if (!e)
+        e = load_runs(st, pid, &c->head, eb);
+    return e;
+}
+
+/* ---- rows (note 2) ---------------------------------------------------------
+ */
+
+struct entry {
+    const struct result *res;
+    int side; /* 0 base, 1 head */
+    size_t run;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    int k =
+        strcmp(x->res->key ? x->res->key : "", y->res->key ? y->res->key : "");
+
+    if (k)
+        return k;
+    k = strcmp(x->res->measure ? x->res->measure : "",
+               y->res->measure ? y->res->measure : "");
+    if (k)
+        return k;
+    if (x->side != y->side)
+        return x->side - y->side;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
+static bool same_series(const struct entry *a, const struct entry *b)
+{
+    return !strcmp(a->res->key ? a->res->key : "",
+                   b->res->key ? b->res->key : "") &&
+           !strcmp(a->res->measure ? a->res->measure : "",
+                   b->res->measure ? b->res->measure : "");
+}
+
+/* Pools one side's entries into an an_side; *buf holds samples it made. */
+static void pool(const struct entry *e, size_t n, double **buf,
+                 struct an_side *side)
+{
+    size_t total = 0;
+    bool all = true;
+
+    *buf = NULL;
+    memset(side, 0, sizeof *side);
+    side->value = side->mean = side->stddev = NAN;
+    side->n = -1;
+    for (size_t i = 0; i < n; i++) {
+        all = all && e[i].res->nsamples > 0;
+        total += e[i].res->nsamples;
+    }
+    if (all) {
+        size_t k = 0;
+
+        *buf = xmalloc(total * sizeof **buf);
+        for (size_t i = 0; i < n; i++) {
+            memcpy(*buf + k, e[i].res->samples,
+                   e[i].res->nsamples * sizeof **buf);
+            k += e[i].res->nsamples;
+        }
+        side->samples = *buf;
+        side->nsamples = total;
+    } else if (n == 1) {
+        side->value = e[0].res->value;
+        side->mean = e[0].res->mean;
+        side->stddev = e[0].res->stddev;
+        side->n = e[0].res->n;
+    } else {
+        *buf = xmalloc(n * sizeof **buf);
+        for (size_t i = 0; i < n; i++)
+            (*buf)[i] = e[i].res->value;
+        side->samples = *buf;
+        side->nsamples = n;
+    }
+}
+
+/*
+ * A run's central value as the history holds it: the median of its samples,
+ * else its stored value.  The head's pooled median is compared with the
+ * median of these, so both sides speak of the same statistic (a result's
+ * "value" may be any statistic its tool reported).
+ */
+static double center_of(const double *samples, size_t n, double value)
+{
+    return n ? an_median(samples, n) : value;
+}
+
+static double run_center(const struct result *r)
+{
+    return center_of(r->samples, r->nsamples, r->value);
+}
+
+static char *series_name(const struct result *r)
+{
+    return xasprintf("%s (%s)", r->key ? r->key : "?",
+                     r->measure ? r->measure : "?");
+}
+
+static void list_add(char ***list, size_t *n, char *s)
+{
+    *list = xreallocarray(*list, *n + 1, sizeof **list);
+    (*list)[(*n)++] = s;
+}
+
+static enum err build_rows(struct srv_compare *c, struct errbuf *eb)
+{
+    struct entry *e = NULL;
+    size_t ne = 0, cap = 0, i = 0;
+    const struct cmp_side *sides[2] = {&c->base, &c->head};
+    enum err err = ERR_OK;
+
+    for (int s = 0; s < 2; s++) {
+        for (size_t r = 0; r < sides[s]->n; r++) {
+            const struct run *run = &sides[s]->runs[r];
+
+            for (size_t k = 0; k < run->nresults; k++) {
+                if (ne == cap) {
+                    cap = cap ? cap * 2 : 256;
+                    e = xreallocarray(e, cap, sizeof *e);
+                }
+                e[ne].res = &run->results[k];
+                e[ne].side = s;
+                e[ne++].run = r;
+            }
+        }
+    }
+    qsort(e, ne, sizeof *e, cmp_entry);
+    c->rows = xcalloc(ne + 1, sizeof *c->rows);
+    while (i < ne) {
+        size_t j = i, nb = 0;
+        struct an_side sb, sh;
+        double *bb, *hb;
+        struct cmp_row *row;
+
+        while (j < ne && same_series(&e[i], &e[j]))
+            j++;
+        while (i + nb < j && e[i + nb].side == 0)
+            nb++;
+        if (nb == 0 || nb == j - i) {
+            if (nb == 0)
+                list_add(&c->only_head, &c->nonly_head, series_name(e[i].res));
+            else
+                list_add(&c->only_base, &c->nonly_base, series_name(e[i].res));
+            i = j;
+            continue;
+        }
+        pool(e + i, nb, &bb, &sb);
+        pool(e + i + nb, j - i - nb, &hb, &sh);
+        row = &c->rows[c->nrows];
+        memset(row, 0, sizeof *row);
+        row->b = e[i].res;
+        row->h = e[i + nb].res;
+        row->q = NAN;
+        row->head_center = sh.nsamples ? NAN : run_center(e[i + nb].res);
+        err = an_compare(&sb, &sh, &c->opt, false, &row->c, eb);
+        free(bb);
+        free(hb);
+        if (err) {
+            an_compare_cleanup(&row->c);
+            break;
+        }
+        c->nrows++;
+        i = j;
+    }
+    free(e);
+    return err;
+}
+
+/* ---- thresholds, history, verdicts (note 3) ---------------------------- */
+
+static double row_threshold(const struct srv_compare_query *q,
+                            const struct ingest_compare_settings *cs,
+                            const struct result *r)
+{
+    if (isfinite(q->threshold))
+        return q->threshold;
+    for (size_t i = 0; i < cs->nrules; i++) {
+        const struct ingest_threshold *t = &cs->rules[i];
+
+        if (t->measure && strcmp(t->measure, r->measure ? r->measure : ""))
+            continue;
+        if (glob_match(t->benchmark_glob, r->key ? r->key : "") ||
+            (r->benchmark && glob_match(t->benchmark_glob, r->benchmark)))
+            return t->threshold;
+    }
+    return isfinite(cs->threshold) ? cs->threshold : AN_THRESHOLD_DEFAULT;
+}
+
+static int cmp_series(const char *k1, const char *m1, const char *k2,
+                      const char *m2)
+{
+    int k = strcmp(k1 ? k1 : "", k2 ? k2 : "");
+
+    return k ? k : strcmp(m1 ? m1 : "", m2 ? m2 : "");
+}
+
+static enum err history(struct store *st, int64_t pid, struct srv_compare *c,
+                        struct errbuf *eb)
+{
+    const struct store_run_ref *upto = &c->base.refs[0];
+    struct store_history_point *h = NULL;
+    int64_t *excl = xcalloc(c->head.n + 1, sizeof *excl);
+    double *v = NULL;
+    size_t nh = 0, k = 0;
+    enum err e;
+
+    for (size_t i = 1; i < c->base.n; i++) {
+        const struct store_run_ref *r = &c->base.refs[i];
+
+        if (r->time > upto->time || (r->time == upto->time && r->id > upto->id))
+            upto = r;
+    }
+    for (size_t i = 0; i < c->head.n; i++)
+        excl[i] = c->head.refs[i].id;
+    e = store_history_values(st, pid, upto->branch_id, upto->testbed_id, upto,
+                             excl, c->head.n, c->history, &h, &nh, eb);
+    free(excl);
+    if (e)
+        return e;
+    v = xmalloc((nh ? nh : 1) * sizeof *v);
+    /* rows and points are both in (key, measure) order: one merge walk */
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct result *r = c->rows[i].b;
+        size_t m = 0;
+
+        while (k < nh &&
+               cmp_series(h[k].key, h[k].measure, r->key, r->measure) < 0)
+            k++;
+        while (k < nh &&
+               !cmp_series(h[k].key, h[k].measure, r->key, r->measure)) {
+            v[m++] = center_of(h[k].samples, h[k].nsamples, h[k].value);
+            k++;
+        }
+        an_noise_estimate(v, m, &c->rows[i].noise);
+    }
+    free(v);
+    store_history_free(h, nh);
+    return ERR_OK;
+}
+
+static void decide(const struct srv_compare_query *q,
+                   const struct ingest_compare_settings *cs,
+                   struct srv_compare *c)
+{
+    double *p = xcalloc(c->nrows + 1, sizeof *p);
+
+    for (size_t i = 0; i < c->nrows; i++)
+        p[i] = c->rows[i].c.p_value;
+    an_bh_adjust(p, c->nrows, p);
+    for (size_t i = 0; i < c->nrows; i++) {
+        struct cmp_row *row = &c->rows[i];
+        struct an_rules r = c->rules;
+
+        row->q = p[i];
+        row->threshold = r.threshold = row_threshold(q, cs, row->b);
+        an_decide(&row->c, row->q, row->b->direction, &row->noise,
+                  row->head_center, &r, &row->d);
+        c->counts[row->d.verdict]++;
+    }
+    free(p);
+}
+
+/* ---- recommendations (note 5) ------------------------------------------- */
+
+static void rec(struct srv_compare *c, char *s)
+{
+    if (c->nrecs >= MAX_RECS) {
+        free(s);
+        return;
+    }
+    list_add(&c->recs, &c->nrecs, s);
+}
+
+static void recommend(struct srv_compare *c)
+{
+    size_t confirm = 0, noisy = 0, short_hist = 0, listed = 0;
+    const char *head_ids = c->head.ref ? c->head.ref : "";
+
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *r = &c->rows[i];
+
+        if (r->d.verdict != AN_REGRESSED)
+            continue;
+        rec(c, xasprintf("%s %s regressed by %+.1f%% (95%% CI %+.1f%% to "
+                         "%+.1f%%, q = %.2g), beyond the %.0f%% threshold "
+                         "and the series' run-to-run noise: look at the "
+                         "commits between %.12s and %.12s.",
+                         r->b->key, r->b->measure, 100 * r->c.change,
+                         100 * r->c.change_ci[0], 100 * r->c.change_ci[1], r->q,
+                         100 * r->threshold, c->base.refs[0].commit_sha,
+                         c->head.refs[0].commit_sha));
+    }
+    for (size_t i = 0; i < c->nbudgets; i++)
+        if (!strcmp(c->budgets[i].status, "fail"))
+            rec(c, xasprintf("Budget broken (%s rule): %s.",
+                             c->budgets[i].source, c->budgets[i].message));
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *r = &c->rows[i];
+
+        struct an_noise longrun = r->noise;
+
+        /* too noisy even with a long history: the bound as h grows */
+        longrun.runs = 1000000;
+        confirm += r->d.needs_confirmation;
+        short_hist += r->noise.runs < c->rules.min_history;
+        if (r->noise.runs >= c->rules.min_history &&
+            an_noise_bound(&longrun, c->rules.level, 0) > r->threshold) {
+            noisy++;
+            if (listed++ < 3)
+                rec(c, xasprintf("%s %s has run-to-run noise of %.1f%% "
+                                 "(robust, over its last %zu runs): it "
+                                 "cannot detect a %.0f%% change; pin CPUs, "
+                                 "add rounds or use a quieter testbed.",
+                                 r->b->key, r->b->measure, 100 * r->noise.noise,
+                                 r->noise.runs, 100 * r->threshold));
+        }
+    }
+    if (noisy > 3)
+        rec(c, xasprintf("%zu more series are too noisy run to run to detect "
+                         "their threshold (see run_to_run in the rows).",
+                         noisy - 3));
+    if (confirm)
+        rec(c, xasprintf("%zu significant change%s could be run-to-run noise: "
+                         "run the benchmarks again on the head commit and "
+                         "compare with head=%s,<new run id> to confirm.",
+                         confirm, confirm == 1 ? "" : "s", head_ids));
+    if (short_hist)
+        rec(c, xasprintf("%zu of %zu series have fewer than %zu runs of "
+                         "history on %s: until it builds up, only changes "
+                         "beyond the %.0f%% run-to-run allowance are called.",
+                         short_hist, c->nrows, c->rules.min_history,
+                         c->base.refs[0].branch, 100 * c->rules.allowance));
+}
+
+/* ---- output: JSON ----------------------------------------------------------
+ */
+
+static void num_pair(struct jw *w, const char *key, const double v[2])
+{
+    jw_key(w, key);
+    jw_arr_begin(w);
+    jw_num(w, v[0]);
+    jw_num(w, v[1]);
+    jw_arr_end(w);
+}
+
+static void side_json(struct jw *w, const struct cmp_side *s)
+{
+    char iso[TIME_ISO_LEN];
+
+    jw_obj_begin(w);
+    jw_kstr(w, "ref", s->ref);
+    jw_kstr(w, "resolved", s->how);
+    jw_key(w, "runs");
+    jw_arr_begin(w);
+    for (size_t i = 0; i < s->n; i++) {
+        const struct store_run_ref *r = &s->refs[i];
+
+        jw_obj_begin(w);
+        jw_kint(w, "id", r->id);
+        jw_kstr(w, "branch", r->branch);
+        jw_kstr(w, "testbed", r->testbed);
+        jw_kstr(w, "commit", r->commit_sha);
+        time_format_iso(r->time, iso);
+        jw_kstr(w, "time", r->time == TIME_NONE ? NULL : iso);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+static const char *kind_str(enum an_kind k)
+{
+    return k == AN_KIND_SAMPLES
+               ? "samples"
+               : (k == AN_KIND_SUMMARY ? "summary" : "no samples");
+}
+
+static const char *test_str(const struct an_compare *c)
+{
+    return c->kind == AN_KIND_SAMPLES
+               ? "mann-whitney"
+               : (c->kind == AN_KIND_SUMMARY ? "welch" : "none");
+}
+
+static void stats_json(struct jw *w, const char *key,
+                       const struct an_describe *d, size_t n, double center)
+{
+    jw_key(w, key);
+    jw_obj_begin(w);
+    jw_kint(w, "n", (int64_t)n);
+    jw_knum(w, "center", center);
+    if (d->n) {
+        jw_knum(w, "mean", d->mean);
+        jw_knum(w, "median", d->median);
+        jw_knum(w, "stddev", d->stddev);
+        jw_knum(w, "min", d->min);
+        jw_knum(w, "max", d->max);
+        jw_knum(w, "cv", d->cv);
+        jw_kint(w, "outliers", (int64_t)d->noutliers);
+    }
+    jw_obj_end(w);
+}
+
+static void row_json(struct jw *w, const struct cmp_row *r)
+{
+    const struct an_compare *c = &r->c;
+
+    jw_obj_begin(w);
+    jw_kstr(w, "benchmark", r->b->key);
+    jw_kstr(w, "name", r->b->benchmark);
+    jw_key(w, "params");
+    jw_raw(w, r->b->params && *r->b->params ? r->b->params : "{}");
+    jw_kstr(w, "measure", r->b->measure);
+    jw_kstr(w, "unit", r->b->unit);
+    jw_kstr(w, "direction", direction_str(r->b->direction));
+    jw_knum(w, "base", c->base);
+    jw_knum(w, "head", c->head);
+    jw_knum(w, "change", c->change);
+    num_pair(w, "change_ci", c->change_ci);
+    jw_knum(w, "p_value", c->p_value);
+    jw_knum(w, "q_value", r->q);
+    jw_kstr(w, "test", test_str(c));
+    jw_knum(w, "p_welch", c->welch.p);
+    jw_knum(w, "p_mannwhitney", c->mwu.p);
+    if (c->kind == AN_KIND_SAMPLES)
+        jw_kstr(w, "mannwhitney_method", c->mwu.exact ? "exact" : "asymptotic");
+    jw_kstr(w, "kind", kind_str(c->kind));
+    stats_json(w, "base_stats", &c->dbase, c->nbase, c->base);
+    stats_json(w, "head_stats", &c->dhead, c->nhead, c->head);
+    jw_knum(w, "threshold", r->threshold);
+    jw_kstr(w, "verdict", an_verdict_str(r->d.verdict));
+    jw_kstr(w, "reason", r->d.reason);
+    jw_key(w, "needs_confirmation");
+    jw_bool(w, r->d.needs_confirmation);
+    jw_knum(w, "mde", r->d.mde);
+    jw_key(w, "more_samples");
+    if (r->d.more_samples >= 0)
+        jw_int(w, r->d.more_samples);
+    else
+        jw_null(w);
+    jw_key(w, "run_to_run");
+    jw_obj_begin(w);
+    jw_kint(w, "runs", (int64_t)r->noise.runs);
+    jw_knum(w, "center", r->noise.center);
+    jw_knum(w, "noise", r->noise.noise);
+    jw_knum(w, "bar", r->d.bar);
+    jw_kstr(w, "bar_from", r->d.have_history ? "history" : "allowance");
+    jw_knum(w, "vs_history", r->d.vs_history);
+    jw_key(w, "detectable");
+    jw_bool(w, r->d.bar <= r->threshold);
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+static void str_list(struct jw *w, const char *key, char *const *v, size_t n)
+{
+    jw_key(w, key);
+    jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        jw_str(w, v[i]);
+    jw_arr_end(w);
+}
+
+static void write_json(const struct srv_compare *c, struct buf *out)
+{
+    struct jw w;
+    const char *p, *q;
+
+    jw_init(&w, out);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "project", c->project);
+    jw_key(&w, "base");
+    side_json(&w, &c->base);
+    jw_key(&w, "head");
+    side_json(&w, &c->head);
+    jw_key(&w, "settings");
+    jw_obj_begin(&w);
+    jw_knum(&w, "threshold", c->rules.threshold);
+    jw_knum(&w, "alpha", c->rules.alpha);
+    jw_knum(&w, "run_to_run_allowance", c->rules.allowance);
+    jw_kint(&w, "min_history", (int64_t)c->rules.min_history);
+    jw_knum(&w, "noise_level", c->rules.level);
+    jw_knum(&w, "noise_floor", c->rules.noise_floor);
+    jw_kint(&w, "history_runs", c->history);
+    jw_kint(&w, "bootstrap", c->opt.bootstrap);
+    jw_kint(&w, "seed", (int64_t)c->opt.seed);
+    jw_obj_end(&w);
+    jw_key(&w, "summary");
+    jw_obj_begin(&w);
+    jw_kint(&w, "regressed", (int64_t)c->counts[AN_REGRESSED]);
+    jw_kint(&w, "improved", (int64_t)c->counts[AN_IMPROVED]);
+    jw_kint(&w, "unchanged", (int64_t)c->counts[AN_UNCHANGED]);
+    jw_kint(&w, "inconclusive", (int64_t)c->counts[AN_INCONCLUSIVE]);
+    jw_kint(&w, "rows", (int64_t)c->nrows);
+    jw_kint(&w, "budgets_failed", (int64_t)c->budgets_failed);
+    jw_obj_end(&w);
+    jw_key(&w, "rows");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < c->nrows; i++)
+        row_json(&w, &c->rows[i]);
+    jw_arr_end(&w);
+    str_list(&w, "only_in_base", c->only_base, c->nonly_base);
+    str_list(&w, "only_in_head", c->only_head, c->nonly_head);
+    jw_key(&w, "budgets");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < c->nbudgets; i++)
+        srv_budget_result_json(&w, &c->budgets[i]);
+    jw_arr_end(&w);
+    str_list(&w, "recommendations", c->recs, c->nrecs);
+    jw_key(&w, "notes");
+    jw_arr_begin(&w);
+    for (p = buf_str(&c->notes); *p; p = *q ? q + 1 : q) {
+        q = strchr(p, '\n');
+        if (!q)
+            q = p + strlen(p);
+        jw_strn(&w, p, (size_t)(q - p));
+    }
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+}
+
+/* ---- output: text and Markdown ------------------------------------------- */
+
+/* A value with a readable unit: 28.6 us, 1.5 MiB, 812 /s. */
+static void fmt_value(char *out, size_t n, double v, const char *unit)
+{
+    static const struct {
+        const char *unit;
+        double below;
+        double div;
+        const char *shown;
+    } scale[] = {
+        {"s", 1e-6, 1e-9, "ns"},
+        {"s", 1e-3, 1e-6, "us"},
+        {"s", 1, 1e-3, "ms"},
+        {"s", INFINITY, 1, "s"},
+        {"B", 1024, 1, "B"},
+        {"B", 1048576, 1024, "KiB"},
+        {"B", 1073741824, 1048576, "MiB"},
+        {"B", INFINITY, 1073741824, "GiB"},
+    };
+
+    if (!isfinite(v)) {
+        snprintf(out, n, "-");
+        return;
+    }
+    unit = unit ? unit : "";
+    for (size_t i = 0; i < sizeof scale / sizeof scale[0]; i++) {
+        if (!strcmp(unit, scale[i].unit) && fabs(v) < scale[i].below) {
+            snprintf(out, n, "%.4g %s", v / scale[i].div, scale[i].shown);
+            return;
+        }
+    }
+    if (!strcmp(unit, "1/s"))
+        snprintf(out, n, "%.4g /s", v);
+    else if (*unit)
+        snprintf(out, n, "%.4g %s", v, unit);
+    else
+        snprintf(out, n, "%.4g", v);
+}
+
+static void fmt_pct(char *out, size_t n, double v)
+{
+    if (isfinite(v))
+        snprintf(out, n, "%+.1f%%", 100 * v);
+    else
+        snprintf(out, n, "-");
+}
+
+static void fmt_ci(char *out, size_t n, const double ci[2])
+{
+    if (isfinite(ci[0]) && isfinite(ci[1]))
+        snprintf(out, n, "[%+.1f%%, %+.1f%%]", 100 * ci[0], 100 * ci[1]);
+    else
+        snprintf(out, n, "-");
+}
+
+static void fmt_p(char *out, size_t n, double p)
+{
+    if (isfinite(p))
+        snprintf(out, n, "%.2g", p);
+    else
+        snprintf(out, n, "-");
+}
+
+static void side_line(struct buf *out, const char *label,
+                      const struct cmp_side *s)
+{
+    (void)buf_printf(out, "%s %s:", label, s->ref ? s->ref : "");
+    for (size_t i = 0; i < s->n; i++)
+        (void)buf_printf(out, "%s run %lld (%s, %.12s, testbed %s)",
+                         i ? "," : "", (long long)s->refs[i].id,
+                         s->refs[i].branch, s->refs[i].commit_sha,
+                         s->refs[i].testbed);
+    (void)buf_addc(out, '\n');
+    if (s->how)
+        (void)buf_printf(out, "  (%s)\n", s->how);
+}
+
+static void write_text(const struct srv_compare *c, struct buf *out)
+{
+    int kw = 9;
+    const char *p;
+
+    side_line(out, "base", &c->base);
+    side_line(out, "head", &c->head);
+    for (size_t i = 0; i < c->nrows; i++) {
+        int l = (int)strlen(c->rows[i].b->key);
+
+        kw = l > kw ? (l > 60 ? 60 : l) : kw;
+    }
+    (void)buf_printf(out, "\n%-*s %-10s %12s %12s %8s %18s %8s  %s\n", kw,
+                     "benchmark", "measure", "base", "head", "change", "95% CI",
+                     "q", "verdict");
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *r = &c->rows[i];
+        char b[32], h[32], ch[16], ci[40], q[16];
+
+        fmt_value(b, sizeof b, r->c.base, r->b->unit);
+        fmt_value(h, sizeof h, r->c.head, r->b->unit);
+        fmt_pct(ch, sizeof ch, r->c.change);
+        fmt_ci(ci, sizeof ci, r->c.change_ci);
+        fmt_p(q, sizeof q, r->q);
+        (void)buf_printf(out, "%-*s %-10s %12s %12s %8s %18s %8s  %s%s\n", kw,
+                         r->b->key, r->b->measure, b, h, ch, ci, q,
+                         an_verdict_str(r->d.verdict),
+                         r->c.kind == AN_KIND_SINGLE ? " (no samples)" : "");
+    }
+    (void)buf_printf(out,
+                     "\nsummary: %zu regressed, %zu improved, %zu "
+                     "unchanged, %zu inconclusive (threshold %.0f%%, "
+                     "Benjamini-Hochberg at %.0f%%)\n",
+                     c->counts[AN_REGRESSED], c->counts[AN_IMPROVED],
+                     c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE],
+                     100 * c->rules.threshold, 100 * c->rules.alpha);
+    for (size_t i = 0; i < c->nonly_base; i++)
+        (void)buf_printf(out, "only in base: %s\n", c->only_base[i]);
+    for (size_t i = 0; i < c->nonly_head; i++)
+        (void)buf_printf(out, "only in head: %s\n", c->only_head[i]);
+    if (c->nbudgets)
+        (void)buf_printf(out, "\nbudgets:\n");
+    for (size_t i = 0; i < c->nbudgets; i++)
+        (void)buf_printf(out, "  %-7s %s\n", c->budgets[i].status,
+                         c->budgets[i].message);
+    if (c->nrecs)
+        (void)buf_printf(out, "\nrecommendations:\n");
+    for (size_t i = 0; i < c->nrecs; i++)
+        (void)buf_printf(out, "  - %s\n", c->recs[i]);
+    p = buf_str(&c->notes);
+    if (*p)
+        (void)buf_printf(out, "\nnotes:\n  %s\n", p);
+}
+
+/* Markdown text: ASCII punctuation that means something is escaped with a
+ * backslash, and < > & become entities, so a benchmark name can neither
+ * format nor inject markup. */
+static void md(struct buf *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<':
+            (void)buf_adds(out, "&lt;");
+            break;
+        case '>':
+            (void)buf_adds(out, "&gt;");
+            break;
+        case '&':
+            (void)buf_adds(out, "&amp;");
+            break;
+        case '\n':
+        case '\r':
+            (void)buf_addc(out, ' ');
+            break;
+        default:
+            if (strchr("\\`*_{}[]()#+-.!|~\"'", *s))
+                (void)buf_addc(out, '\\');
+            (void)buf_addc(out, *s);
+        }
+    }
+}
+
+static const char *verdict_mark(enum an_verdict v)
+{
+    static const char *const m[] = {"unchanged", "**regressed**", "improved",
+                                    "inconclusive"};
+
+    return (unsigned)v < 4 ? m[v] : "inconclusive";
+}
+
+static void write_markdown(const struct srv_compare *c, struct buf *out)
+{
+    (void)buf_printf(out,
+                     "### benchvault: %zu regressed, %zu improved, %zu "
+                     "unchanged, %zu inconclusive\n\n",
+                     c->counts[AN_REGRESSED], c->counts[AN_IMPROVED],
+                     c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE]);
+    (void)buf_adds(out, "Base: ");
+    md(out, c->base.ref);
+    for (size_t i = 0; i < c->base.n; i++)
+        (void)buf_printf(out, "%s run %lld", i ? "," : "",
+                         (long long)c->base.refs[i].id);
+    (void)buf_adds(out, "; head: ");
+    md(out, c->head.ref);
+    for (size_t i = 0; i < c->head.n; i++)
+        (void)buf_printf(out, "%s run %lld", i ? "," : "",
+                         (long long)c->head.refs[i].id);
+    (void)buf_printf(out,
+                     ". Noise threshold %.0f%%, Benjamini-Hochberg at "
+                     "%.0f%%.\n\n",
+                     100 * c->rules.threshold, 100 * c->rules.alpha);
+    (void)buf_adds(out, "| benchmark | measure | base | head | change | "
+                        "95% CI | q | verdict |\n"
+                        "|---|---|---:|---:|---:|---:|---:|---|\n");
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *r = &c->rows[i];
+        char b[32], h[32], ch[16], ci[40], q[16];
+
+        fmt_value(b, sizeof b, r->c.base, r->b->unit);
+        fmt_value(h, sizeof h, r->c.head, r->b->unit);
+        fmt_pct(ch, sizeof ch, r->c.change);
+        fmt_ci(ci, sizeof ci, r->c.change_ci);
+        fmt_p(q, sizeof q, r->q);
+        (void)buf_adds(out, "| ");
+        md(out, r->b->key);
+        (void)buf_adds(out, " | ");
+        md(out, r->b->measure);
+        (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch,
+                         ci, q, verdict_mark(r->d.verdict));
+    }
+    if (c->nbudgets)
+        (void)buf_adds(out, "\n**Budgets**\n\n");
+    for (size_t i = 0; i < c->nbudgets; i++) {
+        (void)buf_printf(out, "- %s: ", c->budgets[i].status);
+        md(out, c->budgets[i].message);
+        (void)buf_addc(out, '\n');
+    }
+    if (c->nrecs)
+        (void)buf_adds(out, "\n**Recommendations**\n\n");
+    for (size_t i = 0; i < c->nrecs; i++) {
+        (void)buf_adds(out, "- ");
+        md(out, c->recs[i]);
+        (void)buf_addc(out, '\n');
+    }
+}
+
+enum err srv_compare_write(const struct srv_compare *c, const char *format,
+                           struct buf *out)
+{
+    if (!format || !*format || !strcmp(format, "json"))
+        write_json(c, out);
+    else if (!strcmp(format, "text"))
+        write_text(c, out);
+    else if (!strcmp(format, "markdown"))
+        write_markdown(c, out);
+    else
+        return ERR_INVALID;
+    return ERR_OK;
+}
+
+void srv_compare_counts(const struct srv_compare *c, size_t *regressed,
+                        size_t *budgets_failed)
+{
+    *regressed = c->counts[AN_REGRESSED];
+    *budgets_failed = c->budgets_failed;
+}
+
+/* ---- building
+ * ------------------------------------------------------------------ */
+
+void srv_compare_free(struct srv_compare *c)
+{
+    if (!c)
+        return;
+    free(c->project);
+    for (size_t i = 0; i < c->nrows; i++)
+        an_compare_cleanup(&c->rows[i].c);
+    free(c->rows);
+    for (size_t i = 0; i < c->nonly_base; i++)
+        free(c->only_base[i]);
+    free(c->only_base);
+    for (size_t i = 0; i < c->nonly_head; i++)
+        free(c->only_head[i]);
+    free(c->only_head);
+    srv_budget_results_free(c->budgets, c->nbudgets);
+    srv_budget_rules_free(c->budget_rules, c->budget_sources, c->nbudgets);
+    for (size_t i = 0; i < c->nrecs; i++)
+        free(c->recs[i]);
+    free(c->recs);
+    buf_cleanup(&c->notes);
+    side_free(&c->base);
+    side_free(&c->head);
+    free(c);
+}
+
+static void note(struct srv_compare *c, char *s)
+{
+    (void)buf_printf(&c->notes, "%s%s", c->notes.len ? "\n" : "", s);
+    free(s);
+}
+
+/* The project's comparison settings; unreadable ones are noted and
+ * ignored (the defaults apply). */
+static enum err settings_of(struct store *st, int64_t pid,
+                            struct srv_compare *c,
+                            struct ingest_compare_settings *cs,
+                            struct errbuf *eb)
+{
+    struct store_budget *tmp = NULL;
+    size_t ntmp = 0;
+    char *text = NULL;
+    enum err e = store_budgets_get(st, pid, &tmp, &ntmp, &text, eb);
+
+    store_budgets_free(tmp, ntmp);
+    if (!e && text &&
+        ingest_compare_settings_parse(text, strlen(text), cs, NULL))
+        note(c, xasprintf("the project's comparison settings do not parse; "
+                          "the defaults apply"));
+    free(text);
+    return e;
+}
+
+enum err srv_compare_create(struct store *st, const struct srv_compare_query *q,
+                            struct srv_compare **out, struct errbuf *eb)
+{
+    struct srv_compare *c = xcalloc(1, sizeof *c);
+    struct ingest_compare_settings cs;
+    struct store_project proj;
+    enum err e;
+
+    *out = NULL;
+    memset(&cs, 0, sizeof cs);
+    cs.threshold = cs.allowance = NAN;
+    memset(&proj, 0, sizeof proj);
+    buf_init(&c->notes, 1 << 16);
+    c->project = xstrdup(q->project);
+    an_options_default(&c->opt);
+    if (q->bootstrap)
+        c->opt.bootstrap = q->bootstrap;
+    c->opt.seed = q->seed;
+    an_rules_default(&c->rules);
+    c->history = q->history > 0 ? q->history : HISTORY_RUNS;
+    e = store_project_get(st, q->project, &proj);
+    if (e == ERR_NOT_FOUND)
+        err_set(eb, "no such project");
+    if (!e)
+        e = settings_of(st, proj.id, c, &cs, eb);
+    if (e)
+        goto out;
+    if (isfinite(cs.allowance))
+        c->rules.allowance = cs.allowance;
+    if (isfinite(q->threshold))
+        c->rules.threshold = q->threshold;
+    else if (isfinite(cs.threshold))
+        c->rules.threshold = cs.threshold;
+    e = resolve_sides(st, proj.id, q, c, eb);
+    if (!e)
+        e = build_rows(c, eb);
+    if (!e)
+        e = history(st, proj.id, c, eb);
+    if (e)
+        goto out;
+    decide(q, &cs, c);
+    e = srv_budget_rules(st, proj.id, c->head.runs, c->head.n, &c->budget_rules,
+                         &c->budget_sources, &c->nbudgets, &c->notes, eb);
+    if (e)
+        goto out;
+    srv_budgets_eval(c->budget_rules, c->budget_sources, c->nbudgets,
+                     c->head.runs, c->head.n, &c->budgets);
+    for (size_t i = 0; i < c->nbudgets; i++)
+        c->budgets_failed += !strcmp(c->budgets[i].status, "fail");
+    if (strcmp(c->base.refs[0].testbed, c->head.refs[0].testbed))
+        note(c, xasprintf("base and head ran on different testbeds (%s, %s): "
+                          "the changes include the machines'",
+                          c->base.refs[0].testbed, c->head.refs[0].testbed));
+    if (c->base.how)
+        note(c, xasprintf("base: %s", c->base.how));
+    recommend(c);
+out:
+    store_project_cleanup(&proj);
+    ingest_compare_settings_cleanup(&cs);
+    if (e) {
+        srv_compare_free(c);
+        return e;
+    }
+    *out = c;
+    return ERR_OK;
+}
+
+/* ---- the route -------------------------------------------------------------
+ */
+
+static bool arg_fraction(struct req *rq, const char *name, double *out)
+{
+    const char *v = req_arg(rq, name);
+    char *end;
+    double x;
+
+    if (!v || !*v)
+        return true;
+    x = strtod(v, &end);
+    if (end == v || *end || !(x >= 0 && x <= 10)) {
+        char msg[160];
+
+        snprintf(msg, sizeof msg,
+                 "query parameter \"%s\": expected a "
+                 "fraction such as 0.05 (5%%)",
+                 name);
+        req_problem_status(rq, 400, msg);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static bool arg_int(struct req *rq, const char *name, int64_t min, int64_t max,
+                    int64_t *out)
+{
+    const char *v = req_arg(rq, name);
+    char msg[160];
+
+    if (!v || !*v)
+        return true;
+    if (parse_int64(v, min, max, out) == ERR_OK)
+        return true;
+    snprintf(msg, sizeof msg,
+             "query parameter \"%s\": expected an integer "
+             "in [%lld, %lld]",
+             name, (long long)min, (long long)max);
+    req_problem_status(rq, 400, msg);
+    return false;
+}
+
+void route_compare(struct req *rq)
+{
+    static const struct {
+        const char *name;
+        const char *type;
+    } formats[] = {
+        {"json", "application/json"},
+        {"text", "text/plain; charset=utf-8"},
+        {"markdown", "text/markdown; charset=utf-8"},
+    };
+    struct srv_compare_query q = {0};
+    struct srv_compare *c = NULL;
+    struct store *st = NULL;
+    const char *format = req_arg(rq, "format"), *type = NULL;
+    int64_t boot = 0, seed = 0, hist = 0;
+    struct errbuf eb;
+    enum err e;
+
+    if (!format || !*format)
+        format = "json";
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (!strcmp(format, formats[i].name))
+            type = formats[i].type;
+    if (!type) {
+        req_problem_status(rq, 400,
+                           "query parameter \"format\": json, text "
+                           "or markdown");
+        return;
+    }
+    q.project = rq->params[0];
+    q.base = req_arg(rq, "base");
+    q.head = req_arg(rq, "head");
+    q.threshold = NAN;
+    if (!arg_fraction(rq, "threshold", &q.threshold) ||
+        !arg_int(rq, "bootstrap", 0, ROUTE_BOOTSTRAP_MAX, &boot) ||
+        !arg_int(rq, "seed", 0, INT64_MAX, &seed) ||
+        !arg_int(rq, "history", 1, 1000, &hist))
+        return;
+    q.bootstrap = (unsigned)boot;
+    q.seed = (uint64_t)seed;
+    q.history = (int)hist;
+    if (!auth_check(rq, rq->route->access, rq->params[0]))
+        return;
+    err_init(&eb);
+    e = srv_store_acquire(rq->srv, &st, &eb);
+    if (!e)
+        e = srv_compare_create(st, &q, &c, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        /* a malformed reference is a bad query */
+        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
+    } else {
+        buf_reset(&rq->resp);
+        rq->status = 200;
+        rq->content_type = type;
+        (void)srv_compare_write(c, format, &rq->resp);
+    }
+    srv_compare_free(c);
+    err_cleanup(&eb);
+}
