@@ -10,6 +10,7 @@
  * overrides and the file's bytes, so a retry after a lost answer never
  * stores a run twice.
  */
+#include "agent/agent.h"
 #include "cli/cli.h"
 #include "ingest/ingest.h"
 #include "store/store.h"
@@ -39,6 +40,11 @@ static const struct cli_opt opts[] = {
     {"retries", OPT_INT, 0, 20, "4", NULL, "N",
      "retries when the server is unreachable or failing"},
     {"max-body", OPT_SIZE, 0, 0, "16MiB", NULL, "BYTES", "largest file"},
+    {"spool", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "first deliver the runs `benchvault run` spooled while the server "
+     "was unreachable"},
+    {"spool-dir", OPT_STR, 0, 0, NULL, "BENCHVAULT_SPOOL", "DIR",
+     "spool folder (default $XDG_CACHE_HOME/benchvault/spool)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -330,6 +336,45 @@ static int push_http(const struct cli_args *a, const char *path,
     return rc;
 }
 
+/* Delivers the agent's spool: each run once (its Idempotency-Key is its
+ * content's), a refused one moved aside to rejected/. */
+static int deliver_spool(const struct cli_args *a)
+{
+    struct agent_http h = {0};
+    struct agent_spool_report rep;
+    struct errbuf eb;
+    char *dir = cli_str(a, "spool-dir") ? xstrdup(cli_str(a, "spool-dir"))
+                                         : agent_spool_default_dir();
+    int rc = EXIT_OK;
+
+    if (!dir) {
+        fprintf(stderr, "benchvault push: no spool folder: give "
+                "--spool-dir DIR (neither XDG_CACHE_HOME nor HOME is set)\n");
+        return EXIT_USAGE;
+    }
+    h.server = cli_str(a, "server");
+    h.token = cli_str(a, "token");
+    h.retries = (int)cli_int(a, "retries");
+    err_init(&eb);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (agent_spool_deliver(dir, &h, &rep, &eb)) {
+        fprintf(stderr, "benchvault push: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+    } else {
+        printf("spool %s: %zu delivered, %zu rejected, %zu left%s\n", dir,
+               rep.delivered, rep.rejected, rep.left,
+               rep.unreachable ? " (the server is unreachable)" : "");
+        if (rep.rejected)
+            rc = EXIT_USAGE;
+        if (rep.unreachable)
+            rc = EXIT_UNREACHABLE;
+    }
+    curl_global_cleanup();
+    err_cleanup(&eb);
+    free(dir);
+    return rc;
+}
+
 int cmd_push(int argc, char **argv)
 {
     struct cli_args a;
@@ -354,6 +399,16 @@ int cmd_push(int argc, char **argv)
                   "0 ok, 2 bad input or refused, 3 server unreachable.",
                   opts, NOPTS);
         goto out;
+    }
+    if (cli_flag(&a, "spool")) {
+        if (!cli_str(&a, "server")) {
+            fprintf(stderr, "benchvault push: --spool needs --server URL\n");
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        rc = deliver_spool(&a);
+        if (rc || !a.npos)
+            goto out;
     }
     if (!a.npos || (!cli_str(&a, "server") == !cli_str(&a, "db"))) {
         fprintf(stderr, "benchvault push: give FILE... and exactly one of "

@@ -29,7 +29,8 @@ import time
 
 import pytest
 
-from conftest import BIN, Server, count_rows, make_token, native_run
+from conftest import (BIN, Server, count_rows, make_token, native_run,
+                      run_cli)
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
                        "fixtures", "pytest-benchmark", "test_bench.py")
@@ -428,11 +429,12 @@ def test_spool_when_down_503_hanging_then_delivered_once(server, tmpdir_path):
     # Stored behind our back: the first spooled run (delivered first, through
     # the proxy) and the new one.  Both stay spooled: no answer came.
     assert count_rows(server.db)["run"] == 2
-    # Delivery to the real server: each spooled run once.
-    p = bv_run(tmpdir_path, "--deliver-spool", "--server", server.url,
-               "--token", server.write_token, "--spool", spool)
+    # Delivery to the real server with `benchvault push --spool`: each
+    # spooled run once.
+    p = run_cli("push", "--spool", "--spool-dir", spool, "--server",
+                server.url, "--token", server.write_token, check=False)
     assert p.returncode == 0, p.stderr
-    assert "4 delivered" in p.stderr
+    assert "4 delivered" in p.stdout
     assert spool_files(spool) == []
     assert count_rows(server.db)["run"] == 4
     # Again: nothing left, nothing stored twice.
