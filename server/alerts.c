@@ -544,3 +544,23 @@ out:
     free(gstart);
     free(t);
 }
+
+/*
+ * Examines runs stored without the writer (the demo project, `push --db`)
+ * as if each had just been ingested, in the order given: the same
+ * incremental analysis, confirmation and alerts as a live ingest.
+ */
+void srv_alerts_backfill(struct store *st, const int64_t *run_ids, size_t n)
+{
+    struct srv_cpd_cache *cache = NULL;
+    struct ingest_job job;
+    struct ingest_job *jp = &job;
+
+    for (size_t i = 0; i < n; i++) {
+        memset(&job, 0, sizeof job);
+        job.status = ERR_OK;
+        job.run_id = run_ids[i];
+        srv_alerts_examine(st, &cache, &jp, 1);
+    }
+    srv_cpd_cache_free(cache);
+}

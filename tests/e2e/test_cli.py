@@ -127,6 +127,16 @@ def test_demo_on_new_database(tmpdir_path):
         before = sorted(p["value"] for p in pts[:42])[21]
         after = sorted(p["value"] for p in pts[42:])[9]
         assert 1.08 < after / before < 1.25
+        # the injected regression opened its alerts (latency and the
+        # throughput derived from it), on the right commit range, and
+        # nothing else did
+        alerts = s.get("/api/v1/projects/demo/alerts").json()["alerts"]
+        assert {(a["benchmark"]["key"], a["measure"]) for a in alerts} == {
+            ("sort_ints[n=100000]", "latency"),
+            ("sort_ints[n=100000]", "throughput")}
+        assert all(a["first_bad_run"]["commit"] == pts[42]["commit"] and
+                   a["last_good_run"]["commit"] == pts[41]["commit"]
+                   for a in alerts)
     finally:
         assert s.stop() == 0, s.logtext()[-3000:]
     # a second start on the same database loads nothing again
