@@ -150,6 +150,8 @@ void jw_raw(struct jw *w, const char *json);
 void jw_kstr(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, int64_t v);
 void jw_knum(struct jw *w, const char *key, double v);
+/* key + ISO 8601 UTC time, or null for TIME_NONE. */
+void jw_ktime(struct jw *w, const char *key, int64_t ms);
 /* Writes the string with JSON escaping only (no quotes) into b. */
 enum err jw_escape(struct buf *b, const char *s, size_t n);
 

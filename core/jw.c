@@ -206,3 +206,16 @@ void jw_knum(struct jw *w, const char *key, double v)
     jw_key(w, key);
     jw_num(w, v);
 }
+
+void jw_ktime(struct jw *w, const char *key, int64_t ms)
+{
+    char iso[TIME_ISO_LEN];
+
+    jw_key(w, key);
+    if (ms == TIME_NONE) {
+        jw_null(w);
+        return;
+    }
+    time_format_iso(ms, iso);
+    jw_str(w, iso);
+}

@@ -26,19 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void time_field(struct jw *w, const char *key, int64_t ms)
-{
-    char iso[TIME_ISO_LEN];
-
-    jw_key(w, key);
-    if (ms == TIME_NONE) {
-        jw_null(w);
-        return;
-    }
-    time_format_iso(ms, iso);
-    jw_str(w, iso);
-}
-
 static void run_ref(struct jw *w, const char *key, int64_t id,
                     const char *commit)
 {
@@ -107,8 +94,8 @@ void srv_write_alert(struct jw *w, const struct store_alert *a)
         jw_null(w);
     }
     jw_kstr(w, "note", a->note);
-    time_field(w, "created_at", a->created_at);
-    time_field(w, "updated_at", a->updated_at);
+    jw_ktime(w, "created_at", a->created_at);
+    jw_ktime(w, "updated_at", a->updated_at);
     jw_obj_end(w);
     buf_cleanup(&t);
 }

@@ -10,19 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void time_field(struct jw *w, const char *key, int64_t ms)
-{
-    char iso[TIME_ISO_LEN];
-
-    jw_key(w, key);
-    if (ms == TIME_NONE) {
-        jw_null(w);
-        return;
-    }
-    time_format_iso(ms, iso);
-    jw_str(w, iso);
-}
-
 /* A number that may be absent (NAN): written as null. */
 static void opt_num(struct jw *w, const char *key, double v)
 {
@@ -54,7 +41,7 @@ void srv_write_run(struct jw *w, const struct run *r, bool with_results)
     jw_key(w, "commit");
     jw_obj_begin(w);
     opt_str(w, "sha", r->commit_sha);
-    time_field(w, "time", r->commit_time);
+    jw_ktime(w, "time", r->commit_time);
     opt_str(w, "message", r->commit_message);
     opt_str(w, "author", r->commit_author);
     jw_obj_end(w);
@@ -67,9 +54,9 @@ void srv_write_run(struct jw *w, const struct run *r, bool with_results)
     } else {
         jw_null(w);
     }
-    time_field(w, "started_at", r->started_at);
-    time_field(w, "finished_at", r->finished_at);
-    time_field(w, "created_at", r->created_at);
+    jw_ktime(w, "started_at", r->started_at);
+    jw_ktime(w, "finished_at", r->finished_at);
+    jw_ktime(w, "created_at", r->created_at);
     opt_str(w, "format", r->format);
     jw_key(w, "ci");
     jw_obj_begin(w);
@@ -218,9 +205,9 @@ void route_projects(struct req *rq)
         jw_kint(&w, "id", p[i].id);
         jw_kstr(&w, "slug", p[i].slug);
         jw_kstr(&w, "description", p[i].description);
-        time_field(&w, "created_at", p[i].created_at);
+        jw_ktime(&w, "created_at", p[i].created_at);
         jw_kint(&w, "runs", p[i].run_count);
-        time_field(&w, "last_run_at", p[i].last_run_at);
+        jw_ktime(&w, "last_run_at", p[i].last_run_at);
         jw_obj_end(&w);
     }
     jw_arr_end(&w);
@@ -372,7 +359,7 @@ void route_branches(struct req *rq)
             jw_kint(&w, "id", b[i].id);
             jw_kstr(&w, "name", b[i].name);
             jw_kint(&w, "runs", b[i].run_count);
-            time_field(&w, "last_run_at", b[i].last_run_at);
+            jw_ktime(&w, "last_run_at", b[i].last_run_at);
             jw_obj_end(&w);
         }
         jw_arr_end(&w);
@@ -584,7 +571,7 @@ void route_series(struct req *rq)
             jw_obj_begin(&w);
             jw_kint(&w, "run_id", p->run_id);
             jw_kstr(&w, "commit", p->commit_sha);
-            time_field(&w, "time", p->time);
+            jw_ktime(&w, "time", p->time);
             jw_knum(&w, "value", p->value);
             jw_knum(&w, "lower", p->lower);
             jw_knum(&w, "upper", p->upper);
