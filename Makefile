@@ -16,7 +16,8 @@ DEB_PKGS = build-essential cmake pkg-config git curl ca-certificates \
            libcmocka-dev python3 python3-pytest python3-requests \
            python3-numpy python3-scipy python3-pytest-benchmark \
            libbenchmark-dev g++ hyperfine python3-locust golang-go \
-           fonts-dejavu-core libfontconfig-dev zlib1g-dev
+           fonts-dejavu-core libfontconfig-dev zlib1g-dev tidy \
+           chromium chromium-driver python3-selenium
 
 .PHONY: all deps build run test bench clean format
 

@@ -49,6 +49,53 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
 enum err chart_sparkline_draw(const struct chart_opts *o, const double *v,
                               size_t n, struct buf *out, struct errbuf *eb);
 
+/* ---- comparison, distribution, resources, scaling ----------------------- */
+
+enum chart_verdict {
+    CHART_UNCHANGED = 0,
+    CHART_REGRESSED,
+    CHART_IMPROVED,
+    CHART_INCONCLUSIVE
+};
+
+/* One benchmark of a comparison: relative change head/base - 1 (0.05 is
+ * +5%) and its 95% CI; NAN bounds draw the change alone. */
+struct chart_cmp_row {
+    const char *key;
+    double change, ci_lo, ci_hi;
+    enum chart_verdict verdict;
+};
+
+/* Rows sorted by |change| (largest first), intervals coloured by verdict,
+ * a zero line and the band +-threshold (relative; 0 draws none). */
+enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
+                               const struct chart_cmp_row *rows, size_t n,
+                               double threshold, struct buf *out,
+                               struct errbuf *eb);
+
+/* Base and head samples: a box plot each (median, quartiles, whiskers to
+ * 1.5 IQR) with the raw points jittered deterministically beside it. */
+enum err chart_distribution_draw(const struct chart_opts *o,
+                                 const char *title, const char *unit,
+                                 const double *base, size_t nbase,
+                                 const double *head, size_t nhead,
+                                 struct buf *out, struct errbuf *eb);
+
+/* A run's resource samples over time: one panel per quantity that has
+ * data (CPU %, RSS, disk read/write, GPU %, GPU memory) sharing the x axis;
+ * the RSS panel adds its least-squares trend line. */
+enum err chart_resources_draw(const struct chart_opts *o, const char *title,
+                              const struct resource_sample *s, size_t n,
+                              struct buf *out, struct errbuf *eb);
+
+/* Log-log value against parameter with the fitted curve coef * f(n), f
+ * named by cls as analysis writes it ("O(n log n)"; NULL or unknown: no
+ * curve).  Points with param or value <= 0 are skipped. */
+enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
+                            const char *unit, const double *param,
+                            const double *value, size_t n, const char *cls,
+                            double coef, struct buf *out, struct errbuf *eb);
+
 /* ---- escaping, one function per output context (cgit's html.h) ---------- */
 
 /*

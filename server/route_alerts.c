@@ -128,25 +128,37 @@ void srv_write_job_alerts(struct req *rq, struct jw *w)
     jw_arr_end(w);
 }
 
+void srv_series_change_points(struct store *st, int64_t project_id,
+                              const struct series *s, struct an_cp **cps,
+                              size_t *ncps)
+{
+    struct an_cpd_params p;
+    double *v;
+    struct errbuf eb;
+
+    *cps = NULL;
+    *ncps = 0;
+    if (s->npoints == 0)
+        return;
+    err_init(&eb);
+    srv_cpd_params(st, project_id, &p);
+    v = xreallocarray(NULL, s->npoints, sizeof *v);
+    for (size_t i = 0; i < s->npoints; i++)
+        v[i] = s->points[i].value;
+    if (an_changepoints(v, s->npoints, &p, cps, ncps, &eb) != ERR_OK)
+        log_warn("series change points: %s", eb.msg);
+    free(v);
+    err_cleanup(&eb);
+}
+
 void srv_write_series_change_points(struct jw *w, struct store *st,
                                     int64_t project_id, const struct series *s)
 {
-    struct an_cpd_params p;
     struct an_cp *cps = NULL;
     size_t ncps = 0;
-    double *v = NULL;
-    struct errbuf eb;
 
-    err_init(&eb);
     jw_arr_begin(w);
-    if (s->npoints > 0) {
-        srv_cpd_params(st, project_id, &p);
-        v = xreallocarray(NULL, s->npoints, sizeof *v);
-        for (size_t i = 0; i < s->npoints; i++)
-            v[i] = s->points[i].value;
-        if (an_changepoints(v, s->npoints, &p, &cps, &ncps, &eb) != ERR_OK)
-            log_warn("series change points: %s", eb.msg);
-    }
+    srv_series_change_points(st, project_id, s, &cps, &ncps);
     for (size_t i = 0; i < ncps; i++) {
         const struct an_cp *c = &cps[i];
         const struct series_point *pt = &s->points[c->index];
@@ -171,8 +183,6 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
     }
     jw_arr_end(w);
     free(cps);
-    free(v);
-    err_cleanup(&eb);
 }
 
 /* Parses an optional integer query argument; answers 400 when bad. */

@@ -158,20 +158,6 @@ void route_metrics(struct req *rq)
     rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
-void route_index_page(struct req *rq)
-{
-    buf_reset(&rq->resp);
-    (void)buf_adds(&rq->resp,
-                   "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
-                   "charset=\"utf-8\"><title>benchvault</title></head>"
-                   "<body><h1>benchvault</h1><p>Performance results "
-                   "service. API: <a href=\"/api/v1/projects\">/api/v1/"
-                   "projects</a>, <a href=\"/api/health\">/api/health</a>, "
-                   "<a href=\"/metrics\">/metrics</a>.</p></body></html>\n");
-    rq->status = 200;
-    rq->content_type = "text/html; charset=utf-8";
-}
-
 void route_projects(struct req *rq)
 {
     struct store *st = NULL;

@@ -1,5 +1,6 @@
 /*
- * Chart routes: /p/{project}/charts/trend.png and .../sparkline.png.
+ * Chart routes: /p/{project}/charts/trend.png, sparkline.png, compare.png,
+ * resources.png and scaling.png.
  *
  * Charts are cached by content.  The ETag is a SHA-256 over everything the
  * picture depends on (the renderer's version, the options, the series'
@@ -11,6 +12,9 @@
 #include "render/render.h"
 #include "server/server_int.h"
 
+#include "analysis/analysis.h"
+
+#include <math.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +154,8 @@ static bool chart_options(struct req *rq, struct chart_opts *o,
 
 /* The ETag of a chart: everything that changes its pixels. */
 static void chart_etag(const char *kind, const struct chart_opts *o,
-                       const struct series *s, char *out)
+                       const struct series *s,
+                       const struct chart_change *ch, size_t nch, char *out)
 {
     struct buf b;
     unsigned char h[HASH_SHA256_LEN];
@@ -171,6 +176,8 @@ static void chart_etag(const char *kind, const struct chart_opts *o,
         (void)buf_add(&b, &p->lower, sizeof p->lower);
         (void)buf_add(&b, &p->upper, sizeof p->upper);
     }
+    for (size_t i = 0; i < nch; i++) /* settings can move them */
+        (void)buf_printf(&b, "|cp%zu%c", ch[i].index, ch[i].alert ? 'a' : 'c');
     hash_sha256(b.data, b.len, h);
     out[0] = '"';
     hash_hex(h, 16, out + 1); /* 128 bits are plenty for a cache key */
@@ -179,8 +186,13 @@ static void chart_etag(const char *kind, const struct chart_opts *o,
     buf_cleanup(&b);
 }
 
-/* Loads the series named by the query; answers itself on failure. */
-static bool load_series(struct req *rq, struct series *s)
+/*
+ * Loads the series named by the query, and with ch its change points (a
+ * regression's marked as an alert), computed as the series endpoint does;
+ * answers itself on failure.
+ */
+static bool load_series(struct req *rq, struct series *s,
+                        struct chart_change **ch, size_t *nch)
 {
     struct store_project proj;
     struct store *st;
@@ -212,6 +224,21 @@ static bool load_series(struct req *rq, struct series *s)
         return false;
     err_init(&eb);
     e = store_series_get(st, proj.id, &q, s, &eb);
+    if (!e && ch) {
+        struct an_cp *cps = NULL;
+        size_t ncps = 0;
+
+        srv_series_change_points(st, proj.id, s, &cps, &ncps);
+        *ch = xcalloc(ncps ? ncps : 1, sizeof **ch);
+        *nch = ncps;
+        for (size_t i = 0; i < ncps; i++) {
+            (*ch)[i].index = cps[i].index;
+            (*ch)[i].alert = s->direction == DIR_HIGHER
+                                 ? cps[i].after_mean < cps[i].before_mean
+                                 : cps[i].after_mean > cps[i].before_mean;
+        }
+        free(cps);
+    }
     srv_store_release(rq->srv, st);
     store_project_cleanup(&proj);
     if (e)
@@ -220,9 +247,15 @@ static bool load_series(struct req *rq, struct series *s)
     return e == ERR_OK;
 }
 
-static void answer_chart(struct req *rq, const char *etag,
-                         const struct chart_opts *o, const char *kind,
-                         const struct series *s)
+/* Draws a chart into out: the part of answering that differs by kind. */
+typedef enum err (*chart_draw_fn)(const struct chart_opts *o, const void *ctx,
+                                  struct buf *out, struct errbuf *eb);
+
+/* Answers 304 for a matching If-None-Match, the cached bytes for a known
+ * ETag, else draws (and caches) the chart. */
+static void answer_drawn(struct req *rq, const char *etag,
+                         const struct chart_opts *o, chart_draw_fn draw,
+                         const void *ctx)
 {
     const char *inm = req_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
     const char *ctype = o->format == CHART_SVG ? "image/svg+xml"
@@ -243,16 +276,7 @@ static void answer_chart(struct req *rq, const char *etag,
         return;
     }
     err_init(&eb);
-    if (!strcmp(kind, "trend")) {
-        e = chart_trend_draw(o, s, NULL, 0, &rq->resp, &eb);
-    } else {
-        double *v = xcalloc(s->npoints ? s->npoints : 1, sizeof *v);
-
-        for (size_t i = 0; i < s->npoints; i++)
-            v[i] = s->points[i].value;
-        e = chart_sparkline_draw(o, v, s->npoints, &rq->resp, &eb);
-        free(v);
-    }
+    e = draw(o, ctx, &rq->resp, &eb);
     if (e) {
         free(rq->etag);
         rq->etag = NULL;
@@ -266,16 +290,71 @@ static void answer_chart(struct req *rq, const char *etag,
     err_cleanup(&eb);
 }
 
+struct trend_ctx {
+    const struct series *s;
+    const struct chart_change *ch;
+    size_t nch;
+};
+
+static enum err draw_trend(const struct chart_opts *o, const void *ctx,
+                           struct buf *out, struct errbuf *eb)
+{
+    const struct trend_ctx *t = ctx;
+
+    return chart_trend_draw(o, t->s, t->ch, t->nch, out, eb);
+}
+
+static enum err draw_sparkline(const struct chart_opts *o, const void *ctx,
+                               struct buf *out, struct errbuf *eb)
+{
+    const struct series *s = ctx;
+    double *v = xcalloc(s->npoints ? s->npoints : 1, sizeof *v);
+    enum err e;
+
+    for (size_t i = 0; i < s->npoints; i++)
+        v[i] = s->points[i].value;
+    e = chart_sparkline_draw(o, v, s->npoints, out, eb);
+    free(v);
+    return e;
+}
+
+
+/* The ETag of a chart drawn from bytes b (the inputs, serialised). */
+static void etag_of(struct buf *b, char *out)
+{
+    unsigned char h[HASH_SHA256_LEN];
+
+    hash_sha256(b->data, b->len, h);
+    out[0] = '"';
+    hash_hex(h, 16, out + 1);
+    out[33] = '"';
+    out[34] = '\0';
+}
+
+static void etag_head(struct buf *b, const char *kind,
+                      const struct chart_opts *o)
+{
+    (void)buf_printf(b, "%s|%s|%u|%u|%g|%d|", kind, BV_VERSION, o->width,
+                     o->height, o->scale, o->format);
+}
+
 void route_chart_trend(struct req *rq)
 {
     struct chart_opts o;
     struct series s;
+    struct chart_change *ch = NULL;
+    struct trend_ctx ctx;
+    size_t nch = 0;
     char etag[2 * HASH_SHA256_LEN + 3];
 
-    if (!chart_options(rq, &o, 900, 400) || !load_series(rq, &s))
+    if (!chart_options(rq, &o, 900, 400) || !load_series(rq, &s, &ch, &nch))
         return;
-    chart_etag("trend", &o, &s, etag);
-    answer_chart(rq, etag, &o, "trend", &s);
+    chart_etag("trend", &o, &s, ch, nch, etag);
+    ctx.s = &s;
+    ctx.ch = ch;
+    ctx.nch = nch;
+    answer_drawn(rq, etag, &o, draw_trend, &ctx);
+    free(ch);
     series_cleanup(&s);
 }
 
@@ -287,7 +366,8 @@ void route_chart_sparkline(struct req *rq)
     int64_t last = 30;
 
     if (!chart_options(rq, &o, 120, 24) ||
-        !opt_uint(rq, "last", 2, 1000, &last) || !load_series(rq, &s))
+        !opt_uint(rq, "last", 2, 1000, &last) ||
+        !load_series(rq, &s, NULL, NULL))
         return;
     if (s.npoints > (size_t)last) { /* only the newest points */
         size_t drop = s.npoints - (size_t)last;
@@ -297,7 +377,315 @@ void route_chart_sparkline(struct req *rq)
         memmove(s.points, s.points + drop, (size_t)last * sizeof *s.points);
         s.npoints = (size_t)last;
     }
-    chart_etag("sparkline", &o, &s, etag);
-    answer_chart(rq, etag, &o, "sparkline", &s);
+    chart_etag("sparkline", &o, &s, NULL, 0, etag);
+    answer_drawn(rq, etag, &o, draw_sparkline, &s);
     series_cleanup(&s);
+}
+
+/* ---- resources: one run's samples --------------------------------------- */
+
+struct resources_ctx {
+    const struct run *run;
+    char title[200];
+};
+
+static enum err draw_resources(const struct chart_opts *o, const void *ctx,
+                               struct buf *out, struct errbuf *eb)
+{
+    const struct resources_ctx *r = ctx;
+
+    return chart_resources_draw(o, r->title, r->run->resources,
+                                r->run->nresources, out, eb);
+}
+
+void route_chart_resources(struct req *rq)
+{
+    struct chart_opts o;
+    struct store_project proj;
+    struct store *st;
+    struct run run;
+    struct resources_ctx ctx;
+    struct errbuf eb;
+    struct buf b;
+    char etag[2 * HASH_SHA256_LEN + 3];
+    const char *arg = req_arg(rq, "run");
+    int64_t id;
+    enum err e;
+
+    if (!chart_options(rq, &o, 900, 400))
+        return;
+    if (!arg || parse_int64(arg, 1, INT64_MAX, &id) != ERR_OK) {
+        req_problem_status(rq, 400, "query parameter \"run\" (a run id) "
+                           "is required");
+        return;
+    }
+    st = srv_project_begin(rq, &proj);
+    if (!st)
+        return;
+    err_init(&eb);
+    run_init(&run);
+    e = store_run_get(st, proj.id, id, &run, &eb);
+    srv_store_release(rq->srv, st);
+    store_project_cleanup(&proj);
+    if (e) {
+        req_problem(rq, e, &eb);
+    } else {
+        snprintf(ctx.title, sizeof ctx.title,
+                 "run %lld \xc2\xb7 %s \xc2\xb7 resources", (long long)id,
+                 run.branch ? run.branch : "?");
+        ctx.run = &run;
+        buf_init(&b, 0);
+        etag_head(&b, "resources", &o);
+        (void)buf_printf(&b, "%s|%zu|", ctx.title, run.nresources);
+        (void)buf_add(&b, run.resources,
+                      run.nresources * sizeof *run.resources);
+        etag_of(&b, etag);
+        buf_cleanup(&b);
+        answer_drawn(rq, etag, &o, draw_resources, &ctx);
+    }
+    run_cleanup(&run);
+    err_cleanup(&eb);
+}
+
+/* ---- compare: every benchmark of two runs (or branches) ------------------ */
+
+struct compare_ctx {
+    struct chart_cmp_row *rows;
+    size_t n;
+    double threshold;
+    char title[300];
+};
+
+static enum err draw_compare(const struct chart_opts *o, const void *ctx,
+                             struct buf *out, struct errbuf *eb)
+{
+    const struct compare_ctx *c = ctx;
+
+    return chart_comparison_draw(o, c->title, c->rows, c->n, c->threshold,
+                                 out, eb);
+}
+
+/* A bare run id ("12", "12,13") reads better as "run 12". */
+static bool ref_is_run(const char *ref)
+{
+    return ref[strspn(ref, "0123456789,")] == '\0';
+}
+
+void route_chart_compare(struct req *rq)
+{
+    struct chart_opts o;
+    struct srv_compare_query q = {0};
+    struct srv_compare *cmp = NULL;
+    struct store *st = NULL;
+    struct compare_ctx ctx = {0};
+    char **names = NULL;
+    struct errbuf eb;
+    struct buf b;
+    char etag[2 * HASH_SHA256_LEN + 3];
+    enum err e;
+
+    if (!chart_options(rq, &o, 900, 400))
+        return;
+    q.project = rq->params[0];
+    q.base = req_arg(rq, "base");
+    q.head = req_arg(rq, "head");
+    q.threshold = NAN;
+    if (q.base && !*q.base)
+        q.base = NULL;
+    if (!q.head || !*q.head) {
+        req_problem_status(rq, 400, "query parameter \"head\" (a run id, "
+                           "branch:NAME or commit:SHA) is required");
+        return;
+    }
+    if (!auth_check(rq, rq->route->access, rq->params[0]))
+        return;
+    err_init(&eb);
+    e = srv_store_acquire(rq->srv, &st, &eb);
+    if (!e)
+        e = srv_compare_create(st, &q, &cmp, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
+        err_cleanup(&eb);
+        return;
+    }
+    ctx.n = srv_compare_nrows(cmp);
+    ctx.rows = xcalloc(ctx.n ? ctx.n : 1, sizeof *ctx.rows);
+    names = xcalloc(ctx.n ? ctx.n : 1, sizeof *names);
+    snprintf(ctx.title, sizeof ctx.title, "%s%s vs %s%s",
+             ref_is_run(q.head) ? "run " : "", q.head,
+             q.base && ref_is_run(q.base) ? "run " : "",
+             q.base ? q.base : "its base");
+    buf_init(&b, 0);
+    etag_head(&b, "compare", &o);
+    (void)buf_printf(&b, "%s|%zu|", ctx.title, ctx.n);
+    for (size_t i = 0; i < ctx.n; i++) {
+        const char *key, *measure;
+        double ci[2], th;
+        int v;
+
+        srv_compare_row(cmp, i, &key, &measure, &ctx.rows[i].change, ci, &v,
+                        &th);
+        /* The measure only when it is not the usual one: keys stay short. */
+        names[i] = measure && strcmp(measure, "latency")
+                       ? xasprintf("%s (%s)", key ? key : "?", measure)
+                       : xstrdup(key ? key : "?");
+        ctx.rows[i].key = names[i];
+        ctx.rows[i].ci_lo = ci[0];
+        ctx.rows[i].ci_hi = ci[1];
+        ctx.rows[i].verdict = v == AN_REGRESSED   ? CHART_REGRESSED
+                              : v == AN_IMPROVED  ? CHART_IMPROVED
+                              : v == AN_INCONCLUSIVE ? CHART_INCONCLUSIVE
+                                                     : CHART_UNCHANGED;
+        if (i == 0 || th > ctx.threshold)
+            ctx.threshold = th; /* the widest band: no row hides in it */
+        (void)buf_printf(&b, "%s|%d|", names[i], v);
+        (void)buf_add(&b, &ctx.rows[i].change, sizeof(double));
+        (void)buf_add(&b, ci, sizeof ci);
+        (void)buf_add(&b, &th, sizeof th);
+    }
+    if (!isfinite(ctx.threshold))
+        ctx.threshold = 0;
+    etag_of(&b, etag);
+    buf_cleanup(&b);
+    answer_drawn(rq, etag, &o, draw_compare, &ctx);
+    for (size_t i = 0; i < ctx.n; i++)
+        free(names[i]);
+    free(names);
+    free(ctx.rows);
+    srv_compare_free(cmp);
+    err_cleanup(&eb);
+}
+
+/* ---- scaling: a benchmark family against its one numeric parameter ------ */
+
+/* The value of params when it is an object of exactly one number
+ * ({"n":1000}): a family member that scaling can place. */
+static bool one_numeric_param(const char *params, double *v)
+{
+    const char *colon, *end;
+    char *stop;
+
+    if (!params || params[0] != '{' || !(colon = strchr(params, ':')))
+        return false;
+    if (strchr(colon, ',') || strchr(colon, ':') != colon)
+        return false;
+    *v = strtod(colon + 1, &stop);
+    end = stop;
+    while (*end == ' ')
+        end++;
+    return stop != colon + 1 && *end == '}' && end[1] == '\0' &&
+           isfinite(*v) && *v > 0;
+}
+
+struct scaling_ctx {
+    double *n, *t;
+    size_t count;
+    const char *unit, *cls;
+    double coef;
+    char title[300];
+};
+
+static enum err draw_scaling(const struct chart_opts *o, const void *ctx,
+                             struct buf *out, struct errbuf *eb)
+{
+    const struct scaling_ctx *c = ctx;
+
+    return chart_scaling_draw(o, c->title, c->unit, c->n, c->t, c->count,
+                              c->cls, c->coef, out, eb);
+}
+
+void route_chart_scaling(struct req *rq)
+{
+    struct chart_opts o;
+    struct store_project proj;
+    struct store *st;
+    struct store_benchmark *bm = NULL;
+    struct scaling_ctx ctx = {0};
+    struct an_scaling fit;
+    struct errbuf eb;
+    struct buf b;
+    char etag[2 * HASH_SHA256_LEN + 3], *unit = NULL;
+    const char *family = req_arg(rq, "benchmark");
+    const char *measure = req_arg(rq, "measure");
+    size_t nbm = 0;
+    enum err e;
+
+    if (!chart_options(rq, &o, 900, 400))
+        return;
+    if (!family || !*family) {
+        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
+                           "benchmark family name) is required");
+        return;
+    }
+    if (measure && !*measure)
+        measure = NULL;
+    st = srv_project_begin(rq, &proj);
+    if (!st)
+        return;
+    err_init(&eb);
+    e = store_benchmarks_list(st, proj.id, &bm, &nbm, &eb);
+    if (!e) {
+        ctx.n = xcalloc(nbm ? nbm : 1, sizeof *ctx.n);
+        ctx.t = xcalloc(nbm ? nbm : 1, sizeof *ctx.t);
+    }
+    /* Each member's latest value on its default branch and testbed. */
+    for (size_t i = 0; !e && i < nbm; i++) {
+        struct store_series_query q = {0};
+        struct series s;
+        double p;
+
+        if (!bm[i].name || strcmp(bm[i].name, family) ||
+            !one_numeric_param(bm[i].params, &p))
+            continue;
+        q.benchmark = bm[i].key;
+        q.measure = measure;
+        memset(&s, 0, sizeof s);
+        if (store_series_get(st, proj.id, &q, &s, &eb) == ERR_OK &&
+            s.npoints > 0 && isfinite(s.points[s.npoints - 1].value)) {
+            ctx.n[ctx.count] = p;
+            ctx.t[ctx.count++] = s.points[s.npoints - 1].value;
+            if (!unit && s.unit)
+                unit = xstrdup(s.unit);
+        }
+        series_cleanup(&s);
+        /* A member without this measure is skipped, not an error. */
+        err_cleanup(&eb);
+        err_init(&eb);
+    }
+    srv_store_release(rq->srv, st);
+    store_project_cleanup(&proj);
+    if (e) {
+        req_problem(rq, e, &eb);
+        goto out;
+    }
+    if (ctx.count == 0) {
+        req_problem_status(rq, 404, "no benchmark of that family with one "
+                           "numeric parameter and this measure");
+        goto out;
+    }
+    ctx.unit = unit;
+    ctx.coef = NAN;
+    if (an_scaling_fit(ctx.n, ctx.t, ctx.count, &fit, &eb) == ERR_OK) {
+        ctx.cls = an_complexity_str(fit.best);
+        ctx.coef = fit.coefficient[fit.best];
+    }
+    snprintf(ctx.title, sizeof ctx.title, "%s \xc2\xb7 %s", family,
+             measure ? measure : "latency");
+    buf_init(&b, 0);
+    etag_head(&b, "scaling", &o);
+    (void)buf_printf(&b, "%s|%s|%s|%zu|", ctx.title, unit ? unit : "",
+                     ctx.cls ? ctx.cls : "", ctx.count);
+    (void)buf_add(&b, ctx.n, ctx.count * sizeof *ctx.n);
+    (void)buf_add(&b, ctx.t, ctx.count * sizeof *ctx.t);
+    (void)buf_add(&b, &ctx.coef, sizeof ctx.coef);
+    etag_of(&b, etag);
+    buf_cleanup(&b);
+    answer_drawn(rq, etag, &o, draw_scaling, &ctx);
+out:
+    store_benchmarks_free(bm, nbm);
+    free(ctx.n);
+    free(ctx.t);
+    free(unit);
+    err_cleanup(&eb);
 }

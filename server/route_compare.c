@@ -1276,3 +1276,23 @@ void route_compare(struct req *rq)
     srv_compare_free(c);
     err_cleanup(&eb);
 }
+
+size_t srv_compare_nrows(const struct srv_compare *c)
+{
+    return c->nrows;
+}
+
+void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
+                     const char **measure, double *change, double ci[2],
+                     int *verdict, double *threshold)
+{
+    const struct cmp_row *r = &c->rows[i];
+
+    *key = r->h->key;
+    *measure = r->h->measure;
+    *change = r->c.change;
+    ci[0] = r->c.change_ci[0];
+    ci[1] = r->c.change_ci[1];
+    *verdict = (int)r->d.verdict;
+    *threshold = r->threshold;
+}

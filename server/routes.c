@@ -4,12 +4,26 @@
  * served by the GET route (the body is not sent).
  */
 #include "server/server_int.h"
+#include "server/page_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const struct route routes[] = {
-    {"GET", "/", route_index_page, ACCESS_PUBLIC, "index"},
+    {"GET", "/", route_page_projects, ACCESS_READ, "index"},
+    {"GET", "/static/style.css", route_page_style, ACCESS_PUBLIC, "style"},
+    {"GET", "/p/{}", route_page_dashboard, ACCESS_READ, "page_dashboard"},
+    {"GET", "/p/{}/benchmarks/{}", route_page_benchmark, ACCESS_READ,
+     "page_benchmark"},
+    {"GET", "/p/{}/runs/{}", route_page_run, ACCESS_READ, "page_run"},
+    {"GET", "/p/{}/alerts", route_page_alerts, ACCESS_READ, "page_alerts"},
+    {"GET", "/p/{}/compare", route_page_compare, ACCESS_READ,
+     "page_compare"},
+    /* The form routes check the write token themselves (a cookie). */
+    {"POST", "/p/{}/alerts/login", route_page_login, ACCESS_PUBLIC,
+     "page_login"},
+    {"POST", "/p/{}/alerts/{}", route_page_alert_action, ACCESS_PUBLIC,
+     "page_alert_action"},
     {"GET", "/api/health", route_health, ACCESS_PUBLIC, "health"},
     {"GET", "/metrics", route_metrics, ACCESS_PUBLIC, "metrics"},
     {"GET", "/api/v1/projects", route_projects, ACCESS_READ, "projects"},
@@ -37,6 +51,12 @@ static const struct route routes[] = {
      "chart_trend"},
     {"GET", "/p/{}/charts/sparkline.png", route_chart_sparkline, ACCESS_READ,
      "chart_sparkline"},
+    {"GET", "/p/{}/charts/compare.png", route_chart_compare, ACCESS_READ,
+     "chart_compare"},
+    {"GET", "/p/{}/charts/resources.png", route_chart_resources, ACCESS_READ,
+     "chart_resources"},
+    {"GET", "/p/{}/charts/scaling.png", route_chart_scaling, ACCESS_READ,
+     "chart_scaling"},
     {"GET", "/api/v1/projects/{}/series", route_series, ACCESS_READ,
      "series"},
     {"GET", "/api/v1/projects/{}/alerts", route_alerts_list, ACCESS_READ,

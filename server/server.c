@@ -252,6 +252,9 @@ static enum MHD_Result send_answer(struct req *rq)
                                               : "no-store");
     if (rq->etag)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rq->etag);
+    if (rq->set_cookie)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+                                rq->set_cookie);
     rq->bytes_out = head ? 0 : len;
     ret = MHD_queue_response(rq->conn, rq->status, resp);
     MHD_destroy_response(resp);
@@ -305,6 +308,7 @@ static void req_free(struct req *rq)
     buf_cleanup(&rq->resp);
     free(rq->location);
     free(rq->etag);
+    free(rq->set_cookie);
     if (rq->has_token)
         store_token_cleanup(&rq->token);
     if (rq->job) {

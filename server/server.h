@@ -81,6 +81,13 @@ enum err srv_compare_write(const struct srv_compare *c, const char *format,
 void srv_compare_counts(const struct srv_compare *c, size_t *regressed,
                         size_t *budgets_failed);
 void srv_compare_free(struct srv_compare *c);
+/* Row i (< srv_compare_nrows) for a chart: borrowed key and measure, the
+ * relative change and its CI (NAN when none), the verdict (enum
+ * an_verdict) and the row's noise threshold. */
+size_t srv_compare_nrows(const struct srv_compare *c);
+void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
+                     const char **measure, double *change, double ci[2],
+                     int *verdict, double *threshold);
 
 /* ---- regression detection (server/route_alerts.c) ---------------------- */
 

@@ -144,6 +144,7 @@ struct req {
     char *location;               /* owns; Location header */
     const char *www_auth;         /* WWW-Authenticate header */
     char *etag;                   /* owns; ETag header (quoted) */
+    char *set_cookie;             /* owns; Set-Cookie header (pages) */
     const char *cache_control;    /* NULL: "no-store" */
     size_t bytes_out;
 };
@@ -176,7 +177,6 @@ int routes_match(const struct route *routes, size_t n, const char *method,
 /* handlers */
 void route_health(struct req *rq);
 void route_metrics(struct req *rq);
-void route_index_page(struct req *rq);
 void route_projects(struct req *rq);
 void route_benchmarks(struct req *rq);
 void route_measures(struct req *rq);
@@ -193,6 +193,9 @@ void route_budgets_put(struct req *rq);
 void route_run_budgets(struct req *rq);
 void route_chart_trend(struct req *rq);
 void route_chart_sparkline(struct req *rq);
+void route_chart_compare(struct req *rq);
+void route_chart_resources(struct req *rq);
+void route_chart_scaling(struct req *rq);
 
 /* ---- statistics engine: budgets checked on runs (route_budgets.c) ------- */
 
@@ -268,6 +271,12 @@ void srv_cpd_params(struct store *st, int64_t project_id,
 void srv_write_job_alerts(struct req *rq, struct jw *w);
 /* Writes the change points of series s (full analysis with the project's
  * parameters) as a JSON array. */
+struct an_cp;
+/* The change points of a series with the project's detection settings:
+ * *cps (caller frees) in index order; none on failure (logged). */
+void srv_series_change_points(struct store *st, int64_t project_id,
+                              const struct series *s, struct an_cp **cps,
+                              size_t *ncps);
 void srv_write_series_change_points(struct jw *w, struct store *st,
                                     int64_t project_id,
                                     const struct series *s);

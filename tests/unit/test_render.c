@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -329,6 +331,224 @@ static void test_escaping(void **state)
     assert_false(page_url_safe(NULL));
 }
 
+/* Writes the PNG to $BV_CHART_DUMP/name when set: for looking at them. */
+static void dump(const struct buf *b, const char *name)
+{
+    const char *dir = getenv("BV_CHART_DUMP");
+    char path[512];
+    FILE *f;
+
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "wb");
+    if (f) {
+        fwrite(b->data, 1, b->len, f);
+        fclose(f);
+    }
+}
+
+/* Draws with fn into b, decodes into img and checks the 900x400 frame and
+ * the blank right margin. */
+static void check_frame(const struct buf *b, struct image *img,
+                        const char *name)
+{
+    dump(b, name);
+    assert_int_equal(decode_png(b, img), 0);
+    assert_int_equal(img->w, 900);
+    assert_int_equal(img->h, 400);
+    assert_true(white(img, 0, 399) && white(img, 899, 399));
+    assert_int_equal(inked(img, 892, 0, 900, 400), 0);
+    /* The title, top left. */
+    assert_true(inked(img, 10, 5, 200, 25) > 30);
+}
+
+static void test_comparison_pixels(void **state)
+{
+    struct chart_cmp_row rows[] = {
+        {"sort_ints[n=1000]", 0.004, -0.01, 0.018, CHART_UNCHANGED},
+        {"parse_json[large_document_with_a_very_long_name_indeed_that_"
+         "goes_on_and_on_and_on_and_on_and_on_and_on]",
+         0.21, 0.15, 0.27, CHART_REGRESSED},
+        {"hash_map_insert", -0.12, -0.16, -0.08, CHART_IMPROVED},
+        {"alloc_small", 0.03, -0.05, 0.11, CHART_INCONCLUSIVE},
+        {"no_ci", -0.01, NAN, NAN, CHART_UNCHANGED},
+    };
+    struct chart_opts o;
+    struct buf b;
+    struct image img;
+    struct errbuf eb;
+
+    (void)state;
+    chart_opts_default(&o);
+    buf_init(&b, 0);
+    err_init(&eb);
+    assert_int_equal(chart_comparison_draw(&o, "main vs pr-42", rows, 5,
+                                           0.02, &b, &eb), ERR_OK);
+    check_frame(&b, &img, "chart-comparison.png");
+    /* Sorted by size: the regression (+21%) is the first row, drawn in
+     * vermillion (213, 94, 0) right of zero. */
+    {
+        size_t red = 0;
+
+        for (unsigned y = 62; y < 95; y++)
+            for (unsigned x = 500; x < 890; x++) {
+                const unsigned char *p = img.rgb + ((size_t)y * 900 + x) * 3;
+
+                red += p[0] == 213 && p[1] == 94 && p[2] == 0;
+            }
+        assert_true(red > 50);
+    }
+    /* Labels on the left. */
+    assert_true(inked(&img, 12, 62, 300, 200) > 200);
+    free(img.rgb);
+    /* More rows than fit: the largest are shown, the rest counted, and
+     * rows never shrink below a readable height. */
+    {
+        struct chart_cmp_row many[80];
+        char keys[80][32];
+
+        for (int i = 0; i < 80; i++) {
+            snprintf(keys[i], sizeof keys[i], "bench_%02d", i);
+            many[i].key = keys[i];
+            many[i].change = 0.002 * (i - 40);
+            many[i].ci_lo = many[i].change - 0.01;
+            many[i].ci_hi = many[i].change + 0.01;
+            many[i].verdict = CHART_UNCHANGED;
+        }
+        buf_reset(&b);
+        assert_int_equal(chart_comparison_draw(&o, "many", many, 80, 0.05,
+                                               &b, &eb), ERR_OK);
+        check_frame(&b, &img, "comparison-many.png");
+        assert_true(inked(&img, 10, 375, 300, 395) > 30); /* "+ N more" */
+        free(img.rgb);
+    }
+    buf_reset(&b);
+    assert_int_equal(chart_comparison_draw(&o, "empty", rows, 0, 0.02, &b,
+                                           &eb), ERR_OK);
+    check_frame(&b, &img, "comparison-empty.png");
+    assert_true(inked(&img, 300, 180, 600, 240) > 50); /* the message */
+    free(img.rgb);
+    buf_cleanup(&b);
+    err_cleanup(&eb);
+}
+
+static void test_distribution_pixels(void **state)
+{
+    double base[30], head[25];
+    struct chart_opts o;
+    struct buf b, b2;
+    struct image img;
+    struct errbuf eb;
+
+    (void)state;
+    for (int i = 0; i < 30; i++)
+        base[i] = 6.0e-3 * (1 + 0.03 * ((i * 37 % 30) / 30.0 - 0.5));
+    for (int i = 0; i < 25; i++)
+        head[i] = 6.9e-3 * (1 + 0.04 * ((i * 11 % 25) / 25.0 - 0.5));
+    head[3] = 9e-3; /* an outlier beyond the whisker */
+    chart_opts_default(&o);
+    buf_init(&b, 0);
+    buf_init(&b2, 0);
+    err_init(&eb);
+    assert_int_equal(chart_distribution_draw(&o, "sort_ints \xc2\xb7 latency",
+                                             "s", base, 30, head, 25, &b,
+                                             &eb), ERR_OK);
+    check_frame(&b, &img, "chart-distribution.png");
+    /* A box in each half of the plot. */
+    assert_true(inked(&img, 100, 62, 450, 360) > 500);
+    assert_true(inked(&img, 480, 62, 880, 360) > 500);
+    free(img.rgb);
+    /* Deterministic jitter: the same samples give the same bytes. */
+    assert_int_equal(chart_distribution_draw(&o, "sort_ints \xc2\xb7 latency",
+                                             "s", base, 30, head, 25, &b2,
+                                             &eb), ERR_OK);
+    assert_int_equal(b.len, b2.len);
+    assert_memory_equal(b.data, b2.data, b.len);
+    buf_reset(&b);
+    assert_int_equal(chart_distribution_draw(&o, "none", "s", base, 0, head,
+                                             1, &b, &eb), ERR_OK);
+    check_frame(&b, &img, "distribution-empty.png");
+    assert_true(inked(&img, 300, 180, 600, 240) > 50);
+    free(img.rgb);
+    buf_cleanup(&b);
+    buf_cleanup(&b2);
+    err_cleanup(&eb);
+}
+
+static void test_resources_pixels(void **state)
+{
+    struct resource_sample s[120];
+    struct chart_opts o;
+    struct buf b;
+    struct image img;
+    struct errbuf eb;
+
+    (void)state;
+    for (int i = 0; i < 120; i++) {
+        s[i].t_ms = 1780000000000LL + i * 500;
+        s[i].cpu_pct = 60 + 30 * ((i * 7 % 13) / 13.0);
+        s[i].rss_bytes = 200e6 + i * 1.5e6 + (i % 5) * 2e6;
+        s[i].read_bytes = i * 4e5;
+        s[i].write_bytes = i * 9e5;
+        s[i].gpu_util_pct = NAN; /* no GPU: no panel */
+        s[i].gpu_mem_bytes = NAN;
+    }
+    chart_opts_default(&o);
+    buf_init(&b, 0);
+    err_init(&eb);
+    assert_int_equal(chart_resources_draw(&o, "run 7 resources", s, 120, &b,
+                                          &eb), ERR_OK);
+    check_frame(&b, &img, "chart-resources.png");
+    /* Three panels of data: ink in each third of the plot height. */
+    assert_true(inked(&img, 100, 60, 880, 140) > 200);
+    assert_true(inked(&img, 100, 170, 880, 250) > 200);
+    assert_true(inked(&img, 100, 270, 880, 355) > 200);
+    free(img.rgb);
+    buf_reset(&b);
+    assert_int_equal(chart_resources_draw(&o, "run 8", s, 0, &b, &eb),
+                     ERR_OK);
+    check_frame(&b, &img, "resources-empty.png");
+    assert_true(inked(&img, 300, 180, 600, 240) > 50);
+    free(img.rgb);
+    buf_cleanup(&b);
+    err_cleanup(&eb);
+}
+
+static void test_scaling_pixels(void **state)
+{
+    double n[8], t[8];
+    struct chart_opts o;
+    struct buf b;
+    struct image img;
+    struct errbuf eb;
+
+    (void)state;
+    for (int i = 0; i < 8; i++) {
+        n[i] = 16.0 * (1 << (2 * i));
+        t[i] = 2e-9 * n[i] * log2(n[i]) * (1 + 0.05 * (i % 3 - 1));
+    }
+    chart_opts_default(&o);
+    buf_init(&b, 0);
+    err_init(&eb);
+    assert_int_equal(chart_scaling_draw(&o, "sort_ints \xc2\xb7 latency", "s",
+                                        n, t, 8, "O(n log n)", 2e-9, &b, &eb),
+                     ERR_OK);
+    check_frame(&b, &img, "chart-scaling.png");
+    /* Log-log, rising: points bottom left and top right. */
+    assert_true(inked(&img, 80, 250, 300, 360) > 100);
+    assert_true(inked(&img, 650, 62, 885, 170) > 100);
+    free(img.rgb);
+    buf_reset(&b);
+    assert_int_equal(chart_scaling_draw(&o, "one", "s", n, t, 1, "O(n)", 1,
+                                        &b, &eb), ERR_OK);
+    check_frame(&b, &img, "scaling-empty.png");
+    assert_true(inked(&img, 300, 180, 600, 240) > 50);
+    free(img.rgb);
+    buf_cleanup(&b);
+    err_cleanup(&eb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +559,10 @@ int main(void)
         cmocka_unit_test(test_svg_escapes_names),
         cmocka_unit_test(test_sparkline_and_limits),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_comparison_pixels),
+        cmocka_unit_test(test_distribution_pixels),
+        cmocka_unit_test(test_resources_pixels),
+        cmocka_unit_test(test_scaling_pixels),
     };
 
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,230 @@
+/*
+ * The comparison chart: one row per benchmark, its relative change as a dot
+ * on a horizontal 95% interval, coloured by verdict.  Rows are sorted by
+ * |change| so the biggest movements come first; a reader scans down until
+ * the grey rows start.  The zero line and the noise band (+-threshold) show
+ * what "unchanged" means.  Rows that do not fit are counted, not squeezed:
+ * labels never overlap.
+ */
+#include "render/render_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ROW_MIN 16.0
+#define ROW_MAX 26.0
+
+static const struct rgb *verdict_colour(enum chart_verdict v)
+{
+    switch (v) {
+    case CHART_REGRESSED:
+        return &pal_vermillion;
+    case CHART_IMPROVED:
+        return &pal_blue;
+    case CHART_INCONCLUSIVE:
+        return &pal_orange;
+    default:
+        return &pal_grey;
+    }
+}
+
+static int by_size(const void *a, const void *b)
+{
+    const struct chart_cmp_row *x = *(const struct chart_cmp_row *const *)a;
+    const struct chart_cmp_row *y = *(const struct chart_cmp_row *const *)b;
+    double ax = isfinite(x->change) ? fabs(x->change) : -1;
+    double ay = isfinite(y->change) ? fabs(y->change) : -1;
+
+    return (ax < ay) - (ax > ay);
+}
+
+static void legend(cairo_t *cr, double x, double y)
+{
+    static const struct {
+        enum chart_verdict v;
+        const char *name;
+    } items[] = {{CHART_REGRESSED, "regressed"},
+                 {CHART_IMPROVED, "improved"},
+                 {CHART_UNCHANGED, "unchanged"},
+                 {CHART_INCONCLUSIVE, "inconclusive"}};
+
+    set_font(cr, 11, false);
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        set_colour(cr, verdict_colour(items[i].v), 1);
+        cairo_rectangle(cr, x, y + 2, 10, 10);
+        cairo_fill(cr);
+        set_colour(cr, &pal_grey, 1);
+        draw_text(cr, x + 14, y, 0, 0, items[i].name);
+        x += 14 + text_width(cr, items[i].name) + 14;
+    }
+}
+
+enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
+                               const struct chart_cmp_row *rows, size_t n,
+                               double threshold, struct buf *out,
+                               struct errbuf *eb)
+{
+    struct canvas c;
+    const struct chart_cmp_row **sorted;
+    double l, t, r, b, lo = 0, hi = 0, row_h, label_w = 0, first, step;
+    double xmin, xmax;
+    size_t shown, valid = 0;
+    unsigned count;
+    char label[256], fitted[600];
+    cairo_t *cr;
+    enum err e;
+
+    e = canvas_begin(&c, o, out, eb);
+    if (e)
+        return e;
+    cr = c.cr;
+    if (!title)
+        title = "comparison";
+    for (size_t i = 0; i < n; i++)
+        valid += isfinite(rows[i].change);
+    if (valid == 0) {
+        draw_no_data(&c, title, "no benchmarks to compare");
+        return canvas_end(&c, eb);
+    }
+    sorted = xcalloc(n, sizeof *sorted);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = &rows[i];
+    qsort(sorted, n, sizeof *sorted, by_size);
+
+    t = 62;
+    b = c.h - 40;
+    row_h = (b - t) / (double)valid;
+    if (row_h > ROW_MAX)
+        row_h = ROW_MAX;
+    shown = row_h >= ROW_MIN ? valid : (size_t)((b - t - 16) / ROW_MIN);
+    if (shown < valid)
+        row_h = ROW_MIN;
+    if (shown == 0 || c.w < 200) {
+        free(sorted);
+        draw_no_data(&c, title, "chart too small");
+        return canvas_end(&c, eb);
+    }
+
+    /* The x range covers every shown interval, zero and the band. */
+    if (threshold > 0 && isfinite(threshold)) {
+        lo = -threshold;
+        hi = threshold;
+    }
+    for (size_t i = 0; i < shown; i++) {
+        const struct chart_cmp_row *p = sorted[i];
+        double v[3] = {p->change, p->ci_lo, p->ci_hi};
+
+        for (int k = 0; k < 3; k++) {
+            if (isfinite(v[k])) {
+                lo = fmin(lo, v[k]);
+                hi = fmax(hi, v[k]);
+            }
+        }
+    }
+    if (hi - lo < 0.01) {
+        lo -= 0.005;
+        hi += 0.005;
+    }
+    xmin = lo - (hi - lo) * 0.06;
+    xmax = hi + (hi - lo) * 0.06;
+
+    /* Label column: the widest key, at most 40% of the width. */
+    set_font(cr, 11, false);
+    for (size_t i = 0; i < shown; i++)
+        label_w = fmax(label_w,
+                       text_width(cr, sorted[i]->key ? sorted[i]->key : "?"));
+    label_w = fmin(label_w, c.w * 0.4);
+    l = 12 + label_w + 10;
+    r = c.w - 16;
+
+    set_colour(cr, &pal_black, 1);
+    set_font(cr, 13, true);
+    fit_text(cr, title, c.w - 24, fitted, sizeof fitted);
+    draw_text(cr, 12, 8, 0, 0, fitted);
+    legend(cr, 12, 27);
+
+#define PX(v) (l + ((v)-xmin) / (xmax - xmin) * (r - l))
+    /* Grid and x ticks in percent. */
+    chart_nice_ticks(xmin * 100, xmax * 100, (unsigned)((r - l) / 70) + 2,
+                     &first, &step, &count);
+    set_font(cr, 11, false);
+    cairo_set_line_width(cr, 1);
+    {
+        double last_right = -1e9;
+
+        for (unsigned i = 0; i < count; i++) {
+            double v = first + i * step, x = floor(PX(v / 100)) + 0.5, tw;
+
+            if (x < l - 0.5 || x > r + 0.5)
+                continue;
+            set_colour(cr, &pal_light, 1);
+            cairo_move_to(cr, x, t);
+            cairo_line_to(cr, x, b);
+            cairo_stroke(cr);
+            format_tick(v, step, label, sizeof label);
+            snprintf(fitted, sizeof fitted, "%s%s%%", v > 0 ? "+" : "", label);
+            tw = text_width(cr, fitted);
+            if (x - tw / 2 < last_right + 8 || x + tw / 2 > c.w - 2)
+                continue;
+            set_colour(cr, &pal_grey, 1);
+            draw_text(cr, x, b + 6, 0.5, 0, fitted);
+            last_right = x + tw / 2;
+        }
+    }
+    set_colour(cr, &pal_grey, 1);
+    if (shown < valid) {
+        snprintf(fitted, sizeof fitted, "+ %zu more (smaller changes)",
+                 valid - shown);
+        draw_text(cr, 12, b + 20, 0, 0, fitted);
+    }
+    draw_text(cr, r, b + 20, 1, 0, "change head vs base (95% CI)");
+
+    /* Row labels, ellipsised to the column. */
+    for (size_t i = 0; i < shown; i++) {
+        double y = t + row_h * ((double)i + 0.5);
+
+        set_colour(cr, &pal_black, 1);
+        fit_text(cr, sorted[i]->key ? sorted[i]->key : "?", label_w, fitted,
+                 sizeof fitted);
+        draw_text(cr, l - 10, y, 1, 0.5, fitted);
+    }
+
+    cairo_save(cr);
+    cairo_rectangle(cr, l, t, r - l, b - t);
+    cairo_clip(cr);
+    if (threshold > 0 && isfinite(threshold)) {
+        set_colour(cr, &pal_grey, 0.15);
+        cairo_rectangle(cr, PX(-threshold), t, PX(threshold) - PX(-threshold),
+                        b - t);
+        cairo_fill(cr);
+    }
+    set_colour(cr, &pal_black, 0.8);
+    cairo_move_to(cr, floor(PX(0)) + 0.5, t);
+    cairo_line_to(cr, floor(PX(0)) + 0.5, b);
+    cairo_stroke(cr);
+    for (size_t i = 0; i < shown; i++) {
+        const struct chart_cmp_row *p = sorted[i];
+        double y = t + row_h * ((double)i + 0.5);
+
+        set_colour(cr, verdict_colour(p->verdict), 1);
+        if (isfinite(p->ci_lo) && isfinite(p->ci_hi)) {
+            double x0 = PX(p->ci_lo), x1 = PX(p->ci_hi);
+
+            cairo_rectangle(cr, x0, y - row_h * 0.18, fmax(x1 - x0, 1),
+                            row_h * 0.36);
+            cairo_fill(cr);
+        }
+        set_colour(cr, &pal_black, 1);
+        cairo_arc(cr, PX(p->change), y, 3.5, 0, 2 * 3.14159265358979323846);
+        cairo_fill(cr);
+    }
+    cairo_restore(cr);
+#undef PX
+    set_colour(cr, &pal_grey, 1);
+    cairo_move_to(cr, l, floor(b) + 0.5);
+    cairo_line_to(cr, r, floor(b) + 0.5);
+    cairo_stroke(cr);
+    free(sorted);
+    return canvas_end(&c, eb);
+}

@@ -1,0 +1,126 @@
+/*
+ * The compare page: /p/{project}/compare?base=&head=, the answer of
+ * /api/v1/projects/{p}/compare (srv_compare_create, the same engine) as a
+ * table.  A GET form picks the references, so a comparison is a shareable
+ * URL.  A bad or unknown reference is shown on the page as a message (the
+ * form stays usable), not as an error page.
+ */
+#include "server/page_int.h"
+
+#include "analysis/analysis.h"
+#include "render/render.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bootstrap resamples for a page view: enough for a table, cheap enough
+ * for a request (the API's default is 2,000). */
+#define PAGE_COMPARE_BOOTSTRAP 1000
+
+static void ref_input(struct buf *b, const char *label, const char *name,
+                      const char *v)
+{
+    buf_adds(b, "<label>");
+    page_esc_text(b, label);
+    buf_adds(b, " <input type=\"text\" name=\"");
+    page_esc_attr(b, name);
+    buf_adds(b, "\" value=\"");
+    page_esc_attr(b, v ? v : "");
+    buf_adds(b, "\" placeholder=\"run id, branch:NAME, commit:SHA\">"
+                "</label>\n");
+}
+
+static void pct(struct buf *b, double v)
+{
+    if (isnan(v))
+        buf_adds(b, "–");
+    else
+        buf_printf(b, "%+.1f%%", v * 100);
+}
+
+void route_page_compare(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st = srv_page_project_begin(rq, &proj);
+    struct srv_compare *c = NULL;
+    struct srv_compare_query q;
+    const char *base = req_arg(rq, "base"), *head = req_arg(rq, "head");
+    struct buf *b = &rq->resp;
+    struct errbuf eb;
+    enum err e = ERR_OK;
+
+    if (!st)
+        return;
+    err_init(&eb);
+    if (base && !*base)
+        base = NULL;
+    memset(&q, 0, sizeof q);
+    q.project = proj.slug;
+    q.base = base;
+    q.head = head;
+    q.threshold = NAN;
+    q.bootstrap = PAGE_COMPARE_BOOTSTRAP;
+    if (head && *head)
+        e = srv_compare_create(st, &q, &c, &eb);
+    srv_store_release(rq->srv, st);
+    if (e && e != ERR_NOT_FOUND && e != ERR_INVALID) {
+        srv_page_error(rq, srv_status_for(e), "could not compare the runs");
+        goto out;
+    }
+    srv_page_begin(b, "Compare", proj.slug);
+    buf_adds(b, "<h1>Compare</h1>\n<form method=\"get\">\n");
+    ref_input(b, "Base", "base", base);
+    ref_input(b, "Head", "head", head);
+    buf_adds(b, "<button type=\"submit\">Compare</button>\n</form>\n");
+    if (e) {
+        buf_adds(b, "<p class=\"bad\">");
+        page_esc_text(b, eb.msg);
+        buf_adds(b, "</p>\n");
+    } else if (!c) {
+        buf_adds(b, "<p class=\"muted\">Choose a head (and a base) to "
+                    "compare.</p>\n");
+    } else if (srv_compare_nrows(c) == 0) {
+        buf_adds(b, "<p class=\"muted\">The runs share no benchmark.</p>\n");
+    } else {
+        buf_adds(b, "<table>\n<thead><tr><th>Benchmark</th><th>Measure</th>"
+                    "<th class=\"num\">Change</th><th class=\"num\">CI</th>"
+                    "<th class=\"num\">Threshold</th><th>Verdict</th></tr>"
+                    "</thead>\n<tbody>\n");
+        for (size_t i = 0; i < srv_compare_nrows(c); i++) {
+            const char *key, *measure;
+            double change, ci[2], thr;
+            int verdict;
+
+            srv_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
+            buf_adds(b, "<tr><td>");
+            page_esc_text(b, key);
+            buf_adds(b, "</td><td>");
+            page_esc_text(b, measure);
+            buf_adds(b, "</td><td class=\"num\">");
+            pct(b, change);
+            buf_adds(b, "</td><td class=\"num\">");
+            pct(b, ci[0]);
+            buf_adds(b, " … ");
+            pct(b, ci[1]);
+            buf_adds(b, "</td><td class=\"num\">");
+            if (isnan(thr))
+                buf_adds(b, "–");
+            else
+                buf_printf(b, "%.1f%%", thr * 100);
+            buf_adds(b, verdict == AN_REGRESSED  ? "</td><td class=\"bad\">"
+                        : verdict == AN_IMPROVED ? "</td><td class=\"good\">"
+                                                 : "</td><td>");
+            page_esc_text(b, an_verdict_str((enum an_verdict)verdict));
+            buf_adds(b, "</td></tr>\n");
+        }
+        buf_adds(b, "</tbody>\n</table>\n");
+    }
+    srv_page_end(b);
+    srv_page_send(rq, 200);
+out:
+    srv_compare_free(c);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}

@@ -1,0 +1,320 @@
+"""Server-rendered HTML pages: status, content type, content, HTML5
+validity (tidy), hostile names rendered as text, and 404 pages."""
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import auth
+
+PROJECT = "demo"
+XSS_BENCH = "<script>alert(1)</script>"
+XSS_ATTR = '"onerror=alert(1) x="'
+XSS_MD = "[click](javascript:alert(1)) *bold* <img src=x onerror=alert(1)>"
+XSS_BRANCH = "<b>br</b>" + XSS_ATTR
+
+
+def post(server, body, project=PROJECT):
+    r = server.post(f"/api/v1/projects/{project}/runs",
+                    data=json.dumps(body),
+                    headers={**auth(server.write_token),
+                             "Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def run_body(i, branch="main", ci_url="https://ci.example.com/job/1"):
+    results = []
+    for name, base in (("bench_fast", 10.0), (XSS_BENCH, 20.0),
+                       (XSS_ATTR, 5.0), (XSS_MD, 7.0)):
+        results.append({"benchmark": name,
+                        "measures": {"latency": {
+                            "unit": "ms",
+                            "value": base + (3 if i >= 6 else 0) + i % 2 * .1,
+                            "samples": [base, base + .2, base + .4]}}})
+    return {"format": "benchvault/v1", "project": PROJECT, "branch": branch,
+            "commit": {"sha": f"c{i:03d}",
+                       "time": f"2026-11-{i + 1:02d}T12:00:00Z"},
+            "ci": {"provider": "github", "url": ci_url, "job": "build"},
+            "results": results}
+
+
+def seed(server):
+    ids = []
+    for i in range(12):
+        ids.append(post(server, run_body(i))["run_id"])
+    ids.append(post(server, run_body(20, branch=XSS_BRANCH,
+                                      ci_url="javascript:alert(1)"))["run_id"])
+    return ids
+
+
+def get_page(server, path, status=200, **kw):
+    r = server.get(path, **kw)
+    assert r.status_code == status, (path, r.status_code, r.text[:300])
+    assert r.headers["Content-Type"] == "text/html; charset=utf-8", path
+    html = r.text
+    assert html.startswith("<!DOCTYPE html>"), path
+    assert '<html lang="en">' in html and '<meta charset="utf-8">' in html
+    assert re.search(r"<title>[^<]+</title>", html), path
+    check_tidy(path, html)
+    check_no_injection(path, html)
+    return html
+
+
+def check_tidy(path, html):
+    """tidy -e -q: errors fail; so do warnings, except the ones tidy gives
+    for valid HTML5 it does not know."""
+    if not shutil.which("tidy"):
+        pytest.skip("tidy is not installed (Makefile DEB_PKGS)")
+    p = subprocess.run(["tidy", "-e", "-q", "--show-warnings", "yes"],
+                       input=html.encode(), capture_output=True, timeout=30)
+    lines = [ln for ln in p.stderr.decode(errors="replace").splitlines()
+             if ln.strip()]
+    assert p.returncode in (0, 1) and not lines, (path, lines)
+
+
+def check_no_injection(path, html):
+    """No payload gets out of its text or attribute context."""
+    assert XSS_BENCH not in html, path
+    assert "<b>br</b>" not in html, path
+    assert "<img src=x" not in html, path
+    # inside a real tag (text may say "onerror=": its "<" is escaped)
+    assert not re.search(r"<[^>]*\sonerror\s*=", html, re.I), path
+    assert not re.search(r"href\s*=\s*\"?\s*javascript:", html, re.I), path
+    # the only script-like tags are none at all: pages need no JS
+    assert "<script" not in html.lower(), path
+
+
+def test_pages(server):
+    runs = seed(server)
+    # projects list
+    html = get_page(server, "/")
+    assert 'href="/p/demo"' in html and "<td class=\"num\">13</td>" in html
+
+    # dashboard: alerts first, branches, benchmarks with sparklines
+    html = get_page(server, "/p/demo")
+    assert html.index("Open alerts") < html.index("Benchmarks")
+    assert "bench_fast" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;br&lt;/b&gt;" in html
+    sparks = re.findall(r'<img class="spark"[^>]* src="([^"]+)"', html)
+    assert len(sparks) == 4
+    for s in sparks:
+        url = s.replace("&amp;", "&").replace("&#61;", "=")
+        assert url.startswith("/p/demo/charts/sparkline.png?benchmark=")
+        r = server.get(url)
+        assert r.status_code == 200 and r.headers["Content-Type"] == \
+            "image/png", (url, r.text[:200])
+    assert re.search(r"\d+(\.\d+)? ms", html)
+    # search and sort are plain GET parameters
+    html = get_page(server, "/p/demo", params={"q": "fast", "sort": "change"})
+    table = html.split("<h2>Benchmarks</h2>")[1]
+    assert "bench_fast" in table and "alert(1)" not in table
+    assert "<strong>change</strong>" in html
+    html = get_page(server, "/p/demo", params={"q": XSS_ATTR})
+    assert 'value="&quot;onerror&#61;alert(1) x&#61;&quot;"' in html
+
+    # a benchmark page: trend images per measure, selectors, change points
+    bench = server.get("/api/v1/projects/demo/benchmarks").json()
+    ids = {b["key"]: b["id"] for b in bench["benchmarks"]}
+    html = get_page(server, f"/p/demo/benchmarks/{ids['bench_fast']}")
+    trends = re.findall(r'<img class="chart"[^>]* src="([^"]+)"', html)
+    assert len(trends) == 1
+    url = trends[0].replace("&amp;", "&").replace("&#61;", "=")
+    assert "/charts/trend.png?benchmark=" in url and "branch=main" in url
+    r = server.get(url)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    assert '<select name="branch">' in html and '<select name="testbed">' \
+        in html
+    assert "regression" in html  # the step at run 6
+    assert "c005" in html and "c006" in html
+    for key in (XSS_BENCH, XSS_ATTR, XSS_MD):
+        get_page(server, f"/p/demo/benchmarks/{ids[key]}")
+    # the hostile branch selected
+    html = get_page(server, f"/p/demo/benchmarks/{ids[XSS_BENCH]}",
+                    params={"branch": XSS_BRANCH})
+    assert "selected>&lt;b&gt;br&lt;/b&gt;" in html
+    html = get_page(server, f"/p/demo/benchmarks/{ids['bench_fast']}",
+                    params={"branch": "nope"})
+    assert "No data" in html
+
+    # a run page: CI link only when safe
+    html = get_page(server, f"/p/demo/runs/{runs[0]}")
+    assert 'href="https://ci.example.com/job/1"' in html
+    assert "bench_fast" in html and "ms" in html
+    html = get_page(server, f"/p/demo/runs/{runs[-1]}")
+    assert "javascript:alert(1)" in html  # as text
+    assert "ci.example.com" not in html
+
+    # alerts (read-only)
+    html = get_page(server, "/p/demo/alerts")
+    assert "<h1>Alerts</h1>" in html
+
+    # compare: the form, a table, a bad reference as a message
+    html = get_page(server, "/p/demo/compare")
+    assert '<input type="text" name="head"' in html
+    html = get_page(server, "/p/demo/compare",
+                    params={"base": str(runs[0]), "head": str(runs[-2])})
+    assert "bench_fast" in html
+    assert re.search(r"<td[^>]*>(unchanged|regressed|improved|inconclusive)"
+                     r"</td></tr>", html)
+    assert re.search(r"\+\d+\.\d%", html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    html = get_page(server, "/p/demo/compare",
+                    params={"base": XSS_BENCH, "head": "999999"})
+    assert 'class="bad"' in html
+
+    # the stylesheet
+    r = server.get("/static/style.css")
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith(
+        "text/css") and "body" in r.text
+
+
+def test_page_404s(server):
+    post(server, run_body(0))
+    for path in ("/p/nope", "/p/nope/alerts", "/p/demo/runs/999",
+                 "/p/demo/runs/x", "/p/demo/benchmarks/999",
+                 "/p/demo/benchmarks/abc", "/p/nope/benchmarks/1"):
+        html = get_page(server, path, status=404)
+        assert "404" in html
+
+
+def test_empty_project_list(server):
+    html = get_page(server, "/")
+    assert "No projects yet" in html
+
+
+def chromium_driver(tmp):
+    """Headless Chromium through chromedriver, or a skip when missing."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    if not shutil.which("chromium") or not shutil.which("chromedriver"):
+        pytest.skip("chromium / chromium-driver not installed")
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for a in ("--headless", "--no-sandbox", "--disable-gpu",
+              "--disable-background-networking", "--disable-component-update",
+              "--disable-sync", "--no-first-run",
+              "--window-size=1280,1000", f"--user-data-dir={tmp}/chrome"):
+        opts.add_argument(a)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")),
+                            options=opts)
+
+
+def test_pages_in_chromium(server, tmpdir_path):
+    """Every page in a real browser: no console errors, no broken images,
+    no element injected by the hostile names; screenshots as test output
+    in the build folder."""
+    from conftest import BIN
+    import os
+    runs = seed(server)
+    bench = server.get("/api/v1/projects/demo/benchmarks").json()
+    ids = {b["key"]: b["id"] for b in bench["benchmarks"]}
+    pages = {
+        "projects": "/",
+        "dashboard": "/p/demo",
+        "benchmark": f"/p/demo/benchmarks/{ids['bench_fast']}",
+        "benchmark-xss": f"/p/demo/benchmarks/{ids[XSS_BENCH]}",
+        "run": f"/p/demo/runs/{runs[0]}",
+        "run-xss": f"/p/demo/runs/{runs[-1]}",
+        "alerts": "/p/demo/alerts",
+        "compare": f"/p/demo/compare?base={runs[0]}&head={runs[-2]}",
+        "not-found": "/p/nope",
+    }
+    outdir = os.path.join(os.path.dirname(os.path.abspath(BIN)),
+                          "test-output", "pages")
+    os.makedirs(outdir, exist_ok=True)
+    driver = chromium_driver(tmpdir_path)
+    try:
+        driver.set_page_load_timeout(30)
+        for name, path in pages.items():
+            driver.get(server.url + path)
+            driver.save_screenshot(os.path.join(outdir, f"page-{name}.png"))
+            logs = [e for e in driver.get_log("browser")
+                    if e["level"] == "SEVERE"
+                    # the 404 page's own status is logged as an error
+                    and not (name == "not-found" and "404" in e["message"])]
+            assert not logs, (path, logs)
+            broken = driver.execute_script(
+                "return Array.from(document.images).filter("
+                "i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+            assert not broken, (path, broken)
+            injected = driver.execute_script(
+                "return [document.scripts.length,"
+                " document.querySelectorAll('[onerror],b').length,"
+                " Array.from(document.links).filter("
+                "   a => a.protocol === 'javascript:').length]")
+            assert injected == [0, 0, 0], (path, injected)
+    finally:
+        driver.quit()
+
+
+def test_alert_triage_forms(server):
+    """Sign in once with the write token (an HttpOnly, SameSite=Strict
+    cookie), then acknowledge and dismiss through the forms; the forms
+    need the CSRF token."""
+    import requests
+    for i in range(40):
+        b = run_body(0)
+        b["commit"] = {"sha": f"t{i:03d}",
+                       "time": f"2026-10-01T{i // 60:02d}:{i % 60:02d}:00Z"}
+        b["results"] = [{"benchmark": "slow",
+                         "measures": {"latency": {
+                             "unit": "ms",
+                             "value": (10 if i < 25 else 13) + (i % 3) * .05}}}]
+        post(server, b)
+    alerts = server.get("/api/v1/projects/demo/alerts").json()["alerts"]
+    assert alerts, "the step opened no alert"
+    aid = alerts[0]["id"]
+
+    s = requests.Session()
+    html = s.get(server.url + "/p/demo/alerts").text
+    assert 'action="/p/demo/alerts/login"' in html
+    assert 'name="csrf"' not in html
+    # no cookie: refused
+    r = s.post(server.url + f"/p/demo/alerts/{aid}",
+               data={"status": "acknowledged", "csrf": "0" * 64},
+               allow_redirects=False)
+    assert r.status_code == 403 and "text/html" in r.headers["Content-Type"]
+    # a wrong token does not sign in
+    r = s.post(server.url + "/p/demo/alerts/login", data={"token": "bv_x"},
+               allow_redirects=False)
+    assert r.status_code == 403
+    r = s.post(server.url + "/p/demo/alerts/login",
+               data={"token": server.write_token}, allow_redirects=False)
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"] == "/p/demo/alerts"
+    sc = r.headers["Set-Cookie"]
+    assert "HttpOnly" in sc and "SameSite=Strict" in sc and \
+        "Path=/p/demo/" in sc
+    html = get_page(server, "/p/demo/alerts",
+                    cookies=s.cookies.get_dict())
+    csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', html).group(1)
+    # a cookie without the right CSRF token: refused
+    r = s.post(server.url + f"/p/demo/alerts/{aid}",
+               data={"status": "acknowledged", "csrf": "0" * 64},
+               allow_redirects=False)
+    assert r.status_code == 403
+    r = s.post(server.url + f"/p/demo/alerts/{aid}",
+               data={"status": "acknowledged", "csrf": csrf},
+               allow_redirects=False)
+    assert r.status_code == 303, r.text
+    a = server.get(f"/api/v1/projects/demo/alerts").json()["alerts"]
+    assert [x for x in a if x["id"] == aid][0]["status"] == "acknowledged"
+    # dismissing needs a note (the store's rule, as PATCH)
+    r = s.post(server.url + f"/p/demo/alerts/{aid}",
+               data={"status": "dismissed", "csrf": csrf})
+    assert r.status_code == 422 and "text/html" in r.headers["Content-Type"]
+    r = s.post(server.url + f"/p/demo/alerts/{aid}",
+               data={"status": "dismissed", "note": "<i>flaky</i> runner",
+                     "csrf": csrf})
+    assert r.status_code == 200  # after the redirect
+    assert "&lt;i&gt;flaky&lt;/i&gt; runner" in r.text
+    assert "<i>flaky" not in r.text
+    # an unknown alert
+    r = s.post(server.url + "/p/demo/alerts/999999",
+               data={"status": "open", "csrf": csrf}, allow_redirects=False)
+    assert r.status_code == 404
