@@ -259,6 +259,11 @@ static enum MHD_Result send_answer(struct req *rq)
     ret = MHD_queue_response(rq->conn, rq->status, resp);
     MHD_destroy_response(resp);
     rq->handled = true;
+    /* Counted when the answer is queued, not on completion: a client that
+     * reads /metrics right after its answer must see its request. */
+    metrics_record(rq->srv, rq->route_index, rq->status,
+                   time_mono_ns() - rq->t0_ns);
+    rq->counted = true;
     return ret;
 }
 
@@ -414,7 +419,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     ns = time_mono_ns() - rq->t0_ns;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !rq->status)
         rq->status = 499; /* the client went away before an answer */
-    metrics_record(s, rq->route_index, rq->status, ns);
+    if (!rq->counted)
+        metrics_record(s, rq->route_index, rq->status, ns);
     if (s->cfg.log_requests)
         log_info("%s %s %u %zu %.3fms", rq->method, rq->path, rq->status,
                  rq->bytes_out, (double)ns / 1e6);

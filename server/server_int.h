@@ -131,6 +131,7 @@ struct req {
     struct buf body;
     bool body_too_large;
     bool handled;
+    bool counted;                 /* metrics recorded */
     uint64_t t0_ns;
     struct store_token token;     /* valid when has_token */
     bool has_token;
