@@ -109,6 +109,7 @@ mkdir -p "$BUILD/bench"
     --db-fs "$(df -PT "$tmp" | awk 'NR == 2 { print $2 }')" || rc=1
 echo "bench: JSON report in $BUILD/bench/ingest.json" >&2
 "$BUILD/bench/bench_render" || rc=1
+/usr/bin/python3 "$(dirname "$0")/dashboard.py" "$BUILD/benchvault" || rc=1
 "$BUILD/bench/bench_agent" --json "$BUILD/bench/agent.json" || rc=1
 "$BUILD/bench/bench_stats" --json "$BUILD/bench/stats.json" || rc=1
 "$BUILD/bench/bench_changepoint" --json "$BUILD/bench/changepoint.json" || rc=1

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DASH_MAX_ROWS 200
+#define DASH_MAX_ROWS 1000
 #define DASH_CV_POINTS 10
 
 void route_page_projects(struct req *rq)

@@ -18,9 +18,9 @@
  *    routes that take one.
  * 4. Every client error is answered with a response (problem+json);
  *    MHD_NO is returned only to drop a connection we cannot answer.
- * 5. Shutdown: quiesce (stop accepting), wait for open connections to
- *    finish up to a grace period, stop the daemon, drain the writer, close
- *    every database connection.
+ * 5. Shutdown: quiesce (stop accepting), wait for the requests in flight
+ *    (not idle keep-alive connections) up to a grace period, drain the
+ *    writer, stop the daemon, close every database connection.
  */
 #include "server/server_int.h"
 
@@ -285,6 +285,7 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
 
     rq->srv = s;
     rq->conn = conn;
+    atomic_fetch_add(&s->inflight, 1);
     rq->method = method;
     rq->path = xstrdup(url);
     rq->t0_ns = time_mono_ns();
@@ -426,6 +427,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
                  rq->bytes_out, (double)ns / 1e6);
     *req_cls = NULL;
     req_free(rq);
+    atomic_fetch_sub(&s->inflight, 1);
 }
 
 /* ---- start and stop ---------------------------------------------------- */
@@ -508,12 +510,12 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_access, s,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_END);
     if (!s->daemon) {
@@ -546,12 +548,10 @@ void srv_stop(struct srv *s, unsigned grace_ms)
 
         if (lfd != MHD_INVALID_SOCKET)
             close(lfd);
+        /* Wait for requests in flight, not for idle keep-alive
+         * connections: those would hold the stop for the whole grace. */
         for (;;) {
-            const union MHD_DaemonInfo *info = MHD_get_daemon_info(
-                s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-
-            if (!info || info->num_connections == 0 ||
-                time_mono_ns() > deadline)
+            if (atomic_load(&s->inflight) == 0 || time_mono_ns() > deadline)
                 break;
             struct timespec ts = {0, 10 * 1000000};
             nanosleep(&ts, NULL);

@@ -110,6 +110,7 @@ struct srv {
     const struct route *routes;
     size_t nroutes;
     int64_t started_at;
+    atomic_int inflight;          /* requests begun and not completed */
     struct chart_cache *charts;
 };
 
