@@ -13,6 +13,7 @@
 #include "agent/agent.h"
 #include "cli/cli.h"
 #include "ingest/ingest.h"
+#include "server/server.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -195,6 +196,9 @@ static int push_db(const char *db, const char *path, struct run *r)
     } else {
         printf("%s: stored run %lld (%lld results) in %s\n", path,
                (long long)item.run_id, (long long)item.result_count, db);
+        /* The same change-point examination a server ingest gets. */
+        if (!item.duplicate)
+            srv_alerts_backfill(st, &item.run_id, 1);
     }
     store_close(st);
     err_cleanup(&item.eb);

@@ -146,3 +146,26 @@ def test_demo_on_new_database(tmpdir_path):
                    .json()["runs"]) == 60
     finally:
         assert s.stop() == 0
+
+
+def test_push_db_examines_change_points(tmpdir_path):
+    """`push --db` runs get the change-point examination a server ingest
+    gets: a +20% step opens one alert on the right commit range."""
+    db = os.path.join(tmpdir_path, "cp.db")
+    for i in range(40):
+        body = native_run(sha=f"s{i:03d}",
+                          latency_ms=(12.0 if i >= 25 else 10.0) *
+                          (1 + 0.01 * ((i * 7) % 5 - 2)))
+        body["commit"]["time"] = f"2026-10-{1 + i // 24:02d}T{i % 24:02d}:00:00Z"
+        f = os.path.join(tmpdir_path, f"r{i}.json")
+        with open(f, "w") as fh:
+            json.dump(body, fh)
+        run_cli("push", "--db", db, f)
+    s = Server(db).start()
+    try:
+        alerts = s.get("/api/v1/projects/alpha-q/alerts").json()["alerts"]
+        assert len(alerts) == 1, alerts
+        assert alerts[0]["first_bad_run"]["commit"] == "s025"
+        assert alerts[0]["last_good_run"]["commit"] == "s024"
+    finally:
+        assert s.stop() == 0, s.logtext()[-3000:]
