@@ -15,6 +15,7 @@ static const struct cmd_entry commands[] = {
     {"push", cmd_push, "upload result files to a server or a database"},
     {"token", cmd_token, "create, list or revoke API tokens"},
     {"run", cmd_run, "run a benchmark command, sample it, upload, gate"},
+    {"report", cmd_report, "write a project's pages as a static site"},
     {"compare", cmd_compare, "compare runs (base against head) with verdicts"},
     {"analyze", cmd_analyze, "statistics on numbers from files or stdin"},
     {"alerts", cmd_alerts, "list, acknowledge or dismiss regression alerts"},

@@ -56,6 +56,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);

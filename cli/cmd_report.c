@@ -1,0 +1,404 @@
+/*
+ * benchvault report --db PATH --project P --out DIR: a static HTML site with
+ * PNG charts that works from file:// and any static host.
+ *
+ * Design: the report is the server's own pages, not a second renderer.  It
+ * starts the server on an ephemeral loopback port over the database, walks
+ * the project's pages from the dashboard (breadth first, bounded), saves
+ * each page and every chart and stylesheet it references, and rewrites
+ * every link into the project to a relative file path.  So the report and
+ * the live pages cannot drift apart.  Links that need a server (forms that
+ * post triage, the compare form) stay as they are.
+ *
+ * File names: /p/P → index.html, /p/P/benchmarks/3 → benchmarks/3.html,
+ * /p/P/runs/7 → runs/7.html, /p/P/alerts → alerts.html, charts →
+ * charts/KIND-HASH.png, a page with a query → NAME-HASH.html.
+ */
+#include "cli/cli.h"
+#include "ingest/ingest.h"
+#include "render/render.h"
+#include "server/server.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define REPORT_MAX_FILES 20000
+
+static const struct cli_opt opts[] = {
+    {"db", OPT_STR, 0, 0, "./benchvault.db", "BENCHVAULT_DB", "PATH",
+     "database to report on"},
+    {"project", OPT_STR, 0, 0, NULL, "BENCHVAULT_PROJECT", "SLUG",
+     "project (required)"},
+    {"out", OPT_STR, 0, 0, NULL, NULL, "DIR", "output folder (created)"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+struct item {
+    char *url;  /* server path with query, decoded from the HTML */
+    char *file; /* relative path in the report */
+};
+
+struct crawl {
+    CURL *curl;
+    char base[64]; /* http://127.0.0.1:PORT */
+    char prefix[300]; /* /p/SLUG */
+    const char *out;
+    struct item *items;
+    size_t n, done;
+    bool tty;
+};
+
+/* Decodes the entities page_esc_attr writes. */
+static char *attr_decode(const char *s, size_t n)
+{
+    static const struct {
+        const char *ent;
+        char c;
+    } ents[] = {{"&amp;", '&'}, {"&quot;", '"'}, {"&#39;", '\''},
+                {"&lt;", '<'},  {"&gt;", '>'},   {"&#61;", '='},
+                {"&#96;", '`'}};
+    struct buf b;
+
+    buf_init(&b, 0);
+    for (size_t i = 0; i < n;) {
+        size_t k;
+
+        for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
+            size_t l = strlen(ents[k].ent);
+
+            if (i + l <= n && !memcmp(s + i, ents[k].ent, l)) {
+                (void)buf_addc(&b, ents[k].c);
+                i += l;
+                break;
+            }
+        }
+        if (k == sizeof ents / sizeof ents[0])
+            (void)buf_addc(&b, s[i++]);
+    }
+    return buf_take(&b);
+}
+
+static void short_hash(const char *s, char out[13])
+{
+    unsigned char h[HASH_SHA256_LEN];
+
+    hash_sha256(s, strlen(s), h);
+    hash_hex(h, 6, out);
+}
+
+/* The report file for a server path, or NULL when it is not ours. */
+static char *file_for(const struct crawl *c, const char *url)
+{
+    size_t pl = strlen(c->prefix);
+    const char *q = strchr(url, '?');
+    size_t pathlen = q ? (size_t)(q - url) : strlen(url);
+    char h[13], *path, *file = NULL;
+
+    if (!strcmp(url, "/static/style.css"))
+        return xstrdup("static/style.css");
+    if (strncmp(url, c->prefix, pl) || (url[pl] && url[pl] != '/' &&
+                                        url[pl] != '?'))
+        return NULL;
+    path = xstrndup(url + pl, pathlen - pl); /* "", "/runs/7", ... */
+    short_hash(url, h);
+    if (!strncmp(path, "/charts/", 8)) {
+        const char *kind = path + 8;
+
+        file = xasprintf("charts/%.*s-%s%s", (int)strcspn(kind, "."), kind,
+                         h, strstr(kind, ".svg") ? ".svg" : ".png");
+    } else if (!strcmp(path, "") || !strcmp(path, "/")) {
+        file = q ? xasprintf("index-%s.html", h) : xstrdup("index.html");
+    } else if (!strchr(path + 1, '?')) {
+        /* /benchmarks/3 → benchmarks/3.html; only safe characters. */
+        bool ok = true;
+
+        for (const char *p = path + 1; *p; p++)
+            if (!(*p == '/' || *p == '-' || *p == '_' ||
+                  (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')))
+                ok = false;
+        if (ok)
+            file = q ? xasprintf("%s-%s.html", path + 1, h)
+                     : xasprintf("%s.html", path + 1);
+    }
+    free(path);
+    return file;
+}
+
+static int find_or_add(struct crawl *c, const char *url, const char *file)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->items[i].file, file))
+            return (int)i;
+    if (c->n >= REPORT_MAX_FILES)
+        return -1;
+    c->items = xreallocarray(c->items, c->n + 1, sizeof *c->items);
+    c->items[c->n].url = xstrdup(url);
+    c->items[c->n].file = xstrdup(file);
+    return (int)c->n++;
+}
+
+/* "../" once per folder of from. */
+static void relative(struct buf *out, const char *from, const char *to)
+{
+    for (const char *p = from; *p; p++)
+        if (*p == '/')
+            (void)buf_adds(out, "../");
+    (void)page_esc_attr(out, to);
+}
+
+/* Rewrites href/src values into the project to relative files, queuing
+ * them; the rest of the page is copied unchanged. */
+static void rewrite(struct crawl *c, const char *page_file, const char *html,
+                    size_t len, struct buf *out)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        const char *hit = NULL;
+        size_t skip = 0;
+
+        for (size_t k = i; k + 6 < len; k++) {
+            if (!memcmp(html + k, "href=\"", 6)) {
+                hit = html + k;
+                skip = 6;
+                break;
+            }
+            if (!memcmp(html + k, "src=\"", 5)) {
+                hit = html + k;
+                skip = 5;
+                break;
+            }
+        }
+        if (!hit) {
+            (void)buf_add(out, html + i, len - i);
+            return;
+        }
+        {
+            const char *v = hit + skip;
+            const char *end = memchr(v, '"', len - (size_t)(v - html));
+            char *url, *file = NULL;
+
+            if (!end) {
+                (void)buf_add(out, html + i, len - i);
+                return;
+            }
+            (void)buf_add(out, html + i, (size_t)(v - (html + i)));
+            url = attr_decode(v, (size_t)(end - v));
+            if (!strcmp(url, "/"))
+                file = xstrdup("index.html");
+            else
+                file = file_for(c, url);
+            if (file && find_or_add(c, url, file) >= 0)
+                relative(out, page_file, file);
+            else
+                (void)buf_add(out, v, (size_t)(end - v));
+            free(url);
+            free(file);
+            i = (size_t)(end - html);
+        }
+    }
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+    return buf_add(ud, p, size * n) ? 0 : size * n;
+}
+
+static enum err mkdirs(const char *dir, const char *file, struct errbuf *eb)
+{
+    char *path = xasprintf("%s/%s", dir, file);
+
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) && errno != EEXIST) {
+            err_set(eb, "%s: %s", path, strerror(errno));
+            free(path);
+            return ERR_IO;
+        }
+        *p = '/';
+    }
+    free(path);
+    return ERR_OK;
+}
+
+static enum err save(const char *dir, const char *file, const char *data,
+                     size_t len, struct errbuf *eb)
+{
+    char *path;
+    FILE *f;
+    enum err e = mkdirs(dir, file, eb);
+
+    if (e)
+        return e;
+    path = xasprintf("%s/%s", dir, file);
+    f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
+        err_set(eb, "%s: %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        free(path);
+        return ERR_IO;
+    }
+    free(path);
+    return ERR_OK;
+}
+
+static void progress(const struct crawl *c, bool last)
+{
+    int width = 30, fill;
+
+    if (!c->tty)
+        return;
+    fill = c->n ? (int)((double)c->done / (double)c->n * width) : 0;
+    fprintf(stderr, "\r[%.*s%*s] %zu/%zu files", fill,
+            "##############################", width - fill, "", c->done,
+            c->n);
+    if (last)
+        fputc('\n', stderr);
+}
+
+static enum err crawl(struct crawl *c, struct errbuf *eb)
+{
+    struct buf body, page, url;
+    enum err e = ERR_OK;
+
+    buf_init(&body, 64u << 20);
+    buf_init(&page, 0);
+    buf_init(&url, 0);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 120000L);
+    for (; c->done < c->n && !e; c->done++) {
+        struct item *it = &c->items[c->done];
+        long status = 0;
+        size_t fl = strlen(it->file);
+
+        buf_reset(&body);
+        buf_reset(&url);
+        (void)buf_printf(&url, "%s%s", c->base, it->url);
+        curl_easy_setopt(c->curl, CURLOPT_URL, buf_str(&url));
+        if (curl_easy_perform(c->curl) != CURLE_OK) {
+            err_set(eb, "could not read %s from the report's server",
+                    it->url);
+            e = ERR_IO;
+            break;
+        }
+        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status != 200 && c->done == 0) {
+            err_set(eb, "no project %s here (its dashboard answered %ld)",
+                    c->prefix + 3, status);
+            e = ERR_NOT_FOUND;
+            break;
+        }
+        if (status != 200) {
+            /* A page that fails live (a bad link) is reported, not
+             * fatal: the rest of the site is still worth having. */
+            fprintf(stderr, "benchvault report: %s answered %ld\n", it->url,
+                    status);
+            continue;
+        }
+        if (fl > 5 && !strcmp(it->file + fl - 5, ".html")) {
+            /* rewrite() may grow c->items: keep the name, not it. */
+            char *file = xstrdup(it->file);
+
+            buf_reset(&page);
+            rewrite(c, file, buf_str(&body), body.len, &page);
+            e = save(c->out, file, buf_str(&page), page.len, eb);
+            free(file);
+        } else {
+            e = save(c->out, it->file, buf_str(&body), body.len, eb);
+        }
+        progress(c, false);
+    }
+    progress(c, true);
+    buf_cleanup(&body);
+    buf_cleanup(&page);
+    buf_cleanup(&url);
+    return e;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    struct cli_args a;
+    struct srv_config cfg;
+    struct srv *s = NULL;
+    struct crawl c;
+    struct errbuf eb;
+    char *start;
+    int rc = EXIT_OK;
+
+    memset(&c, 0, sizeof c);
+    err_init(&eb);
+    if (cli_parse(opts, NOPTS, argc, argv, &a, &eb)) {
+        fprintf(stderr, "benchvault report: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (a.help) {
+        cli_usage(stdout, "benchvault report --db PATH --project P --out DIR",
+                  "Writes a project's pages and charts as a static site "
+                  "(relative links; works from file:// and any static "
+                  "host).", opts, NOPTS);
+        goto out;
+    }
+    if (!cli_str(&a, "project") || !cli_str(&a, "out") ||
+        access(cli_str(&a, "db"), R_OK)) {
+        fprintf(stderr, "benchvault report: give --project P, --out DIR and "
+                "an existing --db PATH\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    srv_config_default(&cfg);
+    cfg.db_path = cli_str(&a, "db");
+    cfg.listen = "127.0.0.1:0";
+    cfg.log_requests = false;
+    if (srv_start(&cfg, &s, &eb)) {
+        fprintf(stderr, "benchvault report: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    c.curl = curl_easy_init();
+    c.out = cli_str(&a, "out");
+    c.tty = isatty(STDERR_FILENO);
+    snprintf(c.base, sizeof c.base, "http://127.0.0.1:%u", srv_port(s));
+    snprintf(c.prefix, sizeof c.prefix, "/p/%s", cli_str(&a, "project"));
+    if (!ingest_slug_valid(cli_str(&a, "project"), 256)) {
+        fprintf(stderr, "benchvault report: invalid project name\n");
+        rc = EXIT_USAGE;
+        goto stop;
+    }
+    start = xasprintf("%s", c.prefix);
+    find_or_add(&c, start, "index.html");
+    free(start);
+    start = xasprintf("%s/alerts", c.prefix);
+    find_or_add(&c, start, "alerts.html");
+    free(start);
+    if (crawl(&c, &eb)) {
+        fprintf(stderr, "benchvault report: %s\n", eb.msg);
+        rc = EXIT_USAGE;
+    } else {
+        printf("report: %zu files in %s (open %s/index.html)\n", c.n, c.out,
+               c.out);
+    }
+stop:
+    curl_easy_cleanup(c.curl);
+    curl_global_cleanup();
+    srv_stop(s, 1000);
+    render_shutdown();
+out:
+    for (size_t i = 0; i < c.n; i++) {
+        free(c.items[i].url);
+        free(c.items[i].file);
+    }
+    free(c.items);
+    cli_args_cleanup(&a);
+    err_cleanup(&eb);
+    return rc;
+}
