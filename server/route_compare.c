@@ -34,8 +34,10 @@
  *    noise, minimum detectable effect), or text (a ministat-like table)
  *    or Markdown (a PR comment: names escaped for Markdown).
  */
+#include "render/render.h"
 #include "server/server_int.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,7 @@ struct srv_compare {
     struct buf notes; /* lines */
     char **recs;
     size_t nrecs;
+    char *link_base; /* owns; NULL: no links */
 };
 
 /* ---- references (note 1) ------------------------------------------------- */
@@ -973,12 +976,48 @@ static const char *verdict_mark(enum an_verdict v)
     return (unsigned)v < 4 ? m[v] : "inconclusive";
 }
 
+static void md_row(struct buf *out, const struct cmp_row *r)
+{
+    char b[32], h[32], ch[16], ci[40], q[16];
+
+    fmt_value(b, sizeof b, r->c.base, r->b->unit);
+    fmt_value(h, sizeof h, r->c.head, r->b->unit);
+    fmt_pct(ch, sizeof ch, r->c.change);
+    fmt_ci(ci, sizeof ci, r->c.change_ci);
+    fmt_p(q, sizeof q, r->q);
+    (void)buf_adds(out, "| ");
+    md(out, r->b->key);
+    (void)buf_adds(out, " | ");
+    md(out, r->b->measure);
+    (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch, ci,
+                     q, verdict_mark(r->d.verdict));
+}
+
+static const char md_head[] = "| benchmark | measure | base | head | change "
+                              "| 95% CI | q | verdict |\n"
+                              "|---|---|---:|---:|---:|---:|---:|---|\n";
+
+static void plural(struct buf *out, size_t n, const char *one,
+                   const char *many)
+{
+    (void)buf_printf(out, "%zu %s", n, n == 1 ? one : many);
+}
+
+/*
+ * A pull-request comment: a hidden marker (so a bot updates its comment
+ * instead of adding one), the verdict in the first visible line, the rows
+ * that changed, a chart when a server URL is known, budgets and
+ * recommendations, and every row in a collapsed block.
+ */
 static void write_markdown(const struct srv_compare *c, struct buf *out)
 {
-    (void)buf_printf(out,
-                     "### benchvault: %zu regressed, %zu improved, %zu "
-                     "unchanged, %zu inconclusive\n\n",
-                     c->counts[AN_REGRESSED], c->counts[AN_IMPROVED],
+    size_t changed = c->counts[AN_REGRESSED] + c->counts[AN_IMPROVED];
+
+    (void)buf_adds(out, "<!-- benchvault-comment -->\n**benchvault: ");
+    plural(out, c->counts[AN_REGRESSED], "regression", "regressions");
+    (void)buf_adds(out, ", ");
+    plural(out, c->counts[AN_IMPROVED], "improvement", "improvements");
+    (void)buf_printf(out, ", %zu unchanged, %zu inconclusive**\n\n",
                      c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE]);
     (void)buf_adds(out, "Base: ");
     md(out, c->base.ref);
@@ -994,39 +1033,55 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
                      ". Noise threshold %.0f%%, Benjamini-Hochberg at "
                      "%.0f%%.\n\n",
                      100 * c->rules.threshold, 100 * c->rules.alpha);
-    (void)buf_adds(out, "| benchmark | measure | base | head | change | "
-                        "95% CI | q | verdict |\n"
-                        "|---|---|---:|---:|---:|---:|---:|---|\n");
-    for (size_t i = 0; i < c->nrows; i++) {
-        const struct cmp_row *r = &c->rows[i];
-        char b[32], h[32], ch[16], ci[40], q[16];
+    if (changed) {
+        (void)buf_adds(out, md_head);
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < c->nrows; i++)
+                if (c->rows[i].d.verdict ==
+                    (pass ? AN_IMPROVED : AN_REGRESSED))
+                    md_row(out, &c->rows[i]);
+        (void)buf_addc(out, '\n');
+    }
+    if (c->link_base && c->project) {
+        struct buf q;
 
-        fmt_value(b, sizeof b, r->c.base, r->b->unit);
-        fmt_value(h, sizeof h, r->c.head, r->b->unit);
-        fmt_pct(ch, sizeof ch, r->c.change);
-        fmt_ci(ci, sizeof ci, r->c.change_ci);
-        fmt_p(q, sizeof q, r->q);
-        (void)buf_adds(out, "| ");
-        md(out, r->b->key);
-        (void)buf_adds(out, " | ");
-        md(out, r->b->measure);
-        (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch,
-                         ci, q, verdict_mark(r->d.verdict));
+        buf_init(&q, 0);
+        (void)buf_adds(&q, "base=");
+        (void)page_esc_query(&q, c->base.ref);
+        (void)buf_adds(&q, "&head=");
+        (void)page_esc_query(&q, c->head.ref);
+        (void)buf_printf(out, "![comparison chart](%s/p/", c->link_base);
+        (void)page_esc_segment(out, c->project);
+        (void)buf_printf(out, "/charts/compare.png?%s)\n\n[Full comparison]"
+                         "(%s/p/", buf_str(&q), c->link_base);
+        (void)page_esc_segment(out, c->project);
+        (void)buf_printf(out, "/compare?%s)\n\n", buf_str(&q));
+        buf_cleanup(&q);
     }
     if (c->nbudgets)
-        (void)buf_adds(out, "\n**Budgets**\n\n");
+        (void)buf_adds(out, "**Budgets**\n\n");
     for (size_t i = 0; i < c->nbudgets; i++) {
         (void)buf_printf(out, "- %s: ", c->budgets[i].status);
         md(out, c->budgets[i].message);
         (void)buf_addc(out, '\n');
     }
+    if (c->nbudgets)
+        (void)buf_addc(out, '\n');
     if (c->nrecs)
-        (void)buf_adds(out, "\n**Recommendations**\n\n");
+        (void)buf_adds(out, "**Recommendations**\n\n");
     for (size_t i = 0; i < c->nrecs; i++) {
         (void)buf_adds(out, "- ");
         md(out, c->recs[i]);
         (void)buf_addc(out, '\n');
     }
+    if (c->nrecs)
+        (void)buf_addc(out, '\n');
+    (void)buf_printf(out, "<details><summary>All %zu rows</summary>\n\n",
+                     c->nrows);
+    (void)buf_adds(out, md_head);
+    for (size_t i = 0; i < c->nrows; i++)
+        md_row(out, &c->rows[i]);
+    (void)buf_adds(out, "\n</details>\n");
 }
 
 enum err srv_compare_write(const struct srv_compare *c, const char *format,
@@ -1058,6 +1113,7 @@ void srv_compare_free(struct srv_compare *c)
     if (!c)
         return;
     free(c->project);
+    free(c->link_base);
     for (size_t i = 0; i < c->nrows; i++)
         an_compare_cleanup(&c->rows[i].c);
     free(c->rows);
@@ -1119,6 +1175,7 @@ enum err srv_compare_create(struct store *st, const struct srv_compare_query *q,
     memset(&proj, 0, sizeof proj);
     buf_init(&c->notes, 1 << 16);
     c->project = xstrdup(q->project);
+    c->link_base = xstrdup(q->link_base);
     an_options_default(&c->opt);
     if (q->bootstrap)
         c->opt.bootstrap = q->bootstrap;
@@ -1229,6 +1286,7 @@ void route_compare(struct req *rq)
     struct srv_compare_query q = {0};
     struct srv_compare *c = NULL;
     struct store *st = NULL;
+    char *link = NULL;
     const char *format = req_arg(rq, "format"), *type = NULL;
     int64_t boot = 0, seed = 0, hist = 0;
     struct errbuf eb;
@@ -1259,6 +1317,19 @@ void route_compare(struct req *rq)
     q.history = (int)hist;
     if (!auth_check(rq, rq->route->access, rq->params[0]))
         return;
+    /* Links in the Markdown comment point back at this server, by the
+     * Host the client used; a Host with anything but host characters is
+     * not trusted into the text. */
+    {
+        const char *host = req_header(rq, "Host");
+        bool ok = host && *host && strlen(host) < 200;
+
+        for (const char *h = host; ok && *h; h++)
+            ok = isalnum((unsigned char)*h) || strchr(".-:[]", *h);
+        if (ok)
+            link = xasprintf("http://%s", host);
+        q.link_base = link;
+    }
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
     if (!e)
@@ -1274,6 +1345,7 @@ void route_compare(struct req *rq)
         (void)srv_compare_write(c, format, &rq->resp);
     }
     srv_compare_free(c);
+    free(link);
     err_cleanup(&eb);
 }
 

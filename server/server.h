@@ -62,6 +62,8 @@ struct srv_compare_query {
     unsigned bootstrap;  /* resamples; 0: the default 2,000 */
     uint64_t seed;
     int history; /* base-branch runs for the noise; 0: 20 */
+    const char *link_base; /* "http://host:port" for links and the chart
+                              image in Markdown; NULL: none */
 };
 
 /*

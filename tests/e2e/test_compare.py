@@ -224,6 +224,13 @@ def check_history(server, runs, project, report):
                    params={"base": "branch:main", "head": str(slow),
                            "format": "markdown"})
     assert m.status_code == 200 and "| test\\_sort\\_list |" in m.text
+    # a pull-request comment: hidden marker, the verdict first, the
+    # changed rows, a chart of this server, every row collapsed
+    lines = m.text.splitlines()
+    assert lines[0] == "<!-- benchvault-comment -->"
+    assert lines[1].startswith("**benchvault: 1 regression, ")
+    assert "/charts/compare.png?base=branch%3Amain&head=" in m.text
+    assert "<details><summary>All " in m.text
 
     # A single pair of runs without history: an identical-code change is
     # never called a regression (it would have to pass the 50% allowance).
