@@ -269,6 +269,25 @@ struct an_budget_check {
 void an_budget_check(bool is_max, double threshold, const double *values,
                      size_t n, struct an_budget_check *out);
 
+/* ==== recommendations from a run's resource samples ====================== */
+
+/* One piece of advice: a sentence with its evidence. */
+struct an_advice {
+    char text[480];
+};
+
+/*
+ * What a run's resource samples say (analysis/recommend.c): memory that
+ * grows over the run (an OLS slope whose 95% CI excludes zero and that adds
+ * over 10% of the mean RSS), CPU-bound (mean CPU >= 80% of a core),
+ * I/O-bound (low CPU with over 1 MiB/s of disk traffic), waiting (low CPU
+ * and little I/O: locks, sleeps, the network), an idle GPU (mean
+ * utilisation under 10%).  Fills at most max items of out; returns how many.
+ * Needs at least 5 samples over at least 2 s, else says nothing.
+ */
+size_t an_recommend_resources(const struct resource_sample *s, size_t n,
+                              struct an_advice *out, size_t max);
+
 /* ==== change points ===================================================== */
 /* (issue: regression detection over history; declarations go here) */
 /*

@@ -345,6 +345,27 @@ void route_page_run(struct req *rq)
     }
     if (r.nresults > 0)
         buf_adds(b, "</tbody>\n</table>\n");
+    if (r.nresources > 0) {
+        struct an_advice adv[8];
+        size_t nadv = an_recommend_resources(r.resources, r.nresources, adv,
+                                             8);
+
+        buf_adds(b, "<h2>Resources</h2>\n<p><img alt=\"CPU, memory, disk "
+                    "and GPU over the run\" width=\"900\" height=\"400\" "
+                    "src=\"/p/");
+        page_esc_segment(b, proj.slug);
+        buf_printf(b, "/charts/resources.png?run=%lld\"></p>\n",
+                   (long long)id);
+        if (nadv)
+            buf_adds(b, "<h2>Recommendations</h2>\n<ul>\n");
+        for (size_t i = 0; i < nadv; i++) {
+            buf_adds(b, "<li>");
+            page_esc_text(b, adv[i].text);
+            buf_adds(b, "</li>\n");
+        }
+        if (nadv)
+            buf_adds(b, "</ul>\n");
+    }
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:

@@ -170,3 +170,24 @@ def test_scaling_chart(server):
                       params={"benchmark": "nope"}).status_code == 404
     assert server.get("/p/nope/charts/scaling.png",
                       params=q).status_code == 404
+
+
+def test_run_page_resources_and_recommendations(server):
+    body = native_run(sha="res1")
+    body["resources"] = {"samples": [
+        {"t_ms": i * 100, "cpu_pct": 97.0,
+         "rss_bytes": 100 * 1048576 + i * 200 * 1024,
+         "read_bytes": 0, "write_bytes": 0} for i in range(100)]}
+    r = server.post("/api/v1/projects/alpha-q/runs", data=json.dumps(body),
+                    headers={**auth(server.write_token),
+                             "Content-Type": "application/json"})
+    assert r.status_code == 201, r.text
+    rid = r.json()["run_id"]
+    page = server.get(f"/p/alpha-q/runs/{rid}")
+    assert page.status_code == 200
+    assert "Recommendations" in page.text
+    assert "Memory grew" in page.text and "CPU-bound" in page.text
+    src = f"/p/alpha-q/charts/resources.png?run={rid}"
+    assert src in page.text
+    png = server.get(src)
+    assert png.status_code == 200 and png_size(png.content) == (900, 400)
