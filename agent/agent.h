@@ -318,9 +318,6 @@ void agent_verdict_line(const struct ingest_compare *c, struct buf *out);
 #define AGENT_COMMENT_MARKER "<!-- benchvault-comment -->"
 void agent_comment_markdown(const struct agent_report *rep, struct buf *out);
 
-/* Escapes s for a Markdown table cell or inline text into out. */
-void agent_md_escape(struct buf *out, const char *s);
-
 struct agent_github {
     const char *api_url;    /* GITHUB_API_URL, e.g. https://api.github.com */
     const char *token;      /* GITHUB_TOKEN */

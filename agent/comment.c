@@ -8,7 +8,7 @@
  *     AGENT_COMMENT_MARKER goes last; it identifies our comment so a new
  *     push updates it instead of adding one more.
  *  2. Benchmark and measure names are user input: each goes through
- *     agent_md_escape (backslash before Markdown punctuation, HTML
+ *     page_esc_md (render/: backslash before Markdown punctuation, HTML
  *     entities for < > &, no line breaks), never pasted raw.
  *  3. Values are shown in a readable unit (12.3 ms, 1.5 MiB), computed from
  *     the canonical unit the server answers in.
@@ -18,6 +18,7 @@
  *     lands, the Markdown may move there; the marker and first line are the
  *     contract.)
  */
+#include "render/render.h"
 #include "agent/agent_int.h"
 
 #include <errno.h>
@@ -27,33 +28,6 @@
 
 #define GH_PAGE 100
 #define GH_MAX_PAGES 10
-
-void agent_md_escape(struct buf *out, const char *s)
-{
-    /* Inline and table-cell syntax; line-start syntax (#, -, 1.) cannot
-     * occur because names are never written at the start of a line. */
-    static const char special[] = "\\`*_{}[]()|~";
-
-    if (!s)
-        return;
-    for (const char *p = s; *p; p++) {
-        char c = *p;
-
-        if (c == '<')
-            (void)buf_adds(out, "&lt;");
-        else if (c == '>')
-            (void)buf_adds(out, "&gt;");
-        else if (c == '&')
-            (void)buf_adds(out, "&amp;");
-        else if (c == '\n' || c == '\r' || c == '\t')
-            (void)buf_addc(out, ' ');
-        else {
-            if (strchr(special, c))
-                (void)buf_addc(out, '\\');
-            (void)buf_addc(out, c);
-        }
-    }
-}
 
 /* A value in a unit a person reads (design note 3). */
 static void value(struct buf *out, double v, const char *unit)
@@ -128,9 +102,9 @@ static void rows_table(struct buf *out, const struct ingest_compare *c,
             break;
         }
         (void)buf_adds(out, "| ");
-        agent_md_escape(out, r->benchmark ? r->benchmark : "?");
+        (void)page_esc_md(out, r->benchmark ? r->benchmark : "?");
         (void)buf_adds(out, " | ");
-        agent_md_escape(out, r->measure ? r->measure : "?");
+        (void)page_esc_md(out, r->measure ? r->measure : "?");
         (void)buf_adds(out, " | ");
         value(out, r->base, r->unit);
         (void)buf_adds(out, " | ");
@@ -165,9 +139,9 @@ static void budgets(struct buf *out, const struct agent_report *rep)
         const struct agent_budget_check *b = &rep->budgets[i];
 
         (void)buf_adds(out, "| ");
-        agent_md_escape(out, b->key);
+        (void)page_esc_md(out, b->key);
         (void)buf_adds(out, " | ");
-        agent_md_escape(out, b->measure);
+        (void)page_esc_md(out, b->measure);
         (void)buf_adds(out, " | ");
         value(out, b->value, b->rule->unit);
         (void)buf_printf(out, " | %s ", b->rule->is_max ? "max" : "min");
@@ -178,14 +152,14 @@ static void budgets(struct buf *out, const struct agent_report *rep)
         const struct ingest_compare_budget *b = &c->budgets[i];
 
         (void)buf_adds(out, "| ");
-        agent_md_escape(out, b->benchmark ? b->benchmark : "*");
+        (void)page_esc_md(out, b->benchmark ? b->benchmark : "*");
         (void)buf_adds(out, " | ");
-        agent_md_escape(out, b->measure ? b->measure : "?");
+        (void)page_esc_md(out, b->measure ? b->measure : "?");
         (void)buf_adds(out, " | ");
         value(out, b->value, NULL);
         (void)buf_adds(out, " | ");
         if (b->message)
-            agent_md_escape(out, b->message);
+            (void)page_esc_md(out, b->message);
         else
             value(out, b->threshold, NULL);
         (void)buf_printf(out, " | %s |\n", b->broken ? "**broken**" : "ok");
@@ -229,15 +203,15 @@ void agent_comment_markdown(const struct agent_report *rep, struct buf *out)
         (void)buf_adds(out, "no comparison");
         if (rep->cmp_note) {
             (void)buf_adds(out, " (");
-            agent_md_escape(out, rep->cmp_note);
+            (void)page_esc_md(out, rep->cmp_note);
             (void)buf_adds(out, ")");
         }
     }
     (void)buf_adds(out, "\n\nProject ");
-    agent_md_escape(out, rep->project);
+    (void)page_esc_md(out, rep->project);
     if (rep->base) {
         (void)buf_adds(out, ", base ");
-        agent_md_escape(out, rep->base);
+        (void)page_esc_md(out, rep->base);
     }
     if (rep->nheads) {
         (void)buf_adds(out, ", head run");
@@ -273,7 +247,7 @@ void agent_comment_markdown(const struct agent_report *rep, struct buf *out)
         (void)buf_adds(out, "\n#### Recommendations\n\n");
         for (size_t i = 0; i < c->nrecommendations && i < 20; i++) {
             (void)buf_adds(out, "- ");
-            agent_md_escape(out, c->recommendations[i]);
+            (void)page_esc_md(out, c->recommendations[i]);
             (void)buf_adds(out, "\n");
         }
     }

@@ -79,7 +79,7 @@ enum err page_esc_query(struct buf *b, const char *s)
 
 enum err page_esc_md(struct buf *b, const char *s)
 {
-    static const char special[] = "\\`*_{}[]()#+-.!|~>";
+    static const char special[] = "\\`*_{}[]()#+-.!|~";
     enum err e = ERR_OK;
 
     for (; s && *s && !e; s++) {
@@ -87,6 +87,8 @@ enum err page_esc_md(struct buf *b, const char *s)
             e = buf_addc(b, ' ');
         else if (*s == '<')
             e = buf_adds(b, "&lt;");
+        else if (*s == '>')
+            e = buf_adds(b, "&gt;");
         else if (*s == '&')
             e = buf_adds(b, "&amp;");
         else if (strchr(special, *s)) {

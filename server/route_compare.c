@@ -940,34 +940,6 @@ static void write_text(const struct srv_compare *c, struct buf *out)
         (void)buf_printf(out, "\nnotes:\n  %s\n", p);
 }
 
-/* Markdown text: ASCII punctuation that means something is escaped with a
- * backslash, and < > & become entities, so a benchmark name can neither
- * format nor inject markup. */
-static void md(struct buf *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            (void)buf_adds(out, "&lt;");
-            break;
-        case '>':
-            (void)buf_adds(out, "&gt;");
-            break;
-        case '&':
-            (void)buf_adds(out, "&amp;");
-            break;
-        case '\n':
-        case '\r':
-            (void)buf_addc(out, ' ');
-            break;
-        default:
-            if (strchr("\\`*_{}[]()#+-.!|~\"'", *s))
-                (void)buf_addc(out, '\\');
-            (void)buf_addc(out, *s);
-        }
-    }
-}
-
 static const char *verdict_mark(enum an_verdict v)
 {
     static const char *const m[] = {"unchanged", "**regressed**", "improved",
@@ -986,9 +958,9 @@ static void md_row(struct buf *out, const struct cmp_row *r)
     fmt_ci(ci, sizeof ci, r->c.change_ci);
     fmt_p(q, sizeof q, r->q);
     (void)buf_adds(out, "| ");
-    md(out, r->b->key);
+    (void)page_esc_md(out, r->b->key);
     (void)buf_adds(out, " | ");
-    md(out, r->b->measure);
+    (void)page_esc_md(out, r->b->measure);
     (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch, ci,
                      q, verdict_mark(r->d.verdict));
 }
@@ -1020,12 +992,12 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
     (void)buf_printf(out, ", %zu unchanged, %zu inconclusive**\n\n",
                      c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE]);
     (void)buf_adds(out, "Base: ");
-    md(out, c->base.ref);
+    (void)page_esc_md(out, c->base.ref);
     for (size_t i = 0; i < c->base.n; i++)
         (void)buf_printf(out, "%s run %lld", i ? "," : "",
                          (long long)c->base.refs[i].id);
     (void)buf_adds(out, "; head: ");
-    md(out, c->head.ref);
+    (void)page_esc_md(out, c->head.ref);
     for (size_t i = 0; i < c->head.n; i++)
         (void)buf_printf(out, "%s run %lld", i ? "," : "",
                          (long long)c->head.refs[i].id);
@@ -1062,7 +1034,7 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
         (void)buf_adds(out, "**Budgets**\n\n");
     for (size_t i = 0; i < c->nbudgets; i++) {
         (void)buf_printf(out, "- %s: ", c->budgets[i].status);
-        md(out, c->budgets[i].message);
+        (void)page_esc_md(out, c->budgets[i].message);
         (void)buf_addc(out, '\n');
     }
     if (c->nbudgets)
@@ -1071,7 +1043,7 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
         (void)buf_adds(out, "**Recommendations**\n\n");
     for (size_t i = 0; i < c->nrecs; i++) {
         (void)buf_adds(out, "- ");
-        md(out, c->recs[i]);
+        (void)page_esc_md(out, c->recs[i]);
         (void)buf_addc(out, '\n');
     }
     if (c->nrecs)

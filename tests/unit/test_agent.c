@@ -946,7 +946,6 @@ static void test_github_list_and_escape(void **state)
         "-->\\n\"},{\"id\":13,\"body\":null}]";
     int64_t id;
     size_t count;
-    struct buf b;
 
     (void)state;
     assert_int_equal(ingest_gh_comment_find(list, sizeof list - 1,
@@ -961,11 +960,6 @@ static void test_github_list_and_escape(void **state)
     assert_int_equal(
         ingest_gh_comment_find("{}", 2, AGENT_COMMENT_MARKER, &id, &count),
         ERR_INVALID);
-    buf_init(&b, 0);
-    agent_md_escape(&b, "x*y\n`z` [a](b) & <c>");
-    assert_string_equal(buf_str(&b),
-                        "x\\*y \\`z\\` \\[a\\]\\(b\\) &amp; &lt;c&gt;");
-    buf_cleanup(&b);
 }
 
 static void test_json_set_and_event(void **state)

@@ -322,7 +322,7 @@ static void test_escaping(void **state)
     expect(page_esc_query, "\xc3\xbc&=", "%C3%BC%26%3D");
     expect(page_esc_md, "**bold** [x](javascript:y)\n# h",
            "\\*\\*bold\\*\\* \\[x\\]\\(javascript:y\\) \\# h");
-    expect(page_esc_md, "<img src=x>", "&lt;img src=x\\>");
+    expect(page_esc_md, "<img src=x>", "&lt;img src=x&gt;");
     assert_true(page_url_safe("https://ci.example.com/job/1"));
     assert_false(page_url_safe("javascript:alert(1)"));
     assert_false(page_url_safe("JaVaScRiPt:alert(1)"));
