@@ -269,24 +269,95 @@ struct an_budget_check {
 void an_budget_check(bool is_max, double threshold, const double *values,
                      size_t n, struct an_budget_check *out);
 
-/* ==== recommendations from a run's resource samples ====================== */
+/* ==== recommendations ================================================== */
+/*
+ * Short sentences with the evidence they rest on (analysis/recommend.c),
+ * shown on run, compare and alert views and in pull-request comments.  The
+ * subject (series) is the caller's words, e.g. "parse_json latency"; values
+ * are formatted with unit_format.  The caller adds links.
+ */
+enum an_advice_kind {
+    AN_ADVICE_REGRESSION = 0, /* a confirmed regression, its commit range */
+    AN_ADVICE_BUDGET,         /* a broken budget */
+    AN_ADVICE_NOISE,          /* too noisy to detect the threshold */
+    AN_ADVICE_SCALING,        /* super-linear scaling */
+    AN_ADVICE_MEMORY,         /* memory growth over a run */
+    AN_ADVICE_CPU,            /* CPU-bound */
+    AN_ADVICE_IO,             /* I/O-bound */
+    AN_ADVICE_WAIT,           /* neither: waiting */
+    AN_ADVICE_GPU,            /* an idle GPU */
+    AN_ADVICE_PROCESS         /* about the comparison itself: confirm, history */
+};
 
 /* One piece of advice: a sentence with its evidence. */
 struct an_advice {
-    char text[480];
+    enum an_advice_kind kind;
+    char text[600];
 };
 
 /*
- * What a run's resource samples say (analysis/recommend.c): memory that
- * grows over the run (an OLS slope whose 95% CI excludes zero and that adds
- * over 10% of the mean RSS), CPU-bound (mean CPU >= 80% of a core),
- * I/O-bound (low CPU with over 1 MiB/s of disk traffic), waiting (low CPU
- * and little I/O: locks, sleeps, the network), an idle GPU (mean
- * utilisation under 10%).  Fills at most max items of out; returns how many.
- * Needs at least 5 samples over at least 2 s, else says nothing.
+ * What a run's resource samples say: memory that grows over the run (an
+ * OLS slope whose 95% CI excludes zero and that adds over 10% of the mean
+ * RSS), CPU-bound (mean CPU >= 80% of a core), I/O-bound (low CPU with over
+ * 1 MiB/s of disk traffic), waiting (low CPU and little I/O: locks, sleeps,
+ * the network), an idle GPU (mean utilisation under 10%).  Fills at most
+ * max items of out; returns how many.  Needs at least 5 samples over at
+ * least 2 s, else says nothing.
  */
 size_t an_recommend_resources(const struct resource_sample *s, size_t n,
                               struct an_advice *out, size_t max);
+
+/* The evidence of a regression, from a comparison or a change point. */
+struct an_regression_facts {
+    const char *series;     /* what regressed, as shown */
+    double change;          /* relative, head / base - 1 */
+    double change_ci[2];    /* 95%; NAN when unknown */
+    double p_value;         /* NAN when unknown */
+    const char *p_name;     /* "q" (BH-adjusted) or "p"; NULL: "p" */
+    double threshold;       /* the noise threshold passed; NAN: none */
+    double before, after;   /* central values; NAN when unknown */
+    const char *unit;       /* canonical unit of before and after */
+    const char *last_good;  /* commit of the last good run; NULL unknown */
+    const char *first_bad;  /* commit of the first bad run; NULL unknown */
+};
+/* "X regressed by +15.2% (...): the cause is among the commits after A up
+ * to B; git bisect start B A". */
+void an_advise_regression(const struct an_regression_facts *f,
+                          struct an_advice *out);
+
+/*
+ * Samples per side a two-sided 5% test with 80% power needs to detect a
+ * relative change effect (> 0) in a measure whose coefficient of variation
+ * is cv: ceil(2 (z.975 + z.80)^2 cv^2 / effect^2), at least 2; -1 for a
+ * non-finite or non-positive cv or effect.
+ */
+int64_t an_repetitions_needed(double cv, double effect);
+
+/*
+ * A noisy benchmark, or nothing (false):
+ *  - within a run: its samples' CV (cv, NAN when unknown) with nsamples of
+ *    them cannot detect a change of effect (the repetitions needed are
+ *    more than it has), or
+ *  - run to run: hist's robust noise gives a prediction bound (at level,
+ *    as an_noise_bound with no floor, for a long history) above effect.
+ * The sentence gives the CV, the run-to-run noise and the repetitions
+ * needed for an effect-sized change.
+ */
+bool an_advise_noise(const char *series, double cv, size_t nsamples,
+                     const struct an_noise *hist, double level, double effect,
+                     struct an_advice *out);
+
+/* Super-linear scaling (s->verdict "super-linear"), or nothing (false): the
+ * log-log slope with its CI, the best-fitting complexity, what doubling the
+ * parameter costs and the throughput kept. */
+bool an_advise_scaling(const char *series, const char *param,
+                       const struct an_scaling *s, struct an_advice *out);
+
+/* A broken budget ("max" or "min" threshold in unit), or nothing (false
+ * when c passed). */
+bool an_advise_budget(const char *series, bool is_max, double threshold,
+                      const char *unit, const struct an_budget_check *c,
+                      struct an_advice *out);
 
 /* ==== change points ===================================================== */
 /* (issue: regression detection over history; declarations go here) */

@@ -1,6 +1,7 @@
 /*
- * Advice from a run's resource samples.  Each sentence carries the numbers
- * it rests on, so a reader can judge it; the thresholds are deliberately
+ * Recommendations: sentences that carry the numbers they rest on, so a
+ * reader can judge them.  The server, the CLI and the comment writer call
+ * these; none of them words advice of its own.  Thresholds are deliberately
  * coarse (a recommendation is a hint where to look, not a verdict):
  *   memory growth  OLS slope of RSS over time, 95% CI above zero, and the
  *                  growth over the run above 10% of the mean RSS
@@ -8,29 +9,58 @@
  *   I/O-bound      mean CPU < 30% and disk traffic > 1 MiB/s
  *   waiting        mean CPU < 30% and little disk traffic
  *   idle GPU       samples with GPU utilisation, mean < 10%
+ *   regression     whatever the caller decided (a verdict or an alert);
+ *                  the sentence adds the commit range and a bisect line
+ *   noise          within a run: more repetitions needed for the
+ *                  threshold (two-sided 5%, power 80%) than the run has;
+ *                  run to run: the long-history prediction bound above
+ *                  the threshold
+ *   scaling        the log-log slope's verdict "super-linear"
+ *   budget         a failed an_budget_check
  */
 #include "analysis/analysis.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define MIB 1048576.0
+#define Z_975 1.959963984540054
+#define Z_80 0.8416212335729143
 
 static void add(struct an_advice *out, size_t max, size_t *k,
-                const char *fmt, ...) CORE_PRINTF(4, 5);
+                enum an_advice_kind kind, const char *fmt, ...)
+    CORE_PRINTF(5, 6);
 
 static void add(struct an_advice *out, size_t max, size_t *k,
-                const char *fmt, ...)
+                enum an_advice_kind kind, const char *fmt, ...)
 {
     va_list ap;
 
     if (*k >= max)
         return;
+    out[*k].kind = kind;
     va_start(ap, fmt);
     vsnprintf(out[*k].text, sizeof out[*k].text, fmt, ap);
     va_end(ap);
     (*k)++;
+}
+
+/* Appends to a's text, truncating at its size. */
+static void cat(struct an_advice *a, const char *fmt, ...) CORE_PRINTF(2, 3);
+
+static void cat(struct an_advice *a, const char *fmt, ...)
+{
+    size_t len = strlen(a->text);
+    va_list ap;
+
+    if (len + 1 >= sizeof a->text)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(a->text + len, sizeof a->text - len, fmt, ap);
+    va_end(ap);
 }
 
 /* Mean of the finite values of field f; NAN when none. */
@@ -71,7 +101,7 @@ static void memory_growth(const struct resource_sample *s, size_t n,
                                              rss_bytes));
 
         if (t.slope * secs > 0.10 * mean)
-            add(out, max, k,
+            add(out, max, k, AN_ADVICE_MEMORY,
                 "Memory grew through the run: RSS rose %.2f MiB/s (95%% CI "
                 "%.2f to %.2f, R\xc2\xb2 %.2f) over %.0f s, %.0f%% of its "
                 "mean of %.1f MiB. Look for a leak or an unbounded cache.",
@@ -115,25 +145,170 @@ size_t an_recommend_resources(const struct resource_sample *s, size_t n,
     }
     if (isfinite(cpu)) {
         if (cpu >= 80)
-            add(out, max, &k,
+            add(out, max, &k, AN_ADVICE_CPU,
                 "CPU-bound: the process tree used %.0f%% of a core on "
                 "average over %.0f s. Faster code or more cores help; "
                 "faster disks do not.", cpu, secs);
         else if (cpu < 30 && io / secs > MIB)
-            add(out, max, &k,
+            add(out, max, &k, AN_ADVICE_IO,
                 "I/O-bound: %.0f%% CPU on average while the disk moved "
                 "%.1f MiB/s. The storage, not the code, sets the pace.",
                 cpu, io / secs / MIB);
         else if (cpu < 30)
-            add(out, max, &k,
+            add(out, max, &k, AN_ADVICE_WAIT,
                 "Mostly waiting: %.0f%% CPU on average and %.2f MiB/s of "
                 "disk traffic. Look at locks, sleeps or the network.", cpu,
                 io / secs / MIB);
     }
     gpu = mean_of(s, n, offsetof(struct resource_sample, gpu_util_pct));
     if (isfinite(gpu) && gpu < 10)
-        add(out, max, &k,
+        add(out, max, &k, AN_ADVICE_GPU,
             "The GPU was nearly idle: %.1f%% utilisation on average. The "
             "work may not reach the GPU, or it waits on the CPU.", gpu);
     return k;
+}
+
+/* ---- comparisons, alerts, scaling, budgets ------------------------------- */
+
+void an_advise_regression(const struct an_regression_facts *f,
+                          struct an_advice *out)
+{
+    const char *sep = " (";
+
+    out->kind = AN_ADVICE_REGRESSION;
+    snprintf(out->text, sizeof out->text, "%s regressed by %+.1f%%",
+             f->series, 100 * f->change);
+    if (isfinite(f->before) && isfinite(f->after)) {
+        char b[32], a[32];
+
+        unit_format(b, sizeof b, f->before, f->unit);
+        unit_format(a, sizeof a, f->after, f->unit);
+        cat(out, "%sfrom %s to %s", sep, b, a);
+        sep = ", ";
+    }
+    if (isfinite(f->change_ci[0]) && isfinite(f->change_ci[1])) {
+        cat(out, "%s95%% CI %+.1f%% to %+.1f%%", sep, 100 * f->change_ci[0],
+            100 * f->change_ci[1]);
+        sep = ", ";
+    }
+    if (isfinite(f->p_value)) {
+        cat(out, "%s%s = %.2g", sep, f->p_name ? f->p_name : "p",
+            f->p_value);
+        sep = ", ";
+    }
+    if (strcmp(sep, ", ") == 0)
+        cat(out, ")");
+    if (isfinite(f->threshold))
+        cat(out, ", beyond the %.0f%% threshold and its run-to-run noise",
+            100 * f->threshold);
+    if (f->last_good && f->first_bad)
+        cat(out,
+            ". The cause is among the commits after %.12s up to %.12s: "
+            "git bisect start %.12s %.12s.",
+            f->last_good, f->first_bad, f->first_bad, f->last_good);
+    else if (f->first_bad)
+        cat(out, ". It first shows in commit %.12s.", f->first_bad);
+    else
+        cat(out, ".");
+}
+
+int64_t an_repetitions_needed(double cv, double effect)
+{
+    double n;
+
+    if (!isfinite(cv) || !isfinite(effect) || cv <= 0 || effect <= 0)
+        return -1;
+    n = ceil(2 * (Z_975 + Z_80) * (Z_975 + Z_80) * cv * cv /
+             (effect * effect));
+    if (n > 1e12)
+        return (int64_t)1e12;
+    return n < 2 ? 2 : (int64_t)n;
+}
+
+bool an_advise_noise(const char *series, double cv, size_t nsamples,
+                     const struct an_noise *hist, double level, double effect,
+                     struct an_advice *out)
+{
+    int64_t reps = an_repetitions_needed(cv, effect);
+    bool within = nsamples >= 2 && reps > (int64_t)nsamples;
+    bool across = false;
+    double bound = NAN;
+
+    if (hist && hist->runs >= 2 && isfinite(hist->noise)) {
+        struct an_noise longrun = *hist;
+
+        /* the bound as the history grows: more runs will not lower it */
+        longrun.runs = 1000000;
+        bound = an_noise_bound(&longrun, level, 0);
+        across = bound > effect;
+    }
+    if (!within && !across)
+        return false;
+    out->kind = AN_ADVICE_NOISE;
+    snprintf(out->text, sizeof out->text,
+             "%s is too noisy to detect a %.0f%% change:", series,
+             100 * effect);
+    if (within)
+        cat(out,
+            " its samples vary with a CV of %.1f%%, so a %.0f%% change "
+            "needs about %lld repetitions per side (it has %zu)",
+            100 * cv, 100 * effect, (long long)reps, nsamples);
+    if (within && across)
+        cat(out, ";");
+    if (across)
+        cat(out,
+            " from run to run it moves by %.1f%% (robust, over %zu runs), "
+            "so even a long history bounds chance changes at %.1f%%",
+            100 * hist->noise, hist->runs, 100 * bound);
+    if (across)
+        cat(out, ". More repetitions within a run do not fix drift between "
+                 "runs: pin CPUs, fix the CPU frequency, or use a quieter "
+                 "testbed.");
+    else
+        cat(out, ". Add repetitions (rounds), or pin CPUs and fix the CPU "
+                 "frequency to lower the CV.");
+    return true;
+}
+
+bool an_advise_scaling(const char *series, const char *param,
+                       const struct an_scaling *s, struct an_advice *out)
+{
+    if (!s->verdict || strcmp(s->verdict, "super-linear") != 0)
+        return false;
+    out->kind = AN_ADVICE_SCALING;
+    snprintf(out->text, sizeof out->text,
+             "%s grows faster than %s: a log-log slope of %.2f (95%% CI %.2f "
+             "to %.2f), closest to %s, so doubling %s multiplies it by about "
+             "%.1f",
+             series, param, s->loglog_slope, s->loglog_slope_ci[0],
+             s->loglog_slope_ci[1], an_complexity_str(s->best), param,
+             pow(2, s->loglog_slope));
+    if (isfinite(s->throughput_ratio))
+        cat(out, "; at the largest %s, throughput is %.0f%% of its best",
+            param, 100 * s->throughput_ratio);
+    cat(out, ". Look for work per element that grows with the input: "
+             "nested loops, repeated scans, rehashing or sorting inside a "
+             "loop.");
+    return true;
+}
+
+bool an_advise_budget(const char *series, bool is_max, double threshold,
+                      const char *unit, const struct an_budget_check *c,
+                      struct an_advice *out)
+{
+    char t[32], w[32];
+
+    if (c->pass)
+        return false;
+    unit_format(t, sizeof t, threshold, unit);
+    unit_format(w, sizeof w, c->worst, unit);
+    out->kind = AN_ADVICE_BUDGET;
+    snprintf(out->text, sizeof out->text,
+             "%s broke its budget of %s %s: %zu of %zu value%s %s, the "
+             "worst %s (%+.1f%%).",
+             series, is_max ? "at most" : "at least", t, c->violations,
+             c->checked, c->checked == 1 ? "" : "s",
+             is_max ? "above it" : "below it", w,
+             threshold != 0 ? 100 * (c->worst / threshold - 1) : NAN);
+    return true;
 }

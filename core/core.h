@@ -212,6 +212,16 @@ double unit_convert(double v, double factor);
 /* The default direction for a measure name and its canonical unit. */
 enum direction unit_default_direction(const char *measure,
                                       const char *canonical_unit);
+/*
+ * The display scale for values of a canonical unit whose magnitude is about
+ * |v|: *div divides values, *label is the unit shown ("ms", "MiB", "k/s"):
+ * the largest prefix that keeps the value at 1 or more.  Charts, pages,
+ * texts and comments all use it, so every view says "12.3 ms".
+ */
+void unit_scale(const char *unit, double v, double *div, const char **label);
+/* v in a unit a person reads, 4 significant digits ("12.3 ms", "1.5 MiB",
+ * "87 %"); "-" for NAN.  out holds n bytes; 32 always suffice. */
+void unit_format(char *out, size_t n, double v, const char *unit);
 
 /* ---- the run model ----------------------------------------------------- */
 

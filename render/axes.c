@@ -38,62 +38,10 @@ void chart_nice_ticks(double lo, double hi, unsigned max_ticks, double *first,
         *count = max_ticks;
 }
 
-struct prefix {
-    double div;
-    const char *label;
-};
-
 void chart_unit_scale(const char *unit, double v, double *div,
                       const char **label)
 {
-    static const struct prefix secs[] = {
-        {1e-9, "ns"}, {1e-6, "\xc2\xb5s"}, {1e-3, "ms"}, {1, "s"}};
-    static const struct prefix bytes[] = {{1, "B"},
-                                          {1024.0, "KiB"},
-                                          {1048576.0, "MiB"},
-                                          {1073741824.0, "GiB"},
-                                          {1099511627776.0, "TiB"}};
-    static const struct prefix bps[] = {{1, "B/s"},
-                                        {1024.0, "KiB/s"},
-                                        {1048576.0, "MiB/s"},
-                                        {1073741824.0, "GiB/s"}};
-    static const struct prefix rate[] = {
-        {1, "/s"}, {1e3, "k/s"}, {1e6, "M/s"}, {1e9, "G/s"}};
-    static const struct prefix plain[] = {
-        {1, ""}, {1e3, "k"}, {1e6, "M"}, {1e9, "G"}};
-    const struct prefix *p = plain;
-    size_t n = 4;
-
-    v = fabs(v);
-    if (!unit)
-        unit = "";
-    if (!strcmp(unit, "%")) {
-        *div = 1;
-        *label = "%";
-        return;
-    }
-    if (!strcmp(unit, "s")) {
-        p = secs;
-        n = 4;
-    } else if (!strcmp(unit, "B")) {
-        p = bytes;
-        n = 5;
-    } else if (!strcmp(unit, "B/s")) {
-        p = bps;
-        n = 4;
-    } else if (!strcmp(unit, "1/s")) {
-        p = rate;
-        n = 4;
-    }
-    /* The largest prefix that keeps v at 1 or more; the smallest if none. */
-    *div = p[0].div;
-    *label = p[0].label;
-    for (size_t i = 0; i < n; i++) {
-        if (v >= p[i].div * 0.999999) {
-            *div = p[i].div;
-            *label = p[i].label;
-        }
-    }
+    unit_scale(unit, v, div, label);
 }
 
 void format_tick(double v, double step, char *out, size_t n)

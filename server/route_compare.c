@@ -548,76 +548,120 @@ static void decide(const struct srv_compare_query *q,
     free(p);
 }
 
-/* ---- recommendations (note 5) ------------------------------------------- */
+/* ---- recommendations (note 5): worded by analysis/recommend.c ---------- */
 
-static void rec(struct srv_compare *c, char *s)
+static void rec(struct srv_compare *c, const struct an_advice *a)
 {
-    if (c->nrecs >= MAX_RECS) {
-        free(s);
+    if (c->nrecs >= MAX_RECS)
         return;
+    list_add(&c->recs, &c->nrecs, xstrdup(a->text));
+}
+
+static void recommend_regressions(struct srv_compare *c)
+{
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *r = &c->rows[i];
+        struct an_regression_facts f;
+        struct an_advice a;
+        char *series;
+
+        if (r->d.verdict != AN_REGRESSED)
+            continue;
+        series = xasprintf("%s %s", r->b->key, r->b->measure);
+        f = (struct an_regression_facts){
+            .series = series,
+            .change = r->c.change,
+            .change_ci = {r->c.change_ci[0], r->c.change_ci[1]},
+            .p_value = r->q,
+            .p_name = "q",
+            .threshold = r->threshold,
+            .before = r->c.base,
+            .after = r->c.head,
+            .unit = r->b->unit,
+            .last_good = c->base.refs[0].commit_sha,
+            .first_bad = c->head.refs[0].commit_sha,
+        };
+        an_advise_regression(&f, &a);
+        rec(c, &a);
+        free(series);
     }
-    list_add(&c->recs, &c->nrecs, s);
+}
+
+static void recommend_budgets(struct srv_compare *c)
+{
+    for (size_t i = 0; i < c->nbudgets; i++) {
+        const struct srv_budget_result *r = &c->budgets[i];
+        struct an_budget_check chk = {false, r->checked, r->violations,
+                                      r->worst};
+        struct an_advice a;
+        char *series;
+
+        if (strcmp(r->status, "fail") != 0)
+            continue;
+        if (r->worst_benchmark)
+            series = xasprintf("%s %s (run %lld; the %s rule for %s)",
+                               r->worst_benchmark, r->rule->measure,
+                               (long long)r->worst_run, r->source,
+                               r->rule->benchmark_glob);
+        else
+            series = xasprintf("%s of run %lld (the %s rule)",
+                               r->rule->measure, (long long)r->worst_run,
+                               r->source);
+        if (an_advise_budget(series, r->rule->is_max, r->rule->threshold,
+                             r->rule->unit, &chk, &a))
+            rec(c, &a);
+        free(series);
+    }
 }
 
 static void recommend(struct srv_compare *c)
 {
-    size_t confirm = 0, noisy = 0, short_hist = 0, listed = 0;
+    size_t confirm = 0, noisy = 0, short_hist = 0;
     const char *head_ids = c->head.ref ? c->head.ref : "";
+    struct an_advice a;
 
+    recommend_regressions(c);
+    recommend_budgets(c);
     for (size_t i = 0; i < c->nrows; i++) {
         const struct cmp_row *r = &c->rows[i];
+        bool hist = r->noise.runs >= c->rules.min_history;
+        double cv = r->c.kind == AN_KIND_SAMPLES ? r->c.dhead.cv : NAN;
+        char *series;
 
-        if (r->d.verdict != AN_REGRESSED)
-            continue;
-        rec(c, xasprintf("%s %s regressed by %+.1f%% (95%% CI %+.1f%% to "
-                         "%+.1f%%, q = %.2g), beyond the %.0f%% threshold "
-                         "and the series' run-to-run noise: look at the "
-                         "commits between %.12s and %.12s.",
-                         r->b->key, r->b->measure, 100 * r->c.change,
-                         100 * r->c.change_ci[0], 100 * r->c.change_ci[1], r->q,
-                         100 * r->threshold, c->base.refs[0].commit_sha,
-                         c->head.refs[0].commit_sha));
-    }
-    for (size_t i = 0; i < c->nbudgets; i++)
-        if (!strcmp(c->budgets[i].status, "fail"))
-            rec(c, xasprintf("Budget broken (%s rule): %s.",
-                             c->budgets[i].source, c->budgets[i].message));
-    for (size_t i = 0; i < c->nrows; i++) {
-        const struct cmp_row *r = &c->rows[i];
-
-        struct an_noise longrun = r->noise;
-
-        /* too noisy even with a long history: the bound as h grows */
-        longrun.runs = 1000000;
         confirm += r->d.needs_confirmation;
-        short_hist += r->noise.runs < c->rules.min_history;
-        if (r->noise.runs >= c->rules.min_history &&
-            an_noise_bound(&longrun, c->rules.level, 0) > r->threshold) {
-            noisy++;
-            if (listed++ < 3)
-                rec(c, xasprintf("%s %s has run-to-run noise of %.1f%% "
-                                 "(robust, over its last %zu runs): it "
-                                 "cannot detect a %.0f%% change; pin CPUs, "
-                                 "add rounds or use a quieter testbed.",
-                                 r->b->key, r->b->measure, 100 * r->noise.noise,
-                                 r->noise.runs, 100 * r->threshold));
-        }
+        short_hist += !hist;
+        series = xasprintf("%s %s", r->b->key, r->b->measure);
+        if (an_advise_noise(series, cv, r->c.nhead, hist ? &r->noise : NULL,
+                            c->rules.level, r->threshold, &a) &&
+            noisy++ < 3)
+            rec(c, &a);
+        free(series);
     }
-    if (noisy > 3)
-        rec(c, xasprintf("%zu more series are too noisy run to run to detect "
-                         "their threshold (see run_to_run in the rows).",
-                         noisy - 3));
-    if (confirm)
-        rec(c, xasprintf("%zu significant change%s could be run-to-run noise: "
-                         "run the benchmarks again on the head commit and "
-                         "compare with head=%s,<new run id> to confirm.",
-                         confirm, confirm == 1 ? "" : "s", head_ids));
-    if (short_hist)
-        rec(c, xasprintf("%zu of %zu series have fewer than %zu runs of "
-                         "history on %s: until it builds up, only changes "
-                         "beyond the %.0f%% run-to-run allowance are called.",
-                         short_hist, c->nrows, c->rules.min_history,
-                         c->base.refs[0].branch, 100 * c->rules.allowance));
+    a.kind = AN_ADVICE_PROCESS;
+    if (noisy > 3) {
+        snprintf(a.text, sizeof a.text,
+                 "%zu more series are too noisy to detect their threshold "
+                 "(see cv and run_to_run in the rows).",
+                 noisy - 3);
+        rec(c, &a);
+    }
+    if (confirm) {
+        snprintf(a.text, sizeof a.text,
+                 "%zu significant change%s could be run-to-run noise: run "
+                 "the benchmarks again on the head commit and compare with "
+                 "head=%s,<new run id> to confirm.",
+                 confirm, confirm == 1 ? "" : "s", head_ids);
+        rec(c, &a);
+    }
+    if (short_hist) {
+        snprintf(a.text, sizeof a.text,
+                 "%zu of %zu series have fewer than %zu runs of history on "
+                 "%s: until it builds up, only changes beyond the %.0f%% "
+                 "run-to-run allowance are called.",
+                 short_hist, c->nrows, c->rules.min_history,
+                 c->base.refs[0].branch, 100 * c->rules.allowance);
+        rec(c, &a);
+    }
 }
 
 /* ---- output: JSON ----------------------------------------------------------
@@ -811,43 +855,6 @@ static void write_json(const struct srv_compare *c, struct buf *out)
 /* ---- output: text and Markdown ------------------------------------------- */
 
 /* A value with a readable unit: 28.6 us, 1.5 MiB, 812 /s. */
-static void fmt_value(char *out, size_t n, double v, const char *unit)
-{
-    static const struct {
-        const char *unit;
-        double below;
-        double div;
-        const char *shown;
-    } scale[] = {
-        {"s", 1e-6, 1e-9, "ns"},
-        {"s", 1e-3, 1e-6, "us"},
-        {"s", 1, 1e-3, "ms"},
-        {"s", INFINITY, 1, "s"},
-        {"B", 1024, 1, "B"},
-        {"B", 1048576, 1024, "KiB"},
-        {"B", 1073741824, 1048576, "MiB"},
-        {"B", INFINITY, 1073741824, "GiB"},
-    };
-
-    if (!isfinite(v)) {
-        snprintf(out, n, "-");
-        return;
-    }
-    unit = unit ? unit : "";
-    for (size_t i = 0; i < sizeof scale / sizeof scale[0]; i++) {
-        if (!strcmp(unit, scale[i].unit) && fabs(v) < scale[i].below) {
-            snprintf(out, n, "%.4g %s", v / scale[i].div, scale[i].shown);
-            return;
-        }
-    }
-    if (!strcmp(unit, "1/s"))
-        snprintf(out, n, "%.4g /s", v);
-    else if (*unit)
-        snprintf(out, n, "%.4g %s", v, unit);
-    else
-        snprintf(out, n, "%.4g", v);
-}
-
 static void fmt_pct(char *out, size_t n, double v)
 {
     if (isfinite(v))
@@ -905,8 +912,8 @@ static void write_text(const struct srv_compare *c, struct buf *out)
         const struct cmp_row *r = &c->rows[i];
         char b[32], h[32], ch[16], ci[40], q[16];
 
-        fmt_value(b, sizeof b, r->c.base, r->b->unit);
-        fmt_value(h, sizeof h, r->c.head, r->b->unit);
+        unit_format(b, sizeof b, r->c.base, r->b->unit);
+        unit_format(h, sizeof h, r->c.head, r->b->unit);
         fmt_pct(ch, sizeof ch, r->c.change);
         fmt_ci(ci, sizeof ci, r->c.change_ci);
         fmt_p(q, sizeof q, r->q);
@@ -952,8 +959,8 @@ static void md_row(struct buf *out, const struct cmp_row *r)
 {
     char b[32], h[32], ch[16], ci[40], q[16];
 
-    fmt_value(b, sizeof b, r->c.base, r->b->unit);
-    fmt_value(h, sizeof h, r->c.head, r->b->unit);
+    unit_format(b, sizeof b, r->c.base, r->b->unit);
+    unit_format(h, sizeof h, r->c.head, r->b->unit);
     fmt_pct(ch, sizeof ch, r->c.change);
     fmt_ci(ci, sizeof ci, r->c.change_ci);
     fmt_p(q, sizeof q, r->q);

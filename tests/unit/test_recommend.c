@@ -1,11 +1,13 @@
 /* analysis/recommend.c: advice from resource samples, on synthetic runs
- * whose truth is known. */
+ * whose truth is known, and the sentences for regressions, noise, scaling
+ * and budgets with the numbers they must carry. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "analysis/analysis.h"
@@ -82,12 +84,133 @@ static void test_too_little_evidence(void **state)
     assert_int_equal(an_recommend_resources(s, N, a, 1), 1); /* bounded */
 }
 
+static void test_regression_sentence(void **state)
+{
+    struct an_regression_facts f = {
+        .series = "parse latency",
+        .change = 0.15,
+        .change_ci = {0.12, 0.18},
+        .p_value = 0.0004,
+        .p_name = "q",
+        .threshold = 0.05,
+        .before = 0.010,
+        .after = 0.0115,
+        .unit = "s",
+        .last_good = "aaaaaaaaaaaaaaaaaaaa",
+        .first_bad = "bbbbbbbbbbbbbbbbbbbb",
+    };
+    struct an_advice a;
+
+    (void)state;
+    an_advise_regression(&f, &a);
+    assert_int_equal(a.kind, AN_ADVICE_REGRESSION);
+    assert_string_equal(
+        a.text, "parse latency regressed by +15.0% (from 10 ms to 11.5 ms, "
+                "95% CI +12.0% to +18.0%, q = 0.0004), beyond the 5% "
+                "threshold and its run-to-run noise. The cause is among the "
+                "commits after aaaaaaaaaaaa up to bbbbbbbbbbbb: git bisect "
+                "start bbbbbbbbbbbb aaaaaaaaaaaa.");
+    /* what is unknown is left out, not printed as nan */
+    f.change_ci[0] = f.change_ci[1] = f.p_value = f.threshold = NAN;
+    f.before = NAN;
+    f.last_good = NULL;
+    an_advise_regression(&f, &a);
+    assert_string_equal(a.text, "parse latency regressed by +15.0%. It first "
+                                "shows in commit bbbbbbbbbbbb.");
+}
+
+static void test_repetitions_and_noise(void **state)
+{
+    struct an_noise hist = {20, 1.0, 0.03, 0.03};
+    struct an_advice a;
+
+    (void)state;
+    /* 2 (1.96 + 0.8416)^2 x 0.1^2 / 0.05^2 = 62.79 */
+    assert_int_equal(an_repetitions_needed(0.10, 0.05), 63);
+    assert_int_equal(an_repetitions_needed(0.001, 0.05), 2);
+    assert_int_equal(an_repetitions_needed(NAN, 0.05), -1);
+    assert_int_equal(an_repetitions_needed(0.1, 0), -1);
+
+    /* quiet samples, quiet history: nothing to say */
+    assert_false(an_advise_noise("x latency", 0.01, 10, NULL, 0.995, 0.05,
+                                 &a));
+    hist.noise = 0.01; /* bound 2.58% < 5% */
+    assert_false(an_advise_noise("x latency", 0.01, 10, &hist, 0.995, 0.05,
+                                 &a));
+    /* a CV of 10% with 10 samples: 63 needed */
+    assert_true(an_advise_noise("x latency", 0.10, 10, NULL, 0.995, 0.05,
+                                &a));
+    assert_int_equal(a.kind, AN_ADVICE_NOISE);
+    assert_non_null(strstr(a.text, "CV of 10.0%"));
+    assert_non_null(strstr(a.text, "about 63 repetitions per side (it has "
+                                   "10)"));
+    assert_non_null(strstr(a.text, "Add repetitions"));
+    /* run to run 3%: the bound z(.995) x 3% = 7.7% > 5% */
+    hist.noise = 0.03;
+    assert_true(an_advise_noise("x latency", 0.01, 10, &hist, 0.995, 0.05,
+                                &a));
+    assert_non_null(strstr(a.text, "moves by 3.0% (robust, over 20 runs)"));
+    assert_non_null(strstr(a.text, "at 7.7%"));
+    assert_non_null(strstr(a.text, "do not fix drift"));
+    assert_null(strstr(a.text, "repetitions per side"));
+}
+
+static void test_scaling_sentence(void **state)
+{
+    double n[8], quad[8], lin[8];
+    struct an_scaling s;
+    struct an_advice a;
+
+    (void)state;
+    for (int i = 0; i < 8; i++) {
+        n[i] = 16 << i;
+        quad[i] = 1e-9 * n[i] * n[i] * (1 + 0.01 * (i % 2));
+        lin[i] = 1e-6 * n[i] * (1 + 0.01 * (i % 2));
+    }
+    assert_int_equal(an_scaling_fit(n, quad, 8, &s, NULL), ERR_OK);
+    assert_true(an_advise_scaling("sort", "n", &s, &a));
+    assert_int_equal(a.kind, AN_ADVICE_SCALING);
+    assert_non_null(strstr(a.text, "sort grows faster than n: a log-log "
+                                   "slope of 2.00"));
+    assert_non_null(strstr(a.text, "closest to O(n^2)"));
+    assert_non_null(strstr(a.text, "multiplies it by about 4.0"));
+    assert_non_null(strstr(a.text, "throughput is 1% of its best"));
+    assert_int_equal(an_scaling_fit(n, lin, 8, &s, NULL), ERR_OK);
+    assert_false(an_advise_scaling("scan", "n", &s, &a));
+}
+
+static void test_budget_sentence(void **state)
+{
+    double v[5] = {0.009, 0.0123, 0.011, 0.008, 0.0101};
+    struct an_budget_check c;
+    struct an_advice a;
+
+    (void)state;
+    an_budget_check(true, 0.010, v, 5, &c);
+    assert_true(an_advise_budget("parse latency", true, 0.010, "s", &c, &a));
+    assert_int_equal(a.kind, AN_ADVICE_BUDGET);
+    assert_string_equal(a.text, "parse latency broke its budget of at most "
+                                "10 ms: 3 of 5 values above it, the worst "
+                                "12.3 ms (+23.0%).");
+    an_budget_check(true, 0.02, v, 5, &c);
+    assert_false(an_advise_budget("parse latency", true, 0.02, "s", &c, &a));
+    an_budget_check(false, 1000, (double[]){900}, 1, &c);
+    assert_true(an_advise_budget("ops", false, 1000, "1/s", &c, &a));
+    assert_string_equal(a.text, "ops broke its budget of at least 1 k/s: 1 "
+                                "of 1 value below it, the worst 900 /s "
+                                "(-10.0%).");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grower_cpu_bound),
         cmocka_unit_test(test_io_bound_and_waiting),
         cmocka_unit_test(test_too_little_evidence),
+        cmocka_unit_test(test_regression_sentence),
+        cmocka_unit_test(test_repetitions_and_noise),
+        cmocka_unit_test(test_scaling_sentence),
+        cmocka_unit_test(test_budget_sentence),
     };
 
     an_init();
