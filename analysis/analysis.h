@@ -359,6 +359,16 @@ bool an_advise_budget(const char *series, bool is_max, double threshold,
                       const char *unit, const struct an_budget_check *c,
                       struct an_advice *out);
 
+/* About a comparison itself (AN_ADVICE_PROCESS): n more noisy series than
+ * were listed; n significant changes that one run cannot confirm (head:
+ * the head reference, to extend with a new run); n of total series with
+ * fewer than min_history runs on branch, judged by the allowance. */
+void an_advise_more_noisy(size_t n, struct an_advice *out);
+void an_advise_confirm(size_t n, const char *head, struct an_advice *out);
+void an_advise_short_history(size_t n, size_t total, size_t min_history,
+                             const char *branch, double allowance,
+                             struct an_advice *out);
+
 /* ==== change points ===================================================== */
 /* (issue: regression detection over history; declarations go here) */
 /*

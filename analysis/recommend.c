@@ -312,3 +312,36 @@ bool an_advise_budget(const char *series, bool is_max, double threshold,
              threshold != 0 ? 100 * (c->worst / threshold - 1) : NAN);
     return true;
 }
+
+/* ---- about the comparison itself ---------------------------------------- */
+
+void an_advise_more_noisy(size_t n, struct an_advice *out)
+{
+    out->kind = AN_ADVICE_PROCESS;
+    snprintf(out->text, sizeof out->text,
+             "%zu more series are too noisy to detect their threshold (see "
+             "cv and run_to_run in the rows).",
+             n);
+}
+
+void an_advise_confirm(size_t n, const char *head, struct an_advice *out)
+{
+    out->kind = AN_ADVICE_PROCESS;
+    snprintf(out->text, sizeof out->text,
+             "%zu significant change%s could be run-to-run noise: run the "
+             "benchmarks again on the head commit and compare with "
+             "head=%s,<new run id> to confirm.",
+             n, n == 1 ? "" : "s", head);
+}
+
+void an_advise_short_history(size_t n, size_t total, size_t min_history,
+                             const char *branch, double allowance,
+                             struct an_advice *out)
+{
+    out->kind = AN_ADVICE_PROCESS;
+    snprintf(out->text, sizeof out->text,
+             "%zu of %zu series have fewer than %zu runs of history on %s: "
+             "until it builds up, only changes beyond the %.0f%% run-to-run "
+             "allowance are called.",
+             n, total, min_history, branch, 100 * allowance);
+}

@@ -7,8 +7,19 @@
  * the project's pages from the dashboard (breadth first, bounded), saves
  * each page and every chart and stylesheet it references, and rewrites
  * every link into the project to a relative file path.  So the report and
- * the live pages cannot drift apart.  Links that need a server (forms that
- * post triage, the compare form) stay as they are.
+ * the live pages cannot drift apart.
+ *
+ * Static mode: every request carries the header "X-Benchvault-Static: 1"
+ * (REPORT_STATIC_HEADER; the server's name for it is SRV_PAGE_STATIC_HEADER
+ * in server/page_int.h).  The pages then have no <form>, since nothing
+ * answers a form from file://: the benchmark page's branch and testbed
+ * choices are plain links, which this crawl follows like any other, so the
+ * report holds every branch and testbed view; the dashboard leaves out its
+ * search (its sort links stay), the alerts page is read-only, and the
+ * header has no link to the compare page, which is not saved.
+ *
+ * Bounds: at most REPORT_MAX_FILES files; a link past the bound keeps its
+ * server path, and the report says it stopped early.
  *
  * File names: /p/P → index.html, /p/P/benchmarks/3 → benchmarks/3.html,
  * /p/P/runs/7 → runs/7.html, /p/P/alerts → alerts.html, charts →
@@ -27,6 +38,7 @@
 #include <unistd.h>
 
 #define REPORT_MAX_FILES 20000
+#define REPORT_STATIC_HEADER "X-Benchvault-Static: 1"
 
 static const struct cli_opt opts[] = {
     {"db", OPT_STR, 0, 0, "./benchvault.db", "BENCHVAULT_DB", "PATH",
@@ -50,6 +62,7 @@ struct crawl {
     struct item *items;
     size_t n, done;
     bool tty;
+    bool truncated; /* a link was left out at REPORT_MAX_FILES */
 };
 
 /* Decodes the entities page_esc_attr writes. */
@@ -133,8 +146,10 @@ static int find_or_add(struct crawl *c, const char *url, const char *file)
     for (size_t i = 0; i < c->n; i++)
         if (!strcmp(c->items[i].file, file))
             return (int)i;
-    if (c->n >= REPORT_MAX_FILES)
+    if (c->n >= REPORT_MAX_FILES) {
+        c->truncated = true;
         return -1;
+    }
     c->items = xreallocarray(c->items, c->n + 1, sizeof *c->items);
     c->items[c->n].url = xstrdup(url);
     c->items[c->n].file = xstrdup(file);
@@ -266,11 +281,13 @@ static void progress(const struct crawl *c, bool last)
 static enum err crawl(struct crawl *c, struct errbuf *eb)
 {
     struct buf body, page, url;
+    struct curl_slist *hdrs = curl_slist_append(NULL, REPORT_STATIC_HEADER);
     enum err e = ERR_OK;
 
     buf_init(&body, 64u << 20);
     buf_init(&page, 0);
     buf_init(&url, 0);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 120000L);
@@ -317,6 +334,8 @@ static enum err crawl(struct crawl *c, struct errbuf *eb)
         progress(c, false);
     }
     progress(c, true);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hdrs);
     buf_cleanup(&body);
     buf_cleanup(&page);
     buf_cleanup(&url);
@@ -386,6 +405,9 @@ int cmd_report(int argc, char **argv)
     } else {
         printf("report: %zu files in %s (open %s/index.html)\n", c.n, c.out,
                c.out);
+        if (c.truncated)
+            fprintf(stderr, "benchvault report: stopped at %d files; some "
+                    "links still point to the server\n", REPORT_MAX_FILES);
     }
 stop:
     curl_easy_cleanup(c.curl);

@@ -6,6 +6,8 @@
  *     cut off silently.
  *  2. Only literal markup of ours is added raw; every user string goes
  *     through page_esc_text/attr/segment/query (render/render.h).
+ *  3. Static mode (page_int.h) is read from one request header here, so
+ *     the pages ask srv_page_static() and never parse headers themselves.
  */
 #include "server/page_int.h"
 
@@ -15,7 +17,8 @@
 #include <math.h>
 #include <string.h>
 
-void srv_page_begin(struct buf *b, const char *title, const char *project)
+static void page_begin(struct buf *b, const char *title, const char *project,
+                       bool live)
 {
     buf_reset(b);
     buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
@@ -32,10 +35,28 @@ void srv_page_begin(struct buf *b, const char *title, const char *project)
         buf_adds(b, "<nav>");
         srv_page_link(b, project, "", project);
         srv_page_link(b, project, "/alerts", "alerts");
-        srv_page_link(b, project, "/compare", "compare");
+        if (live)
+            srv_page_link(b, project, "/compare", "compare");
         buf_adds(b, "</nav>");
     }
     buf_adds(b, "</header>\n<main>\n");
+}
+
+void srv_page_begin(struct buf *b, const char *title, const char *project)
+{
+    page_begin(b, title, project, true);
+}
+
+bool srv_page_static(struct req *rq)
+{
+    const char *v = req_header(rq, SRV_PAGE_STATIC_HEADER);
+
+    return v && strcmp(v, "1") == 0;
+}
+
+void srv_page_begin_for(struct req *rq, const char *title, const char *project)
+{
+    page_begin(&rq->resp, title, project, !srv_page_static(rq));
 }
 
 void srv_page_end(struct buf *b)

@@ -3,6 +3,14 @@
  * small HTML writer (server/page_html.c).  Nothing outside server/ includes
  * this.  Pages write into rq->resp; every user string goes through one of
  * render/'s page_esc_* functions for its context.
+ *
+ * Static mode: a request with the header "X-Benchvault-Static: 1" (sent by
+ * `benchvault report`'s crawler, cli/cmd_report.c) asks for the page as the
+ * static report saves it: no <form>, since nothing answers a form from
+ * file://.  Choices a form would make become plain links the crawler
+ * follows (the benchmark page's branch and testbed); what needs the live
+ * server (search, triage, compare) is left out with a short note.  The
+ * header only ever removes things, so any client may send it.
  */
 #ifndef BV_SERVER_PAGE_INT_H
 #define BV_SERVER_PAGE_INT_H
@@ -12,6 +20,13 @@
 /* Starts a page: doctype, head with title (escaped) and the stylesheet,
  * the header with links for project (NULL: none). */
 void srv_page_begin(struct buf *b, const char *title, const char *project);
+/* The request header that asks for static mode, and its one value. */
+#define SRV_PAGE_STATIC_HEADER "X-Benchvault-Static"
+/* True when rq asks for the static rendering (see above). */
+bool srv_page_static(struct req *rq);
+/* srv_page_begin into rq->resp for rq's mode: in static mode the header
+ * leaves out the link to the compare page, which needs a live server. */
+void srv_page_begin_for(struct req *rq, const char *title, const char *project);
 /* Closes main, body and html. */
 void srv_page_end(struct buf *b);
 /* Answers with the page in rq->resp: status, text/html; charset=utf-8. */
@@ -32,6 +47,30 @@ void srv_page_time(struct buf *b, int64_t ms);
  * path text we built ourselves, text is escaped. */
 void srv_page_link(struct buf *b, const char *project, const char *suffix,
                    const char *text);
+
+/* ---- comparisons and alerts on pages (page_advice.c) ------------------ */
+
+/* Bootstrap resamples for a comparison a page shows: enough for a table,
+ * cheap enough for a request (the API's default is 2,000). */
+#define PAGE_COMPARE_BOOTSTRAP 1000
+
+/* A comparison: the verdict line, its sides, the chart, the rows (all, or
+ * only the changed ones with a link to every row when live), budgets and
+ * recommendations. */
+void srv_page_comparison(struct buf *b, const char *slug,
+                         const struct srv_compare *c, bool all_rows,
+                         bool live);
+/* Recommendations for the open and acknowledged alerts of a[0..n). */
+void srv_page_alert_advice(struct buf *b, const char *slug,
+                           const struct store_alert *a, size_t n);
+/* A series' run-to-run noise (its last 20 runs) and, when it is too noisy
+ * for the default threshold, the advice. */
+void srv_page_series_noise(struct buf *b, const struct series *s);
+/* When the benchmark belongs to a family (at least 3 members with one
+ * numeric parameter): the scaling chart, the fit and any advice. */
+void srv_page_scaling(struct buf *b, struct store *st,
+                      const struct store_project *proj, const char *family,
+                      const char *measure);
 
 void route_page_projects(struct req *rq);
 void route_page_dashboard(struct req *rq);

@@ -560,10 +560,11 @@ void route_chart_compare(struct req *rq)
 /* ---- scaling: a benchmark family against its one numeric parameter ------ */
 
 /* The value of params when it is an object of exactly one number
- * ({"n":1000}): a family member that scaling can place. */
-static bool one_numeric_param(const char *params, double *v)
+ * ({"n":1000}), and its name: a family member that scaling can place. */
+static bool one_numeric_param(const char *params, double *v, char *name,
+                              size_t name_len)
 {
-    const char *colon, *end;
+    const char *colon, *end, *q1, *q2;
     char *stop;
 
     if (!params || params[0] != '{' || !(colon = strchr(params, ':')))
@@ -574,8 +575,70 @@ static bool one_numeric_param(const char *params, double *v)
     end = stop;
     while (*end == ' ')
         end++;
-    return stop != colon + 1 && *end == '}' && end[1] == '\0' &&
-           isfinite(*v) && *v > 0;
+    if (stop == colon + 1 || *end != '}' || end[1] != '\0' || !isfinite(*v) ||
+        *v <= 0)
+        return false;
+    q1 = strchr(params, '"');
+    q2 = q1 && q1 < colon ? strchr(q1 + 1, '"') : NULL;
+    if (q2 && q2 < colon && (size_t)(q2 - q1 - 1) < name_len)
+        snprintf(name, name_len, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
+    else
+        snprintf(name, name_len, "n");
+    return true;
+}
+
+void srv_scaling_cleanup(struct srv_scaling *sc)
+{
+    free(sc->n);
+    free(sc->t);
+    free(sc->unit);
+    memset(sc, 0, sizeof *sc);
+}
+
+enum err srv_scaling_load(struct store *st, int64_t project_id,
+                          const char *family, const char *measure,
+                          struct srv_scaling *out, struct errbuf *eb)
+{
+    struct store_benchmark *bm = NULL;
+    size_t nbm = 0;
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    snprintf(out->param, sizeof out->param, "n");
+    e = store_benchmarks_list(st, project_id, &bm, &nbm, eb);
+    if (e)
+        return e;
+    out->n = xcalloc(nbm ? nbm : 1, sizeof *out->n);
+    out->t = xcalloc(nbm ? nbm : 1, sizeof *out->t);
+    /* Each member's latest value on its default branch and testbed. */
+    for (size_t i = 0; i < nbm; i++) {
+        struct store_series_query q = {0};
+        struct series s;
+        struct errbuf skip;
+        char name[sizeof out->param];
+        double p;
+
+        if (!bm[i].name || strcmp(bm[i].name, family) ||
+            !one_numeric_param(bm[i].params, &p, name, sizeof name))
+            continue;
+        q.benchmark = bm[i].key;
+        q.measure = measure;
+        memset(&s, 0, sizeof s);
+        err_init(&skip);
+        if (store_series_get(st, project_id, &q, &s, &skip) == ERR_OK &&
+            s.npoints > 0 && isfinite(s.points[s.npoints - 1].value)) {
+            out->n[out->count] = p;
+            out->t[out->count++] = s.points[s.npoints - 1].value;
+            if (!out->unit && s.unit)
+                out->unit = xstrdup(s.unit);
+            memcpy(out->param, name, sizeof name);
+        }
+        series_cleanup(&s);
+        /* A member without this measure is skipped, not an error. */
+        err_cleanup(&skip);
+    }
+    store_benchmarks_free(bm, nbm);
+    return ERR_OK;
 }
 
 struct scaling_ctx {
@@ -600,15 +663,14 @@ void route_chart_scaling(struct req *rq)
     struct chart_opts o;
     struct store_project proj;
     struct store *st;
-    struct store_benchmark *bm = NULL;
+    struct srv_scaling sc;
     struct scaling_ctx ctx = {0};
     struct an_scaling fit;
     struct errbuf eb;
     struct buf b;
-    char etag[2 * HASH_SHA256_LEN + 3], *unit = NULL;
+    char etag[2 * HASH_SHA256_LEN + 3];
     const char *family = req_arg(rq, "benchmark");
     const char *measure = req_arg(rq, "measure");
-    size_t nbm = 0;
     enum err e;
 
     if (!chart_options(rq, &o, 900, 400))
@@ -624,47 +686,22 @@ void route_chart_scaling(struct req *rq)
     if (!st)
         return;
     err_init(&eb);
-    e = store_benchmarks_list(st, proj.id, &bm, &nbm, &eb);
-    if (!e) {
-        ctx.n = xcalloc(nbm ? nbm : 1, sizeof *ctx.n);
-        ctx.t = xcalloc(nbm ? nbm : 1, sizeof *ctx.t);
-    }
-    /* Each member's latest value on its default branch and testbed. */
-    for (size_t i = 0; !e && i < nbm; i++) {
-        struct store_series_query q = {0};
-        struct series s;
-        double p;
-
-        if (!bm[i].name || strcmp(bm[i].name, family) ||
-            !one_numeric_param(bm[i].params, &p))
-            continue;
-        q.benchmark = bm[i].key;
-        q.measure = measure;
-        memset(&s, 0, sizeof s);
-        if (store_series_get(st, proj.id, &q, &s, &eb) == ERR_OK &&
-            s.npoints > 0 && isfinite(s.points[s.npoints - 1].value)) {
-            ctx.n[ctx.count] = p;
-            ctx.t[ctx.count++] = s.points[s.npoints - 1].value;
-            if (!unit && s.unit)
-                unit = xstrdup(s.unit);
-        }
-        series_cleanup(&s);
-        /* A member without this measure is skipped, not an error. */
-        err_cleanup(&eb);
-        err_init(&eb);
-    }
+    e = srv_scaling_load(st, proj.id, family, measure, &sc, &eb);
     srv_store_release(rq->srv, st);
     store_project_cleanup(&proj);
     if (e) {
         req_problem(rq, e, &eb);
         goto out;
     }
-    if (ctx.count == 0) {
+    if (sc.count == 0) {
         req_problem_status(rq, 404, "no benchmark of that family with one "
                            "numeric parameter and this measure");
         goto out;
     }
-    ctx.unit = unit;
+    ctx.n = sc.n;
+    ctx.t = sc.t;
+    ctx.count = sc.count;
+    ctx.unit = sc.unit;
     ctx.coef = NAN;
     if (an_scaling_fit(ctx.n, ctx.t, ctx.count, &fit, &eb) == ERR_OK) {
         ctx.cls = an_complexity_str(fit.best);
@@ -674,7 +711,7 @@ void route_chart_scaling(struct req *rq)
              measure ? measure : "latency");
     buf_init(&b, 0);
     etag_head(&b, "scaling", &o);
-    (void)buf_printf(&b, "%s|%s|%s|%zu|", ctx.title, unit ? unit : "",
+    (void)buf_printf(&b, "%s|%s|%s|%zu|", ctx.title, sc.unit ? sc.unit : "",
                      ctx.cls ? ctx.cls : "", ctx.count);
     (void)buf_add(&b, ctx.n, ctx.count * sizeof *ctx.n);
     (void)buf_add(&b, ctx.t, ctx.count * sizeof *ctx.t);
@@ -683,9 +720,6 @@ void route_chart_scaling(struct req *rq)
     buf_cleanup(&b);
     answer_drawn(rq, etag, &o, draw_scaling, &ctx);
 out:
-    store_benchmarks_free(bm, nbm);
-    free(ctx.n);
-    free(ctx.t);
-    free(unit);
+    srv_scaling_cleanup(&sc);
     err_cleanup(&eb);
 }

@@ -9,7 +9,9 @@
  *    first; a branch or commit on the other side is then looked up on the
  *    same testbed as the first resolved run, so machines are not
  *    compared.  Without base, the head's pull-request base branch (else
- *    main) is used.  When the head run is a pull request that carries its
+ *    main) is used; when the head is itself on that branch, the base is
+ *    the run before the head there (same testbed, an earlier commit), so
+ *    a run on main is compared with its predecessor, not with itself.  When the head run is a pull request that carries its
  *    base commit (metadata "base_commit", see store_stats.c) and the base
  *    is that base branch, the base is the branch's run at that commit, or
  *    the latest one before the base commit's time, not the moving tip;
@@ -250,6 +252,38 @@ static enum err load_runs(struct store *st, int64_t pid, struct cmp_side *s,
     return ERR_OK;
 }
 
+/*
+ * No base, and the head is on its own base branch (note 1): the run before
+ * the head's first run there, on its testbed, in commit order.  Then the
+ * runs are loaded.
+ */
+static enum err resolve_previous(struct store *st, int64_t pid,
+                                 struct srv_compare *c, struct errbuf *eb)
+{
+    const struct store_run_ref *h = &c->head.refs[0];
+    struct store_run_pick q = {h->branch, h->testbed, NULL, TIME_NONE};
+    enum err e;
+
+    for (size_t i = 0; i < c->head.n; i++)
+        if (i == 0 || c->head.refs[i].time < q.before + 1)
+            q.before = c->head.refs[i].time - 1;
+    c->base.ref = xasprintf("branch:%s", h->branch);
+    e = pick(st, pid, &q, &c->base, eb);
+    if (e == ERR_NOT_FOUND) {
+        err_set(eb, "run %lld is the first of branch %s on testbed %s: "
+                    "there is nothing before it to compare with",
+                (long long)h->id, h->branch, h->testbed);
+        return e;
+    }
+    if (e)
+        return e;
+    c->base.how = xasprintf("the run of %s before the head", h->branch);
+    e = load_runs(st, pid, &c->base, eb);
+    if (!e)
+        e = load_runs(st, pid, &c->head, eb);
+    return e;
+}
+
 static enum err resolve_sides(struct store *st, int64_t pid,
                               const struct srv_compare_query *q,
                               struct srv_compare *c, struct errbuf *eb)
@@ -271,9 +305,12 @@ static enum err resolve_sides(struct store *st, int64_t pid,
     } else {
         e = resolve(st, pid, q->head, NULL, NULL, &c->head, eb);
         if (!e && !base) {
-            dflt = xasprintf("branch:%s", c->head.refs[0].base_branch
-                                              ? c->head.refs[0].base_branch
-                                              : "main");
+            const struct store_run_ref *h = &c->head.refs[0];
+            const char *bb = h->base_branch ? h->base_branch : "main";
+
+            if (h->branch && !strcmp(bb, h->branch))
+                return resolve_previous(st, pid, c, eb);
+            dflt = xasprintf("branch:%s", bb);
             base = dflt;
         }
         if (!e)
@@ -637,29 +674,18 @@ static void recommend(struct srv_compare *c)
             rec(c, &a);
         free(series);
     }
-    a.kind = AN_ADVICE_PROCESS;
     if (noisy > 3) {
-        snprintf(a.text, sizeof a.text,
-                 "%zu more series are too noisy to detect their threshold "
-                 "(see cv and run_to_run in the rows).",
-                 noisy - 3);
+        an_advise_more_noisy(noisy - 3, &a);
         rec(c, &a);
     }
     if (confirm) {
-        snprintf(a.text, sizeof a.text,
-                 "%zu significant change%s could be run-to-run noise: run "
-                 "the benchmarks again on the head commit and compare with "
-                 "head=%s,<new run id> to confirm.",
-                 confirm, confirm == 1 ? "" : "s", head_ids);
+        an_advise_confirm(confirm, head_ids, &a);
         rec(c, &a);
     }
     if (short_hist) {
-        snprintf(a.text, sizeof a.text,
-                 "%zu of %zu series have fewer than %zu runs of history on "
-                 "%s: until it builds up, only changes beyond the %.0f%% "
-                 "run-to-run allowance are called.",
-                 short_hist, c->nrows, c->rules.min_history,
-                 c->base.refs[0].branch, 100 * c->rules.allowance);
+        an_advise_short_history(short_hist, c->nrows, c->rules.min_history,
+                                c->base.refs[0].branch, c->rules.allowance,
+                                &a);
         rec(c, &a);
     }
 }
@@ -1346,4 +1372,44 @@ void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
     ci[1] = r->c.change_ci[1];
     *verdict = (int)r->d.verdict;
     *threshold = r->threshold;
+}
+
+void srv_compare_summary(const struct srv_compare *c, size_t counts[4])
+{
+    memcpy(counts, c->counts, sizeof c->counts);
+}
+
+size_t srv_compare_side(const struct srv_compare *c, int head,
+                        const char **ref, const char **how, int64_t *ids,
+                        size_t max)
+{
+    const struct cmp_side *s = head ? &c->head : &c->base;
+
+    *ref = s->ref;
+    *how = s->how;
+    for (size_t i = 0; i < s->n && i < max; i++)
+        ids[i] = s->refs[i].id;
+    return s->n;
+}
+
+size_t srv_compare_nbudgets(const struct srv_compare *c)
+{
+    return c->nbudgets;
+}
+
+void srv_compare_budget(const struct srv_compare *c, size_t i,
+                        const char **status, const char **message)
+{
+    *status = c->budgets[i].status;
+    *message = c->budgets[i].message;
+}
+
+size_t srv_compare_nrecs(const struct srv_compare *c)
+{
+    return c->nrecs;
+}
+
+const char *srv_compare_rec(const struct srv_compare *c, size_t i)
+{
+    return c->recs[i];
 }

@@ -1,7 +1,7 @@
 /*
  * The compare page: /p/{project}/compare?base=&head=, the answer of
  * /api/v1/projects/{p}/compare (srv_compare_create, the same engine) as a
- * table.  A GET form picks the references, so a comparison is a shareable
+ * table with its chart, budgets and recommendations (page_advice.c).  A GET form picks the references, so a comparison is a shareable
  * URL.  A bad or unknown reference is shown on the page as a message (the
  * form stays usable), not as an error page.
  */
@@ -15,10 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bootstrap resamples for a page view: enough for a table, cheap enough
- * for a request (the API's default is 2,000). */
-#define PAGE_COMPARE_BOOTSTRAP 1000
-
 static void ref_input(struct buf *b, const char *label, const char *name,
                       const char *v)
 {
@@ -30,14 +26,6 @@ static void ref_input(struct buf *b, const char *label, const char *name,
     page_esc_attr(b, v ? v : "");
     buf_adds(b, "\" placeholder=\"run id, branch:NAME, commit:SHA\">"
                 "</label>\n");
-}
-
-static void pct(struct buf *b, double v)
-{
-    if (isnan(v))
-        buf_adds(b, "–");
-    else
-        buf_printf(b, "%+.1f%%", v * 100);
 }
 
 void route_page_compare(struct req *rq)
@@ -84,38 +72,7 @@ void route_page_compare(struct req *rq)
     } else if (srv_compare_nrows(c) == 0) {
         buf_adds(b, "<p class=\"muted\">The runs share no benchmark.</p>\n");
     } else {
-        buf_adds(b, "<table>\n<thead><tr><th>Benchmark</th><th>Measure</th>"
-                    "<th class=\"num\">Change</th><th class=\"num\">CI</th>"
-                    "<th class=\"num\">Threshold</th><th>Verdict</th></tr>"
-                    "</thead>\n<tbody>\n");
-        for (size_t i = 0; i < srv_compare_nrows(c); i++) {
-            const char *key, *measure;
-            double change, ci[2], thr;
-            int verdict;
-
-            srv_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
-            buf_adds(b, "<tr><td>");
-            page_esc_text(b, key);
-            buf_adds(b, "</td><td>");
-            page_esc_text(b, measure);
-            buf_adds(b, "</td><td class=\"num\">");
-            pct(b, change);
-            buf_adds(b, "</td><td class=\"num\">");
-            pct(b, ci[0]);
-            buf_adds(b, " … ");
-            pct(b, ci[1]);
-            buf_adds(b, "</td><td class=\"num\">");
-            if (isnan(thr))
-                buf_adds(b, "–");
-            else
-                buf_printf(b, "%.1f%%", thr * 100);
-            buf_adds(b, verdict == AN_REGRESSED  ? "</td><td class=\"bad\">"
-                        : verdict == AN_IMPROVED ? "</td><td class=\"good\">"
-                                                 : "</td><td>");
-            page_esc_text(b, an_verdict_str((enum an_verdict)verdict));
-            buf_adds(b, "</td></tr>\n");
-        }
-        buf_adds(b, "</tbody>\n</table>\n");
+        srv_page_comparison(b, proj.slug, c, true, true);
     }
     srv_page_end(b);
     srv_page_send(rq, 200);

@@ -10,6 +10,16 @@
  *  3. The alerts page shows triage forms (acknowledge, dismiss with a
  *     note, reopen) once a write token was entered in its sign-in form;
  *     the cookie and CSRF design is in route_page_triage.c.
+ *  4. Static mode (page_int.h) has no forms: the branch and testbed
+ *     choices become links, one per name and one for the default, each
+ *     URL built by view_url in one parameter order so the report's
+ *     crawler saves every view once; the alerts page is read-only (no
+ *     sign-in, no triage) with a note that triage needs the server.
+ *  5. A run page compares the run with its base as the compare API does
+ *     without a base (a pull request against its base branch, a run on
+ *     its base branch against the run before it), with the compare page's
+ *     bootstrap, so both pages give the same verdicts.  The alerts page
+ *     ends with a recommendation per open alert (page_advice.c).
  */
 #include "server/page_int.h"
 
@@ -42,12 +52,113 @@ static void select_names(struct buf *b, const char *label, const char *name,
     buf_adds(b, "</select></label>\n");
 }
 
+/* What a benchmark page shows: the benchmark of a project and the branch
+ * and testbed chosen (NULL: the default).  All borrowed. */
+struct bench_view {
+    const char *slug;
+    int64_t id;
+    const char *branch, *testbed;
+};
+
+/* The benchmark page's URL for branch and testbed (NULL: leave it out),
+ * parameters always in this order (note 4). */
+static void view_url(struct buf *u, const struct bench_view *v,
+                     const char *branch, const char *testbed)
+{
+    buf_adds(u, "/p/");
+    page_esc_segment(u, v->slug);
+    buf_printf(u, "/benchmarks/%lld", (long long)v->id);
+    if (branch) {
+        buf_adds(u, "?branch=");
+        page_esc_query(u, branch);
+    }
+    if (testbed) {
+        buf_adds(u, branch ? "&testbed=" : "?testbed=");
+        page_esc_query(u, testbed);
+    }
+}
+
+/* Static mode's selector: a link per name and one for the default, the
+ * current choice in <strong>.  of_branch: the names are branches (else
+ * testbeds); the links keep the view's other choice. */
+static void choice_links(struct buf *b, const struct bench_view *v,
+                         const char *label, char *const *names, size_t n,
+                         bool of_branch)
+{
+    const char *cur = of_branch ? v->branch : v->testbed;
+    struct buf url;
+
+    buf_init(&url, 0);
+    buf_adds(b, "<nav class=\"choices\" aria-label=\"");
+    page_esc_attr(b, label);
+    buf_adds(b, "\">");
+    page_esc_text(b, label);
+    buf_adds(b, ":");
+    for (size_t i = 0; i <= n; i++) {
+        const char *name = i ? names[i - 1] : NULL;
+        bool on = name ? cur && strcmp(cur, name) == 0 : !cur;
+
+        if (on) {
+            buf_adds(b, " <strong>");
+            page_esc_text(b, name ? name : "(default)");
+            buf_adds(b, "</strong>");
+            continue;
+        }
+        buf_reset(&url);
+        view_url(&url, v, of_branch ? name : v->branch,
+                 of_branch ? v->testbed : name);
+        buf_adds(b, " <a href=\"");
+        page_esc_attr(b, buf_str(&url));
+        buf_adds(b, "\">");
+        page_esc_text(b, name ? name : "(default)");
+        buf_adds(b, "</a>");
+    }
+    buf_adds(b, "</nav>\n");
+    buf_cleanup(&url);
+}
+
+/* The branch and testbed choice: a GET form live, links in static mode. */
+static void selectors(struct req *rq, const struct bench_view *v,
+                      const struct store_branch *br, size_t nbr,
+                      const struct store_testbed *tb, size_t ntb)
+{
+    struct buf *b = &rq->resp;
+    bool live = !srv_page_static(rq);
+    char **names = xcalloc(nbr + ntb + 1, sizeof *names);
+
+    if (live)
+        buf_adds(b, "<form method=\"get\">\n");
+    for (size_t i = 0; i < nbr; i++)
+        names[i] = br[i].name;
+    if (live)
+        select_names(b, "Branch", "branch", names, nbr, v->branch);
+    else
+        choice_links(b, v, "Branch", names, nbr, true);
+    for (size_t i = 0; i < ntb; i++)
+        names[i] = tb[i].name;
+    if (live)
+        select_names(b, "Testbed", "testbed", names, ntb, v->testbed);
+    else
+        choice_links(b, v, "Testbed", names, ntb, false);
+    if (live)
+        buf_adds(b, "<button type=\"submit\">Show</button>\n</form>\n");
+    free(names);
+}
+
+/* A link to a run named by its commit: a full sha shows as its first 12
+ * digits, as git's short form (the run page has the whole). */
 static void run_link(struct buf *b, const char *slug, int64_t run_id,
                      const char *text)
 {
-    char sfx[48];
+    char sfx[48], abbrev[13];
+    size_t n = text ? strlen(text) : 0;
 
     snprintf(sfx, sizeof sfx, "/runs/%lld", (long long)run_id);
+    if (n > 12 && strspn(text, "0123456789abcdefABCDEF") == n) {
+        memcpy(abbrev, text, 12);
+        abbrev[12] = '\0';
+        text = abbrev;
+    }
     srv_page_link(b, slug, sfx, text ? text : "run");
 }
 
@@ -109,8 +220,8 @@ out:
 
 static void measure_section(struct buf *b, struct store *st,
                             const struct store_project *proj, int64_t bid,
-                            const char *measure, const char *branch,
-                            const char *testbed)
+                            const char *family, const char *measure,
+                            const char *branch, const char *testbed)
 {
     char id[24];
     struct store_series_query q = {.benchmark = id,
@@ -150,6 +261,8 @@ static void measure_section(struct buf *b, struct store *st,
     page_esc_attr(b, buf_str(&url));
     buf_adds(b, "\"></p>\n<h3>Change points</h3>\n");
     change_points(b, st, proj, &s);
+    srv_page_series_noise(b, &s);
+    srv_page_scaling(b, st, proj, family, s.measure);
     buf_adds(b, "<h3>Runs</h3>\n<table>\n<thead><tr><th>Run</th><th>Commit"
                 "</th><th>Time</th><th class=\"num\">Value</th>"
                 "<th class=\"num\">n</th></tr></thead>\n<tbody>\n");
@@ -192,7 +305,7 @@ void route_page_benchmark(struct req *rq)
     const struct store_benchmark *bench = NULL;
     const char *branch = req_arg(rq, "branch");
     const char *testbed = req_arg(rq, "testbed");
-    char **names = NULL;
+    struct bench_view view;
     struct buf *b = &rq->resp;
     size_t before;
     int64_t id = 0;
@@ -221,21 +334,16 @@ void route_page_benchmark(struct req *rq)
         srv_page_error(rq, 500, "could not read the project");
         goto out;
     }
-    srv_page_begin(b, bench->key, proj.slug);
+    srv_page_begin_for(rq, bench->key, proj.slug);
     buf_adds(b, "<h1>");
     page_esc_text(b, bench->key);
-    buf_adds(b, "</h1>\n<form method=\"get\">\n");
-    names = xcalloc(nbr + ntb + 1, sizeof *names);
-    for (size_t i = 0; i < nbr; i++)
-        names[i] = br[i].name;
-    select_names(b, "Branch", "branch", names, nbr, branch);
-    for (size_t i = 0; i < ntb; i++)
-        names[i] = tb[i].name;
-    select_names(b, "Testbed", "testbed", names, ntb, testbed);
-    buf_adds(b, "<button type=\"submit\">Show</button>\n</form>\n");
+    buf_adds(b, "</h1>\n");
+    view = (struct bench_view){proj.slug, id, branch, testbed};
+    selectors(rq, &view, br, nbr, tb, ntb);
     before = b->len;
     for (size_t k = 0; k < nm; k++)
-        measure_section(b, st, &proj, id, ms[k].name, branch, testbed);
+        measure_section(b, st, &proj, id, bench->name, ms[k].name, branch,
+                        testbed);
     if (b->len == before)
         buf_adds(b, "<p class=\"muted\">No data for this branch and "
                     "testbed.</p>\n");
@@ -243,7 +351,6 @@ void route_page_benchmark(struct req *rq)
     srv_page_send(rq, 200);
 out:
     srv_store_release(rq->srv, st);
-    free(names);
     store_benchmarks_free(bm, nb);
     store_measures_free(ms, nm);
     store_branches_free(br, nbr);
@@ -266,15 +373,29 @@ void route_page_run(struct req *rq)
     struct store *st = srv_page_project_begin(rq, &proj);
     struct run r;
     struct buf *b = &rq->resp;
-    char title[48];
+    struct srv_compare *cmp = NULL;
+    struct errbuf ceb;
+    char title[48], head[24];
     int64_t id = 0;
-    enum err e = ERR_NOT_FOUND;
+    enum err e = ERR_NOT_FOUND, ce = ERR_OK;
 
     run_init(&r);
+    err_init(&ceb);
     if (!st)
         goto out;
     if (parse_int64(rq->params[1], 1, INT64_MAX, &id) == ERR_OK)
         e = store_run_get(st, proj.id, id, &r, NULL);
+    if (!e) {
+        /* the run against its base (note 5) */
+        struct srv_compare_query q = {0};
+
+        snprintf(head, sizeof head, "%lld", (long long)id);
+        q.project = proj.slug;
+        q.head = head;
+        q.threshold = NAN;
+        q.bootstrap = PAGE_COMPARE_BOOTSTRAP;
+        ce = srv_compare_create(st, &q, &cmp, &ceb);
+    }
     srv_store_release(rq->srv, st);
     if (e) {
         srv_page_error(rq, srv_status_for(e),
@@ -283,7 +404,7 @@ void route_page_run(struct req *rq)
         goto out;
     }
     snprintf(title, sizeof title, "Run %lld", (long long)id);
-    srv_page_begin(b, title, proj.slug);
+    srv_page_begin_for(rq, title, proj.slug);
     buf_adds(b, "<h1>");
     page_esc_text(b, title);
     buf_adds(b, "</h1>\n<table>\n");
@@ -345,6 +466,16 @@ void route_page_run(struct req *rq)
     }
     if (r.nresults > 0)
         buf_adds(b, "</tbody>\n</table>\n");
+    buf_adds(b, "<h2>Against its base</h2>\n");
+    if (cmp) {
+        srv_page_comparison(b, proj.slug, cmp, false, !srv_page_static(rq));
+    } else {
+        buf_adds(b, ce == ERR_NOT_FOUND || ce == ERR_INVALID
+                        ? "<p class=\"muted\">"
+                        : "<p class=\"bad\">");
+        page_esc_text(b, ceb.msg[0] ? ceb.msg : "could not compare the run");
+        buf_adds(b, "</p>\n");
+    }
     if (r.nresources > 0) {
         struct an_advice adv[8];
         size_t nadv = an_recommend_resources(r.resources, r.nresources, adv,
@@ -369,6 +500,8 @@ void route_page_run(struct req *rq)
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:
+    srv_compare_free(cmp);
+    err_cleanup(&ceb);
     run_cleanup(&r);
     store_project_cleanup(&proj);
 }
@@ -417,11 +550,13 @@ void route_page_alerts(struct req *rq)
     struct buf *b = &rq->resp;
     const char *cookie;
     char csrf[SRV_PAGE_CSRF_LEN];
+    bool live = !srv_page_static(rq);
     enum err e;
 
     if (!st)
         return;
-    cookie = srv_page_write_cookie(rq, st, proj.slug);
+    /* Static mode: never signed in, so no triage forms (note 4). */
+    cookie = live ? srv_page_write_cookie(rq, st, proj.slug) : NULL;
     if (cookie)
         srv_page_csrf(cookie, csrf);
     e = store_alerts_list(st, proj.id, NULL, 0, 200, &a, &n, NULL);
@@ -430,9 +565,13 @@ void route_page_alerts(struct req *rq)
         srv_page_error(rq, 500, "could not read the alerts");
         goto out;
     }
-    srv_page_begin(b, "Alerts", proj.slug);
+    srv_page_begin_for(rq, "Alerts", proj.slug);
     buf_adds(b, "<h1>Alerts</h1>\n");
-    if (!cookie) {
+    if (!live) {
+        buf_adds(b, "<p class=\"muted\">A read-only copy: triage "
+                    "(acknowledge, dismiss, reopen) needs the live server "
+                    "(<code>benchvault serve</code>).</p>\n");
+    } else if (!cookie) {
         buf_adds(b, "<form method=\"post\" action=\"/p/");
         page_esc_segment(b, proj.slug);
         buf_adds(b, "/alerts/login\"><label>Write token <input "
@@ -494,6 +633,7 @@ void route_page_alerts(struct req *rq)
     }
     if (n > 0)
         buf_adds(b, "</tbody>\n</table>\n");
+    srv_page_alert_advice(b, proj.slug, a, n);
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:

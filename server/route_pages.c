@@ -8,6 +8,9 @@
  *     size.
  *  3. Sparklines are <img> links to the chart routes: the chart is drawn
  *     (and cached) there, not here.
+ *  4. In static mode (page_int.h) the dashboard has no search form: a
+ *     static report cannot answer one.  The sort links stay, and the
+ *     report's crawler saves each sorted view.
  */
 #include "server/page_int.h"
 
@@ -245,6 +248,20 @@ static void dash_url(struct buf *b, const char *slug, const char *q,
     }
 }
 
+/* The GET form that filters the benchmarks by q, keeping the sort. */
+static void search_form(struct buf *b, const char *slug, const char *q,
+                        const char *sort)
+{
+    buf_adds(b, "<form method=\"get\" action=\"/p/");
+    page_esc_segment(b, slug);
+    buf_adds(b, "\"><label>Search <input type=\"search\" name=\"q\" "
+                "value=\"");
+    page_esc_attr(b, q ? q : "");
+    buf_adds(b, "\"></label> <input type=\"hidden\" name=\"sort\" value=\"");
+    page_esc_attr(b, sort);
+    buf_adds(b, "\"> <button type=\"submit\">Filter</button></form>\n");
+}
+
 void route_page_dashboard(struct req *rq)
 {
     struct store_project proj;
@@ -304,7 +321,7 @@ void route_page_dashboard(struct req *rq)
     }
     qsort(rows, nrows, sizeof *rows, sorts[si].cmp);
 
-    srv_page_begin(b, proj.slug, proj.slug);
+    srv_page_begin_for(rq, proj.slug, proj.slug);
     buf_adds(b, "<h1>");
     page_esc_text(b, proj.slug);
     buf_adds(b, "</h1>\n");
@@ -316,15 +333,13 @@ void route_page_dashboard(struct req *rq)
     dash_alerts(b, st, &proj);
     dash_branches(b, st, &proj);
 
-    buf_adds(b, "<h2>Benchmarks</h2>\n<form method=\"get\" action=\"/p/");
-    page_esc_segment(b, proj.slug);
-    buf_adds(b, "\"><label>Search <input type=\"search\" name=\"q\" "
-                "value=\"");
-    page_esc_attr(b, q ? q : "");
-    buf_adds(b, "\"></label> <input type=\"hidden\" name=\"sort\" value=\"");
-    page_esc_attr(b, sorts[si].name);
-    buf_adds(b, "\"> <button type=\"submit\">Filter</button></form>\n"
-                "<p>Sort by:");
+    buf_adds(b, "<h2>Benchmarks</h2>\n");
+    if (srv_page_static(rq))
+        buf_adds(b, "<p class=\"muted\">Search needs the live server "
+                    "(<code>benchvault serve</code>).</p>\n");
+    else
+        search_form(b, proj.slug, q, sorts[si].name);
+    buf_adds(b, "<p>Sort by:");
     for (size_t i = 0; i < sizeof sorts / sizeof sorts[0]; i++) {
         buf_reset(&url);
         dash_url(&url, proj.slug, q, sorts[i].name);

@@ -56,7 +56,9 @@ struct srv_compare;
 struct srv_compare_query {
     const char *project; /* slug */
     const char *base;    /* run id, "12,13", "branch:NAME", "commit:SHA";
-                            NULL: branch:<head's base branch, else main> */
+                            NULL: branch:<head's base branch, else main>,
+                            or the run before the head when the head is
+                            on that branch */
     const char *head;    /* the same forms; required */
     double threshold;    /* NAN: the project's settings (default 5%) */
     unsigned bootstrap;  /* resamples; 0: the default 2,000 */
@@ -90,6 +92,22 @@ size_t srv_compare_nrows(const struct srv_compare *c);
 void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
                      const char **measure, double *change, double ci[2],
                      int *verdict, double *threshold);
+/* Rows by verdict (indexed by enum an_verdict). */
+void srv_compare_summary(const struct srv_compare *c, size_t counts[4]);
+/* A side (head true: the head): the reference as used, how it was
+ * resolved (NULL: as written), its run ids (at most max into ids); returns
+ * how many runs it pools. */
+size_t srv_compare_side(const struct srv_compare *c, int head,
+                        const char **ref, const char **how, int64_t *ids,
+                        size_t max);
+/* Budget i (< srv_compare_nbudgets): "pass", "fail" or "no data", and its
+ * line for people (borrowed). */
+size_t srv_compare_nbudgets(const struct srv_compare *c);
+void srv_compare_budget(const struct srv_compare *c, size_t i,
+                        const char **status, const char **message);
+/* Recommendation i (< srv_compare_nrecs), borrowed. */
+size_t srv_compare_nrecs(const struct srv_compare *c);
+const char *srv_compare_rec(const struct srv_compare *c, size_t i);
 
 /* ---- regression detection (server/route_alerts.c) ---------------------- */
 

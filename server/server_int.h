@@ -199,6 +199,20 @@ void route_chart_compare(struct req *rq);
 void route_chart_resources(struct req *rq);
 void route_chart_scaling(struct req *rq);
 
+/* A benchmark family's members with one numeric parameter ({"n": 1000})
+ * and each one's latest value of a measure (NULL: the default) on its
+ * default branch and testbed: what the scaling chart and advice rest on. */
+struct srv_scaling {
+    double *n, *t; /* owns, count each */
+    size_t count;
+    char *unit;     /* owns; NULL when count is 0 */
+    char param[64]; /* the parameter's name ("n") */
+};
+enum err srv_scaling_load(struct store *st, int64_t project_id,
+                          const char *family, const char *measure,
+                          struct srv_scaling *out, struct errbuf *eb);
+void srv_scaling_cleanup(struct srv_scaling *sc);
+
 /* ---- statistics engine: budgets checked on runs (route_budgets.c) ------- */
 
 /* One rule's outcome on a set of runs. */

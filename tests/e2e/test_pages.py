@@ -318,3 +318,95 @@ def test_alert_triage_forms(server):
     r = s.post(server.url + "/p/demo/alerts/999999",
                data={"status": "open", "csrf": csrf}, allow_redirects=False)
     assert r.status_code == 404
+
+
+def step_run(i, value_ms, branch="main", key="step", extra=()):
+    """A run of benchmark key with 8 samples around value_ms."""
+    samples = [value_ms * (1 + 0.002 * ((i + k) % 4)) for k in range(8)]
+    results = [{"benchmark": key,
+                "measures": {"latency": {"unit": "ms",
+                                         "value": sorted(samples)[4],
+                                         "samples": samples}}}]
+    results += list(extra)
+    return {"format": "benchvault/v1", "project": "adv", "branch": branch,
+            "commit": {"sha": f"s{i:03d}",
+                       "time": f"2026-10-01T{i // 60:02d}:{i % 60:02d}:00Z"},
+            "results": results}
+
+
+def test_run_alert_and_compare_pages_give_advice(server):
+    """The run page compares the run with its base; the alerts page and
+    the compare page carry recommendations with the evidence."""
+    ids = []
+    for i in range(40):
+        ids.append(post(server, step_run(i, 10 if i < 25 else 13),
+                        project="adv")["run_id"])
+    # the first run has nothing before it
+    html = get_page(server, f"/p/adv/runs/{ids[0]}")
+    assert "<h2>Against its base</h2>" in html
+    assert "nothing before it" in html
+    # the step: compared with the run before it, a regression, its range
+    html = get_page(server, f"/p/adv/runs/{ids[25]}")
+    part = html.split("<h2>Against its base</h2>")[1]
+    assert "<strong>1 regression, 0 improvements, 0 unchanged, 0 " \
+        "inconclusive</strong>" in part
+    assert f'href="/p/adv/runs/{ids[24]}"' in part
+    assert "the run of main before the head" in part
+    assert re.search(r'<td class="bad">regressed</td>', part)
+    assert "/charts/compare.png?base&#61;%d&amp;head&#61;%d" % (
+        ids[24], ids[25]) in part
+    assert re.search(r"step latency regressed by \+30\.\d% \(from 10\.\d+ ms "
+                     r"to 13\.\d+ ms, 95% CI", part)
+    assert "git bisect start s025 s024" in part
+    link = f'href="/p/adv/compare?base&#61;{ids[24]}&amp;head&#61;{ids[25]}"'
+    assert link in part
+    # a quiet run: nothing changed
+    html = get_page(server, f"/p/adv/runs/{ids[30]}")
+    assert "No benchmark changed" in html
+    # the compare page: verdict line, chart, recommendations
+    html = get_page(server, "/p/adv/compare",
+                    params={"base": ids[24], "head": ids[25]})
+    assert "1 regression, 0 improvements" in html
+    assert "<h3>Recommendations</h3>" in html and "git bisect" in html
+    r = server.get(f"/p/adv/charts/compare.png?base={ids[24]}&head={ids[25]}")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    # the alerts page: one recommendation per open alert, with its range
+    alerts = server.get("/api/v1/projects/adv/alerts").json()["alerts"]
+    assert alerts
+    html = get_page(server, "/p/adv/alerts")
+    advice = html.split("<h2>Recommendations</h2>")[1]
+    for a in alerts:
+        assert f"Alert {a['id']}: step latency on main" in advice
+    assert "The cause is among the commits after s024 up to s025: " \
+        "git bisect start s025 s024." in advice
+    assert re.search(r'<a href="/p/adv/benchmarks/\d+\?branch(=|&#61;)main'
+                     r'&amp;testbed(=|&#61;)[^"]+">history</a>', advice)
+
+
+def test_benchmark_page_noise_and_scaling(server):
+    """A family with one numeric parameter gets its scaling chart and the
+    super-linear advice; a series that drifts from run to run gets the
+    noise advice."""
+    family = [{"benchmark": "sort", "params": {"n": n},
+               "measures": {"latency": {"unit": "ns",
+                                        "value": 0.5 * n * n}}}
+              for n in (64, 128, 256, 512, 1024)]
+    for i in range(8):
+        noisy = 10 * (1 + (0.15 if i % 2 else -0.15))
+        post(server, step_run(i, noisy, key="drifty", extra=family),
+             project="adv")
+    bench = server.get("/api/v1/projects/adv/benchmarks").json()
+    ids = {b["key"]: b["id"] for b in bench["benchmarks"]}
+    html = get_page(server, f"/p/adv/benchmarks/{ids['sort[n=256]']}")
+    assert "<h3>Scaling</h3>" in html
+    src = re.search(r'src="(/p/adv/charts/scaling\.png[^"]+)"', html).group(1)
+    assert "benchmark=sort&amp;measure=latency" in src
+    r = server.get(src.replace("&amp;", "&").replace("&#61;", "="))
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
+    assert "best fit O(n^2)" in html and "super-linear" in html
+    assert "sort latency grows faster than n: a log-log slope of 2.00" in html
+    assert "multiplies it by about 4.0" in html
+    html = get_page(server, f"/p/adv/benchmarks/{ids['drifty']}")
+    assert "Run-to-run noise: " in html
+    assert "drifty latency is too noisy to detect a 5% change" in html
+    assert "<h3>Scaling</h3>" not in html
