@@ -19,6 +19,7 @@
 
 #include "core/core.h"
 #include "ingest/ingest.h"
+#include "render/render.h"
 
 /* Once at program start and end (libcurl's global state); not
  * thread-safe, like curl_global_init. */
@@ -269,6 +270,17 @@ enum err agent_compare_fetch(const struct agent_http *h, const char *project,
                              size_t nheads, struct ingest_compare *out,
                              long *status, struct errbuf *eb);
 
+/*
+ * The same comparison as the pull-request comment the server writes
+ * (format=markdown, links to h->server), appended to out.  Errors as
+ * agent_compare_fetch; ERR_INVALID also for an answer without the
+ * comment marker.
+ */
+enum err agent_compare_markdown(const struct agent_http *h,
+                                const char *project, const char *base,
+                                const int64_t *heads, size_t nheads,
+                                struct buf *out, struct errbuf *eb);
+
 /* True when some row is regressed, or says one run cannot decide: the
  * case in which --confirm re-runs the command. */
 bool agent_compare_wants_confirmation(const struct ingest_compare *c);
@@ -300,6 +312,7 @@ struct agent_report {
     const int64_t *heads;
     size_t nheads;
     const struct ingest_compare *cmp; /* NULL: no comparison */
+    const char *server_md;            /* the server's comment, or NULL */
     const char *cmp_note;             /* why there is none */
     const struct agent_budget_check *budgets;
     size_t nbudgets;
@@ -311,11 +324,13 @@ struct agent_report {
 void agent_verdict_line(const struct ingest_compare *c, struct buf *out);
 
 /*
- * The pull-request comment in Markdown: the verdict line, the regressed
- * rows, broken budgets, resources, recommendations, and the hidden marker
- * AGENT_COMMENT_MARKER.  Names are escaped for Markdown.
+ * The pull-request comment in Markdown: the server's comment (server_md:
+ * verdict line, changed rows, chart, budgets, recommendations, all rows),
+ * else a verdict line of its own; then this job's runs, the budgets of its
+ * --budgets file, the resources it sampled, and last the hidden marker
+ * AGENT_COMMENT_MARKER, once.  Names are escaped for Markdown.
  */
-#define AGENT_COMMENT_MARKER "<!-- benchvault-comment -->"
+#define AGENT_COMMENT_MARKER COMMENT_MARKER
 void agent_comment_markdown(const struct agent_report *rep, struct buf *out);
 
 struct agent_github {

@@ -1,22 +1,22 @@
 /*
- * The comparison as a pull-request comment: Markdown, GitHub's REST API,
- * and the job summary.
+ * The pull-request comment, the job summary and GitHub's REST API.
  *
  * Design notes:
- *  1. The first line is the verdict ("2 regressions, 1 improvement, ..."),
- *     what a reviewer reads in a notification.  The hidden marker
- *     AGENT_COMMENT_MARKER goes last; it identifies our comment so a new
- *     push updates it instead of adding one more.
- *  2. Benchmark and measure names are user input: each goes through
- *     page_esc_md (render/: backslash before Markdown punctuation, HTML
- *     entities for < > &, no line breaks), never pasted raw.
- *  3. Values are shown in a readable unit (12.3 ms, 1.5 MiB), computed from
- *     the canonical unit the server answers in.
+ *  1. The comment is the server's Markdown (agent_compare_markdown: the
+ *     verdict as its first line, the changed rows, chart, budgets,
+ *     recommendations, every row collapsed, links back to the server); the
+ *     agent adds only what the server cannot know: this job's runs, whether
+ *     they were pooled to confirm, the budgets of its --budgets file and
+ *     the resources it sampled.  Without the server's Markdown (no
+ *     comparison, or it could not be fetched) the first line still says
+ *     the verdict or why there is none.
+ *  2. The hidden marker COMMENT_MARKER goes last, once; it identifies our
+ *     comment so a new push updates it instead of adding one more.
+ *  3. Every user string goes through page_esc_md (render/): backslash
+ *     before Markdown punctuation, entities for < > &, no line breaks.
  *  4. GitHub: list the comments (pages of 100, at most 10 pages), PATCH the
  *     one with the marker, else POST a new one.  Bounded timeouts and two
- *     retries: a comment is worth less than the job's time.  (When render/
- *     lands, the Markdown may move there; the marker and first line are the
- *     contract.)
+ *     retries: a comment is worth less than the job's time.
  */
 #include "render/render.h"
 #include "agent/agent_int.h"
@@ -29,112 +29,86 @@
 #define GH_PAGE 100
 #define GH_MAX_PAGES 10
 
-/* A value in a unit a person reads (design note 3). */
+/* A value in a unit a person reads ("12.3 ms", "1.5 MiB"). */
 static void value(struct buf *out, double v, const char *unit)
 {
-    static const struct {
-        const char *unit;
-        double scale;
-        const char *name;
-    } scales[] = {
-        {"s", 1, "s"},
-        {"s", 1e-3, "ms"},
-        {"s", 1e-6, "µs"},
-        {"s", 1e-9, "ns"},
-        {"B", 1073741824.0, "GiB"},
-        {"B", 1048576.0, "MiB"},
-        {"B", 1024.0, "KiB"},
-        {"B", 1, "B"},
-    };
+    char s[32];
 
     if (isnan(v)) {
         (void)buf_adds(out, "–");
         return;
     }
-    if (!unit)
-        unit = "";
-    for (size_t i = 0; i < sizeof scales / sizeof scales[0]; i++) {
-        if (strcmp(scales[i].unit, unit) != 0)
-            continue;
-        if (fabs(v) >= scales[i].scale || scales[i].scale <= 1e-9 ||
-            (scales[i].scale == 1 && !strcmp(unit, "B"))) {
-            (void)buf_printf(out, "%.3g %s", v / scales[i].scale,
-                             scales[i].name);
-            return;
+    unit_format(s, sizeof s, v, unit);
+    (void)buf_adds(out, s);
+}
+
+/* The server's comment up to its marker (note 2: ours goes last). */
+static void server_part(struct buf *out, const char *md)
+{
+    const char *m = strstr(md, AGENT_COMMENT_MARKER);
+    size_t n = m ? (size_t)(m - md) : strlen(md);
+
+    while (n > 0 && (md[n - 1] == '\n' || md[n - 1] == ' '))
+        n--;
+    (void)buf_add(out, md, n);
+    (void)buf_adds(out, "\n");
+}
+
+/* The first line when the server's comment is missing (note 1). */
+static void own_verdict(struct buf *out, const struct agent_report *rep)
+{
+    (void)buf_adds(out, "### benchvault: ");
+    if (rep->cmp)
+        agent_verdict_line(rep->cmp, out);
+    else
+        (void)buf_adds(out, "no comparison");
+    if (rep->cmp_note) {
+        (void)buf_adds(out, " (");
+        (void)page_esc_md(out, rep->cmp_note);
+        (void)buf_adds(out, ")");
+    }
+    (void)buf_adds(out, "\n");
+}
+
+static void job_runs(struct buf *out, const struct agent_report *rep)
+{
+    (void)buf_adds(out, "\n#### This job\n\nProject ");
+    (void)page_esc_md(out, rep->project);
+    if (rep->base) {
+        (void)buf_adds(out, ", base ");
+        (void)page_esc_md(out, rep->base);
+    }
+    if (rep->nheads)
+        (void)buf_adds(out, rep->nheads > 1 ? ", head runs" : ", head run");
+    for (size_t i = 0; i < rep->nheads; i++) {
+        (void)buf_printf(out, "%s ", i ? "," : "");
+        if (rep->server) {
+            (void)buf_printf(out, "[%lld](", (long long)rep->heads[i]);
+            agent_url_base(out, rep->server);
+            (void)buf_adds(out, "/p/");
+            agent_url_escape(out, rep->project);
+            (void)buf_printf(out, "/runs/%lld)", (long long)rep->heads[i]);
+        } else {
+            (void)buf_printf(out, "%lld", (long long)rep->heads[i]);
         }
     }
-    if (!strcmp(unit, "1/s"))
-        (void)buf_printf(out, "%.4g/s", v);
-    else if (!strcmp(unit, "%"))
-        (void)buf_printf(out, "%.3g%%", v);
-    else if (!strcmp(unit, "B/s"))
-        (void)buf_printf(out, "%.4g B/s", v);
-    else
-        (void)buf_printf(out, "%.4g", v);
+    (void)buf_adds(out, ".");
+    if (rep->confirmed)
+        (void)buf_printf(out,
+                         " The head runs were pooled to confirm (%zu "
+                         "runs).",
+                         rep->nheads);
+    (void)buf_adds(out, "\n");
 }
 
-static void percent(struct buf *out, double rel)
-{
-    if (isnan(rel))
-        (void)buf_adds(out, "–");
-    else
-        (void)buf_printf(out, "%+.1f%%", rel * 100.0);
-}
-
-static void rows_table(struct buf *out, const struct ingest_compare *c,
-                       const char *verdict, const char *title)
-{
-    size_t shown = 0;
-
-    for (size_t i = 0; i < c->nrows; i++) {
-        const struct ingest_compare_row *r = &c->rows[i];
-
-        if (strcmp(r->verdict, verdict) != 0)
-            continue;
-        if (!shown++)
-            (void)buf_printf(out,
-                             "\n#### %s\n\n| Benchmark | Measure | Base | "
-                             "Head | Change | 95%% CI | p |\n|---|---|---:|"
-                             "---:|---:|---|---:|\n",
-                             title);
-        if (shown > 50) {
-            (void)buf_adds(out, "| … | | | | | | |\n");
-            break;
-        }
-        (void)buf_adds(out, "| ");
-        (void)page_esc_md(out, r->benchmark ? r->benchmark : "?");
-        (void)buf_adds(out, " | ");
-        (void)page_esc_md(out, r->measure ? r->measure : "?");
-        (void)buf_adds(out, " | ");
-        value(out, r->base, r->unit);
-        (void)buf_adds(out, " | ");
-        value(out, r->head, r->unit);
-        (void)buf_adds(out, " | ");
-        percent(out, r->change);
-        (void)buf_adds(out, " | ");
-        if (!isnan(r->change_lo) && !isnan(r->change_hi)) {
-            (void)buf_adds(out, "[");
-            percent(out, r->change_lo);
-            (void)buf_adds(out, ", ");
-            percent(out, r->change_hi);
-            (void)buf_adds(out, "]");
-        }
-        (void)buf_adds(out, " | ");
-        if (!isnan(r->p_value))
-            (void)buf_printf(out, "%.2g", r->p_value);
-        (void)buf_adds(out, " |\n");
-    }
-}
-
+/* The budgets of the job's --budgets file (the server's are in its part). */
 static void budgets(struct buf *out, const struct agent_report *rep)
 {
-    const struct ingest_compare *c = rep->cmp;
-    size_t nb = c ? c->nbudgets : 0;
-
-    if (!rep->nbudgets && !nb)
+    if (!rep->nbudgets)
         return;
-    (void)buf_adds(out, "\n#### Budgets\n\n| Benchmark | Measure | Value | "
-                        "Budget | |\n|---|---|---:|---|---|\n");
+    (void)buf_adds(out, "\n#### Budgets of this job\n\n| Benchmark | "
+                        "Measure | Value | Budget | |\n|---|---|---:|---|---|"
+                        "\n");
     for (size_t i = 0; i < rep->nbudgets; i++) {
         const struct agent_budget_check *b = &rep->budgets[i];
 
@@ -146,22 +120,6 @@ static void budgets(struct buf *out, const struct agent_report *rep)
         value(out, b->value, b->rule->unit);
         (void)buf_printf(out, " | %s ", b->rule->is_max ? "max" : "min");
         value(out, b->rule->threshold, b->rule->unit);
-        (void)buf_printf(out, " | %s |\n", b->broken ? "**broken**" : "ok");
-    }
-    for (size_t i = 0; i < nb; i++) {
-        const struct ingest_compare_budget *b = &c->budgets[i];
-
-        (void)buf_adds(out, "| ");
-        (void)page_esc_md(out, b->benchmark ? b->benchmark : "*");
-        (void)buf_adds(out, " | ");
-        (void)page_esc_md(out, b->measure ? b->measure : "?");
-        (void)buf_adds(out, " | ");
-        value(out, b->value, NULL);
-        (void)buf_adds(out, " | ");
-        if (b->message)
-            (void)page_esc_md(out, b->message);
-        else
-            value(out, b->threshold, NULL);
         (void)buf_printf(out, " | %s |\n", b->broken ? "**broken**" : "ok");
     }
 }
@@ -194,63 +152,13 @@ static void resources(struct buf *out, const struct agent_summary *s)
 
 void agent_comment_markdown(const struct agent_report *rep, struct buf *out)
 {
-    const struct ingest_compare *c = rep->cmp;
-
-    (void)buf_adds(out, "### benchvault: ");
-    if (c) {
-        agent_verdict_line(c, out);
-    } else {
-        (void)buf_adds(out, "no comparison");
-        if (rep->cmp_note) {
-            (void)buf_adds(out, " (");
-            (void)page_esc_md(out, rep->cmp_note);
-            (void)buf_adds(out, ")");
-        }
-    }
-    (void)buf_adds(out, "\n\nProject ");
-    (void)page_esc_md(out, rep->project);
-    if (rep->base) {
-        (void)buf_adds(out, ", base ");
-        (void)page_esc_md(out, rep->base);
-    }
-    if (rep->nheads) {
-        (void)buf_adds(out, ", head run");
-        if (rep->nheads > 1)
-            (void)buf_adds(out, "s");
-        for (size_t i = 0; i < rep->nheads; i++) {
-            (void)buf_printf(out, "%s ", i ? "," : "");
-            if (rep->server) {
-                (void)buf_printf(out, "[%lld](", (long long)rep->heads[i]);
-                agent_url_base(out, rep->server);
-                (void)buf_adds(out, "/p/");
-                agent_url_escape(out, rep->project);
-                (void)buf_printf(out, "/runs/%lld)", (long long)rep->heads[i]);
-            } else {
-                (void)buf_printf(out, "%lld", (long long)rep->heads[i]);
-            }
-        }
-    }
-    (void)buf_adds(out, ".");
-    if (rep->confirmed)
-        (void)buf_printf(out,
-                         " The head runs were pooled to confirm (%zu "
-                         "runs).",
-                         rep->nheads);
-    (void)buf_adds(out, "\n");
-    if (c) {
-        rows_table(out, c, "regressed", "Regressions");
-        rows_table(out, c, "improved", "Improvements");
-    }
+    if (rep->server_md)
+        server_part(out, rep->server_md);
+    else
+        own_verdict(out, rep);
+    job_runs(out, rep);
     budgets(out, rep);
     resources(out, rep->resources);
-    if (c && c->nrecommendations) {
-        (void)buf_adds(out, "\n#### Recommendations\n\n");
-        for (size_t i = 0; i < c->nrecommendations && i < 20; i++) {
-            (void)buf_adds(out, "- ");
-            (void)page_esc_md(out, c->recommendations[i]);
-            (void)buf_adds(out, "\n");
-        }
-    }
     (void)buf_adds(out, "\n" AGENT_COMMENT_MARKER "\n");
 }
 

@@ -14,6 +14,10 @@
  *     "budgets" and are reported beside these.
  *  3. A rule's unit "" means "the measure's own canonical unit"; a rule in
  *     another unit than the result's (ms against bytes) does not apply.
+ *  4. The pull-request comment is the server's too (format=markdown, with
+ *     the server URL this job used for its links): one writer of the
+ *     comment, so a reader sees the same words from the agent, from
+ *     `benchvault compare --format markdown` and on the pages.
  */
 #include "agent/agent_int.h"
 
@@ -21,22 +25,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum err agent_compare_fetch(const struct agent_http *h, const char *project,
-                             const char *base, const int64_t *heads,
-                             size_t nheads, struct ingest_compare *out,
-                             long *status, struct errbuf *eb)
+/* GET .../compare?format=FORMAT&base=&head=[&link=] into resp; ERR_IO
+ * when unreachable after the retries (the message in eb). */
+static enum err compare_get(const struct agent_http *h, const char *project,
+                            const char *base, const int64_t *heads,
+                            size_t nheads, const char *format,
+                            struct agent_response *resp, struct errbuf *eb)
 {
     struct agent_request rq = {0};
-    struct agent_response resp;
     struct buf url, auth;
-    const char *headers[3] = {"Accept: application/json", NULL, NULL};
+    const char *headers[3] = {NULL, NULL, NULL};
     enum err e;
 
-    memset(out, 0, sizeof *out);
-    *status = 0;
     buf_init(&url, 16384);
     buf_init(&auth, 8192);
-    agent_response_init(&resp);
     agent_url_base(&url, h->server);
     (void)buf_adds(&url, "/api/v1/projects/");
     agent_url_escape(&url, project);
@@ -45,6 +47,14 @@ enum err agent_compare_fetch(const struct agent_http *h, const char *project,
     (void)buf_adds(&url, "&head=");
     for (size_t i = 0; i < nheads; i++)
         (void)buf_printf(&url, "%s%lld", i ? "%2C" : "", (long long)heads[i]);
+    if (!strcmp(format, "markdown")) {
+        /* links in the comment: the server as this job reached it */
+        (void)buf_adds(&url, "&format=markdown&link=");
+        agent_url_escape(&url, h->server);
+        headers[0] = "Accept: text/markdown";
+    } else {
+        headers[0] = "Accept: application/json";
+    }
     if (h->token && *h->token) {
         (void)buf_printf(&auth, "Authorization: Bearer %s", h->token);
         headers[1] = buf_str(&auth);
@@ -55,24 +65,71 @@ enum err agent_compare_fetch(const struct agent_http *h, const char *project,
     rq.connect_timeout_ms = h->connect_timeout_ms;
     rq.timeout_ms = h->timeout_ms;
     rq.max_answer = (size_t)16 << 20;
-    e = agent_http_retry(&rq, h->retries, h->backoff_ms, buf_str(&url), &resp);
-    *status = resp.status;
+    e = agent_http_retry(&rq, h->retries, h->backoff_ms, buf_str(&url), resp);
     if (e) {
-        err_set(eb, "comparison: %s", resp.error);
+        err_set(eb, "comparison: %s", resp->error);
         e = ERR_IO;
-    } else if (resp.status == 404) {
-        err_set(eb, "comparison: 404 %s", buf_str(&resp.body));
-        e = ERR_NOT_FOUND;
-    } else if (resp.status != 200) {
-        err_set(eb, "comparison: the server answered %ld: %s", resp.status,
-                buf_str(&resp.body));
-        e = agent_http_retryable(ERR_OK, resp.status) ? ERR_IO : ERR_INVALID;
-    } else if (ingest_compare_parse(resp.body.data, resp.body.len, out, eb)) {
-        e = ERR_INVALID;
     }
-    agent_response_cleanup(&resp);
     buf_cleanup(&url);
     buf_cleanup(&auth);
+    return e;
+}
+
+/* The error of an answer other than 200 (ERR_OK for 200). */
+static enum err compare_status(const struct agent_response *resp,
+                               struct errbuf *eb)
+{
+    if (resp->status == 200)
+        return ERR_OK;
+    if (resp->status == 404) {
+        err_set(eb, "comparison: 404 %s", buf_str(&resp->body));
+        return ERR_NOT_FOUND;
+    }
+    err_set(eb, "comparison: the server answered %ld: %s", resp->status,
+            buf_str(&resp->body));
+    return agent_http_retryable(ERR_OK, resp->status) ? ERR_IO : ERR_INVALID;
+}
+
+enum err agent_compare_fetch(const struct agent_http *h, const char *project,
+                             const char *base, const int64_t *heads,
+                             size_t nheads, struct ingest_compare *out,
+                             long *status, struct errbuf *eb)
+{
+    struct agent_response resp;
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    agent_response_init(&resp);
+    e = compare_get(h, project, base, heads, nheads, "json", &resp, eb);
+    *status = resp.status;
+    if (!e)
+        e = compare_status(&resp, eb);
+    if (!e && ingest_compare_parse(resp.body.data, resp.body.len, out, eb))
+        e = ERR_INVALID;
+    agent_response_cleanup(&resp);
+    return e;
+}
+
+enum err agent_compare_markdown(const struct agent_http *h,
+                                const char *project, const char *base,
+                                const int64_t *heads, size_t nheads,
+                                struct buf *out, struct errbuf *eb)
+{
+    struct agent_response resp;
+    enum err e;
+
+    agent_response_init(&resp);
+    e = compare_get(h, project, base, heads, nheads, "markdown", &resp, eb);
+    if (!e)
+        e = compare_status(&resp, eb);
+    if (!e && (resp.body.len == 0 ||
+               !strstr(buf_str(&resp.body), AGENT_COMMENT_MARKER))) {
+        err_set(eb, "comparison: the Markdown answer has no comment marker");
+        e = ERR_INVALID;
+    }
+    if (!e)
+        (void)buf_add(out, resp.body.data, resp.body.len);
+    agent_response_cleanup(&resp);
     return e;
 }
 

@@ -38,6 +38,9 @@ static const struct cli_opt opts[] = {
     {"bootstrap", OPT_INT, 0, 100000, "0", NULL, "N",
      "bootstrap resamples (0: the default 2000)"},
     {"seed", OPT_INT, 0, INT64_MAX, "0", NULL, "S", "bootstrap seed"},
+    {"link", OPT_STR, 0, 0, NULL, "BENCHVAULT_LINK", "URL",
+     "the server's URL as readers reach it, for the links and chart of "
+     "--format markdown (default: --server)"},
     {"fail-on-regression", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "exit 1 when a benchmark regressed or a budget is broken"},
 };
@@ -81,6 +84,7 @@ static int compare_db(const struct cli_args *a, double threshold, bool gate)
     q.threshold = threshold;
     q.bootstrap = (unsigned)cli_int(a, "bootstrap");
     q.seed = (uint64_t)cli_int(a, "seed");
+    q.link_base = cli_str(a, "link");
     if (store_open(cli_str(a, "db"), STORE_READONLY, &st, NULL, &eb) ||
         srv_compare_create(st, &q, &c, &eb)) {
         fprintf(stderr, "benchvault compare: %s\n", eb.msg);
@@ -147,6 +151,13 @@ static int fetch(const struct cli_args *a, double threshold, const char *format,
                          (long long)cli_int(a, "bootstrap"));
     if (cli_int(a, "seed"))
         (void)buf_printf(&url, "&seed=%lld", (long long)cli_int(a, "seed"));
+    if (!strcmp(format, "markdown")) {
+        const char *link = cli_str(a, "link") ? cli_str(a, "link") : server;
+
+        esc = curl_easy_escape(c, link, 0);
+        (void)buf_printf(&url, "&link=%s", esc);
+        curl_free(esc);
+    }
     if (token) {
         (void)buf_printf(&hdr, "Authorization: Bearer %s", token);
         h = curl_slist_append(h, buf_str(&hdr));

@@ -698,12 +698,13 @@ static int report(struct session *s, const struct ingest_compare *cmp,
     struct agent_budget_check *checks = NULL;
     size_t nchecks = 0, broken = 0;
     struct agent_report rep = {0};
-    struct buf md;
+    struct buf md, server_md;
     struct errbuf eb;
     const char *summary_path = getenv("GITHUB_STEP_SUMMARY");
     int rc = EXIT_OK;
 
     buf_init(&md, 0);
+    buf_init(&server_md, 0);
     err_init(&eb);
     agent_budgets_check(s->rules, s->nrules, s->runs, s->nruns, &checks,
                         &nchecks);
@@ -741,6 +742,19 @@ static int report(struct session *s, const struct ingest_compare *cmp,
     rep.nbudgets = nchecks;
     rep.resources = s->nruns ? &s->summary : NULL;
     rep.confirmed = confirmed;
+    /* The comment is the server's (agent/comment.c note 1), fetched only
+     * when a comment is wanted. */
+    if (cmp && base && (cli_str(a, "comment-file") ||
+                        (summary_path && *summary_path) ||
+                        cli_flag(a, "github-comment"))) {
+        if (agent_compare_markdown(&s->http, rep.project, base, s->ids,
+                                   s->nruns, &server_md, &eb) == ERR_OK)
+            rep.server_md = buf_str(&server_md);
+        else
+            say("warning: the comparison's comment: %s", eb.msg);
+        err_cleanup(&eb);
+        err_init(&eb);
+    }
     agent_comment_markdown(&rep, &md);
     if (cli_str(a, "comment-file")) {
         FILE *f = fopen(cli_str(a, "comment-file"), "wb");
@@ -785,6 +799,7 @@ static int report(struct session *s, const struct ingest_compare *cmp,
     agent_budget_checks_free(checks, nchecks);
     err_cleanup(&eb);
     buf_cleanup(&md);
+    buf_cleanup(&server_md);
     return rc;
 }
 

@@ -98,6 +98,11 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
 
 /* ---- escaping, one function per output context (cgit's html.h) ---------- */
 
+/* The hidden line that marks benchvault's pull-request comment, so a bot
+ * finds and updates it instead of adding another (the server's Markdown
+ * ends with it; the agent looks for it). */
+#define COMMENT_MARKER "<!-- benchvault-comment -->"
+
 /*
  * Each appends s, escaped for its context, to b (ERR_TOO_LARGE when b is
  * full).  Benchmark, branch and project names are user input: page code

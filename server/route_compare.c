@@ -34,7 +34,12 @@
  * 6. Output: the JSON answer of DESIGN.md (rows carry more than the
  *    minimum: the test used, q-value, per-side statistics, run-to-run
  *    noise, minimum detectable effect), or text (a ministat-like table)
- *    or Markdown (a PR comment: names escaped for Markdown).
+ *    or Markdown: the pull-request comment, the one the agent posts too
+ *    (names escaped for Markdown).  Its links need the server's URL: the
+ *    query's "link" (an http(s) URL, what the agent was told), else the
+ *    Host the client used; rows link to their series by benchmark id, and
+ *    the chart and the full comparison name the runs by id, so an old
+ *    comment keeps showing what it said.
  */
 #include "render/render.h"
 #include "server/server_int.h"
@@ -63,6 +68,7 @@ struct cmp_side {
 
 struct cmp_row {
     const struct result *b, *h; /* borrowed from the runs: names, units */
+    int64_t bench_id;           /* for links (note 6); 0 when unknown */
     double head_center;         /* in the history's terms (note 3) */
     struct an_compare c;
     double q, threshold;
@@ -981,17 +987,36 @@ static const char *verdict_mark(enum an_verdict v)
     return (unsigned)v < 4 ? m[v] : "inconclusive";
 }
 
-static void md_row(struct buf *out, const struct cmp_row *r)
+/* The history page of a row's series on the head's branch and testbed. */
+static void md_series_url(struct buf *out, const struct srv_compare *c,
+                          const struct cmp_row *r)
+{
+    (void)buf_printf(out, "%s/p/", c->link_base);
+    (void)page_esc_segment(out, c->project);
+    (void)buf_printf(out, "/benchmarks/%lld?branch=", (long long)r->bench_id);
+    (void)page_esc_query(out, c->head.refs[0].branch);
+    (void)buf_adds(out, "&testbed=");
+    (void)page_esc_query(out, c->head.refs[0].testbed);
+}
+
+static void md_row(struct buf *out, const struct srv_compare *c,
+                   const struct cmp_row *r)
 {
     char b[32], h[32], ch[16], ci[40], q[16];
+    bool link = c->link_base && c->project && r->bench_id > 0;
 
     unit_format(b, sizeof b, r->c.base, r->b->unit);
     unit_format(h, sizeof h, r->c.head, r->b->unit);
     fmt_pct(ch, sizeof ch, r->c.change);
     fmt_ci(ci, sizeof ci, r->c.change_ci);
     fmt_p(q, sizeof q, r->q);
-    (void)buf_adds(out, "| ");
+    (void)buf_adds(out, link ? "| [" : "| ");
     (void)page_esc_md(out, r->b->key);
+    if (link) {
+        (void)buf_adds(out, "](");
+        md_series_url(out, c, r);
+        (void)buf_adds(out, ")");
+    }
     (void)buf_adds(out, " | ");
     (void)page_esc_md(out, r->b->measure);
     (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch, ci,
@@ -1008,32 +1033,57 @@ static void plural(struct buf *out, size_t n, const char *one,
     (void)buf_printf(out, "%zu %s", n, n == 1 ? one : many);
 }
 
+/* "12,13": a side's run ids, as a reference that does not move. */
+static void side_ids(struct buf *out, const struct cmp_side *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        (void)buf_printf(out, "%s%lld", i ? "," : "", (long long)s->refs[i].id);
+}
+
+static void md_side(struct buf *out, const struct srv_compare *c,
+                    const struct cmp_side *s)
+{
+    bool ids_only = s->ref && strspn(s->ref, "0123456789,") == strlen(s->ref);
+
+    if (!ids_only) {
+        (void)page_esc_md(out, s->ref);
+        (void)buf_adds(out, ", ");
+    }
+    (void)buf_adds(out, s->n == 1 ? "run " : "runs ");
+    for (size_t i = 0; i < s->n; i++) {
+        (void)buf_adds(out, i ? ", " : "");
+        if (c->link_base && c->project) {
+            (void)buf_printf(out, "[%lld](%s/p/", (long long)s->refs[i].id,
+                             c->link_base);
+            (void)page_esc_segment(out, c->project);
+            (void)buf_printf(out, "/runs/%lld)", (long long)s->refs[i].id);
+        } else {
+            (void)buf_printf(out, "%lld", (long long)s->refs[i].id);
+        }
+    }
+}
+
 /*
- * A pull-request comment: a hidden marker (so a bot updates its comment
- * instead of adding one), the verdict in the first visible line, the rows
- * that changed, a chart when a server URL is known, budgets and
- * recommendations, and every row in a collapsed block.
+ * A pull-request comment (note 6): the verdict as its first line, what
+ * was compared, the rows that changed with a link to their history, the
+ * chart and a link to the full comparison when a server URL is known,
+ * budgets and recommendations, every row in a collapsed block, and last a
+ * hidden marker, so a bot updates its comment instead of adding one.
  */
 static void write_markdown(const struct srv_compare *c, struct buf *out)
 {
     size_t changed = c->counts[AN_REGRESSED] + c->counts[AN_IMPROVED];
 
-    (void)buf_adds(out, "<!-- benchvault-comment -->\n**benchvault: ");
+    (void)buf_adds(out, "### benchvault: ");
     plural(out, c->counts[AN_REGRESSED], "regression", "regressions");
     (void)buf_adds(out, ", ");
     plural(out, c->counts[AN_IMPROVED], "improvement", "improvements");
-    (void)buf_printf(out, ", %zu unchanged, %zu inconclusive**\n\n",
+    (void)buf_printf(out, ", %zu unchanged, %zu inconclusive\n\n",
                      c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE]);
     (void)buf_adds(out, "Base: ");
-    (void)page_esc_md(out, c->base.ref);
-    for (size_t i = 0; i < c->base.n; i++)
-        (void)buf_printf(out, "%s run %lld", i ? "," : "",
-                         (long long)c->base.refs[i].id);
+    md_side(out, c, &c->base);
     (void)buf_adds(out, "; head: ");
-    (void)page_esc_md(out, c->head.ref);
-    for (size_t i = 0; i < c->head.n; i++)
-        (void)buf_printf(out, "%s run %lld", i ? "," : "",
-                         (long long)c->head.refs[i].id);
+    md_side(out, c, &c->head);
     (void)buf_printf(out,
                      ". Noise threshold %.0f%%, Benjamini-Hochberg at "
                      "%.0f%%.\n\n",
@@ -1044,17 +1094,17 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
             for (size_t i = 0; i < c->nrows; i++)
                 if (c->rows[i].d.verdict ==
                     (pass ? AN_IMPROVED : AN_REGRESSED))
-                    md_row(out, &c->rows[i]);
+                    md_row(out, c, &c->rows[i]);
         (void)buf_addc(out, '\n');
     }
-    if (c->link_base && c->project) {
+    if (c->link_base && c->project && c->nrows) {
         struct buf q;
 
         buf_init(&q, 0);
         (void)buf_adds(&q, "base=");
-        (void)page_esc_query(&q, c->base.ref);
+        side_ids(&q, &c->base);
         (void)buf_adds(&q, "&head=");
-        (void)page_esc_query(&q, c->head.ref);
+        side_ids(&q, &c->head);
         (void)buf_printf(out, "![comparison chart](%s/p/", c->link_base);
         (void)page_esc_segment(out, c->project);
         (void)buf_printf(out, "/charts/compare.png?%s)\n\n[Full comparison]"
@@ -1085,8 +1135,8 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
                      c->nrows);
     (void)buf_adds(out, md_head);
     for (size_t i = 0; i < c->nrows; i++)
-        md_row(out, &c->rows[i]);
-    (void)buf_adds(out, "\n</details>\n");
+        md_row(out, c, &c->rows[i]);
+    (void)buf_adds(out, "\n</details>\n\n" COMMENT_MARKER "\n");
 }
 
 enum err srv_compare_write(const struct srv_compare *c, const char *format,
@@ -1166,6 +1216,55 @@ static enum err settings_of(struct store *st, int64_t pid,
     return e;
 }
 
+/* An http(s) URL that can stand in a Markdown link: no query, fragment,
+ * space, quote or parenthesis. */
+bool srv_link_ok(const char *u)
+{
+    size_t n = strlen(u), skip;
+
+    if (!strncmp(u, "http://", 7))
+        skip = 7;
+    else if (!strncmp(u, "https://", 8))
+        skip = 8;
+    else
+        return false;
+    if (n <= skip || n > 256)
+        return false;
+    for (const char *p = u + skip; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr(".-_~:/%@[]", *p))
+            return false;
+    return true;
+}
+
+static int cmp_bench_key(const void *a, const void *b)
+{
+    return strcmp(((const struct store_benchmark *)a)->key,
+                  ((const struct store_benchmark *)b)->key);
+}
+
+/* Each row's benchmark id, for the links of the Markdown (note 6). */
+static enum err bench_ids(struct store *st, int64_t pid, struct srv_compare *c,
+                          struct errbuf *eb)
+{
+    struct store_benchmark *bm = NULL, want;
+    size_t n = 0;
+    enum err e = store_benchmarks_list(st, pid, &bm, &n, eb);
+
+    if (e)
+        return e;
+    if (n)
+        qsort(bm, n, sizeof *bm, cmp_bench_key);
+    for (size_t i = 0; n && i < c->nrows; i++) {
+        const struct store_benchmark *hit;
+
+        want.key = c->rows[i].b->key;
+        hit = bsearch(&want, bm, n, sizeof *bm, cmp_bench_key);
+        c->rows[i].bench_id = hit ? hit->id : 0;
+    }
+    store_benchmarks_free(bm, n);
+    return ERR_OK;
+}
+
 enum err srv_compare_create(struct store *st, const struct srv_compare_query *q,
                             struct srv_compare **out, struct errbuf *eb)
 {
@@ -1180,7 +1279,20 @@ enum err srv_compare_create(struct store *st, const struct srv_compare_query *q,
     memset(&proj, 0, sizeof proj);
     buf_init(&c->notes, 1 << 16);
     c->project = xstrdup(q->project);
-    c->link_base = xstrdup(q->link_base);
+    if (q->link_base && !srv_link_ok(q->link_base)) {
+        err_set(eb, "link: expected an http:// or https:// URL without "
+                    "query, spaces or parentheses, got \"%.200s\"",
+                q->link_base);
+        free(c->project);
+        buf_cleanup(&c->notes);
+        free(c);
+        return ERR_INVALID;
+    }
+    if (q->link_base) {
+        size_t n = strlen(q->link_base); /* > 8: srv_link_ok */
+
+        c->link_base = xstrndup(q->link_base, n - (q->link_base[n - 1] == '/'));
+    }
     an_options_default(&c->opt);
     if (q->bootstrap)
         c->opt.bootstrap = q->bootstrap;
@@ -1205,6 +1317,8 @@ enum err srv_compare_create(struct store *st, const struct srv_compare_query *q,
         e = build_rows(c, eb);
     if (!e)
         e = history(st, proj.id, c, eb);
+    if (!e && c->link_base)
+        e = bench_ids(st, proj.id, c, eb);
     if (e)
         goto out;
     decide(q, &cs, c);
@@ -1322,17 +1436,22 @@ void route_compare(struct req *rq)
     q.history = (int)hist;
     if (!auth_check(rq, rq->route->access, rq->params[0]))
         return;
-    /* Links in the Markdown comment point back at this server, by the
-     * Host the client used; a Host with anything but host characters is
-     * not trusted into the text. */
+    /* Links in the Markdown comment point back at this server (note 6):
+     * the query's link, else the Host the client used.  Either must be
+     * made of URL characters that cannot end a Markdown link. */
     {
         const char *host = req_header(rq, "Host");
-        bool ok = host && *host && strlen(host) < 200;
+        const char *given = req_arg(rq, "link");
 
-        for (const char *h = host; ok && *h; h++)
-            ok = isalnum((unsigned char)*h) || strchr(".-:[]", *h);
-        if (ok)
+        if (given && *given) {
+            link = xstrdup(given); /* checked by srv_compare_create */
+        } else if (host && *host && strlen(host) < 200) {
             link = xasprintf("http://%s", host);
+            if (!srv_link_ok(link)) {
+                free(link);
+                link = NULL;
+            }
+        }
         q.link_base = link;
     }
     err_init(&eb);

@@ -65,7 +65,8 @@ struct srv_compare_query {
     uint64_t seed;
     int history; /* base-branch runs for the noise; 0: 20 */
     const char *link_base; /* "http://host:port" for links and the chart
-                              image in Markdown; NULL: none */
+                              image in Markdown; NULL: none; else it must
+                              pass srv_link_ok (ERR_INVALID) */
 };
 
 /*
@@ -92,6 +93,9 @@ size_t srv_compare_nrows(const struct srv_compare *c);
 void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
                      const char **measure, double *change, double ci[2],
                      int *verdict, double *threshold);
+/* Whether u can be a link_base: an http:// or https:// URL without query,
+ * space, quote or parenthesis (it stands inside Markdown links). */
+bool srv_link_ok(const char *u);
 /* Rows by verdict (indexed by enum an_verdict). */
 void srv_compare_summary(const struct srv_compare *c, size_t counts[4]);
 /* A side (head true: the head): the reference as used, how it was

@@ -19,6 +19,7 @@ tests/agent/nvml_double.c (found beside the benchvault binary).
 import http.server
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 
 import pytest
 
@@ -509,10 +511,19 @@ class StandIn:
             return 201, {"run_id": rid, "results": 1, "alerts": [],
                          "warnings": []}
         if "/compare?" in path:
-            heads = path.split("head=")[1]
+            heads = path.split("head=")[1].split("&")[0]
             pooled = "%2C" in heads or "," in heads
-            return 200, compare_answer(self.pooled_regressed
-                                       if pooled else True)
+            answer = compare_answer(self.pooled_regressed
+                                    if pooled else True)
+            if "format=markdown" in path:
+                # the server's comment, as far as the agent cares: a first
+                # line, a body, the marker last
+                s = answer["summary"]
+                return 200, (
+                    f"### benchvault: {s['regressed']} regression(s) "
+                    f"(stand-in)\n\n| stand-in row |\n\n"
+                    "<!-- benchvault-comment -->\n").encode()
+            return 200, answer
         if path.startswith("/repos/acme/alpha-q/issues/42/comments?"):
             return 200, [{"id": 1, "body": "LGTM"}] + self.comments
         if r["method"] == "PATCH":
@@ -575,14 +586,19 @@ def test_gate_unconfirmed_regression_passes(tmpdir_path):
     assert json.loads(posts[1]["body"])["metadata"]["agent"][
         "confirms_run"] == 1
     compares = [r["path"] for r in reqs if "/compare?" in r["path"]]
+    link = urllib.parse.quote(s.url, safe="")
     assert compares == [
         "/api/v1/projects/alpha-q/compare?base=branch%3Amain&head=1",
-        "/api/v1/projects/alpha-q/compare?base=branch%3Amain&head=1%2C2"]
+        "/api/v1/projects/alpha-q/compare?base=branch%3Amain&head=1%2C2",
+        # the comment: the server's Markdown of the pooled comparison
+        "/api/v1/projects/alpha-q/compare?base=branch%3Amain&head=1%2C2"
+        f"&format=markdown&link={link}"]
     with open(comment) as fh:
         md = fh.read()
-    assert md.splitlines()[0] == ("### benchvault: 0 regressions, 0 "
-                                  "improvements, 1 unchanged, 0 inconclusive")
-    assert "<!-- benchvault-comment -->" in md
+    assert md.splitlines()[0] == "### benchvault: 0 regression(s) (stand-in)"
+    assert "| stand-in row |\n\n#### This job\n" in md
+    assert md.count("<!-- benchvault-comment -->") == 1
+    assert md.endswith("<!-- benchvault-comment -->\n")
     # GitHub: the list, then an update of the existing marked comment.
     gh = [r for r in reqs if r["path"].startswith("/repos/")]
     assert [(r["method"], r["path"]) for r in gh] == [
@@ -594,7 +610,8 @@ def test_gate_unconfirmed_regression_passes(tmpdir_path):
     assert patch["headers"]["X-GitHub-Api-Version"] == "2022-11-28"
     assert json.loads(patch["body"]) == {"body": md}
     with open(os.path.join(tmpdir_path, "summary.md")) as fh:
-        assert fh.read().startswith("### benchvault: 0 regressions")
+        assert fh.read().startswith("### benchvault: 0 regression(s) "
+                                    "(stand-in)")
 
 
 def test_gate_confirmed_regression_fails(tmpdir_path):
@@ -616,8 +633,7 @@ def test_gate_confirmed_regression_fails(tmpdir_path):
           if r["path"].startswith("/repos/")]
     assert gh[-1] == ("POST", "/repos/acme/alpha-q/issues/42/comments")
     body = json.loads(s.http.requests[-1]["body"])["body"]
-    assert body.startswith("### benchvault: 1 regression, 0 improvements")
-    assert "bench\\_0\\[size=0\\]" in body
+    assert body.startswith("### benchvault: 1 regression(s) (stand-in)")
     # Without --fail-on-regression the same run passes.
     s = StandIn(pooled_regressed=True, existing_comment=False)
     try:
@@ -627,7 +643,8 @@ def test_gate_confirmed_regression_fails(tmpdir_path):
     finally:
         s.stop()
     assert p.returncode == 0, p.stderr
-    assert len([r for r in s.http.requests if "/compare?" in r["path"]]) == 1
+    assert len([r for r in s.http.requests if "/compare?" in r["path"]
+                and "format=markdown" not in r["path"]]) == 1
 
 
 def test_budget_broken_fails_the_gate(server, tmpdir_path):
@@ -689,7 +706,17 @@ def test_gate_with_the_real_comparison(server, tmpdir_path):
     assert "compared with branch:main" in p.stdout, p.stdout + p.stderr
     with open(comment) as fh:
         md = fh.read()
-    assert md.startswith("### benchvault: ")
     # The latency regression: 30% slower on every sample.
     assert p.returncode == 1, p.stdout + p.stderr
     assert "regressed: bench_0[size=0] latency" in p.stdout
+    # The comment is the server's, links back to it, then this job's part
+    assert md.startswith("### benchvault: 1 regression, "), md
+    assert re.search(r"\| \[bench\\_0\\\[size=0\\\]\]\(" +
+                     re.escape(server.url) +
+                     r"/p/real/benchmarks/\d+\?branch=", md), md
+    assert "![comparison chart](" + server.url + "/p/real/charts/compare.png" \
+        in md
+    assert "<details><summary>All 1 rows</summary>" in md
+    assert md.index("</details>") < md.index("#### This job")
+    assert md.count("<!-- benchvault-comment -->") == 1
+    assert md.endswith("<!-- benchvault-comment -->\n")

@@ -17,6 +17,7 @@ $BV_COMPARE_REPORT when that is set.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -223,14 +224,36 @@ def check_history(server, runs, project, report):
     m = server.get(f"/api/v1/projects/{project}/compare",
                    params={"base": "branch:main", "head": str(slow),
                            "format": "markdown"})
-    assert m.status_code == 200 and "| test\\_sort\\_list |" in m.text
+    assert m.status_code == 200 and "test\\_sort\\_list" in m.text
     # a pull-request comment: hidden marker, the verdict first, the
     # changed rows, a chart of this server, every row collapsed
     lines = m.text.splitlines()
-    assert lines[0] == "<!-- benchvault-comment -->"
-    assert lines[1].startswith("**benchvault: 1 regression, ")
-    assert "/charts/compare.png?base=branch%3Amain&head=" in m.text
+    assert lines[0].startswith("### benchvault: 1 regression, ")
+    assert lines[-1] == "<!-- benchvault-comment -->"
+    assert m.text.count("<!-- benchvault-comment -->") == 1
+    ids = compare(server, "branch:main", str(slow), project)
+    chart = (f"{server.url}/p/{project}/charts/compare.png?"
+             f"base={ids['base']['runs'][0]['id']}&head={slow})")
+    assert chart in m.text
+    # rows link to their series' history on this server
+    assert re.search(r"\| \[test\\_sort\\_list\]\(" +
+                     re.escape(server.url) + rf"/p/{project}/benchmarks/\d+"
+                     r"\?branch=", m.text)
     assert "<details><summary>All " in m.text
+    # the server's URL as readers know it; a bad one is refused
+    m = server.get(f"/api/v1/projects/{project}/compare",
+                   params={"base": "branch:main", "head": str(slow),
+                           "format": "markdown",
+                           "link": "https://bench.example.org/"})
+    assert m.status_code == 200
+    assert "(https://bench.example.org/p/" in m.text
+    assert "bench.example.org//" not in m.text
+    for bad in ("javascript:alert(1)", "https://x.org/a) [y](z",
+                "ftp://x.org"):
+        m = server.get(f"/api/v1/projects/{project}/compare",
+                       params={"base": "branch:main", "head": str(slow),
+                               "format": "markdown", "link": bad})
+        assert m.status_code == 400 and "link" in m.json()["detail"], bad
 
     # A single pair of runs without history: an identical-code change is
     # never called a regression (it would have to pass the 50% allowance).
