@@ -224,9 +224,30 @@ def test_pages_in_chromium(server, tmpdir_path):
         "compare": f"/p/demo/compare?base={runs[0]}&head={runs[-2]}",
         "not-found": "/p/nope",
     }
+    # a step that opens alerts, and a family that scales: every kind of
+    # section a page can have
+    for i in range(40):
+        family = [{"benchmark": "sort", "params": {"n": n},
+                   "measures": {"latency": {"unit": "ns",
+                                            "value": 0.5 * n * n}}}
+                  for n in (64, 128, 256, 512)]
+        post(server, step_run(i, 10 if i < 25 else 13, extra=family),
+             project="adv")
+    adv = {b["key"]: b["id"] for b in server.get(
+        "/api/v1/projects/adv/benchmarks").json()["benchmarks"]}
+    adv_runs = [r["id"] for r in server.get(
+        "/api/v1/projects/adv/runs", params={"limit": 100}).json()["runs"]]
+    pages.update({
+        "dashboard-adv": "/p/adv",
+        "benchmark-step": f"/p/adv/benchmarks/{adv['step']}",
+        "benchmark-scaling": f"/p/adv/benchmarks/{adv['sort[n=256]']}",
+        "run-step": f"/p/adv/runs/{adv_runs[-26]}",
+        "alerts-adv": "/p/adv/alerts",
+    })
     outdir = os.path.join(os.path.dirname(os.path.abspath(BIN)),
                           "test-output", "pages")
     os.makedirs(outdir, exist_ok=True)
+    links = set()
     driver = chromium_driver(tmpdir_path)
     try:
         driver.set_page_load_timeout(30)
@@ -248,8 +269,16 @@ def test_pages_in_chromium(server, tmpdir_path):
                 " Array.from(document.links).filter("
                 "   a => a.protocol === 'javascript:').length]")
             assert injected == [0, 0, 0], (path, injected)
+            links.update(driver.execute_script(
+                "return Array.from(document.links).map(a => a.href)"
+                ".filter(h => h.startsWith(location.origin))"))
     finally:
         driver.quit()
+    # no broken links: every link of this server a page shows answers
+    assert len(links) > 20, links
+    for link in sorted(links):
+        r = server.get(link[len(server.url):])
+        assert r.status_code == 200, (link, r.status_code)
 
 
 def test_alert_triage_forms(server):
