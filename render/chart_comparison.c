@@ -4,7 +4,9 @@
  * |change| so the biggest movements come first; a reader scans down until
  * the grey rows start.  The zero line and the noise band (+-threshold) show
  * what "unchanged" means.  Rows that do not fit are counted, not squeezed:
- * labels never overlap.
+ * labels never overlap.  Each row's change is also written as a number in
+ * a column on the right, and the x axis sits right under the last row, so
+ * a short comparison does not leave its rows far from their scale.
  */
 #include "render/render_int.h"
 
@@ -13,7 +15,8 @@
 #include <stdlib.h>
 
 #define ROW_MIN 16.0
-#define ROW_MAX 26.0
+#define ROW_MAX 40.0
+#define BAR_MAX 11.0 /* an interval's thickness, however tall its row */
 
 static const struct rgb *verdict_colour(enum chart_verdict v)
 {
@@ -39,25 +42,29 @@ static int by_size(const void *a, const void *b)
     return (ax < ay) - (ax > ay);
 }
 
-static void legend(cairo_t *cr, double x, double y)
+static void legend(cairo_t *cr, double x, double y, double max_w,
+                   double threshold)
 {
-    static const struct {
-        enum chart_verdict v;
-        const char *name;
-    } items[] = {{CHART_REGRESSED, "regressed"},
-                 {CHART_IMPROVED, "improved"},
-                 {CHART_UNCHANGED, "unchanged"},
-                 {CHART_INCONCLUSIVE, "inconclusive"}};
+    char band[64];
+    struct legend_item items[] = {
+        {MARK_BOX, verdict_colour(CHART_REGRESSED), 1, "regressed"},
+        {MARK_BOX, verdict_colour(CHART_IMPROVED), 1, "improved"},
+        {MARK_BOX, verdict_colour(CHART_UNCHANGED), 1, "unchanged"},
+        {MARK_BOX, verdict_colour(CHART_INCONCLUSIVE), 1, "inconclusive"},
+        {MARK_BAND, &pal_grey, 0.25, band},
+    };
 
-    set_font(cr, 11, false);
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        set_colour(cr, verdict_colour(items[i].v), 1);
-        cairo_rectangle(cr, x, y + 2, 10, 10);
-        cairo_fill(cr);
-        set_colour(cr, &pal_grey, 1);
-        draw_text(cr, x + 14, y, 0, 0, items[i].name);
-        x += 14 + text_width(cr, items[i].name) + 14;
-    }
+    snprintf(band, sizeof band, "noise band \xc2\xb1%.3g%%", threshold * 100);
+    draw_legend(cr, x, y, 0, max_w, items,
+                threshold > 0 && isfinite(threshold) ? 5 : 4);
+}
+
+/* The change as a reader wants it: "+21.0%", "-0.4%". */
+static void format_change(double v, char *out, size_t n)
+{
+    if (fabs(v) < 0.0005)
+        v = 0; /* no "-0.0%" */
+    snprintf(out, n, "%+.1f%%", v * 100);
 }
 
 enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
@@ -68,7 +75,7 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
     struct canvas c;
     const struct chart_cmp_row **sorted;
     double l, t, r, b, lo = 0, hi = 0, row_h, label_w = 0, first, step;
-    double xmin, xmax;
+    double xmin, xmax, value_w;
     size_t shown, valid = 0;
     unsigned count;
     char label[256], fitted[600];
@@ -84,7 +91,9 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
     for (size_t i = 0; i < n; i++)
         valid += isfinite(rows[i].change);
     if (valid == 0) {
-        draw_no_data(&c, title, "no benchmarks to compare");
+        draw_no_data(&c, title, "no benchmarks to compare",
+                     "the two sides share no benchmark and measure with a "
+                     "value");
         return canvas_end(&c, eb);
     }
     sorted = xcalloc(n, sizeof *sorted);
@@ -100,9 +109,11 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
     shown = row_h >= ROW_MIN ? valid : (size_t)((b - t - 16) / ROW_MIN);
     if (shown < valid)
         row_h = ROW_MIN;
+    else
+        b = fmin(b, t + row_h * (double)shown + 4); /* axis under rows */
     if (shown == 0 || c.w < 200) {
         free(sorted);
-        draw_no_data(&c, title, "chart too small");
+        draw_no_data(&c, title, "chart too small", NULL);
         return canvas_end(&c, eb);
     }
 
@@ -129,20 +140,26 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
     xmin = lo - (hi - lo) * 0.06;
     xmax = hi + (hi - lo) * 0.06;
 
-    /* Label column: the widest key, at most 40% of the width. */
+    /* Label column: the widest key, at most 40% of the width; the value
+     * column: the widest change. */
     set_font(cr, 11, false);
-    for (size_t i = 0; i < shown; i++)
-        label_w = fmax(label_w,
-                       text_width(cr, sorted[i]->key ? sorted[i]->key : "?"));
+    value_w = 0;
+    for (size_t i = 0; i < shown; i++) {
+        fit_text(cr, sorted[i]->key ? sorted[i]->key : "?", c.w * 0.4, fitted,
+                 sizeof fitted);
+        label_w = fmax(label_w, text_width(cr, fitted));
+        format_change(sorted[i]->change, label, sizeof label);
+        value_w = fmax(value_w, text_width(cr, label));
+    }
     label_w = fmin(label_w, c.w * 0.4);
     l = 12 + label_w + 10;
-    r = c.w - 16;
+    r = c.w - 12 - value_w - 12;
 
     set_colour(cr, &pal_black, 1);
     set_font(cr, 13, true);
     fit_text(cr, title, c.w - 24, fitted, sizeof fitted);
     draw_text(cr, 12, 8, 0, 0, fitted);
-    legend(cr, 12, 27);
+    legend(cr, 12, 27, c.w - 24, threshold);
 
 #define PX(v) (l + ((v)-xmin) / (xmax - xmin) * (r - l))
     /* Grid and x ticks in percent. */
@@ -165,7 +182,8 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
             format_tick(v, step, label, sizeof label);
             snprintf(fitted, sizeof fitted, "%s%s%%", v > 0 ? "+" : "", label);
             tw = text_width(cr, fitted);
-            if (x - tw / 2 < last_right + 8 || x + tw / 2 > c.w - 2)
+            if (x - tw / 2 < last_right + 8 || x - tw / 2 < 12 ||
+                x + tw / 2 > c.w - 12)
                 continue;
             set_colour(cr, &pal_grey, 1);
             draw_text(cr, x, b + 6, 0.5, 0, fitted);
@@ -180,7 +198,7 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
     }
     draw_text(cr, r, b + 20, 1, 0, "change head vs base (95% CI)");
 
-    /* Row labels, ellipsised to the column. */
+    /* Row labels, ellipsised to the column, and the changes right. */
     for (size_t i = 0; i < shown; i++) {
         double y = t + row_h * ((double)i + 0.5);
 
@@ -188,6 +206,14 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
         fit_text(cr, sorted[i]->key ? sorted[i]->key : "?", label_w, fitted,
                  sizeof fitted);
         draw_text(cr, l - 10, y, 1, 0.5, fitted);
+        format_change(sorted[i]->change, label, sizeof label);
+        /* Orange text is too faint on white: inconclusive reads grey. */
+        if (sorted[i]->verdict == CHART_REGRESSED ||
+            sorted[i]->verdict == CHART_IMPROVED)
+            set_colour(cr, verdict_colour(sorted[i]->verdict), 1);
+        else
+            set_colour(cr, &pal_grey, 1);
+        draw_text(cr, c.w - 12, y, 1, 0.5, label);
     }
 
     cairo_save(cr);
@@ -210,9 +236,9 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
         set_colour(cr, verdict_colour(p->verdict), 1);
         if (isfinite(p->ci_lo) && isfinite(p->ci_hi)) {
             double x0 = PX(p->ci_lo), x1 = PX(p->ci_hi);
+            double th = fmin(row_h * 0.36, BAR_MAX);
 
-            cairo_rectangle(cr, x0, y - row_h * 0.18, fmax(x1 - x0, 1),
-                            row_h * 0.36);
+            cairo_rectangle(cr, x0, y - th / 2, fmax(x1 - x0, 1), th);
             cairo_fill(cr);
         }
         set_colour(cr, &pal_black, 1);

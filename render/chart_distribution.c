@@ -3,7 +3,10 @@
  * plot (median, quartiles, whiskers to the furthest sample within 1.5 IQR)
  * with the raw samples as dots beside the box.  The dots are jittered
  * sideways by a hash of their index, not a random generator, so the same
- * samples always draw the same PNG (and the same ETag).
+ * samples always draw the same PNG (and the same ETag).  The subtitle states
+ * the two medians and their relative change, so the answer is in words as
+ * well as in shapes.  A side with one sample shows the point alone (a box of
+ * one is a line that looks like data), a side with none says so.
  */
 #include "render/render_int.h"
 
@@ -76,6 +79,13 @@ static double jitter(size_t i)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
+/* Three significant digits, trailing zeros kept ("6.00", "6.91") so two
+ * medians read alike; no exponent for large values. */
+static void format_median(double v, char *out, size_t n)
+{
+    snprintf(out, n, fabs(v) >= 100 ? "%.0f" : "%#.3g", v);
+}
+
 struct yframe {
     double t, b, ymin, ymax;
 };
@@ -92,8 +102,22 @@ static void draw_group(cairo_t *cr, const struct yframe *f, double cx,
     struct box bx;
     double x0 = cx - bw, x1 = cx;
 
-    if (n == 0)
+    if (n == 0) {
+        set_colour(cr, &pal_grey, 1);
+        set_font(cr, 12, false);
+        draw_text(cr, cx - bw / 2, (f->t + f->b) / 2, 0.5, 0.5, "no samples");
         return;
+    }
+    if (n == 1) {
+        set_colour(cr, col, 1);
+        cairo_arc(cr, cx - bw / 2, py(f, s[0]), 4, 0,
+                  2 * 3.14159265358979323846);
+        cairo_fill(cr);
+        set_colour(cr, &pal_grey, 1);
+        set_font(cr, 11, false);
+        draw_text(cr, cx, py(f, s[0]), 0, 0.5, "one sample: no spread");
+        return;
+    }
     box_of(s, n, &bx);
     cairo_set_line_width(cr, 1.5);
     set_colour(cr, col, 0.25);
@@ -152,7 +176,8 @@ enum err chart_distribution_draw(const struct chart_opts *o, const char *title,
     if (mb + mh < 2) {
         free(sb);
         free(sh);
-        draw_no_data(&c, title, "no samples to compare");
+        draw_no_data(&c, title, "no samples to compare",
+                     "a box plot needs the raw samples of each result");
         return canvas_end(&c, eb);
     }
     if (mb) {
@@ -179,12 +204,12 @@ enum err chart_distribution_draw(const struct chart_opts *o, const char *title,
         format_tick(first + i * step, step, label, sizeof label);
         l = fmax(l, text_width(cr, label));
     }
-    l = 16 + fmax(l, text_width(cr, ylabel)) + 8;
+    l = 16 + l + 8;
     r = c.w - 16;
     if (r - l < 80 || f.b - f.t < 30) {
         free(sb);
         free(sh);
-        draw_no_data(&c, title, "chart too small");
+        draw_no_data(&c, title, "chart too small", NULL);
         return canvas_end(&c, eb);
     }
 
@@ -192,6 +217,25 @@ enum err chart_distribution_draw(const struct chart_opts *o, const char *title,
     set_font(cr, 13, true);
     fit_text(cr, title, c.w - 24, fitted, sizeof fitted);
     draw_text(cr, 12, 8, 0, 0, fitted);
+    if (mb && mh) {
+        double m0 = quantile(sb, mb, 0.5), m1 = quantile(sh, mh, 0.5);
+        char sub[200], a[32], b[32];
+
+        format_median(m0 / div, a, sizeof a);
+        format_median(m1 / div, b, sizeof b);
+        if (m0 != 0)
+            snprintf(sub, sizeof sub,
+                     "median: base %s %s \xe2\x86\x92 head %s %s (%+.1f%%)", a,
+                     ylabel, b, ylabel, (m1 / m0 - 1) * 100);
+        else
+            snprintf(sub, sizeof sub,
+                     "median: base %s %s \xe2\x86\x92 head %s %s", a, ylabel, b,
+                     ylabel);
+        set_colour(cr, &pal_grey, 1);
+        set_font(cr, 11, false);
+        fit_text(cr, sub, c.w - 24, fitted, sizeof fitted);
+        draw_text(cr, 12, 27, 0, 0, fitted);
+    }
 
     set_font(cr, 11, false);
     cairo_set_line_width(cr, 1);
@@ -209,7 +253,12 @@ enum err chart_distribution_draw(const struct chart_opts *o, const char *title,
         format_tick(first + i * step, step, label, sizeof label);
         draw_text(cr, l - 6, y, 1, 0.5, label);
     }
-    draw_text(cr, l - 6, f.t - 15, 1, 0, ylabel[0] ? ylabel : "#");
+    /* The unit above the axis (a unit may be any name: fitted). */
+    fit_text(cr, ylabel[0] ? ylabel : "value", (c.w - 24) * 0.4, fitted,
+             sizeof fitted);
+    set_colour(cr, &pal_black, 0.75);
+    draw_text(cr, 12, f.t - 18, 0, 0, fitted);
+    set_colour(cr, &pal_grey, 1);
     cairo_move_to(cr, l, floor(f.t) + 0.5);
     cairo_line_to(cr, l, floor(f.b) + 0.5);
     cairo_line_to(cr, r, floor(f.b) + 0.5);

@@ -4,7 +4,9 @@
  * has data, so an idle GPU or a missing sampler costs no space.  Disk read
  * and write (cumulative bytes) share a panel.  The RSS panel adds the
  * least-squares line through its points: a steady climb reads as growth at
- * a glance, and the slope (per second) is written beside it.
+ * a glance, and the slope (per second) is written beside it.  The trend is
+ * drawn thin over the data, so it never hides the data line.  Time is in
+ * seconds, minutes or hours, whichever keeps the tick labels short.
  */
 #include "render/render_int.h"
 
@@ -79,7 +81,7 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
          {offsetof(struct resource_sample, rss_bytes), 0},
          {&pal_green, NULL},
          {NULL, NULL}},
-        {"disk (cumulative)",
+        {"disk I/O, cumulative",
          "B",
          {offsetof(struct resource_sample, read_bytes),
           offsetof(struct resource_sample, write_bytes)},
@@ -99,7 +101,8 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
     const struct panel *use[NPANELS];
     struct canvas c;
     size_t np = 0;
-    double l = 92, r, t = 40, b, ph, t0, xmax, first, step;
+    double l = 92, r, t = 40, b, ph, t0, xmax, first, step, tdiv;
+    const char *tunit;
     unsigned count;
     char label[64], fitted[600];
     cairo_t *cr;
@@ -117,14 +120,16 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
     if (np == 0) {
         draw_no_data(&c, title,
                      n == 1 ? "one resource sample: no trend yet"
-                            : "no resource samples");
+                            : "no resource samples",
+                     "benchvault run samples CPU, memory, disk and GPU "
+                     "while the benchmark runs");
         return canvas_end(&c, eb);
     }
     r = c.w - 16;
     b = c.h - 40;
     ph = (b - t) / (double)np;
     if (ph < 36 || r - l < 60) {
-        draw_no_data(&c, title, "chart too small");
+        draw_no_data(&c, title, "chart too small", NULL);
         return canvas_end(&c, eb);
     }
     t0 = (double)s[0].t_ms;
@@ -133,6 +138,16 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
         xmax = fmax(xmax, (double)(s[i].t_ms - s[0].t_ms) / 1000);
     if (xmax <= 0)
         xmax = 1;
+    if (xmax >= 3 * 3600) {
+        tdiv = 3600;
+        tunit = "time since start (h)";
+    } else if (xmax >= 5 * 60) {
+        tdiv = 60;
+        tunit = "time since start (min)";
+    } else {
+        tdiv = 1;
+        tunit = "time since start (s)";
+    }
 
     set_colour(cr, &pal_black, 1);
     set_font(cr, 13, true);
@@ -142,13 +157,13 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
 #define PX(v) (l + (v) / xmax * (r - l))
     /* The shared x axis: grid through every panel, labels at the bottom. */
     set_font(cr, 11, false);
-    chart_nice_ticks(0, xmax, (unsigned)((r - l) / 60) + 2, &first, &step,
-                     &count);
+    chart_nice_ticks(0, xmax / tdiv, (unsigned)((r - l) / 60) + 2, &first,
+                     &step, &count);
     cairo_set_line_width(cr, 1);
     for (unsigned i = 0; i < count; i++) {
-        double v = first + i * step, x = floor(PX(v)) + 0.5;
+        double v = first + i * step, x = floor(PX(v * tdiv)) + 0.5;
 
-        if (v < -1e-9 || v > xmax * 1.000001)
+        if (v < -1e-9 || v * tdiv > xmax * 1.000001)
             continue;
         set_colour(cr, &pal_light, 1);
         cairo_move_to(cr, x, t);
@@ -156,16 +171,18 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
         cairo_stroke(cr);
         set_colour(cr, &pal_grey, 1);
         format_tick(v, step, label, sizeof label);
+        if (x + text_width(cr, label) / 2 > r + 12)
+            continue; /* would run into the canvas margin */
         draw_text(cr, x, b + 6, 0.5, 0, label);
     }
-    draw_text(cr, r, b + 20, 1, 0, "time since start (s)");
+    draw_text(cr, r, b + 20, 1, 0, tunit);
 
     for (size_t k = 0; k < np; k++) {
         const struct panel *p = use[k];
         double pt = t + ph * (double)k + 16, pb = t + ph * (double)(k + 1) - 4;
         double lo = INFINITY, hi = -INFINITY, div, a, sl;
         const char *ul;
-        unsigned cnt;
+        unsigned cnt, stride;
 
         for (size_t i = 0; i < n; i++)
             for (int j = 0; j < 2; j++) {
@@ -182,14 +199,27 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
         if (hi <= lo)
             hi = lo + 1;
         chart_unit_scale(p->unit, hi, &div, &ul);
-        chart_nice_ticks(lo / div, hi / div, (unsigned)((pb - pt) / 22) + 1,
-                         &first, &step, &cnt);
-        /* Up to the next tick, so the top line of data is labelled and
-         * never runs along the panel's edge. */
-        hi = ceil(hi * (strcmp(p->unit, "%") || hi > 100 ? 1.02 : 1) / div /
-                      step -
-                  1e-9) *
-             step * div;
+        /* Four ticks at least: with fewer, the step grows so coarse that
+         * rounding up to it leaves half a panel empty. */
+        chart_nice_ticks(lo / div, hi / div,
+                         (unsigned)fmax((pb - pt) / 22 + 1, 4), &first, &step,
+                         &cnt);
+        /* Up to the next labelled tick, so the top line of data is
+         * labelled and never runs along the panel's edge.  In a short
+         * panel only every stride-th tick has room for a label. */
+        hi *= strcmp(p->unit, "%") || hi > 100 ? 1.02 : 1;
+        stride = 1;
+        for (;;) {
+            double top =
+                ceil(hi / div / (step * stride) - 1e-9) * (step * stride) * div;
+
+            if ((pb - pt) * step * div / (top - lo) >= 16 / (double)stride ||
+                stride >= 8) {
+                hi = top;
+                break;
+            }
+            stride++;
+        }
         cnt = (unsigned)floor((hi / div - first) / step + 1e-9) + 1;
 #define PY(v) (pb - ((v)-lo) / (hi - lo) * (pb - pt))
         /* Panel name and unit, top left above the panel. */
@@ -198,17 +228,12 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
         snprintf(label, sizeof label, "%s (%s)", p->name, ul);
         draw_text(cr, l, pt - 14, 0, 0, label);
         if (p->series[0]) {
+            const struct legend_item it[2] = {
+                {MARK_LINE, p->col[0], 1, p->series[0]},
+                {MARK_LINE, p->col[1], 1, p->series[1]}};
             double x = l + text_width(cr, label) + 16;
 
-            set_font(cr, 11, false);
-            for (int j = 0; j < 2; j++) {
-                set_colour(cr, p->col[j], 1);
-                cairo_rectangle(cr, x, pt - 12, 10, 10);
-                cairo_fill(cr);
-                set_colour(cr, &pal_grey, 1);
-                draw_text(cr, x + 14, pt - 14, 0, 0, p->series[j]);
-                x += 14 + text_width(cr, p->series[j]) + 12;
-            }
+            draw_legend(cr, x, pt - 14, 0, r - x, it, 2);
         }
         set_font(cr, 10, false);
         cairo_set_line_width(cr, 1);
@@ -225,7 +250,7 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
                 cairo_move_to(cr, l, y);
                 cairo_line_to(cr, r, y);
                 cairo_stroke(cr);
-                if (last_y - y < 13)
+                if (i % stride || last_y - y < 13)
                     continue; /* would overlap the label below */
                 set_colour(cr, &pal_grey, 1);
                 format_tick(first + i * step, step, label, sizeof label);
@@ -271,19 +296,21 @@ enum err chart_resources_draw(const struct chart_opts *o, const char *title,
             double bps_div;
             const char *bps;
 
+            struct legend_item it = {MARK_DASH, &pal_black, 0.8, label};
+
             set_colour(cr, &pal_black, 0.8);
+            cairo_set_line_width(cr, 1);
             cairo_set_dash(cr, dash, 2, 0);
             cairo_move_to(cr, PX(0), PY(a));
             cairo_line_to(cr, PX(xmax), PY(a + sl * xmax));
             cairo_stroke(cr);
             cairo_set_dash(cr, NULL, 0, 0);
             chart_unit_scale("B/s", sl, &bps_div, &bps);
-            snprintf(label, sizeof label,
-                     "dashed: least-squares trend %+.3g %s", sl / bps_div, bps);
-            set_font(cr, 11, false);
+            snprintf(label, sizeof label, "least-squares trend %+.3g %s",
+                     sl / bps_div, bps);
             cairo_restore(cr);
             /* In the panel's header line, where no data can hide it. */
-            draw_text(cr, r, pt - 14, 1, 0, label);
+            draw_legend(cr, r, pt - 14, 1, r - l - 120, &it, 1);
             continue;
         }
         cairo_restore(cr);

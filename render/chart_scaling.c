@@ -4,6 +4,12 @@
  * axes every power law is a straight line, so a curve that bends away from
  * the points, or points that steepen, read at a glance.  f uses log2 as
  * analysis/scaling.c does, so the coefficient means the same here.
+ *
+ * Log axes span decades, so no single SI prefix suits every tick: each tick
+ * label carries its own ("100 ns", "1 \xc2\xb5s", "10 \xc2\xb5s"; "1k",
+ * "10k" for the parameter), which also labels the axis with its unit.
+ * Ticks are at 1, 2 and 5 times powers of ten when a decade is wide enough
+ * for three labels, else at powers of ten only.
  */
 #include "render/render_int.h"
 
@@ -51,16 +57,41 @@ static bool complexity(const char *cls, double n, double *out)
     return true;
 }
 
-/* Ticks at 1, 2, 5 times powers of ten, or powers only when the range
- * spans many decades; labels thinned so they never overlap. */
-static void log_ticks(cairo_t *cr, const struct lframe *f, bool xaxis,
-                      double div)
+/* A tick's label with its own prefixed unit: "10 \xc2\xb5s", "2k". */
+static void log_label(double v, const char *unit, char *out, size_t n)
 {
-    double lo = xaxis ? f->x0 : f->y0, hi = xaxis ? f->x1 : f->y1;
-    double last = -1e9;
+    double div, x;
+    const char *lab;
+    bool glued; /* "2k", "50%": no space before a bare prefix or % */
+
+    chart_unit_scale(unit, v, &div, &lab);
+    x = v / div;
+    if (fabs(x - round(x)) < 1e-6 * fabs(x))
+        x = round(x);
+    glued = !lab[0] || !strcmp(lab, "k") || !strcmp(lab, "M") ||
+            !strcmp(lab, "G") || !strcmp(lab, "%");
+    snprintf(out, n, x >= 1000 || x == floor(x) ? "%.0f%s%s" : "%.3g%s%s", x,
+             glued ? "" : " ", lab);
+}
+
+/* 3 (ticks at 1, 2, 5) when a decade is at least min_px long, else 1. */
+static int log_mults(double px, double decades, double min_px)
+{
+    return decades > 0 && px / decades >= min_px ? 3 : 1;
+}
+
+/* Grid lines and labels of one axis; labels thinned so they never
+ * overlap.  Returns the widest label drawn (for the y axis margin) or
+ * measures only, drawing nothing, when measure is set. */
+static double log_ticks(cairo_t *cr, const struct lframe *f, bool xaxis,
+                        const char *unit, bool measure)
+{
     static const double mult[] = {1, 2, 5};
-    int nm = hi - lo > 3 ? 1 : 3;
-    char label[64];
+    double lo = xaxis ? f->x0 : f->y0, hi = xaxis ? f->x1 : f->y1;
+    double last = -1e9, widest = 0;
+    int nm = xaxis ? log_mults(f->r - f->l, hi - lo, 150)
+                   : log_mults(f->b - f->t, hi - lo, 75);
+    char label[64], fitted[64];
 
     set_font(cr, 11, false);
     cairo_set_line_width(cr, 1);
@@ -70,6 +101,14 @@ static void log_ticks(cairo_t *cr, const struct lframe *f, bool xaxis,
 
             if (lv < lo || lv > hi)
                 continue;
+            /* A unit may be any name: the label is fitted. */
+            log_label(v, unit, fitted, sizeof fitted);
+            fit_text(cr, fitted, 100, label, sizeof label);
+            tw = text_width(cr, label);
+            if (measure) {
+                widest = fmax(widest, tw);
+                continue;
+            }
             pos = xaxis ? floor(lx(f, v)) + 0.5 : floor(ly(f, v)) + 0.5;
             set_colour(cr, &pal_light, 1);
             if (xaxis) {
@@ -80,11 +119,10 @@ static void log_ticks(cairo_t *cr, const struct lframe *f, bool xaxis,
                 cairo_line_to(cr, f->r, pos);
             }
             cairo_stroke(cr);
-            format_tick(v / div, v / div / 2, label, sizeof label);
-            tw = text_width(cr, label);
             set_colour(cr, &pal_grey, 1);
             if (xaxis) {
-                if (pos - tw / 2 < last + 8)
+                if (pos - tw / 2 < last + 8 || pos - tw / 2 < 12 ||
+                    pos + tw / 2 > f->r + 12)
                     continue;
                 draw_text(cr, pos, f->b + 6, 0.5, 0, label);
                 last = pos + tw / 2;
@@ -93,9 +131,22 @@ static void log_ticks(cairo_t *cr, const struct lframe *f, bool xaxis,
                     continue;
                 draw_text(cr, f->l - 6, pos, 1, 0.5, label);
                 last = -pos;
+                widest = fmax(widest, tw);
             }
         }
     }
+    return widest;
+}
+
+/* "O(n^2)" as a reader writes it: "O(n\xc2\xb2)". */
+static void class_label(const char *cls, char *out, size_t n)
+{
+    if (!strcmp(cls, "O(n^2)"))
+        snprintf(out, n, "O(n\xc2\xb2)");
+    else if (!strcmp(cls, "O(n^3)"))
+        snprintf(out, n, "O(n\xc2\xb3)");
+    else
+        snprintf(out, n, "%s", cls);
 }
 
 enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
@@ -106,11 +157,12 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
     struct canvas c;
     struct lframe f;
     double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
-    double div, g;
-    const char *ylabel;
+    double g;
     size_t m = 0;
     bool curve;
-    char fitted[600];
+    char sub[600], fitted[600], cls_s[32], coef_s[64], fit_s[64];
+    struct legend_item legend[2] = {{MARK_DOT, &pal_blue, 1, "measured"},
+                                    {MARK_LINE, &pal_vermillion, 0.9, fit_s}};
     cairo_t *cr;
     enum err e;
 
@@ -131,7 +183,9 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
         m++;
     }
     if (m < 2 || xhi <= xlo) {
-        draw_no_data(&c, title, "need two or more parameter values");
+        draw_no_data(&c, title, "need two or more parameter values",
+                     "a family needs members that differ in one numeric "
+                     "parameter, e.g. n=1000 and n=10000");
         return canvas_end(&c, eb);
     }
     curve = isfinite(coef) && coef > 0 && complexity(cls, xlo, &g);
@@ -159,13 +213,12 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
         f.y0 -= py_;
         f.y1 += py_;
     }
-    chart_unit_scale(unit, sqrt(ylo * yhi), &div, &ylabel);
-    f.l = 80;
     f.t = 62;
     f.r = c.w - 16;
     f.b = c.h - 40;
+    f.l = 16 + log_ticks(cr, &f, false, unit, true) + 8;
     if (f.r - f.l < 60 || f.b - f.t < 40) {
-        draw_no_data(&c, title, "chart too small");
+        draw_no_data(&c, title, "chart too small", NULL);
         return canvas_end(&c, eb);
     }
 
@@ -174,19 +227,28 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
     fit_text(cr, title, c.w - 24, fitted, sizeof fitted);
     draw_text(cr, 12, 8, 0, 0, fitted);
     set_font(cr, 11, false);
-    if (curve)
-        snprintf(fitted, sizeof fitted,
-                 "%zu points \xc2\xb7 fitted %s, c = %.3g \xc2\xb7 log-log", m,
-                 cls, coef);
-    else
-        snprintf(fitted, sizeof fitted, "%zu points \xc2\xb7 log-log", m);
+    if (curve) {
+        class_label(cls, cls_s, sizeof cls_s);
+        log_label(coef, unit, coef_s, sizeof coef_s);
+        snprintf(sub, sizeof sub,
+                 "%zu parameter values \xc2\xb7 best fit %s with c = %s "
+                 "\xc2\xb7 log-log axes",
+                 m, cls_s, coef_s);
+        snprintf(fit_s, sizeof fit_s, "fitted %s", cls_s);
+    } else {
+        snprintf(sub, sizeof sub,
+                 "%zu parameter values \xc2\xb7 no fitted curve \xc2\xb7 "
+                 "log-log axes",
+                 m);
+    }
     set_colour(cr, &pal_grey, 1);
+    fit_text(cr, sub, c.w - 24, fitted, sizeof fitted);
     draw_text(cr, 12, 27, 0, 0, fitted);
+    draw_legend(cr, f.r, f.t - 18, 1, f.r - 12, legend, curve ? 2 : 1);
 
-    log_ticks(cr, &f, true, 1);
-    log_ticks(cr, &f, false, div);
+    log_ticks(cr, &f, true, "", false);
+    log_ticks(cr, &f, false, unit, false);
     set_colour(cr, &pal_grey, 1);
-    draw_text(cr, f.l - 6, f.t - 15, 1, 0, ylabel[0] ? ylabel : "#");
     draw_text(cr, f.r, f.b + 20, 1, 0, "parameter n");
     cairo_move_to(cr, f.l + 0.5, f.t);
     cairo_line_to(cr, f.l + 0.5, floor(f.b) + 0.5);

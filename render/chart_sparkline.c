@@ -10,7 +10,7 @@ enum err chart_sparkline_draw(const struct chart_opts *o, const double *v,
                               size_t n, struct buf *out, struct errbuf *eb)
 {
     struct canvas c;
-    double lo = INFINITY, hi = -INFINITY, pad = 2;
+    double lo = INFINITY, hi = -INFINITY, pad = 3; /* the last dot fits */
     size_t last = n;
     bool pen = false;
     enum err e = canvas_begin(&c, o, out, eb);

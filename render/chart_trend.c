@@ -2,10 +2,13 @@
  * The trend chart: one series in commit order.
  *
  * Layout: title (benchmark and measure) and a subtitle (branch, testbed) on
- * top; the y axis carries the unit with an SI prefix picked from the data;
- * the x axis is time (UTC) when the points have distinct times, else the
+ * top; under them the y axis title ("latency (ms)": the measure and its
+ * unit with an SI prefix picked from the data) on the left and a legend of
+ * the marks actually drawn on the right; the x axis is commit time (UTC,
+ * its years in the caption) when the points have distinct times, else the
  * point's position.  Data are clipped to the plot area, so nothing is drawn
- * over the labels.  X labels are thinned until they no longer overlap.
+ * over the labels.  X labels are thinned until they no longer overlap, and
+ * the legend drops entries rather than run into the axis title.
  *
  * Drawn, back to front: grid, CI whiskers (lower..upper), segment means
  * between change points, the value line and points, change-point lines,
@@ -22,9 +25,9 @@
 #define DENSE_POINTS 150
 
 struct frame {
-    double l, t, r, b;         /* plot area in user space */
+    double l, t, r, b; /* plot area in user space */
     double xmin, xmax, ymin, ymax;
-    double div;                /* display division of y values */
+    double div; /* display division of y values */
     const char *ylabel;
 };
 
@@ -46,8 +49,7 @@ static bool times_usable(const struct series *s)
     for (size_t i = 0; i < s->npoints; i++)
         if (s->points[i].time == TIME_NONE)
             return false;
-    return s->npoints > 1 &&
-           s->points[s->npoints - 1].time > s->points[0].time;
+    return s->npoints > 1 && s->points[s->npoints - 1].time > s->points[0].time;
 }
 
 static void y_range(const struct series *s, double *lo, double *hi)
@@ -69,7 +71,7 @@ static void y_range(const struct series *s, double *lo, double *hi)
     }
 }
 
-static void draw_y_axis(cairo_t *cr, struct frame *f)
+static void draw_y_axis(cairo_t *cr, struct frame *f, const char *title)
 {
     double first, step;
     unsigned count, max = (unsigned)((f->b - f->t) / 36) + 2;
@@ -93,12 +95,13 @@ static void draw_y_axis(cairo_t *cr, struct frame *f)
         format_tick(first + i * step, step, label, sizeof label);
         draw_text(cr, f->l - 6, y, 1, 0.5, label);
     }
-    /* The unit above the tick labels. */
-    set_colour(cr, &pal_grey, 1);
-    draw_text(cr, f->l - 6, f->t - 15, 1, 0, f->ylabel[0] ? f->ylabel : "#");
+    /* The axis title above the tick labels. */
+    set_colour(cr, &pal_black, 0.75);
+    draw_text(cr, 12, f->t - 18, 0, 0, title);
 }
 
-static void draw_x_axis(cairo_t *cr, struct frame *f, bool use_time)
+static void draw_x_axis(cairo_t *cr, struct frame *f, bool use_time,
+                        const char *caption)
 {
     char label[64];
     double last_right = -1e9, w;
@@ -120,8 +123,7 @@ static void draw_x_axis(cairo_t *cr, struct frame *f, bool use_time)
         double first, step;
         unsigned count;
 
-        chart_nice_ticks(f->xmin + 1, f->xmax + 1, max, &first, &step,
-                         &count);
+        chart_nice_ticks(f->xmin + 1, f->xmax + 1, max, &first, &step, &count);
         if (step < 1)
             step = 1;
         n = 0;
@@ -131,8 +133,8 @@ static void draw_x_axis(cairo_t *cr, struct frame *f, bool use_time)
     }
     set_colour(cr, &pal_grey, 1);
     for (unsigned i = 0; i < n; i++) {
-        double x = use_time ? px(f, (double)ticks[i])
-                            : px(f, (double)ticks[i] - 1);
+        double x =
+            use_time ? px(f, (double)ticks[i]) : px(f, (double)ticks[i] - 1);
         double tw;
 
         if (use_time)
@@ -142,14 +144,59 @@ static void draw_x_axis(cairo_t *cr, struct frame *f, bool use_time)
         tw = text_width(cr, label);
         if (x < f->l - 1 || x > f->r + 1 || x - tw / 2 < last_right + 8)
             continue; /* would overlap the previous label */
+        if (x - tw / 2 < 12 || x + tw / 2 > f->r + 12)
+            continue; /* would run into the canvas margin */
         cairo_move_to(cr, floor(x) + 0.5, f->b);
         cairo_line_to(cr, floor(x) + 0.5, f->b + 4);
         cairo_stroke(cr);
         draw_text(cr, x, f->b + 6, 0.5, 0, label);
         last_right = x + tw / 2;
     }
-    if (!use_time)
-        draw_text(cr, f->r, f->b + 20, 1, 0, "run (commit order)");
+    draw_text(cr, f->r, f->b + 20, 1, 0, caption);
+}
+
+/* "commit time (UTC), 2026" or "..., 2025-2026": tick labels carry no
+ * year. */
+static void time_caption(int64_t lo, int64_t hi, char *out, size_t n)
+{
+    char a[TIME_ISO_LEN], b[TIME_ISO_LEN];
+
+    time_format_iso(lo, a);
+    time_format_iso(hi, b);
+    if (!strncmp(a, b, 4))
+        snprintf(out, n, "commit time (UTC), %.4s", a);
+    else
+        snprintf(out, n, "commit time (UTC), %.4s\xe2\x80\x93%.4s", a, b);
+}
+
+/* The legend: only the marks this chart draws. */
+static size_t legend_items(const struct series *s,
+                           const struct chart_change *changes, size_t nchanges,
+                           struct legend_item *it)
+{
+    bool ci = false, cp = false, alert = false;
+    size_t n = 0;
+
+    for (size_t i = 0; i < s->npoints && !ci; i++)
+        ci = isfinite(s->points[i].lower) && isfinite(s->points[i].upper);
+    for (size_t k = 0; k < nchanges; k++) {
+        if (changes[k].index == 0 || changes[k].index >= s->npoints)
+            continue;
+        cp = true;
+        alert = alert || changes[k].alert;
+    }
+    it[n++] = (struct legend_item){MARK_DOT_LINE, &pal_blue, 1, "value"};
+    if (ci)
+        it[n++] = (struct legend_item){MARK_BAND, &pal_sky, 0.6, "95% CI"};
+    it[n++] = (struct legend_item){MARK_LINE, &pal_orange, 1,
+                                   cp ? "segment mean" : "mean"};
+    if (cp)
+        it[n++] = (struct legend_item){MARK_VDASH, &pal_vermillion, 0.9,
+                                       "change point"};
+    if (alert)
+        it[n++] =
+            (struct legend_item){MARK_TRIANGLE, &pal_vermillion, 0.9, "alert"};
+    return n;
 }
 
 /* CI whiskers, one per point, on whole pixels. */
@@ -182,8 +229,8 @@ static void draw_band(cairo_t *cr, const struct frame *f,
     while (i < s->npoints) {
         size_t from, to;
 
-        while (i < s->npoints && (!isfinite(s->points[i].lower) ||
-                                  !isfinite(s->points[i].upper)))
+        while (i < s->npoints &&
+               (!isfinite(s->points[i].lower) || !isfinite(s->points[i].upper)))
             i++;
         from = i;
         while (i < s->npoints && isfinite(s->points[i].lower) &&
@@ -208,7 +255,9 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
 {
     struct canvas c;
     struct frame f;
-    char title[600], sub[600], fitted[600];
+    char title[600], sub[600], fitted[600], axis[300], caption[80];
+    struct legend_item legend[5];
+    size_t nlegend;
     double lo, hi, pad, *xs = NULL;
     bool use_time;
     cairo_t *cr;
@@ -222,12 +271,16 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
              s->benchmark_key ? s->benchmark_key : "?",
              s->measure ? s->measure : "?");
     if (s->npoints == 0) {
-        draw_no_data(&c, title, "no data yet");
+        draw_no_data(&c, title, "no data yet",
+                     "results pushed for this benchmark and measure will "
+                     "appear here");
         return canvas_end(&c, eb);
     }
     y_range(s, &lo, &hi);
     if (!isfinite(lo)) {
-        draw_no_data(&c, title, "no finite values");
+        draw_no_data(&c, title, "no finite values",
+                     "every point of this series is missing or not a "
+                     "number");
         return canvas_end(&c, eb);
     }
     pad = hi > lo ? (hi - lo) * 0.08 : (lo != 0 ? fabs(lo) * 0.05 : 1);
@@ -243,18 +296,15 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
     {
         char a[64], b[64];
 
-        format_tick(f.ymax / f.div, (f.ymax - f.ymin) / f.div / 8, a,
-                    sizeof a);
-        format_tick(f.ymin / f.div, (f.ymax - f.ymin) / f.div / 8, b,
-                    sizeof b);
-        f.l = 16 + fmax(fmax(text_width(cr, a), text_width(cr, b)),
-                        text_width(cr, f.ylabel)) + 8;
+        format_tick(f.ymax / f.div, (f.ymax - f.ymin) / f.div / 8, a, sizeof a);
+        format_tick(f.ymin / f.div, (f.ymax - f.ymin) / f.div / 8, b, sizeof b);
+        f.l = 16 + fmax(text_width(cr, a), text_width(cr, b)) + 8;
     }
     f.t = 62;
     f.r = c.w - 16;
     f.b = c.h - 40;
     if (f.r - f.l < 40 || f.b - f.t < 30) {
-        draw_no_data(&c, title, "chart too small");
+        draw_no_data(&c, title, "chart too small", NULL);
         return canvas_end(&c, eb);
     }
 
@@ -276,17 +326,34 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
     set_font(cr, 13, true);
     fit_text(cr, title, c.w - 24, fitted, sizeof fitted);
     draw_text(cr, 12, 8, 0, 0, fitted);
-    snprintf(sub, sizeof sub, "branch %s \xc2\xb7 testbed %s \xc2\xb7 %zu "
-             "point%s", s->branch ? s->branch : "?",
-             s->testbed ? s->testbed : "?", s->npoints,
-             s->npoints == 1 ? "" : "s");
+    snprintf(sub, sizeof sub,
+             "branch %s \xc2\xb7 testbed %s \xc2\xb7 %zu "
+             "point%s",
+             s->branch ? s->branch : "?", s->testbed ? s->testbed : "?",
+             s->npoints, s->npoints == 1 ? "" : "s");
     set_colour(cr, &pal_grey, 1);
     set_font(cr, 11, false);
     fit_text(cr, sub, c.w - 24, fitted, sizeof fitted);
     draw_text(cr, 12, 27, 0, 0, fitted);
 
-    draw_y_axis(cr, &f);
-    draw_x_axis(cr, &f, use_time);
+    /* The y axis title and, right of it, the legend. */
+    if (f.ylabel[0])
+        snprintf(sub, sizeof sub, "%s (%s)", s->measure ? s->measure : "value",
+                 f.ylabel);
+    else
+        snprintf(sub, sizeof sub, "%s", s->measure ? s->measure : "value");
+    set_font(cr, 11, false);
+    fit_text(cr, sub, (c.w - 24) * 0.4, axis, sizeof axis);
+    nlegend = legend_items(s, changes, nchanges, legend);
+    draw_legend(cr, f.r, f.t - 18, 1, f.r - 12 - text_width(cr, axis) - 24,
+                legend, nlegend);
+    if (use_time)
+        time_caption(s->points[0].time, s->points[s->npoints - 1].time, caption,
+                     sizeof caption);
+    else
+        snprintf(caption, sizeof caption, "run (commit order)");
+    draw_y_axis(cr, &f, axis);
+    draw_x_axis(cr, &f, use_time, caption);
     set_colour(cr, &pal_grey, 1);
     cairo_set_line_width(cr, 1);
     cairo_move_to(cr, f.l, floor(f.t) + 0.5);

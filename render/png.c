@@ -6,12 +6,20 @@
  * zeros and zlib's fastest level with the RLE strategy compresses them
  * well at a fraction of the time.  8-bit RGB, no alpha (charts are drawn
  * on an opaque background).
+ *
+ * The compressed stream goes out in IDAT chunks of ZCHUNK bytes (PNG allows
+ * any number) rather than through one buffer sized for the whole image:
+ * a megabyte allocated and freed per chart lands on glibc's mmap or
+ * heap-trim path, and the page faults of the fresh memory cost more than
+ * drawing the text of a chart (up to 0.8 ms of a 6 ms trend).
  */
 #include "render/render_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#define ZCHUNK 65536 /* bytes of compressed data per IDAT chunk */
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -50,7 +58,6 @@ enum err png_encode(cairo_surface_t *s, struct buf *out, struct errbuf *eb)
     size_t rowlen = (size_t)w * 3 + 1;
     unsigned char ihdr[13], *row = NULL, *z = NULL;
     z_stream zs;
-    size_t zcap;
     enum err e = ERR_OK;
     int zrc;
 
@@ -74,14 +81,14 @@ enum err png_encode(cairo_surface_t *s, struct buf *out, struct errbuf *eb)
         err_set(eb, "png: zlib init failed");
         return ERR_INTERNAL;
     }
-    zcap = deflateBound(&zs, (uLong)(rowlen * (size_t)h));
-    z = xmalloc(zcap);
+    z = xmalloc(ZCHUNK);
     row = xmalloc(rowlen);
     zs.next_out = z;
-    zs.avail_out = (uInt)zcap;
+    zs.avail_out = ZCHUNK;
     for (int y = 0; y < h; y++) {
         const uint32_t *src = (const uint32_t *)(px + (size_t)y * stride);
         unsigned pr = 0, pg = 0, pb = 0;
+        int flush = y == h - 1 ? Z_FINISH : Z_NO_FLUSH;
 
         row[0] = 1; /* Sub: each byte minus the one 3 bytes left */
         for (int x = 0; x < w; x++) {
@@ -97,19 +104,29 @@ enum err png_encode(cairo_surface_t *s, struct buf *out, struct errbuf *eb)
         }
         zs.next_in = row;
         zs.avail_in = (uInt)rowlen;
-        zrc = deflate(&zs, y == h - 1 ? Z_FINISH : Z_NO_FLUSH);
-        if (zrc != Z_OK && zrc != Z_STREAM_END) {
-            err_set(eb, "png: deflate failed");
-            e = ERR_INTERNAL;
-            goto out;
-        }
+        do {
+            zrc = deflate(&zs, flush);
+            if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+                err_set(eb, "png: deflate failed");
+                e = ERR_INTERNAL;
+                goto out;
+            }
+            if (zs.avail_out == 0) { /* a full chunk: out it goes */
+                e = chunk(out, "IDAT", z, ZCHUNK);
+                if (e)
+                    goto out;
+                zs.next_out = z;
+                zs.avail_out = ZCHUNK;
+            }
+        } while (zs.avail_in > 0 || (flush == Z_FINISH && zrc != Z_STREAM_END));
     }
-    if (chunk(out, "IDAT", z, zcap - zs.avail_out) ||
-        chunk(out, "IEND", NULL, 0)) {
-        err_set(eb, "png: output too large");
-        e = ERR_TOO_LARGE;
-    }
+    if (zs.avail_out < ZCHUNK)
+        e = chunk(out, "IDAT", z, ZCHUNK - zs.avail_out);
+    if (!e)
+        e = chunk(out, "IEND", NULL, 0);
 out:
+    if (e == ERR_TOO_LARGE)
+        err_set(eb, "png: output too large");
     deflateEnd(&zs);
     free(row);
     free(z);
