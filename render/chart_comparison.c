@@ -7,6 +7,9 @@
  * labels never overlap.  Each row's change is also written as a number in
  * a column on the right, and the x axis sits right under the last row, so
  * a short comparison does not leave its rows far from their scale.
+ * chart_comparison_height gives the height that fits every row at its full
+ * height (ROW_MAX) from the same layout constants, so a caller without a
+ * height of its own gets no blank space below a short comparison.
  */
 #include "render/render_int.h"
 
@@ -16,7 +19,11 @@
 
 #define ROW_MIN 16.0
 #define ROW_MAX 40.0
-#define BAR_MAX 11.0 /* an interval's thickness, however tall its row */
+#define BAR_MAX 11.0     /* an interval's thickness, however tall its row */
+#define PLOT_TOP 62.0    /* under the title and the legend */
+#define PLOT_BOTTOM 40.0 /* below the rows: tick labels and axis title */
+#define HEIGHT_MIN 160u
+#define HEIGHT_MAX 4000u
 
 static const struct rgb *verdict_colour(enum chart_verdict v)
 {
@@ -67,6 +74,19 @@ static void format_change(double v, char *out, size_t n)
     snprintf(out, n, "%+.1f%%", v * 100);
 }
 
+unsigned chart_comparison_height(const struct chart_cmp_row *rows, size_t n)
+{
+    size_t valid = 0;
+    double h;
+
+    for (size_t i = 0; i < n; i++)
+        valid += isfinite(rows[i].change);
+    h = PLOT_TOP + ROW_MAX * (double)valid + PLOT_BOTTOM;
+    if (h < HEIGHT_MIN)
+        return HEIGHT_MIN;
+    return h > HEIGHT_MAX ? HEIGHT_MAX : (unsigned)h;
+}
+
 enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
                                const struct chart_cmp_row *rows, size_t n,
                                double threshold, struct buf *out,
@@ -101,8 +121,8 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
         sorted[i] = &rows[i];
     qsort(sorted, n, sizeof *sorted, by_size);
 
-    t = 62;
-    b = c.h - 40;
+    t = PLOT_TOP;
+    b = c.h - PLOT_BOTTOM;
     row_h = (b - t) / (double)valid;
     if (row_h > ROW_MAX)
         row_h = ROW_MAX;

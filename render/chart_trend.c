@@ -249,6 +249,68 @@ static void draw_band(cairo_t *cr, const struct frame *f,
     cairo_fill(cr);
 }
 
+/*
+ * The plot frame of series s on a w x h canvas and each point's x (its
+ * time, or its index): what chart_trend_draw and chart_trend_points share,
+ * so a tooltip lands where its point is drawn.  cr measures text (11 px).
+ * Returns NULL, or the no-data message (and *hint) to draw instead.
+ */
+static const char *trend_layout(cairo_t *cr, double w, double h,
+                                const struct series *s, struct frame *f,
+                                double *xs, bool *use_time, const char **hint)
+{
+    double lo, hi, pad;
+
+    *hint = NULL;
+    if (s->npoints == 0) {
+        *hint = "results pushed for this benchmark and measure will appear "
+                "here";
+        return "no data yet";
+    }
+    y_range(s, &lo, &hi);
+    if (!isfinite(lo)) {
+        *hint = "every point of this series is missing or not a number";
+        return "no finite values";
+    }
+    pad = hi > lo ? (hi - lo) * 0.08 : (lo != 0 ? fabs(lo) * 0.05 : 1);
+    f->ymin = lo - pad;
+    f->ymax = hi + pad;
+    if (lo >= 0 && f->ymin < 0)
+        f->ymin = 0; /* never show negative room for positive data */
+    chart_unit_scale(s->unit, fmax(fabs(f->ymin), fabs(f->ymax)), &f->div,
+                     &f->ylabel);
+
+    /* Margins: room for the widest y label. */
+    set_font(cr, 11, false);
+    {
+        char a[64], b[64];
+
+        format_tick(f->ymax / f->div, (f->ymax - f->ymin) / f->div / 8, a,
+                    sizeof a);
+        format_tick(f->ymin / f->div, (f->ymax - f->ymin) / f->div / 8, b,
+                    sizeof b);
+        f->l = 16 + fmax(text_width(cr, a), text_width(cr, b)) + 8;
+    }
+    f->t = 62;
+    f->r = w - 16;
+    f->b = h - 40;
+    if (f->r - f->l < 40 || f->b - f->t < 30)
+        return "chart too small";
+
+    *use_time = times_usable(s);
+    for (size_t i = 0; i < s->npoints; i++)
+        xs[i] = *use_time ? (double)s->points[i].time : (double)i;
+    f->xmin = xs[0];
+    f->xmax = xs[s->npoints - 1];
+    if (f->xmax > f->xmin) {
+        double xp = (f->xmax - f->xmin) * 0.02;
+
+        f->xmin -= xp;
+        f->xmax += xp;
+    }
+    return NULL;
+}
+
 enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
                           const struct chart_change *changes, size_t nchanges,
                           struct buf *out, struct errbuf *eb)
@@ -258,8 +320,9 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
     char title[600], sub[600], fitted[600], axis[300], caption[80];
     struct legend_item legend[5];
     size_t nlegend;
-    double lo, hi, pad, *xs = NULL;
-    bool use_time;
+    double *xs = NULL;
+    const char *nodata, *hint;
+    bool use_time = false;
     cairo_t *cr;
     enum err e;
 
@@ -270,55 +333,12 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
     snprintf(title, sizeof title, "%s \xc2\xb7 %s",
              s->benchmark_key ? s->benchmark_key : "?",
              s->measure ? s->measure : "?");
-    if (s->npoints == 0) {
-        draw_no_data(&c, title, "no data yet",
-                     "results pushed for this benchmark and measure will "
-                     "appear here");
+    xs = xcalloc(s->npoints ? s->npoints : 1, sizeof *xs);
+    nodata = trend_layout(cr, c.w, c.h, s, &f, xs, &use_time, &hint);
+    if (nodata) {
+        draw_no_data(&c, title, nodata, hint);
+        free(xs);
         return canvas_end(&c, eb);
-    }
-    y_range(s, &lo, &hi);
-    if (!isfinite(lo)) {
-        draw_no_data(&c, title, "no finite values",
-                     "every point of this series is missing or not a "
-                     "number");
-        return canvas_end(&c, eb);
-    }
-    pad = hi > lo ? (hi - lo) * 0.08 : (lo != 0 ? fabs(lo) * 0.05 : 1);
-    f.ymin = lo - pad;
-    f.ymax = hi + pad;
-    if (lo >= 0 && f.ymin < 0)
-        f.ymin = 0; /* never show negative room for positive data */
-    chart_unit_scale(s->unit, fmax(fabs(f.ymin), fabs(f.ymax)), &f.div,
-                     &f.ylabel);
-
-    /* Margins: room for the widest y label. */
-    set_font(cr, 11, false);
-    {
-        char a[64], b[64];
-
-        format_tick(f.ymax / f.div, (f.ymax - f.ymin) / f.div / 8, a, sizeof a);
-        format_tick(f.ymin / f.div, (f.ymax - f.ymin) / f.div / 8, b, sizeof b);
-        f.l = 16 + fmax(text_width(cr, a), text_width(cr, b)) + 8;
-    }
-    f.t = 62;
-    f.r = c.w - 16;
-    f.b = c.h - 40;
-    if (f.r - f.l < 40 || f.b - f.t < 30) {
-        draw_no_data(&c, title, "chart too small", NULL);
-        return canvas_end(&c, eb);
-    }
-
-    use_time = times_usable(s);
-    xs = xcalloc(s->npoints, sizeof *xs);
-    for (size_t i = 0; i < s->npoints; i++)
-        xs[i] = use_time ? (double)s->points[i].time : (double)i;
-    f.xmin = xs[0];
-    f.xmax = xs[s->npoints - 1];
-    if (f.xmax > f.xmin) {
-        double xp = (f.xmax - f.xmin) * 0.02;
-
-        f.xmin -= xp;
-        f.xmax += xp;
     }
 
     /* Title and subtitle. */
@@ -468,4 +488,39 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
     }
     free(xs);
     return canvas_end(&c, eb);
+}
+
+enum err chart_trend_points(const struct chart_opts *o, const struct series *s,
+                            double *x, double *y, struct errbuf *eb)
+{
+    cairo_surface_t *surface;
+    cairo_t *cr;
+    struct frame f;
+    double *xs;
+    const char *hint;
+    bool use_time = false, drawn;
+    enum err e = chart_opts_check(o, eb);
+
+    if (e)
+        return e;
+    /* Text is measured as on the chart: a 1 x 1 surface is enough. */
+    surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 1, 1);
+    cr = cairo_create(surface);
+    xs = xcalloc(s->npoints ? s->npoints : 1, sizeof *xs);
+    drawn = trend_layout(cr, o->width, o->height, s, &f, xs, &use_time,
+                         &hint) == NULL;
+    for (size_t i = 0; i < s->npoints; i++) {
+        bool ok = drawn && isfinite(s->points[i].value);
+
+        x[i] = ok ? px(&f, xs[i]) : NAN;
+        y[i] = ok ? py(&f, s->points[i].value) : NAN;
+    }
+    free(xs);
+    if (cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
+        err_set(eb, "cairo: %s", cairo_status_to_string(cairo_status(cr)));
+        e = ERR_INTERNAL;
+    }
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+    return e;
 }

@@ -16,6 +16,11 @@
 
 #include "core/core.h"
 
+/* The drawing code's revision, part of every chart's ETag: bump it when a
+ * change to render/ changes pixels, so browsers and the server's chart
+ * cache stop answering 304 or old bytes for the same data. */
+#define RENDER_REVISION 2
+
 enum chart_format { CHART_PNG = 0, CHART_SVG = 1 };
 
 struct chart_opts {
@@ -45,6 +50,15 @@ enum err chart_trend_draw(const struct chart_opts *o, const struct series *s,
                           const struct chart_change *changes, size_t nchanges,
                           struct buf *out, struct errbuf *eb);
 
+/*
+ * Where chart_trend_draw(o, s, ...) puts each point, in CSS pixels from the
+ * chart's top left: x[i], y[i] for i < s->npoints (caller's arrays), NAN
+ * for a missing value or a chart that shows a no-data state.  For the
+ * pages' tooltips.  ERR_INVALID for bad options.
+ */
+enum err chart_trend_points(const struct chart_opts *o, const struct series *s,
+                            double *x, double *y, struct errbuf *eb);
+
 /* A sparkline for tables: the values as one line, the last one dotted. */
 enum err chart_sparkline_draw(const struct chart_opts *o, const double *v,
                               size_t n, struct buf *out, struct errbuf *eb);
@@ -72,6 +86,11 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
                                const struct chart_cmp_row *rows, size_t n,
                                double threshold, struct buf *out,
                                struct errbuf *eb);
+
+/* The height (CSS px) at which n rows each get their full height under the
+ * title and legend, with the axis below: short comparisons need no blank
+ * space.  Rows without a finite change are not drawn and not counted. */
+unsigned chart_comparison_height(const struct chart_cmp_row *rows, size_t n);
 
 /* Base and head samples: a box plot each (median, quartiles, whiskers to
  * 1.5 IQR) with the raw points jittered deterministically beside it. */

@@ -11,6 +11,10 @@
  *     resolved ones need no action.
  *  4. In static mode (page_int.h) there is no compare page to link to; the
  *     chart is a file the report saves like any other image.
+ *  5. Under the rows, the samples of the changed rows (regressed or
+ *     improved; the DIST_MAX largest changes, in the comparison chart's
+ *     order): a verdict is easier to trust when the two clouds of points
+ *     are in view.  The images name the runs by id, as the chart does.
  */
 #include "server/page_int.h"
 
@@ -23,6 +27,7 @@
 #include <string.h>
 
 #define SIDE_IDS_MAX 50
+#define DIST_MAX 6
 
 static void pct(struct buf *b, double v)
 {
@@ -126,6 +131,77 @@ static void rows_table(struct buf *b, const struct srv_compare *c,
                     "threshold and noise.</p>\n");
 }
 
+/* The changed rows, largest |change| first, at most DIST_MAX (note 5). */
+static size_t changed_rows(const struct srv_compare *c, size_t idx[DIST_MAX])
+{
+    double size[DIST_MAX];
+    size_t n = 0;
+
+    for (size_t i = 0; i < srv_compare_nrows(c); i++) {
+        const char *key, *measure;
+        double change, ci[2], thr, a;
+        int verdict;
+        size_t k;
+
+        srv_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
+        if (!key || !measure ||
+            (verdict != AN_REGRESSED && verdict != AN_IMPROVED))
+            continue;
+        a = isfinite(change) ? fabs(change) : 0;
+        if (n == DIST_MAX && a <= size[DIST_MAX - 1])
+            continue;
+        k = n < DIST_MAX ? n++ : DIST_MAX - 1;
+        for (; k > 0 && size[k - 1] < a; k--) {
+            idx[k] = idx[k - 1];
+            size[k] = size[k - 1];
+        }
+        idx[k] = i;
+        size[k] = a;
+    }
+    return n;
+}
+
+/* The changed rows' samples (note 5); sides is "base=IDS&head=IDS". */
+static void distributions(struct buf *b, const char *slug,
+                          const struct srv_compare *c, const char *sides)
+{
+    size_t idx[DIST_MAX], n = changed_rows(c, idx);
+    struct buf q;
+
+    if (n == 0)
+        return;
+    buf_adds(b, "<h3>Samples of the changed rows</h3>\n<p>");
+    buf_init(&q, 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *key, *measure;
+        double change, ci[2], thr;
+        int verdict;
+
+        srv_compare_row(c, idx[i], &key, &measure, &change, ci, &verdict,
+                        &thr);
+        buf_reset(&q);
+        buf_adds(&q, sides);
+        buf_adds(&q, "&benchmark=");
+        page_esc_query(&q, key);
+        buf_adds(&q, "&measure=");
+        page_esc_query(&q, measure);
+        /* its size, so the page keeps its place while images load */
+        buf_printf(b, "<img class=\"chart\" width=\"%d\" height=\"%d\" "
+                      "alt=\"base and head samples of ",
+                   SRV_DIST_WIDTH, SRV_DIST_HEIGHT);
+        page_esc_attr(b, key);
+        buf_adds(b, " (");
+        page_esc_attr(b, measure);
+        buf_adds(b, ")\" src=\"/p/");
+        page_esc_segment(b, slug);
+        buf_adds(b, "/charts/distribution.png?");
+        page_esc_attr(b, buf_str(&q));
+        buf_adds(b, "\">\n");
+    }
+    buf_adds(b, "</p>\n");
+    buf_cleanup(&q);
+}
+
 void srv_page_comparison(struct buf *b, const char *slug,
                          const struct srv_compare *c, bool all_rows,
                          bool live)
@@ -164,6 +240,7 @@ void srv_page_comparison(struct buf *b, const char *slug,
         page_esc_attr(b, buf_str(&q));
         buf_printf(b, "\">Every row (%zu)</a></p>\n", srv_compare_nrows(c));
     }
+    distributions(b, slug, c, buf_str(&q));
     buf_cleanup(&q);
     if (nb)
         buf_adds(b, "<h3>Budgets</h3>\n<ul>\n");

@@ -162,11 +162,25 @@ void srv_page_link(struct buf *b, const char *project, const char *suffix,
     buf_adds(b, "</a>");
 }
 
-void route_page_style(struct req *rq)
+/* An embedded asset (web/), cacheable for an hour. */
+static void send_asset(struct req *rq, const char *data, size_t len,
+                       const char *type)
 {
     buf_reset(&rq->resp);
-    buf_add(&rq->resp, web_style_css, web_style_css_len);
+    buf_add(&rq->resp, data, len);
     rq->status = 200;
-    rq->content_type = "text/css; charset=utf-8";
+    rq->content_type = type;
     rq->cache_control = "public, max-age=3600";
+}
+
+void route_page_style(struct req *rq)
+{
+    send_asset(rq, web_style_css, web_style_css_len,
+               "text/css; charset=utf-8");
+}
+
+void route_page_script(struct req *rq)
+{
+    send_asset(rq, web_tooltips_js, web_tooltips_js_len,
+               "text/javascript; charset=utf-8");
 }

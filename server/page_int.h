@@ -91,5 +91,6 @@ const char *srv_page_write_cookie(struct req *rq, struct store *st,
 /* The CSRF token the forms of a page seen with this cookie carry. */
 void srv_page_csrf(const char *cookie, char out[SRV_PAGE_CSRF_LEN]);
 void route_page_style(struct req *rq);
+void route_page_script(struct req *rq);
 
 #endif /* BV_SERVER_PAGE_INT_H */

@@ -1,13 +1,20 @@
 /*
  * Chart routes: /p/{project}/charts/trend.png, sparkline.png, compare.png,
- * resources.png and scaling.png.
+ * distribution.png (also .svg), resources.png and scaling.png.
  *
  * Charts are cached by content.  The ETag is a SHA-256 over everything the
- * picture depends on (the renderer's version, the options, the series'
- * labels and every point), computed from the series before drawing: a
- * browser's If-None-Match that matches costs one series query and a 304;
- * a view from another client finds the bytes in a small LRU cache shared by
- * the worker threads, so only a changed series is drawn again.
+ * picture depends on (the program's version and the drawing code's
+ * RENDER_REVISION, the options, the series' labels and every point),
+ * computed from the series before drawing: a browser's If-None-Match that
+ * matches costs one series query and a 304; a view from another client
+ * finds the bytes in a small LRU cache shared by the worker threads, so
+ * only a changed series is drawn again.
+ *
+ * compare.png without a height is as tall as its rows need
+ * (chart_comparison_height), not a fixed 400 px with blank space below a
+ * short comparison.  distribution.png shows one row of a comparison: its
+ * sides resolve and its samples pool as the comparison's do
+ * (srv_compare_samples), so the picture matches the verdict beside it.
  */
 #include "render/render.h"
 #include "server/server_int.h"
@@ -126,6 +133,9 @@ static bool opt_uint(struct req *rq, const char *name, int64_t min,
     return false;
 }
 
+/* The most device pixels a chart may have (4096 x 4096). */
+#define MAX_PIXELS (4096 * 4096)
+
 static bool chart_options(struct req *rq, struct chart_opts *o,
                           unsigned dw, unsigned dh)
 {
@@ -145,7 +155,7 @@ static bool chart_options(struct req *rq, struct chart_opts *o,
         return false;
     }
     o->format = fmt && !strcmp(fmt, "svg") ? CHART_SVG : CHART_PNG;
-    if (w * h * scale * scale > 4096 * 4096) {
+    if (w * h * scale * scale > MAX_PIXELS) {
         req_problem_status(rq, 400, "chart too large");
         return false;
     }
@@ -161,8 +171,9 @@ static void chart_etag(const char *kind, const struct chart_opts *o,
     unsigned char h[HASH_SHA256_LEN];
 
     buf_init(&b, 0);
-    (void)buf_printf(&b, "%s|%s|%u|%u|%g|%d|%s|%s|%s|%s|%s|%zu|", kind,
-                     BV_VERSION, o->width, o->height, o->scale, o->format,
+    (void)buf_printf(&b, "%s|%s|r%d|%u|%u|%g|%d|%s|%s|%s|%s|%s|%zu|", kind,
+                     BV_VERSION, RENDER_REVISION, o->width, o->height,
+                     o->scale, o->format,
                      s->benchmark_key ? s->benchmark_key : "",
                      s->measure ? s->measure : "", s->unit ? s->unit : "",
                      s->branch ? s->branch : "", s->testbed ? s->testbed : "",
@@ -334,8 +345,9 @@ static void etag_of(struct buf *b, char *out)
 static void etag_head(struct buf *b, const char *kind,
                       const struct chart_opts *o)
 {
-    (void)buf_printf(b, "%s|%s|%u|%u|%g|%d|", kind, BV_VERSION, o->width,
-                     o->height, o->scale, o->format);
+    (void)buf_printf(b, "%s|%s|r%d|%u|%u|%g|%d|", kind, BV_VERSION,
+                     RENDER_REVISION, o->width, o->height, o->scale,
+                     o->format);
 }
 
 void route_chart_trend(struct req *rq)
@@ -355,6 +367,76 @@ void route_chart_trend(struct req *rq)
     ctx.nch = nch;
     answer_drawn(rq, etag, &o, draw_trend, &ctx);
     free(ch);
+    series_cleanup(&s);
+}
+
+/*
+ * The trend chart's JSON sidecar, for the pages' tooltips: where each point
+ * is drawn (chart_trend_points, CSS pixels of the chart at the same width
+ * and height) and what to say about it, values already formatted so the
+ * script formats nothing.  Missing values are left out.
+ */
+void route_chart_trend_points(struct req *rq)
+{
+    struct chart_opts o;
+    struct series s;
+    struct errbuf eb;
+    struct buf href;
+    struct jw w;
+    double *x, *y;
+    char text[32], lo[32], hi[32], iso[TIME_ISO_LEN];
+
+    if (!chart_options(rq, &o, 900, 400) || !load_series(rq, &s, NULL, NULL))
+        return;
+    x = xcalloc(s.npoints ? s.npoints : 1, sizeof *x);
+    y = xcalloc(s.npoints ? s.npoints : 1, sizeof *y);
+    err_init(&eb);
+    buf_init(&href, 0);
+    if (chart_trend_points(&o, &s, x, y, &eb) != ERR_OK) {
+        req_problem_status(rq, 400, eb.msg);
+        goto out;
+    }
+    req_json_begin(rq, 200, &w);
+    jw_obj_begin(&w);
+    jw_kint(&w, "width", o.width);
+    jw_kint(&w, "height", o.height);
+    jw_key(&w, "points");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < s.npoints; i++) {
+        const struct series_point *p = &s.points[i];
+
+        if (isnan(x[i]))
+            continue;
+        jw_obj_begin(&w);
+        jw_knum(&w, "x", round(x[i] * 10) / 10);
+        jw_knum(&w, "y", round(y[i] * 10) / 10);
+        jw_kint(&w, "run", p->run_id);
+        buf_reset(&href);
+        (void)buf_adds(&href, "/p/");
+        (void)page_esc_segment(&href, rq->params[0]);
+        (void)buf_printf(&href, "/runs/%lld", (long long)p->run_id);
+        jw_kstr(&w, "href", buf_str(&href));
+        jw_kstr(&w, "commit", p->commit_sha);
+        time_format_iso(p->time, iso);
+        jw_kstr(&w, "time", p->time == TIME_NONE ? NULL : iso);
+        unit_format(text, sizeof text, p->value, s.unit);
+        jw_kstr(&w, "value", text);
+        if (isfinite(p->lower) && isfinite(p->upper)) {
+            unit_format(lo, sizeof lo, p->lower, s.unit);
+            unit_format(hi, sizeof hi, p->upper, s.unit);
+            buf_reset(&href);
+            (void)buf_printf(&href, "%s \xe2\x80\xa6 %s", lo, hi);
+            jw_kstr(&w, "ci", buf_str(&href));
+        }
+        jw_obj_end(&w);
+    }
+    jw_arr_end(&w);
+    jw_obj_end(&w);
+out:
+    free(x);
+    free(y);
+    buf_cleanup(&href);
+    err_cleanup(&eb);
     series_cleanup(&s);
 }
 
@@ -471,6 +553,71 @@ static bool ref_is_run(const char *ref)
     return ref[strspn(ref, "0123456789,")] == '\0';
 }
 
+/* Fills c's rows (names[i] owns row i's label) from the comparison. */
+static void compare_rows(const struct srv_compare *cmp, struct compare_ctx *c,
+                         char **names)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        const char *key, *measure;
+        double ci[2], th;
+        int v;
+
+        srv_compare_row(cmp, i, &key, &measure, &c->rows[i].change, ci, &v,
+                        &th);
+        /* The measure only when it is not the usual one: keys stay short. */
+        names[i] = measure && strcmp(measure, "latency")
+                       ? xasprintf("%s (%s)", key ? key : "?", measure)
+                       : xstrdup(key ? key : "?");
+        c->rows[i].key = names[i];
+        c->rows[i].ci_lo = ci[0];
+        c->rows[i].ci_hi = ci[1];
+        c->rows[i].verdict = v == AN_REGRESSED      ? CHART_REGRESSED
+                             : v == AN_IMPROVED     ? CHART_IMPROVED
+                             : v == AN_INCONCLUSIVE ? CHART_INCONCLUSIVE
+                                                    : CHART_UNCHANGED;
+        if (i == 0 || th > c->threshold)
+            c->threshold = th; /* the widest band: no row hides in it */
+    }
+    if (!isfinite(c->threshold))
+        c->threshold = 0;
+}
+
+/* Without a height in the query, as tall as the rows need (the top
+ * comment), within the pixels chart_options allows. */
+static void compare_height(struct req *rq, struct chart_opts *o,
+                           const struct compare_ctx *c)
+{
+    const char *h = req_arg(rq, "height");
+    double max = MAX_PIXELS / ((double)o->width * o->scale * o->scale);
+
+    if (h && *h)
+        return;
+    o->height = chart_comparison_height(c->rows, c->n);
+    if (o->height > max)
+        o->height = (unsigned)max;
+}
+
+static void compare_etag(const struct chart_opts *o,
+                         const struct compare_ctx *c, char *etag)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    etag_head(&b, "compare", o);
+    (void)buf_printf(&b, "%s|%zu|", c->title, c->n);
+    (void)buf_add(&b, &c->threshold, sizeof c->threshold);
+    for (size_t i = 0; i < c->n; i++) {
+        const struct chart_cmp_row *r = &c->rows[i];
+
+        (void)buf_printf(&b, "%s|%d|", r->key, (int)r->verdict);
+        (void)buf_add(&b, &r->change, sizeof r->change);
+        (void)buf_add(&b, &r->ci_lo, sizeof r->ci_lo);
+        (void)buf_add(&b, &r->ci_hi, sizeof r->ci_hi);
+    }
+    etag_of(&b, etag);
+    buf_cleanup(&b);
+}
+
 void route_chart_compare(struct req *rq)
 {
     struct chart_opts o;
@@ -480,7 +627,6 @@ void route_chart_compare(struct req *rq)
     struct compare_ctx ctx = {0};
     char **names = NULL;
     struct errbuf eb;
-    struct buf b;
     char etag[2 * HASH_SHA256_LEN + 3];
     enum err e;
 
@@ -516,38 +662,9 @@ void route_chart_compare(struct req *rq)
              ref_is_run(q.head) ? "run " : "", q.head,
              q.base && ref_is_run(q.base) ? "run " : "",
              q.base ? q.base : "its base");
-    buf_init(&b, 0);
-    etag_head(&b, "compare", &o);
-    (void)buf_printf(&b, "%s|%zu|", ctx.title, ctx.n);
-    for (size_t i = 0; i < ctx.n; i++) {
-        const char *key, *measure;
-        double ci[2], th;
-        int v;
-
-        srv_compare_row(cmp, i, &key, &measure, &ctx.rows[i].change, ci, &v,
-                        &th);
-        /* The measure only when it is not the usual one: keys stay short. */
-        names[i] = measure && strcmp(measure, "latency")
-                       ? xasprintf("%s (%s)", key ? key : "?", measure)
-                       : xstrdup(key ? key : "?");
-        ctx.rows[i].key = names[i];
-        ctx.rows[i].ci_lo = ci[0];
-        ctx.rows[i].ci_hi = ci[1];
-        ctx.rows[i].verdict = v == AN_REGRESSED   ? CHART_REGRESSED
-                              : v == AN_IMPROVED  ? CHART_IMPROVED
-                              : v == AN_INCONCLUSIVE ? CHART_INCONCLUSIVE
-                                                     : CHART_UNCHANGED;
-        if (i == 0 || th > ctx.threshold)
-            ctx.threshold = th; /* the widest band: no row hides in it */
-        (void)buf_printf(&b, "%s|%d|", names[i], v);
-        (void)buf_add(&b, &ctx.rows[i].change, sizeof(double));
-        (void)buf_add(&b, ci, sizeof ci);
-        (void)buf_add(&b, &th, sizeof th);
-    }
-    if (!isfinite(ctx.threshold))
-        ctx.threshold = 0;
-    etag_of(&b, etag);
-    buf_cleanup(&b);
+    compare_rows(cmp, &ctx, names);
+    compare_height(rq, &o, &ctx);
+    compare_etag(&o, &ctx, etag);
     answer_drawn(rq, etag, &o, draw_compare, &ctx);
     for (size_t i = 0; i < ctx.n; i++)
         free(names[i]);
@@ -722,4 +839,123 @@ void route_chart_scaling(struct req *rq)
 out:
     srv_scaling_cleanup(&sc);
     err_cleanup(&eb);
+}
+
+/* ---- distribution: one row of a comparison, its samples ----------------- */
+
+struct distribution_ctx {
+    const struct srv_row_samples *s;
+    char title[600];
+};
+
+static enum err draw_distribution(const struct chart_opts *o, const void *ctx,
+                                  struct buf *out, struct errbuf *eb)
+{
+    const struct distribution_ctx *d = ctx;
+
+    return chart_distribution_draw(o, d->title, d->s->unit, d->s->base,
+                                   d->s->nbase, d->s->head, d->s->nhead, out,
+                                   eb);
+}
+
+/* A query parameter that must be there; NULL after answering 400. */
+static const char *required(struct req *rq, const char *name, const char *what)
+{
+    const char *v = req_arg(rq, name);
+    char msg[200];
+
+    if (v && *v)
+        return v;
+    snprintf(msg, sizeof msg, "query parameter \"%s\" (%s) is required",
+             name, what);
+    req_problem_status(rq, 400, msg);
+    return NULL;
+}
+
+/* distribution.svg is SVG: a format that says otherwise is a mistake. */
+static bool svg_only(struct req *rq, struct chart_opts *o)
+{
+    const char *fmt = req_arg(rq, "format");
+
+    if (fmt && *fmt && strcmp(fmt, "svg")) {
+        req_problem_status(rq, 400, "query parameter \"format\": "
+                           "distribution.svg is SVG; ask distribution.png "
+                           "for a PNG");
+        return false;
+    }
+    o->format = CHART_SVG;
+    return true;
+}
+
+static void distribution_etag(const struct chart_opts *o,
+                              const struct distribution_ctx *d, char *etag)
+{
+    const struct srv_row_samples *s = d->s;
+    struct buf b;
+
+    buf_init(&b, 0);
+    etag_head(&b, "distribution", o);
+    (void)buf_printf(&b, "%s|%s|%zu|", d->title, s->unit ? s->unit : "",
+                     s->nbase);
+    (void)buf_add(&b, s->base, s->nbase * sizeof *s->base);
+    (void)buf_printf(&b, "|%zu|", s->nhead);
+    (void)buf_add(&b, s->head, s->nhead * sizeof *s->head);
+    etag_of(&b, etag);
+    buf_cleanup(&b);
+}
+
+static void distribution(struct req *rq, bool svg)
+{
+    struct chart_opts o;
+    struct srv_compare_query q = {0};
+    struct srv_row_samples s;
+    struct distribution_ctx ctx;
+    struct store *st = NULL;
+    struct errbuf eb;
+    char etag[2 * HASH_SHA256_LEN + 3];
+    const char *key, *measure = req_arg(rq, "measure");
+    enum err e;
+
+    if (!chart_options(rq, &o, SRV_DIST_WIDTH, SRV_DIST_HEIGHT) ||
+        (svg && !svg_only(rq, &o)))
+        return;
+    q.project = rq->params[0];
+    q.base = req_arg(rq, "base");
+    q.threshold = NAN;
+    if (q.base && !*q.base)
+        q.base = NULL;
+    q.head = required(rq, "head", "a run id, branch:NAME or commit:SHA");
+    key = q.head ? required(rq, "benchmark", "a benchmark key") : NULL;
+    if (!key || !auth_check(rq, rq->route->access, rq->params[0]))
+        return;
+    err_init(&eb);
+    e = srv_store_acquire(rq->srv, &st, &eb);
+    if (!e)
+        e = srv_compare_samples(st, &q, key,
+                                measure && *measure ? measure : NULL, &s, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
+        err_cleanup(&eb);
+        return;
+    }
+    snprintf(ctx.title, sizeof ctx.title,
+             "%s \xc2\xb7 %s \xc2\xb7 run%s %s vs run%s %s", key, s.measure,
+             strchr(s.head_runs, ',') ? "s" : "", s.head_runs,
+             strchr(s.base_runs, ',') ? "s" : "", s.base_runs);
+    ctx.s = &s;
+    distribution_etag(&o, &ctx, etag);
+    answer_drawn(rq, etag, &o, draw_distribution, &ctx);
+    srv_row_samples_cleanup(&s);
+    err_cleanup(&eb);
+}
+
+void route_chart_distribution(struct req *rq)
+{
+    distribution(rq, false);
+}
+
+void route_chart_distribution_svg(struct req *rq)
+{
+    distribution(rq, true);
 }

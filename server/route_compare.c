@@ -1532,3 +1532,167 @@ const char *srv_compare_rec(const struct srv_compare *c, size_t i)
 {
     return c->recs[i];
 }
+
+/* ---- one row's samples: the distribution chart ----------------------------
+ *
+ * The chart shows what the comparison compared, so the sides resolve as
+ * they do above (note 1) and the samples pool as build_rows pools them
+ * (note 2), through the same functions; it skips the statistics (no
+ * bootstrap, no history), which a picture of the samples does not need.
+ */
+
+static bool same_row(const struct result *r, const char *key,
+                     const char *measure)
+{
+    return !strcmp(r->key ? r->key : "", key) &&
+           !strcmp(r->measure ? r->measure : "", measure);
+}
+
+/* Appends one side's results of key x measure to *e, in run order. */
+static size_t side_entries(const struct cmp_side *s, int side, const char *key,
+                           const char *measure, struct entry **e, size_t *ne)
+{
+    size_t found = 0;
+
+    for (size_t r = 0; r < s->n; r++) {
+        for (size_t k = 0; k < s->runs[r].nresults; k++) {
+            const struct result *res = &s->runs[r].results[k];
+
+            if (!same_row(res, key, measure))
+                continue;
+            *e = xreallocarray(*e, *ne + 1, sizeof **e);
+            (*e)[(*ne)++] = (struct entry){res, side, r};
+            found++;
+        }
+    }
+    return found;
+}
+
+static bool side_has(const struct cmp_side *s, const char *key,
+                     const char *measure)
+{
+    for (size_t r = 0; r < s->n; r++)
+        for (size_t k = 0; k < s->runs[r].nresults; k++)
+            if (same_row(&s->runs[r].results[k], key, measure))
+                return true;
+    return false;
+}
+
+/* Without a measure: the one measure of key that both sides have. */
+static enum err only_measure(const struct srv_compare *c, const char *key,
+                             const char **measure, struct errbuf *eb)
+{
+    const char *found = NULL;
+
+    for (size_t r = 0; r < c->head.n; r++) {
+        for (size_t k = 0; k < c->head.runs[r].nresults; k++) {
+            const struct result *res = &c->head.runs[r].results[k];
+            const char *m = res->measure ? res->measure : "";
+
+            if (strcmp(res->key ? res->key : "", key) ||
+                (found && !strcmp(found, m)) || !side_has(&c->base, key, m))
+                continue;
+            if (found) {
+                err_set(eb, "query parameter \"measure\" is required: %.200s "
+                            "has several measures (%.100s, %.100s)",
+                        key, found, m);
+                return ERR_INVALID;
+            }
+            found = m;
+        }
+    }
+    *measure = found;
+    if (!found)
+        err_set(eb, "no row %.200s: base and head do not both have it", key);
+    return found ? ERR_OK : ERR_NOT_FOUND;
+}
+
+/* A side's samples as the comparison pools them: none for a run compared
+ * by its summary. */
+static void pooled(const struct entry *e, size_t n, double **out, size_t *nout)
+{
+    struct an_side side;
+
+    pool(e, n, out, &side);
+    *nout = *out ? side.nsamples : 0;
+}
+
+static char *ids_of(const struct cmp_side *s)
+{
+    struct buf b;
+    char *out;
+
+    buf_init(&b, 0);
+    for (size_t i = 0; i < s->n; i++)
+        (void)buf_printf(&b, "%s%lld", i ? "," : "", (long long)s->refs[i].id);
+    out = xstrdup(buf_str(&b));
+    buf_cleanup(&b);
+    return out;
+}
+
+static enum err row_samples(const struct srv_compare *c, const char *key,
+                            const char *measure, struct srv_row_samples *out,
+                            struct errbuf *eb)
+{
+    struct entry *e = NULL;
+    size_t ne = 0, nb, nh;
+    enum err err;
+
+    if (!measure) {
+        err = only_measure(c, key, &measure, eb);
+        if (err)
+            return err;
+    }
+    nb = side_entries(&c->base, 0, key, measure, &e, &ne);
+    nh = side_entries(&c->head, 1, key, measure, &e, &ne);
+    if (nb == 0 || nh == 0) {
+        free(e);
+        err_set(eb, "no row %.200s (%.100s): base and head do not both "
+                    "have it", key, measure);
+        return ERR_NOT_FOUND;
+    }
+    pooled(e, nb, &out->base, &out->nbase);
+    pooled(e + nb, nh, &out->head, &out->nhead);
+    out->measure = xstrdup(measure);
+    out->unit = e[nb].res->unit ? xstrdup(e[nb].res->unit) : NULL;
+    out->base_runs = ids_of(&c->base);
+    out->head_runs = ids_of(&c->head);
+    free(e);
+    return ERR_OK;
+}
+
+enum err srv_compare_samples(struct store *st,
+                             const struct srv_compare_query *q, const char *key,
+                             const char *measure, struct srv_row_samples *out,
+                             struct errbuf *eb)
+{
+    struct srv_compare *c = xcalloc(1, sizeof *c);
+    struct store_project proj;
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    memset(&proj, 0, sizeof proj);
+    e = store_project_get(st, q->project, &proj);
+    if (e == ERR_NOT_FOUND)
+        err_set(eb, "no such project");
+    if (!e)
+        e = resolve_sides(st, proj.id, q, c, eb);
+    if (!e)
+        e = row_samples(c, key, measure, out, eb);
+    if (e)
+        srv_row_samples_cleanup(out);
+    store_project_cleanup(&proj);
+    srv_compare_free(c);
+    return e;
+}
+
+void srv_row_samples_cleanup(struct srv_row_samples *s)
+{
+    free(s->base);
+    free(s->head);
+    free(s->measure);
+    free(s->unit);
+    free(s->base_runs);
+    free(s->head_runs);
+    memset(s, 0, sizeof *s);
+}

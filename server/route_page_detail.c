@@ -20,6 +20,11 @@
  *     its base branch against the run before it), with the compare page's
  *     bootstrap, so both pages give the same verdicts.  The alerts page
  *     ends with a recommendation per open alert (page_advice.c).
+ *  6. A live benchmark page loads web/tooltips.js, its one script: each
+ *     trend image names its JSON sidecar (charts/trend.json, the same
+ *     query) in data-points; hovering shows a point's value and commit,
+ *     clicking opens its run.  Without the script the page is whole (the
+ *     runs table links every run); a static report has neither.
  */
 #include "server/page_int.h"
 
@@ -221,7 +226,8 @@ out:
 static void measure_section(struct buf *b, struct store *st,
                             const struct store_project *proj, int64_t bid,
                             const char *family, const char *measure,
-                            const char *branch, const char *testbed)
+                            const char *branch, const char *testbed,
+                            bool live)
 {
     char id[24];
     struct store_series_query q = {.benchmark = id,
@@ -259,6 +265,15 @@ static void measure_section(struct buf *b, struct store *st,
     page_esc_attr(b, s.measure);
     buf_adds(b, "\" src=\"");
     page_esc_attr(b, buf_str(&url));
+    if (live) {
+        /* the tooltips' sidecar (note 6): the same query, as JSON */
+        const char *u = buf_str(&url), *png = strstr(u, ".png?");
+        char *side = xasprintf("%.*s.json%s", (int)(png - u), u, png + 4);
+
+        buf_adds(b, "\" data-points=\"");
+        page_esc_attr(b, side);
+        free(side);
+    }
     buf_adds(b, "\"></p>\n<h3>Change points</h3>\n");
     change_points(b, st, proj, &s);
     srv_page_series_noise(b, &s);
@@ -343,10 +358,12 @@ void route_page_benchmark(struct req *rq)
     before = b->len;
     for (size_t k = 0; k < nm; k++)
         measure_section(b, st, &proj, id, bench->name, ms[k].name, branch,
-                        testbed);
+                        testbed, !srv_page_static(rq));
     if (b->len == before)
         buf_adds(b, "<p class=\"muted\">No data for this branch and "
                     "testbed.</p>\n");
+    else if (!srv_page_static(rq))
+        buf_adds(b, "<script src=\"/static/tooltips.js\" defer></script>\n");
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:

@@ -113,6 +113,29 @@ void srv_compare_budget(const struct srv_compare *c, size_t i,
 size_t srv_compare_nrecs(const struct srv_compare *c);
 const char *srv_compare_rec(const struct srv_compare *c, size_t i);
 
+/* One row's samples, pooled per side as the comparison pools them (a run
+ * compared by its summary alone gives none).  Caller-owned: clean with
+ * srv_row_samples_cleanup. */
+struct srv_row_samples {
+    double *base, *head; /* owns */
+    size_t nbase, nhead;
+    char *measure;               /* owns: the row's measure */
+    char *unit;                  /* owns; NULL when the result has none */
+    char *base_runs, *head_runs; /* owns: the resolved run ids, "12,13" */
+};
+/*
+ * Resolves q's sides as srv_compare_create does and fills out with the
+ * samples of key x measure (measure NULL: the one measure of key both sides
+ * have), without the statistics.  ERR_NOT_FOUND (project, run, branch,
+ * commit, or a row not on both sides) and ERR_INVALID (a malformed
+ * reference, or several measures to choose from) with a message in eb.
+ */
+enum err srv_compare_samples(struct store *st,
+                             const struct srv_compare_query *q, const char *key,
+                             const char *measure, struct srv_row_samples *out,
+                             struct errbuf *eb);
+void srv_row_samples_cleanup(struct srv_row_samples *s);
+
 /* ---- regression detection (server/route_alerts.c) ---------------------- */
 
 struct store_alert;

@@ -194,8 +194,15 @@ void route_budgets_get(struct req *rq);
 void route_budgets_put(struct req *rq);
 void route_run_budgets(struct req *rq);
 void route_chart_trend(struct req *rq);
+void route_chart_trend_points(struct req *rq);
 void route_chart_sparkline(struct req *rq);
 void route_chart_compare(struct req *rq);
+/* distribution.png and .svg: one comparison row's samples, by default
+ * SRV_DIST_WIDTH x SRV_DIST_HEIGHT (pages that embed it say so too). */
+void route_chart_distribution(struct req *rq);
+void route_chart_distribution_svg(struct req *rq);
+#define SRV_DIST_WIDTH 560
+#define SRV_DIST_HEIGHT 340
 void route_chart_resources(struct req *rq);
 void route_chart_scaling(struct req *rq);
 

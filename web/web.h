@@ -11,5 +11,9 @@
 /* web/style.css, NUL-terminated; web_style_css_len excludes the NUL. */
 extern const char web_style_css[];
 extern const size_t web_style_css_len;
+/* web/tooltips.js: the pages' one script (progressive: pages work
+ * without it), the same way. */
+extern const char web_tooltips_js[];
+extern const size_t web_tooltips_js_len;
 
 #endif /* BV_WEB_H */

@@ -135,14 +135,15 @@ def test_compare_chart(server):
     q = {"base": base, "head": head}
     r = server.get("/p/alpha-q/charts/compare.png", params=q)
     assert r.status_code == 200, r.text
-    assert png_size(r.content) == (900, 400)
+    # as tall as three rows need: 62 + 3 x 40 + 40
+    assert png_size(r.content) == (900, 222)
     keep("e2e-compare.png", r.content)
     r2 = server.get("/p/alpha-q/charts/compare.png", params=q,
                     headers={"If-None-Match": r.headers["ETag"]})
     assert r2.status_code == 304
     r3 = server.get("/p/alpha-q/charts/compare.png",
                     params={**q, "scale": 2})
-    assert png_size(r3.content) == (1800, 800)
+    assert png_size(r3.content) == (1800, 444)
     assert server.get("/p/alpha-q/charts/compare.png",
                       params={"base": base}).status_code == 400
     assert server.get("/p/alpha-q/charts/compare.png",
@@ -332,25 +333,27 @@ def get_chart(server, kind, params, status=200):
     return r
 
 
-def check_route(server, kind, params, data_check):
-    """One chart route: PNG at 900x400 with data where it belongs, HiDPI at
-    1800x800, another size, and the same chart as well-formed SVG."""
+def check_route(server, kind, params, data_check, size=(900, 400)):
+    """One chart route: PNG at its default size (900x400) with data where it
+    belongs, HiDPI at twice that, another size, and the same chart as
+    well-formed SVG."""
+    w, h = size
     r = get_chart(server, kind, params)
     assert r.headers["Content-Type"] == "image/png"
     keep(f"e2e-{kind}-all.png", r.content)
     img = Image(r.content)
-    assert (img.w, img.h) == (900, 400)
+    assert (img.w, img.h) == (w, h)
     assert_margins(img, kind)
     data_check(img)
     r2 = get_chart(server, kind, {**params, "scale": 2})
-    assert png_size(r2.content) == (1800, 800)
+    assert png_size(r2.content) == (2 * w, 2 * h)
     img2 = Image(r2.content)
     assert_margins(img2, kind + " at scale 2")
     r3 = get_chart(server, kind, {**params, "width": 640, "height": 320})
     assert png_size(r3.content) == (640, 320)
     s = get_chart(server, kind, {**params, "format": "svg"})
     assert s.headers["Content-Type"] == "image/svg+xml"
-    root = svg_root(s.content, 900, 400)
+    root = svg_root(s.content, w, h)
     assert any(el.tag == SVG_NS + "path" for el in root.iter())
     svg_root(get_chart(server, kind, {**params, "format": "svg", "width": 640,
                                       "height": 320}).content, 640, 320)
@@ -387,11 +390,12 @@ def test_every_route_png_and_svg(server):
                                        samples=[13.0, 13.1, 12.9, 13.0]))
 
     def compare_data(img):
-        # three rows near the top, a +30% regression right of zero
-        assert img.colour(VERMILLION, 300, 62, 884, 160) > 100
-        assert img.ink(0, 300, 900, 396) == 0, "rows spread to the bottom"
+        # three rows under the legend, a +30% regression right of zero, the
+        # axis and its labels right below them: no blank space
+        assert img.colour(VERMILLION, 300, 62, 884, 182) > 100
+        assert img.ink(0, 186, 900, 218) > 100, "no axis under the rows"
     check_route(server, "compare", {"base": base, "head": head},
-                compare_data)
+                compare_data, size=(900, 222))
 
     samples = [{"t_ms": 1000 * i, "cpu_pct": 50 + i % 7,
                 "rss_bytes": 100e6 + i * 1e6} for i in range(30)]
@@ -490,10 +494,11 @@ def test_hostile_names_inert_in_every_svg(server):
         }
         for kind, params in views.items():
             what = f"{kind} with {evil!r}"
+            h = 160 if kind == "compare" else 400  # one row
             png = get_chart(server, kind, params)
-            assert png_size(png.content) == (900, 400), what
+            assert png_size(png.content) == (900, h), what
             s = get_chart(server, kind, {**params, "format": "svg"})
-            root = svg_root(s.content, 900, 400)
+            root = svg_root(s.content, 900, h)
             assert_inert(root, s.content, what)
             # the name was drawn: the title's glyphs are there
             assert Image(png.content).ink(10, 5, 400, 25) > 30, what
@@ -530,7 +535,188 @@ def test_long_and_odd_unicode_names(server):
             r = server.get(f"/p/alpha-q/charts/{kind}.png",
                            params={**params, "format": fmt})
             assert r.status_code == 200, f"{kind} {fmt}: {r.text[:300]}"
+            h = 160 if kind == "compare" else 400  # one row, or none
             if fmt == "svg":
-                svg_root(r.content, 900, 400)
+                svg_root(r.content, 900, h)
             else:
-                assert png_size(r.content) == (900, 400)
+                assert png_size(r.content) == (900, h)
+
+
+# ---- distribution: one comparison row's samples; compare's height -------
+
+ORANGE = (230, 159, 0)        # the head's box
+
+
+def dist(server, params, status=200, ext="png"):
+    r = server.get(f"/p/alpha-q/charts/distribution.{ext}", params=params)
+    assert r.status_code == status, r.text
+    return r
+
+
+def step_pair(server, base_ms=10.0, head_ms=13.0, n=3, branch="feature"):
+    """A base run on main and a head run on another branch, n benchmarks
+    with eight samples each; returns their ids."""
+    def samples(v):
+        return [v * (1 + 0.004 * (k % 4 - 1.5)) for k in range(8)]
+    base = post_run(server, native_run(sha="d001", n=n, latency_ms=base_ms,
+                                       samples=samples(base_ms)))
+    head = native_run(sha="d002", n=n, latency_ms=head_ms,
+                      samples=samples(head_ms))
+    head["branch"] = branch
+    return base, post_run(server, head)
+
+
+def test_distribution_chart(server):
+    base, head = step_pair(server)
+    q = {"base": base, "head": head, "benchmark": "bench_0[size=0]",
+         "measure": "latency"}
+    r = dist(server, q)
+    assert r.headers["Content-Type"] == "image/png"
+    keep("e2e-distribution.png", r.content)
+    img = Image(r.content)
+    assert (img.w, img.h) == (560, 340)
+    assert_margins(img, "distribution")
+    assert img.ink(10, 5, 300, 25) > 30, "no title"
+    # base (sky) left and low, head (orange) right and high: +30%
+    assert img.colour(SKY, 40, 181, 280, 300) > 30
+    assert img.colour(ORANGE, 280, 62, 550, 181) > 30
+    assert img.colour(SKY, 280, 0, 560, 340) == 0
+    assert img.colour(ORANGE, 0, 0, 280, 340) == 0
+    assert img.colour(SKY, 0, 62, 560, 181) == 0, "base drawn high"
+    assert img.colour(ORANGE, 0, 181, 560, 300) == 0, "head drawn low"
+    # the same chart again: 304 without a body
+    etag = r.headers["ETag"]
+    assert etag.startswith('"') and len(etag) == 34
+    r2 = server.get("/p/alpha-q/charts/distribution.png", params=q,
+                    headers={"If-None-Match": etag})
+    assert r2.status_code == 304 and r2.content == b""
+    # one measure: it may be left out; the same samples, the same tag
+    no_measure = {k: v for k, v in q.items() if k != "measure"}
+    assert dist(server, no_measure).headers["ETag"] == etag
+    # a reference resolves as the comparison's does, and the chart names
+    # the runs by id: branch:main is the base run here
+    assert dist(server, {**q, "base": "branch:main"}).headers["ETag"] == etag
+    # another row, other samples
+    assert dist(server, {**q, "benchmark": "bench_1[size=1]"}) \
+        .headers["ETag"] != etag
+    # HiDPI and sizes
+    assert png_size(dist(server, {**q, "scale": 2}).content) == (1120, 680)
+    assert png_size(dist(server, {**q, "width": 900,
+                                  "height": 400}).content) == (900, 400)
+    # SVG: .svg or format=svg, the same chart, its own tag
+    s1 = dist(server, q, ext="svg")
+    s2 = dist(server, {**q, "format": "svg"})
+    for s in (s1, s2):
+        assert s.headers["Content-Type"] == "image/svg+xml"
+        root = svg_root(s.content, 560, 340)
+        assert any(el.tag == SVG_NS + "path" for el in root.iter())
+    assert s1.headers["ETag"] == s2.headers["ETag"] != etag
+    problem = dist(server, {**q, "format": "png"}, status=400, ext="svg")
+    assert "format" in problem.json()["detail"]
+
+
+def test_distribution_pools_runs(server):
+    """Several head runs are pooled as the comparison pools them."""
+    base, head = step_pair(server)
+    again = native_run(sha="d003", n=3, latency_ms=14,
+                       samples=[14.0, 14.1, 13.9, 14.0])
+    again["branch"] = "feature"
+    head2 = post_run(server, again)
+    q = {"base": base, "benchmark": "bench_0[size=0]", "measure": "latency"}
+    one = dist(server, {**q, "head": head})
+    both = dist(server, {**q, "head": f"{head},{head2}"})
+    assert both.headers["ETag"] != one.headers["ETag"]
+    keep("e2e-distribution-pooled.png", both.content)
+
+    def head_extent(data):
+        img = Image(data)
+        rows = [y for y in range(62, 300)
+                if img.colour(ORANGE, 280, y, 560, y + 1)]
+        return rows[-1] - rows[0]
+    # one head run is tight around 13 ms; pooled with the 14 ms run, its
+    # box and whiskers span both
+    assert head_extent(one.content) < 15
+    assert head_extent(both.content) > 40
+
+
+def test_distribution_errors(server):
+    base, head = step_pair(server)
+    q = {"base": base, "head": head, "benchmark": "bench_0[size=0]",
+         "measure": "latency"}
+    for missing in ("head", "benchmark"):
+        r = dist(server, {k: v for k, v in q.items() if k != missing},
+                 status=400)
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert f'"{missing}"' in r.json()["detail"]
+    for params in ({**q, "benchmark": "nope"}, {**q, "measure": "memory"},
+                   {**q, "head": 99999}, {**q, "base": "branch:nope"}):
+        r = dist(server, params, status=404)
+        assert r.headers["Content-Type"] == "application/problem+json"
+        assert r.json()["status"] == 404 and r.json()["detail"]
+    assert "no row" in dist(server, {**q, "benchmark": "nope"},
+                            status=404).json()["detail"]
+    r = server.get("/p/nope/charts/distribution.png", params=q)
+    assert r.status_code == 404
+    dist(server, {**q, "base": "bogus"}, status=400)
+    dist(server, {**q, "width": "99999"}, status=400)
+    dist(server, {**q, "format": "gif"}, status=400)
+    # two measures and none named: which one is for the caller to say
+    body = native_run(sha="d010", samples=[10.0, 10.2, 10.1])
+    body["results"][0]["measures"]["throughput"] = {
+        "unit": "ops/s", "value": 100, "samples": [99.0, 100.0, 101.0]}
+    b2 = post_run(server, body)
+    body["commit"]["sha"] = "d011"
+    h2 = post_run(server, body)
+    r = dist(server, {"base": b2, "head": h2,
+                      "benchmark": "bench_0[size=0]"}, status=400)
+    assert '"measure"' in r.json()["detail"]
+    dist(server, {"base": b2, "head": h2, "benchmark": "bench_0[size=0]",
+                  "measure": "throughput"})
+
+
+def test_distribution_hostile_names_inert(server):
+    for i, evil in enumerate(HOSTILE):
+        ids = []
+        for j in range(2):
+            body = native_run(sha=f"x{i}{j}", latency_ms=10 + j,
+                              samples=[10.0 + j, 10.5 + j, 11.0 + j])
+            body["branch"] = evil
+            body["results"][0]["benchmark"] = evil
+            body["commit"]["time"] = f"2026-11-{i + 1:02d}T1{j}:00:00Z"
+            ids.append(post_run(server, body))
+        q = {"base": ids[0], "head": ids[1], "benchmark": evil + "[size=0]"}
+        what = f"distribution with {evil!r}"
+        png = dist(server, q)
+        assert png_size(png.content) == (560, 340), what
+        assert Image(png.content).ink(10, 5, 300, 25) > 30, what
+        s = dist(server, q, ext="svg")
+        assert_inert(svg_root(s.content, 560, 340), s.content, what)
+
+
+def test_compare_height_follows_rows(server):
+    def pair(n, sha):
+        b = post_run(server, native_run(sha=sha + "b", n=n, latency_ms=10,
+                                        samples=[10.0, 10.1, 9.9]))
+        h = post_run(server, native_run(sha=sha + "h", n=n, latency_ms=12,
+                                        samples=[12.0, 12.1, 11.9]))
+        return {"base": b, "head": h}
+
+    for n, height in ((1, 160), (3, 222), (10, 502), (120, 4000)):
+        q = pair(n, f"n{n}")
+        r = get_chart(server, "compare", q)
+        assert png_size(r.content) == (900, height), n
+        if n == 10:
+            img = Image(r.content)
+            keep("e2e-compare-10.png", r.content)
+            # the last row is drawn just above the axis, its labels below
+            assert img.ink(12, 62 + 9 * 40 + 10, 300, 62 + 9 * 40 + 30) > 20
+            assert img.ink(0, 466, 900, 498) > 100
+            assert img.ink(0, 498, 900, 502) == 0
+        # an explicit height wins; scale doubles whatever height applies
+        assert png_size(get_chart(server, "compare", {**q, "height": 400})
+                        .content) == (900, 400)
+        if n <= 10:
+            assert png_size(get_chart(server, "compare", {**q, "scale": 2})
+                            .content) == (1800, 2 * height)
+            svg_root(get_chart(server, "compare", {**q, "format": "svg"})
+                     .content, 900, height)

@@ -141,6 +141,8 @@ def test_report_has_no_forms_and_every_view(server, tmpdir_path):
         html = read(page)
         assert "<form" not in html, page
         assert "<select" not in html and "<input" not in html, page
+        # no script: its JSON sidecars need a server (fetch from file://)
+        assert "<script" not in html and "data-points" not in html, page
         check_links(page, html)
         check_tidy(page, html)
     names = {os.path.relpath(p, out) for p in pages}

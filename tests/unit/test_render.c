@@ -246,6 +246,34 @@ static void test_trend_pixels(void **state)
     err_cleanup(&eb);
 }
 
+/* A series made within the hour still gets a time axis: minute ticks
+ * label both halves of the x axis, not one lone date. */
+static void test_minute_ticks(void **state)
+{
+    struct chart_opts o;
+    struct series s;
+    struct buf b;
+    struct image img;
+    struct errbuf eb;
+
+    (void)state;
+    chart_opts_default(&o);
+    make_series(&s, 40, 100);
+    for (size_t i = 0; i < 40; i++)
+        s.points[i].time = 1780000000000LL + (int64_t)i * 60 * 1000;
+    buf_init(&b, 0);
+    err_init(&eb);
+    assert_int_equal(chart_trend_draw(&o, &s, NULL, 0, &b, &eb), ERR_OK);
+    assert_int_equal(decode_png(&b, &img), 0);
+    /* the tick labels' band, under the plot (bottom 40 px, above the
+     * caption) */
+    assert_true(inked(&img, 60, 366, 450, 378) > 40);
+    assert_true(inked(&img, 450, 366, 880, 378) > 40);
+    free(img.rgb);
+    free(s.points);
+    buf_cleanup(&b);
+}
+
 static void test_empty_and_one_point(void **state)
 {
     struct chart_opts o;
@@ -843,6 +871,58 @@ static void check_data(const struct image *img, enum kind k, double sc,
     }
 }
 
+/* chart_trend_points says where each point is drawn: the point's own blue
+ * (Okabe-Ito, 0 114 178) is at every position it gives, at any size. */
+static void test_trend_points_match_drawing(void **state)
+{
+    static const unsigned char blue[3] = {0, 0x72, 0xB2};
+    static const unsigned sizes[][2] = {{900, 400}, {640, 320}, {1200, 500}};
+    struct chart_opts o;
+    struct series s;
+    struct buf b;
+    struct image img;
+    struct errbuf eb;
+    double x[60], y[60];
+
+    (void)state;
+    err_init(&eb);
+    buf_init(&b, 0);
+    make_series(&s, 60, 42);
+    s.points[7].value = NAN; /* a missing value has no position */
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        chart_opts_default(&o);
+        o.width = sizes[k][0];
+        o.height = sizes[k][1];
+        buf_reset(&b);
+        assert_int_equal(chart_trend_draw(&o, &s, NULL, 0, &b, &eb), ERR_OK);
+        assert_int_equal(decode_png(&b, &img), 0);
+        assert_int_equal(chart_trend_points(&o, &s, x, y, &eb), ERR_OK);
+        for (size_t i = 0; i < 60; i++) {
+            if (i == 7) {
+                assert_true(isnan(x[i]) && isnan(y[i]));
+                continue;
+            }
+            assert_true(x[i] > 0 && x[i] < o.width && y[i] > 0 &&
+                        y[i] < o.height);
+            /* the dot (radius 2.5) covers its centre's 3 x 3 pixels */
+            assert_true(colour_in(&img, blue, 1, x[i] - 1, y[i] - 1, x[i] + 2,
+                                  y[i] + 2) >= 4);
+        }
+        /* in commit order, left to right */
+        assert_true(x[0] < x[1] && x[58] < x[59]);
+        free(img.rgb);
+    }
+    /* bad options are refused, as when drawing */
+    o.width = 1;
+    assert_int_equal(chart_trend_points(&o, &s, x, y, &eb), ERR_INVALID);
+    /* no data: no positions */
+    s.npoints = 0;
+    chart_opts_default(&o);
+    assert_int_equal(chart_trend_points(&o, &s, x, y, &eb), ERR_OK);
+    free(s.points);
+    buf_cleanup(&b);
+}
+
 static void test_every_kind_png(void **state)
 {
     static const double scales[] = {1, 2};
@@ -1365,12 +1445,61 @@ static void test_long_utf8_names(void **state)
     err_cleanup(&eb);
 }
 
+/* The height a comparison needs: every row at its full 40 px under the
+ * title and legend (62 px), the axis and its labels below (40 px); rows
+ * without a change are not counted; clamped to [160, 4000]. */
+static void test_comparison_height(void **state)
+{
+    struct chart_cmp_row rows[300];
+    struct chart_opts o;
+    struct image img;
+    struct errbuf eb;
+    struct buf b;
+
+    (void)state;
+    for (int i = 0; i < 300; i++)
+        rows[i] = (struct chart_cmp_row){"bench", 0.01 * (i % 7),
+                                         -0.02, 0.03, CHART_UNCHANGED};
+    rows[0].verdict = CHART_REGRESSED;
+    rows[0].change = 0.2;
+    rows[0].ci_lo = 0.15;
+    rows[0].ci_hi = 0.25;
+    assert_int_equal(chart_comparison_height(rows, 0), 160);
+    assert_int_equal(chart_comparison_height(rows, 1), 160);
+    assert_int_equal(chart_comparison_height(rows, 3), 62 + 3 * 40 + 40);
+    rows[4].change = NAN;
+    assert_int_equal(chart_comparison_height(rows, 5), 62 + 4 * 40 + 40);
+    assert_int_equal(chart_comparison_height(rows, 300), 4000);
+    /* At that height three rows fill the chart: each row band has its
+     * label, the axis labels end just above the bottom margin. */
+    chart_opts_default(&o);
+    o.height = chart_comparison_height(rows, 3);
+    buf_init(&b, 0);
+    err_init(&eb);
+    assert_int_equal(chart_comparison_draw(&o, "three", rows, 3, 0.05, &b,
+                                           &eb),
+                     ERR_OK);
+    dump(&b, "comparison-three.png");
+    assert_int_equal(decode_png(&b, &img), 0);
+    assert_int_equal(img.h, 222);
+    for (unsigned r = 0; r < 3; r++)
+        assert_true(inked(&img, 12, 62 + 40 * r + 12, 100,
+                          62 + 40 * r + 28) > 20);
+    assert_true(inked(&img, 600, 182, 890, 218) > 50); /* ticks, title */
+    assert_int_equal(inked(&img, 0, 218, 900, 222), 0);
+    free(img.rgb);
+    buf_cleanup(&b);
+    err_cleanup(&eb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nice_ticks),
         cmocka_unit_test(test_unit_scale),
         cmocka_unit_test(test_trend_pixels),
+        cmocka_unit_test(test_minute_ticks),
+        cmocka_unit_test(test_trend_points_match_drawing),
         cmocka_unit_test(test_empty_and_one_point),
         cmocka_unit_test(test_svg_escapes_names),
         cmocka_unit_test(test_sparkline_and_limits),
@@ -1386,6 +1515,7 @@ int main(void)
         cmocka_unit_test(test_one_point_states),
         cmocka_unit_test(test_margins_at_any_size),
         cmocka_unit_test(test_long_utf8_names),
+        cmocka_unit_test(test_comparison_height),
     };
 
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
