@@ -253,17 +253,29 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
         const struct chart_cmp_row *p = sorted[i];
         double y = t + row_h * ((double)i + 0.5);
 
+        bool bar = isfinite(p->ci_lo) && isfinite(p->ci_hi);
+
         set_colour(cr, verdict_colour(p->verdict), 1);
-        if (isfinite(p->ci_lo) && isfinite(p->ci_hi)) {
+        if (bar) {
             double x0 = PX(p->ci_lo), x1 = PX(p->ci_hi);
             double th = fmin(row_h * 0.36, BAR_MAX);
 
             cairo_rectangle(cr, x0, y - th / 2, fmax(x1 - x0, 1), th);
             cairo_fill(cr);
         }
-        set_colour(cr, &pal_black, 1);
-        cairo_arc(cr, PX(p->change), y, 3.5, 0, 2 * 3.14159265358979323846);
-        cairo_fill(cr);
+        /* The centre dot: black on its bar; without a CI, a larger dot in
+         * the verdict's colour with a black ring says the verdict alone. */
+        cairo_arc(cr, PX(p->change), y, bar ? 3.5 : 5, 0,
+                  2 * 3.14159265358979323846);
+        if (bar) {
+            set_colour(cr, &pal_black, 1);
+            cairo_fill(cr);
+        } else {
+            cairo_fill_preserve(cr);
+            set_colour(cr, &pal_black, 1);
+            cairo_set_line_width(cr, 1);
+            cairo_stroke(cr);
+        }
     }
     cairo_restore(cr);
 #undef PX

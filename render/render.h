@@ -19,7 +19,7 @@
 /* The drawing code's revision, part of every chart's ETag: bump it when a
  * change to render/ changes pixels, so browsers and the server's chart
  * cache stop answering 304 or old bytes for the same data. */
-#define RENDER_REVISION 2
+#define RENDER_REVISION 3
 
 enum chart_format { CHART_PNG = 0, CHART_SVG = 1 };
 

@@ -91,28 +91,44 @@ static void rows_table(struct buf *b, const struct srv_compare *c,
     size_t shown = 0;
 
     for (size_t i = 0; i < srv_compare_nrows(c); i++) {
-        const char *key, *measure;
-        double change, ci[2], thr;
+        const char *key, *measure, *unit;
+        double change, ci[2], thr, base, head, q;
         int verdict;
 
         srv_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
+        srv_compare_row_values(c, i, &base, &head, &unit, &q);
         if (!all_rows && verdict != AN_REGRESSED && verdict != AN_IMPROVED)
             continue;
         if (!shown++)
             buf_adds(b, "<table>\n<thead><tr><th>Benchmark</th><th>Measure"
-                        "</th><th class=\"num\">Change</th><th class=\"num\">"
-                        "CI</th><th class=\"num\">Threshold</th><th>Verdict"
-                        "</th></tr></thead>\n<tbody>\n");
+                        "</th><th class=\"num\">Base</th><th class=\"num\">"
+                        "Head</th><th class=\"num\">Change</th><th "
+                        "class=\"num\">95% CI</th><th class=\"num\">q</th>"
+                        "<th class=\"num\">Threshold</th><th>Verdict</th>"
+                        "</tr></thead>\n<tbody>\n");
         buf_adds(b, "<tr><td>");
         page_esc_text(b, key);
         buf_adds(b, "</td><td>");
         page_esc_text(b, measure);
         buf_adds(b, "</td><td class=\"num\">");
+        srv_page_value(b, base, unit);
+        buf_adds(b, "</td><td class=\"num\">");
+        srv_page_value(b, head, unit);
+        buf_adds(b, "</td><td class=\"num\">");
         pct(b, change);
         buf_adds(b, "</td><td class=\"num\">");
-        pct(b, ci[0]);
-        buf_adds(b, " … ");
-        pct(b, ci[1]);
+        if (isnan(ci[0]) || isnan(ci[1])) {
+            buf_adds(b, "–");
+        } else {
+            pct(b, ci[0]);
+            buf_adds(b, " … ");
+            pct(b, ci[1]);
+        }
+        buf_adds(b, "</td><td class=\"num\">");
+        if (isnan(q))
+            buf_adds(b, "–");
+        else
+            buf_printf(b, "%.2g", q);
         buf_adds(b, "</td><td class=\"num\">");
         if (isnan(thr))
             buf_adds(b, "–");

@@ -1493,6 +1493,18 @@ void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
     *threshold = r->threshold;
 }
 
+void srv_compare_row_values(const struct srv_compare *c, size_t i,
+                            double *base, double *head, const char **unit,
+                            double *q)
+{
+    const struct cmp_row *r = &c->rows[i];
+
+    *base = r->c.base;
+    *head = r->c.head;
+    *unit = r->b->unit;
+    *q = r->q;
+}
+
 void srv_compare_summary(const struct srv_compare *c, size_t counts[4])
 {
     memcpy(counts, c->counts, sizeof c->counts);

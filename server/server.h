@@ -96,6 +96,11 @@ void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
 /* Whether u can be a link_base: an http:// or https:// URL without query,
  * space, quote or parenthesis (it stands inside Markdown links). */
 bool srv_link_ok(const char *u);
+/* Row i's central values (base, head; canonical unit, borrowed) and its
+ * Benjamini-Hochberg q-value (NAN: untested). */
+void srv_compare_row_values(const struct srv_compare *c, size_t i,
+                            double *base, double *head, const char **unit,
+                            double *q);
 /* Rows by verdict (indexed by enum an_verdict). */
 void srv_compare_summary(const struct srv_compare *c, size_t counts[4]);
 /* A side (head true: the head): the reference as used, how it was
