@@ -150,20 +150,27 @@ static void selectors(struct req *rq, const struct bench_view *v,
     free(names);
 }
 
-/* A link to a run named by its commit: a full sha shows as its first 12
- * digits, as git's short form (the run page has the whole). */
+/* A commit as shown in tables: a full hex sha as its first 12 digits, git's
+ * short form (the run page has the whole); anything else as it is. */
+static const char *short_sha(const char *sha, char abbrev[13])
+{
+    size_t n = sha ? strlen(sha) : 0;
+
+    if (n <= 12 || strspn(sha, "0123456789abcdefABCDEF") != n)
+        return sha;
+    memcpy(abbrev, sha, 12);
+    abbrev[12] = '\0';
+    return abbrev;
+}
+
+/* A link to a run named by text (a commit: its short form). */
 static void run_link(struct buf *b, const char *slug, int64_t run_id,
                      const char *text)
 {
     char sfx[48], abbrev[13];
-    size_t n = text ? strlen(text) : 0;
 
     snprintf(sfx, sizeof sfx, "/runs/%lld", (long long)run_id);
-    if (n > 12 && strspn(text, "0123456789abcdefABCDEF") == n) {
-        memcpy(abbrev, text, 12);
-        abbrev[12] = '\0';
-        text = abbrev;
-    }
+    text = short_sha(text, abbrev);
     srv_page_link(b, slug, sfx, text ? text : "run");
 }
 
@@ -278,11 +285,14 @@ static void measure_section(struct buf *b, struct store *st,
     change_points(b, st, proj, &s);
     srv_page_series_noise(b, &s);
     srv_page_scaling(b, st, proj, family, s.measure);
-    buf_adds(b, "<h3>Runs</h3>\n<table>\n<thead><tr><th>Run</th><th>Commit"
-                "</th><th>Time</th><th class=\"num\">Value</th>"
-                "<th class=\"num\">n</th></tr></thead>\n<tbody>\n");
-    /* Newest first, the last PAGE_RUNS_MAX points. */
+    /* Newest first, the last PAGE_RUNS_MAX points, folded: the chart and
+     * its tooltips come first; the table is there to link every run. */
     from = s.npoints > PAGE_RUNS_MAX ? s.npoints - PAGE_RUNS_MAX : 0;
+    buf_printf(b, "<details><summary>Runs (%s%zu, newest first)</summary>\n"
+                  "<table>\n<thead><tr><th>Run</th><th>Commit</th><th>Time"
+                  "</th><th class=\"num\">Value</th><th class=\"num\">n</th>"
+                  "</tr></thead>\n<tbody>\n",
+               from ? "the last " : "", s.npoints - from);
     for (size_t i = s.npoints; i-- > from;) {
         const struct series_point *p = &s.points[i];
         char rid[24];
@@ -291,7 +301,12 @@ static void measure_section(struct buf *b, struct store *st,
         buf_adds(b, "<tr><td>");
         run_link(b, proj->slug, p->run_id, rid);
         buf_adds(b, "</td><td><code>");
-        page_esc_text(b, p->commit_sha ? p->commit_sha : "–");
+        {
+            char abbrev[13];
+            const char *sha = short_sha(p->commit_sha, abbrev);
+
+            page_esc_text(b, sha ? sha : "–");
+        }
         buf_adds(b, "</code></td><td>");
         srv_page_time(b, p->time);
         buf_adds(b, "</td><td class=\"num\">");
@@ -302,7 +317,7 @@ static void measure_section(struct buf *b, struct store *st,
         else
             buf_adds(b, "</td><td class=\"num\">–</td></tr>\n");
     }
-    buf_adds(b, "</tbody>\n</table>\n</section>\n");
+    buf_adds(b, "</tbody>\n</table>\n</details>\n</section>\n");
 out:
     series_cleanup(&s);
     buf_cleanup(&url);
