@@ -539,3 +539,28 @@ def test_compare_page_shows_distributions(server):
         "<h2>Against its base</h2>")[1]
     m = re.search(img_re, part)
     assert m and htmllib.unescape(m.group(1)) == src
+
+
+def test_markdown_comment_keeps_hostile_names_as_text(server):
+    """The pull-request comment of a comparison whose names are the XSS
+    corpus: every name is escaped text, no HTML element or link of its own
+    survives, the marker stays the last line and appears once."""
+    runs = seed(server)
+    r = server.get("/api/v1/projects/demo/compare",
+                   params={"base": runs[0], "head": runs[6],
+                           "format": "markdown"})
+    assert r.status_code == 200, r.text
+    md = r.text
+    assert md.splitlines()[0].startswith("### benchvault: ")
+    assert md.splitlines()[-1] == "<!-- benchvault-comment -->"
+    assert md.count("<!-- benchvault-comment -->") == 1
+    # no element but our own <details>/<summary>, no link to javascript:
+    tags = set(re.findall(r"<\s*/?\s*([a-zA-Z]+)", md))
+    assert tags <= {"details", "summary"}, tags
+    assert not re.search(r"\]\(\s*javascript:", md, re.I)
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in md
+    assert "\\[click\\]\\(javascript:alert\\(1\\)\\) \\*bold\\*" in md
+    # a name cannot close a table cell or start a new block
+    for line in md.splitlines():
+        if line.startswith("| ") and "alert" in line:
+            assert line.count(" | ") == 7, line
