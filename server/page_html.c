@@ -151,6 +151,17 @@ void srv_page_time(struct buf *b, int64_t ms)
     page_esc_text(b, t);
 }
 
+const char *srv_page_short_sha(const char *sha, char abbrev[13])
+{
+    size_t n = sha ? strlen(sha) : 0;
+
+    if (n <= 12 || strspn(sha, "0123456789abcdefABCDEF") != n)
+        return sha;
+    memcpy(abbrev, sha, 12);
+    abbrev[12] = '\0';
+    return abbrev;
+}
+
 void srv_page_link(struct buf *b, const char *project, const char *suffix,
                    const char *text)
 {

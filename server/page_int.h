@@ -43,6 +43,10 @@ struct store *srv_page_project_begin(struct req *rq,
 void srv_page_value(struct buf *b, double v, const char *unit);
 /* An ISO time, or "–" for TIME_NONE. */
 void srv_page_time(struct buf *b, int64_t ms);
+/* A commit as tables show it: a full hex sha as its first 12 digits (git's
+ * short form; the run page has the whole), into abbrev; anything else (and
+ * NULL) as it is. */
+const char *srv_page_short_sha(const char *sha, char abbrev[13]);
 /* <a href="/p/{project}{suffix}">text</a>; suffix is trusted markup-free
  * path text we built ourselves, text is escaped. */
 void srv_page_link(struct buf *b, const char *project, const char *suffix,

@@ -150,19 +150,6 @@ static void selectors(struct req *rq, const struct bench_view *v,
     free(names);
 }
 
-/* A commit as shown in tables: a full hex sha as its first 12 digits, git's
- * short form (the run page has the whole); anything else as it is. */
-static const char *short_sha(const char *sha, char abbrev[13])
-{
-    size_t n = sha ? strlen(sha) : 0;
-
-    if (n <= 12 || strspn(sha, "0123456789abcdefABCDEF") != n)
-        return sha;
-    memcpy(abbrev, sha, 12);
-    abbrev[12] = '\0';
-    return abbrev;
-}
-
 /* A link to a run named by text (a commit: its short form). */
 static void run_link(struct buf *b, const char *slug, int64_t run_id,
                      const char *text)
@@ -170,7 +157,7 @@ static void run_link(struct buf *b, const char *slug, int64_t run_id,
     char sfx[48], abbrev[13];
 
     snprintf(sfx, sizeof sfx, "/runs/%lld", (long long)run_id);
-    text = short_sha(text, abbrev);
+    text = srv_page_short_sha(text, abbrev);
     srv_page_link(b, slug, sfx, text ? text : "run");
 }
 
@@ -303,7 +290,7 @@ static void measure_section(struct buf *b, struct store *st,
         buf_adds(b, "</td><td><code>");
         {
             char abbrev[13];
-            const char *sha = short_sha(p->commit_sha, abbrev);
+            const char *sha = srv_page_short_sha(p->commit_sha, abbrev);
 
             page_esc_text(b, sha ? sha : "–");
         }

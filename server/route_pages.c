@@ -181,7 +181,12 @@ static void dash_alerts(struct buf *b, struct store *st,
         else
             buf_printf(b, "%+.1f%%", a[i].change * 100);
         buf_adds(b, "</td><td><code>");
-        page_esc_text(b, a[i].first_bad_commit ? a[i].first_bad_commit : "–");
+        {
+            char abbrev[13];
+            const char *sha = srv_page_short_sha(a[i].first_bad_commit, abbrev);
+
+            page_esc_text(b, sha ? sha : "–");
+        }
         buf_adds(b, "</code></td></tr>\n");
     }
     buf_adds(b, "</tbody>\n</table>\n");
@@ -216,11 +221,11 @@ static void dash_branches(struct buf *b, struct store *st,
                    (long long)br[i].run_count);
         if (store_runs_list(st, proj->id, &f, &r, &nr, NULL) == ERR_OK &&
             nr == 1) {
-            char sfx[48];
+            char sfx[48], abbrev[13];
+            const char *sha = srv_page_short_sha(r[0].commit_sha, abbrev);
 
             snprintf(sfx, sizeof sfx, "/runs/%lld", (long long)r[0].id);
-            srv_page_link(b, proj->slug, sfx,
-                          r[0].commit_sha ? r[0].commit_sha : "run");
+            srv_page_link(b, proj->slug, sfx, sha ? sha : "run");
             buf_adds(b, " <span class=\"muted\">");
             srv_page_time(b, r[0].created_at);
             buf_adds(b, "</span>");
