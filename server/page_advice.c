@@ -15,6 +15,9 @@
  *     improved; the DIST_MAX largest changes, in the comparison chart's
  *     order): a verdict is easier to trust when the two clouds of points
  *     are in view.  The images name the runs by id, as the chart does.
+ *  6. The comparison's recommendations include what the head run's
+ *     resource samples say; the run page shows those beside its resources
+ *     chart instead, so they are left out of its comparison block.
  */
 #include "server/page_int.h"
 
@@ -218,11 +221,20 @@ static void distributions(struct buf *b, const char *slug,
     buf_cleanup(&q);
 }
 
+/* Advice that rests on a run's resource samples (note 6). */
+static bool is_resource_advice(int kind)
+{
+    return kind == AN_ADVICE_MEMORY || kind == AN_ADVICE_CPU ||
+           kind == AN_ADVICE_IO || kind == AN_ADVICE_WAIT ||
+           kind == AN_ADVICE_GPU;
+}
+
 void srv_page_comparison(struct buf *b, const char *slug,
                          const struct srv_compare *c, bool all_rows,
-                         bool live)
+                         bool live, bool resources)
 {
     size_t counts[4], nb = srv_compare_nbudgets(c), nr = srv_compare_nrecs(c);
+    size_t shown = 0;
     struct buf q;
 
     srv_compare_summary(c, counts);
@@ -273,14 +285,19 @@ void srv_page_comparison(struct buf *b, const char *slug,
     }
     if (nb)
         buf_adds(b, "</ul>\n");
-    if (nr)
-        buf_adds(b, "<h3>Recommendations</h3>\n<ul class=\"advice\">\n");
     for (size_t i = 0; i < nr; i++) {
+        int kind;
+        const char *text = srv_compare_rec(c, i, &kind);
+
+        if (!resources && is_resource_advice(kind))
+            continue;
+        if (!shown++)
+            buf_adds(b, "<h3>Recommendations</h3>\n<ul class=\"advice\">\n");
         buf_adds(b, "<li>");
-        page_esc_text(b, srv_compare_rec(c, i));
+        page_esc_text(b, text);
         buf_adds(b, "</li>\n");
     }
-    if (nr)
+    if (shown)
         buf_adds(b, "</ul>\n");
 }
 

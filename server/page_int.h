@@ -60,10 +60,11 @@ void srv_page_link(struct buf *b, const char *project, const char *suffix,
 
 /* A comparison: the verdict line, its sides, the chart, the rows (all, or
  * only the changed ones with a link to every row when live), budgets and
- * recommendations. */
+ * recommendations (without those from resource samples unless resources:
+ * the run page shows them beside its resources chart). */
 void srv_page_comparison(struct buf *b, const char *slug,
                          const struct srv_compare *c, bool all_rows,
-                         bool live);
+                         bool live, bool resources);
 /* Recommendations for the open and acknowledged alerts of a[0..n). */
 void srv_page_alert_advice(struct buf *b, const char *slug,
                            const struct store_alert *a, size_t n);

@@ -676,10 +676,8 @@ void route_chart_compare(struct req *rq)
 
 /* ---- scaling: a benchmark family against its one numeric parameter ------ */
 
-/* The value of params when it is an object of exactly one number
- * ({"n":1000}), and its name: a family member that scaling can place. */
-static bool one_numeric_param(const char *params, double *v, char *name,
-                              size_t name_len)
+bool srv_one_numeric_param(const char *params, double *v, char *name,
+                           size_t name_len)
 {
     const char *colon, *end, *q1, *q2;
     char *stop;
@@ -736,7 +734,7 @@ enum err srv_scaling_load(struct store *st, int64_t project_id,
         double p;
 
         if (!bm[i].name || strcmp(bm[i].name, family) ||
-            !one_numeric_param(bm[i].params, &p, name, sizeof name))
+            !srv_one_numeric_param(bm[i].params, &p, name, sizeof name))
             continue;
         q.benchmark = bm[i].key;
         q.measure = measure;

@@ -30,7 +30,9 @@
  *    the base run in commit order, the head's runs left out.
  * 4. Budgets are checked on the head runs (route_budgets.c).
  * 5. Recommendations are short sentences with their evidence, at most
- *    MAX_RECS, regressions first.
+ *    MAX_RECS: regressions, broken budgets, super-linear scaling of a
+ *    family in the head's first run, what its resource samples say, noisy
+ *    series, then notes on the comparison itself.
  * 6. Output: the JSON answer of DESIGN.md (rows carry more than the
  *    minimum: the test used, q-value, per-side statistics, run-to-run
  *    noise, minimum detectable effect), or text (a ministat-like table)
@@ -54,6 +56,7 @@
 #define MAX_SIDE_RUNS 50
 #define HISTORY_RUNS 20
 #define MAX_RECS 20
+#define SCALING_MIN 3 /* family members for a scaling fit */
 /* A read request's bootstrap is capped well below the engine's limit: its
  * cost grows with resamples x samples x rows, and reads need no token. */
 #define ROUTE_BOOTSTRAP_MAX 10000
@@ -93,6 +96,7 @@ struct srv_compare {
     size_t counts[4]; /* by enum an_verdict */
     struct buf notes; /* lines */
     char **recs;
+    enum an_advice_kind *rec_kinds; /* parallel to recs */
     size_t nrecs;
     char *link_base; /* owns; NULL: no links */
 };
@@ -182,7 +186,7 @@ static enum err resolve_pr_base(struct store *st, int64_t pid,
                                 const struct store_run_ref *h,
                                 struct cmp_side *out, struct errbuf *eb)
 {
-    struct store_run_pick q = {branch, testbed, h->base_commit, TIME_NONE};
+    struct store_run_pick q = {branch, testbed, h->base_commit, TIME_NONE, 0};
     enum err e = pick(st, pid, &q, out, eb);
 
     if (e != ERR_NOT_FOUND) {
@@ -208,7 +212,7 @@ static enum err resolve(struct store *st, int64_t pid, const char *ref,
                         const char *testbed, const struct store_run_ref *h,
                         struct cmp_side *out, struct errbuf *eb)
 {
-    struct store_run_pick q = {NULL, testbed, NULL, TIME_NONE};
+    struct store_run_pick q = {NULL, testbed, NULL, TIME_NONE, 0};
     enum err e;
 
     out->ref = xstrdup(ref);
@@ -267,12 +271,18 @@ static enum err resolve_previous(struct store *st, int64_t pid,
                                  struct srv_compare *c, struct errbuf *eb)
 {
     const struct store_run_ref *h = &c->head.refs[0];
-    struct store_run_pick q = {h->branch, h->testbed, NULL, TIME_NONE};
+    struct store_run_pick q = {h->branch, h->testbed, NULL, h->time, h->id};
     enum err e;
 
-    for (size_t i = 0; i < c->head.n; i++)
-        if (i == 0 || c->head.refs[i].time < q.before + 1)
-            q.before = c->head.refs[i].time - 1;
+    /* before the earliest head run, in commit order (ties by id) */
+    for (size_t i = 1; i < c->head.n; i++) {
+        const struct store_run_ref *r = &c->head.refs[i];
+
+        if (r->time < q.before || (r->time == q.before && r->id < q.before_id)) {
+            q.before = r->time;
+            q.before_id = r->id;
+        }
+    }
     c->base.ref = xasprintf("branch:%s", h->branch);
     e = pick(st, pid, &q, &c->base, eb);
     if (e == ERR_NOT_FOUND) {
@@ -597,7 +607,77 @@ static void rec(struct srv_compare *c, const struct an_advice *a)
 {
     if (c->nrecs >= MAX_RECS)
         return;
+    c->rec_kinds = xreallocarray(c->rec_kinds, c->nrecs + 1,
+                                 sizeof *c->rec_kinds);
+    c->rec_kinds[c->nrecs] = a->kind;
     list_add(&c->recs, &c->nrecs, xstrdup(a->text));
+}
+
+static int cmp_family(const void *a, const void *b)
+{
+    const struct result *x = *(const struct result *const *)a;
+    const struct result *y = *(const struct result *const *)b;
+    int k = strcmp(x->benchmark ? x->benchmark : "",
+                   y->benchmark ? y->benchmark : "");
+
+    return k ? k : strcmp(x->measure, y->measure);
+}
+
+/* Scaling advice from the head's first run: each family (benchmark name)
+ * whose members carry one numeric parameter, per measure, with at least
+ * SCALING_MIN distinct parameter values. */
+static void recommend_scaling(struct srv_compare *c)
+{
+    const struct run *run = &c->head.runs[0];
+    const struct result **m = xcalloc(run->nresults + 1, sizeof *m);
+    double *n = xcalloc(run->nresults + 1, sizeof *n);
+    double *t = xcalloc(run->nresults + 1, sizeof *t);
+    char name[64];
+    size_t nm = 0;
+
+    for (size_t i = 0; i < run->nresults; i++) {
+        double v;
+
+        if (run->results[i].benchmark && isfinite(run->results[i].value) &&
+            srv_one_numeric_param(run->results[i].params, &v, name,
+                                  sizeof name))
+            m[nm++] = &run->results[i];
+    }
+    if (nm)
+        qsort(m, nm, sizeof *m, cmp_family);
+    for (size_t i = 0, j; i < nm; i = j) {
+        struct an_scaling fit;
+        struct an_advice a;
+        size_t k = 0;
+
+        for (j = i; j < nm && cmp_family(&m[i], &m[j]) == 0; j++) {
+            (void)srv_one_numeric_param(m[j]->params, &n[k], name,
+                                        sizeof name);
+            t[k++] = m[j]->value;
+        }
+        if (k >= SCALING_MIN &&
+            an_scaling_fit(n, t, k, &fit, NULL) == ERR_OK) {
+            char *series = xasprintf("%s %s", m[i]->benchmark, m[i]->measure);
+
+            if (an_advise_scaling(series, name, &fit, &a))
+                rec(c, &a);
+            free(series);
+        }
+    }
+    free(m);
+    free(n);
+    free(t);
+}
+
+/* What the head's first run's resource samples say. */
+static void recommend_resources(struct srv_compare *c)
+{
+    const struct run *run = &c->head.runs[0];
+    struct an_advice a[8];
+    size_t n = an_recommend_resources(run->resources, run->nresources, a, 8);
+
+    for (size_t i = 0; i < n; i++)
+        rec(c, &a[i]);
 }
 
 static void recommend_regressions(struct srv_compare *c)
@@ -665,6 +745,8 @@ static void recommend(struct srv_compare *c)
 
     recommend_regressions(c);
     recommend_budgets(c);
+    recommend_scaling(c);
+    recommend_resources(c);
     for (size_t i = 0; i < c->nrows; i++) {
         const struct cmp_row *r = &c->rows[i];
         bool hist = r->noise.runs >= c->rules.min_history;
@@ -1183,6 +1265,7 @@ void srv_compare_free(struct srv_compare *c)
     for (size_t i = 0; i < c->nrecs; i++)
         free(c->recs[i]);
     free(c->recs);
+    free(c->rec_kinds);
     buf_cleanup(&c->notes);
     side_free(&c->base);
     side_free(&c->head);
@@ -1540,8 +1623,10 @@ size_t srv_compare_nrecs(const struct srv_compare *c)
     return c->nrecs;
 }
 
-const char *srv_compare_rec(const struct srv_compare *c, size_t i)
+const char *srv_compare_rec(const struct srv_compare *c, size_t i, int *kind)
 {
+    if (kind)
+        *kind = (int)c->rec_kinds[i];
     return c->recs[i];
 }
 

@@ -72,7 +72,7 @@ void route_page_compare(struct req *rq)
     } else if (srv_compare_nrows(c) == 0) {
         buf_adds(b, "<p class=\"muted\">The runs share no benchmark.</p>\n");
     } else {
-        srv_page_comparison(b, proj.slug, c, true, true);
+        srv_page_comparison(b, proj.slug, c, true, true, true);
     }
     srv_page_end(b);
     srv_page_send(rq, 200);

@@ -487,7 +487,8 @@ void route_page_run(struct req *rq)
         buf_adds(b, "</tbody>\n</table>\n");
     buf_adds(b, "<h2>Against its base</h2>\n");
     if (cmp) {
-        srv_page_comparison(b, proj.slug, cmp, false, !srv_page_static(rq));
+        srv_page_comparison(b, proj.slug, cmp, false, !srv_page_static(rq),
+                            false);
     } else {
         buf_adds(b, ce == ERR_NOT_FOUND || ce == ERR_INVALID
                         ? "<p class=\"muted\">"

@@ -114,9 +114,10 @@ size_t srv_compare_side(const struct srv_compare *c, int head,
 size_t srv_compare_nbudgets(const struct srv_compare *c);
 void srv_compare_budget(const struct srv_compare *c, size_t i,
                         const char **status, const char **message);
-/* Recommendation i (< srv_compare_nrecs), borrowed. */
+/* Recommendation i (< srv_compare_nrecs), borrowed, and its kind (an enum
+ * an_advice_kind of analysis/analysis.h; kind may be NULL). */
 size_t srv_compare_nrecs(const struct srv_compare *c);
-const char *srv_compare_rec(const struct srv_compare *c, size_t i);
+const char *srv_compare_rec(const struct srv_compare *c, size_t i, int *kind);
 
 /* One row's samples, pooled per side as the comparison pools them (a run
  * compared by its summary alone gives none).  Caller-owned: clean with

@@ -206,6 +206,11 @@ void route_chart_distribution_svg(struct req *rq);
 void route_chart_resources(struct req *rq);
 void route_chart_scaling(struct req *rq);
 
+/* The value of params (canonical JSON) when it is an object of exactly one
+ * positive number ({"n":1000}), and the parameter's name into name: a
+ * family member that scaling can place. */
+bool srv_one_numeric_param(const char *params, double *v, char *name,
+                           size_t name_len);
 /* A benchmark family's members with one numeric parameter ({"n": 1000})
  * and each one's latest value of a measure (NULL: the default) on its
  * default branch and testbed: what the scaling chart and advice rest on. */

@@ -254,6 +254,8 @@ struct store_run_pick {
     const char *testbed; /* NULL: any testbed */
     const char *commit;  /* NULL: any; else a sha or a prefix of >= 4 */
     int64_t before;      /* TIME_NONE, else commit time (or start) <= */
+    int64_t before_id;   /* 0, else with before: strictly before the run
+                            (before, before_id) in commit order, ties by id */
 };
 /* The latest run in commit order matching q; ERR_NOT_FOUND when none.
  * The caller cleans out up. */

@@ -132,7 +132,8 @@ enum err store_run_pick(struct store *st, int64_t project_id,
                    "AND (?3 IS NULL OR t.name = ?3) "
                    "AND (?4 IS NULL OR substr(r.commit_sha, 1, length(?4)) "
                    "= ?4) "
-                   "AND (?5 IS NULL OR " ORDER_KEY " <= ?5) "
+                   "AND (?5 IS NULL OR " ORDER_KEY " < ?5 OR (" ORDER_KEY
+                   " = ?5 AND (?6 IS NULL OR r.id < ?6))) "
                    "ORDER BY " ORDER_KEY " DESC, r.id DESC LIMIT 1",
                    &s, eb);
     if (e != ERR_OK)
@@ -143,6 +144,7 @@ enum err store_run_pick(struct store *st, int64_t project_id,
     store_bind_text(&b, q->testbed);
     store_bind_text(&b, q->commit);
     store_bind_int_or_null(&b, q->before, TIME_NONE);
+    store_bind_int_or_null(&b, q->before_id, 0);
     e = store_bind_check(st, &b, eb, "pick a run");
     if (e == ERR_OK)
         e = store_step(st, s, &row, eb, "pick a run");

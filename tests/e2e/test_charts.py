@@ -195,6 +195,25 @@ def test_run_page_resources_and_recommendations(server):
     assert src in page.text
     png = server.get(src)
     assert png.status_code == 200 and png_size(png.content) == (900, 400)
+    # a second run: its comparison's recommendations (API, Markdown) say
+    # what its samples say; its page says it once, beside the chart
+    body["commit"]["sha"] = "res2"
+    r = server.post("/api/v1/projects/alpha-q/runs", data=json.dumps(body),
+                    headers={**auth(server.write_token),
+                             "Content-Type": "application/json"})
+    rid2 = r.json()["run_id"]
+    j = server.get("/api/v1/projects/alpha-q/compare",
+                   params={"head": rid2}).json()
+    assert j["base"]["runs"][0]["id"] == rid
+    assert any(x.startswith("CPU-bound") for x in j["recommendations"])
+    md = server.get("/api/v1/projects/alpha-q/compare",
+                    params={"head": rid2, "format": "markdown"}).text
+    assert "- CPU\\-bound" in md
+    page = server.get(f"/p/alpha-q/runs/{rid2}").text
+    assert "<h2>Against its base</h2>" in page
+    assert page.count("CPU-bound") == 1
+    assert page.index("CPU-bound") > page.index(src.replace(str(rid),
+                                                            str(rid2)))
 
 
 # ---- every chart route: PNG sizes, pixels, SVG, no-data, hostile names ----

@@ -439,6 +439,18 @@ def test_benchmark_page_noise_and_scaling(server):
     assert "best fit O(n^2)" in html and "super-linear" in html
     assert "sort latency grows faster than n: a log-log slope of 2.00" in html
     assert "multiplies it by about 4.0" in html
+    # the same advice where runs are compared: API, comment, pages
+    runs = [r["id"] for r in server.get("/api/v1/projects/adv/runs").json()[
+        "runs"]]
+    j = server.get("/api/v1/projects/adv/compare",
+                   params={"head": runs[0]}).json()
+    assert any(x.startswith("sort latency grows faster than n")
+               for x in j["recommendations"]), j["recommendations"]
+    html = get_page(server, f"/p/adv/runs/{runs[0]}")
+    assert "sort latency grows faster than n" in html
+    md = server.get("/api/v1/projects/adv/compare",
+                    params={"head": runs[0], "format": "markdown"}).text
+    assert "- sort latency grows faster than n" in md
     html = get_page(server, f"/p/adv/benchmarks/{ids['drifty']}")
     assert "Run-to-run noise: " in html
     assert "drifty latency is too noisy to detect a 5% change" in html
