@@ -3,6 +3,9 @@
  * benchmarks, measures, branches, testbeds, runs and series.  Each handler
  * borrows a read connection for the duration of its queries and writes its
  * answer with the JSON writer; errors go through req_problem's table.
+ * The four list routes (benchmarks, measures, branches, testbeds) share
+ * list_begin and list_answer: each makes its own typed store call and
+ * writes one item; the helpers do the rest, so their answers keep one shape.
  */
 #include "server/server_int.h"
 
@@ -241,157 +244,158 @@ struct store *srv_project_begin(struct req *rq, struct store_project *proj)
     return project_begin(rq, proj);
 }
 
-void route_benchmarks(struct req *rq)
-{
-    struct store_project proj;
-    struct store *st = project_begin(rq, &proj);
-    struct store_benchmark *b = NULL;
-    size_t n = 0;
-    struct errbuf eb;
-    struct jw w;
-    enum err e;
+/* ---- a project's lists: benchmarks, measures, branches, testbeds ------- */
 
-    if (!st)
-        return;
-    err_init(&eb);
-    e = store_benchmarks_list(st, proj.id, &b, &n, &eb);
-    srv_store_release(rq->srv, st);
-    if (e) {
-        req_problem(rq, e, &eb);
+/*
+ * A list route between list_begin and list_answer: its project, the read
+ * connection (until list_answer releases it) and the status of the store's
+ * list call, which the route makes itself since each returns its own type.
+ */
+struct list_req {
+    struct req *rq;
+    struct store_project proj;
+    struct store *st;
+    struct errbuf eb;
+    enum err e;
+};
+
+/* Writes the members of one list item into the open object. */
+typedef void (*list_item_fn)(struct jw *w, const void *item);
+
+/* Auth, connection, project; false when that already answered. */
+static bool list_begin(struct req *rq, struct list_req *lr)
+{
+    lr->rq = rq;
+    lr->e = ERR_OK;
+    lr->st = project_begin(rq, &lr->proj);
+    if (!lr->st)
+        return false;
+    err_init(&lr->eb);
+    return true;
+}
+
+/*
+ * Releases the connection, then answers {"<member>": [{...}, ...]} with
+ * the n items of size bytes each at items, or the problem for lr->e.
+ * Cleans up lr; the items stay the caller's to free.
+ */
+static void list_answer(struct list_req *lr, const char *member,
+                        const void *items, size_t n, size_t size,
+                        list_item_fn write_item)
+{
+    struct jw w;
+
+    srv_store_release(lr->rq->srv, lr->st);
+    if (lr->e) {
+        req_problem(lr->rq, lr->e, &lr->eb);
     } else {
-        req_json_begin(rq, 200, &w);
+        req_json_begin(lr->rq, 200, &w);
         jw_obj_begin(&w);
-        jw_key(&w, "benchmarks");
+        jw_key(&w, member);
         jw_arr_begin(&w);
         for (size_t i = 0; i < n; i++) {
             jw_obj_begin(&w);
-            jw_kint(&w, "id", b[i].id);
-            jw_kstr(&w, "key", b[i].key);
-            jw_kstr(&w, "name", b[i].name);
-            jw_key(&w, "params");
-            jw_raw(&w, b[i].params && *b[i].params ? b[i].params : "{}");
+            write_item(&w, (const char *)items + i * size);
             jw_obj_end(&w);
         }
         jw_arr_end(&w);
         jw_obj_end(&w);
     }
+    store_project_cleanup(&lr->proj);
+    err_cleanup(&lr->eb);
+}
+
+static void write_benchmark(struct jw *w, const void *item)
+{
+    const struct store_benchmark *b = item;
+
+    jw_kint(w, "id", b->id);
+    jw_kstr(w, "key", b->key);
+    jw_kstr(w, "name", b->name);
+    jw_key(w, "params");
+    jw_raw(w, b->params && *b->params ? b->params : "{}");
+}
+
+void route_benchmarks(struct req *rq)
+{
+    struct store_benchmark *b = NULL;
+    size_t n = 0;
+    struct list_req lr;
+
+    if (!list_begin(rq, &lr))
+        return;
+    lr.e = store_benchmarks_list(lr.st, lr.proj.id, &b, &n, &lr.eb);
+    list_answer(&lr, "benchmarks", b, n, sizeof *b, write_benchmark);
     store_benchmarks_free(b, n);
-    store_project_cleanup(&proj);
-    err_cleanup(&eb);
+}
+
+static void write_measure(struct jw *w, const void *item)
+{
+    const struct store_measure *m = item;
+
+    jw_kint(w, "id", m->id);
+    jw_kstr(w, "name", m->name);
+    jw_kstr(w, "unit", m->unit);
+    jw_kstr(w, "direction", direction_str(m->direction));
 }
 
 void route_measures(struct req *rq)
 {
-    struct store_project proj;
-    struct store *st = project_begin(rq, &proj);
     struct store_measure *m = NULL;
     size_t n = 0;
-    struct errbuf eb;
-    struct jw w;
-    enum err e;
+    struct list_req lr;
 
-    if (!st)
+    if (!list_begin(rq, &lr))
         return;
-    err_init(&eb);
-    e = store_measures_list(st, proj.id, &m, &n, &eb);
-    srv_store_release(rq->srv, st);
-    if (e) {
-        req_problem(rq, e, &eb);
-    } else {
-        req_json_begin(rq, 200, &w);
-        jw_obj_begin(&w);
-        jw_key(&w, "measures");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < n; i++) {
-            jw_obj_begin(&w);
-            jw_kint(&w, "id", m[i].id);
-            jw_kstr(&w, "name", m[i].name);
-            jw_kstr(&w, "unit", m[i].unit);
-            jw_kstr(&w, "direction", direction_str(m[i].direction));
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_obj_end(&w);
-    }
+    lr.e = store_measures_list(lr.st, lr.proj.id, &m, &n, &lr.eb);
+    list_answer(&lr, "measures", m, n, sizeof *m, write_measure);
     store_measures_free(m, n);
-    store_project_cleanup(&proj);
-    err_cleanup(&eb);
+}
+
+static void write_branch(struct jw *w, const void *item)
+{
+    const struct store_branch *b = item;
+
+    jw_kint(w, "id", b->id);
+    jw_kstr(w, "name", b->name);
+    jw_kint(w, "runs", b->run_count);
+    jw_ktime(w, "last_run_at", b->last_run_at);
 }
 
 void route_branches(struct req *rq)
 {
-    struct store_project proj;
-    struct store *st = project_begin(rq, &proj);
     struct store_branch *b = NULL;
     size_t n = 0;
-    struct errbuf eb;
-    struct jw w;
-    enum err e;
+    struct list_req lr;
 
-    if (!st)
+    if (!list_begin(rq, &lr))
         return;
-    err_init(&eb);
-    e = store_branches_list(st, proj.id, &b, &n, &eb);
-    srv_store_release(rq->srv, st);
-    if (e) {
-        req_problem(rq, e, &eb);
-    } else {
-        req_json_begin(rq, 200, &w);
-        jw_obj_begin(&w);
-        jw_key(&w, "branches");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < n; i++) {
-            jw_obj_begin(&w);
-            jw_kint(&w, "id", b[i].id);
-            jw_kstr(&w, "name", b[i].name);
-            jw_kint(&w, "runs", b[i].run_count);
-            jw_ktime(&w, "last_run_at", b[i].last_run_at);
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_obj_end(&w);
-    }
+    lr.e = store_branches_list(lr.st, lr.proj.id, &b, &n, &lr.eb);
+    list_answer(&lr, "branches", b, n, sizeof *b, write_branch);
     store_branches_free(b, n);
-    store_project_cleanup(&proj);
-    err_cleanup(&eb);
+}
+
+static void write_testbed(struct jw *w, const void *item)
+{
+    const struct store_testbed *t = item;
+
+    jw_kint(w, "id", t->id);
+    jw_kstr(w, "name", t->name);
+    jw_key(w, "info");
+    jw_raw(w, t->info && *t->info ? t->info : "{}");
 }
 
 void route_testbeds(struct req *rq)
 {
-    struct store_project proj;
-    struct store *st = project_begin(rq, &proj);
     struct store_testbed *t = NULL;
     size_t n = 0;
-    struct errbuf eb;
-    struct jw w;
-    enum err e;
+    struct list_req lr;
 
-    if (!st)
+    if (!list_begin(rq, &lr))
         return;
-    err_init(&eb);
-    e = store_testbeds_list(st, proj.id, &t, &n, &eb);
-    srv_store_release(rq->srv, st);
-    if (e) {
-        req_problem(rq, e, &eb);
-    } else {
-        req_json_begin(rq, 200, &w);
-        jw_obj_begin(&w);
-        jw_key(&w, "testbeds");
-        jw_arr_begin(&w);
-        for (size_t i = 0; i < n; i++) {
-            jw_obj_begin(&w);
-            jw_kint(&w, "id", t[i].id);
-            jw_kstr(&w, "name", t[i].name);
-            jw_key(&w, "info");
-            jw_raw(&w, t[i].info && *t[i].info ? t[i].info : "{}");
-            jw_obj_end(&w);
-        }
-        jw_arr_end(&w);
-        jw_obj_end(&w);
-    }
+    lr.e = store_testbeds_list(lr.st, lr.proj.id, &t, &n, &lr.eb);
+    list_answer(&lr, "testbeds", t, n, sizeof *t, write_testbed);
     store_testbeds_free(t, n);
-    store_project_cleanup(&proj);
-    err_cleanup(&eb);
 }
 
 /* Parses an optional integer query argument; answers 400 when bad. */

@@ -18,6 +18,12 @@
  * 4. Settings live in project.settings under "changepoints" and are read
  *    and written with SQLite's JSON functions: the paths are constants
  *    here, the values bound parameters.
+ * 5. Every statement that records a change (the alert and change_point
+ *    INSERTs and UPDATEs) takes it as its last parameters in one order,
+ *    bound by exec_change: first run, last run, before, after, change,
+ *    p-value, then the time.  Whatever else it binds (the series, kind and
+ *    alert id of a new row; the id of an updated one) comes first.  Queries
+ *    on one series likewise bind it first, through bind_series.
  */
 #include "store/store_int.h"
 
@@ -35,6 +41,76 @@ bool store_alert_status_valid(const char *s)
         if (strcmp(s, alert_statuses[i]) == 0)
             return true;
     return false;
+}
+
+/* ---- binding --------------------------------------------------------- */
+
+/*
+ * Runs the statement bound in b to completion; *id (when not NULL) = the
+ * new rowid.
+ */
+static enum err exec_bound(struct store *st, const struct store_bind *b,
+                           int64_t *id, struct errbuf *eb, const char *what)
+{
+    enum err e = store_bind_check(st, b, eb, what);
+    bool row;
+
+    if (e == ERR_OK)
+        e = store_step(st, b->s, &row, eb, what);
+    if (e == ERR_OK && id)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return e;
+}
+
+/* Binds the series' benchmark, measure, branch and testbed ids, in order. */
+static void bind_series(struct store_bind *b,
+                        const struct store_cpd_series *ser)
+{
+    store_bind_int(b, ser->benchmark_id);
+    store_bind_int(b, ser->measure_id);
+    store_bind_int(b, ser->branch_id);
+    store_bind_int(b, ser->testbed_id);
+}
+
+/*
+ * Takes the cached statement of a query on one series (?1 to ?4 as
+ * bind_series binds them, ?5 the limit) and binds it.  *s as store_stmt;
+ * hand it back with store_stmt_done either way.
+ */
+static enum err series_query(struct store *st, enum store_sql slot,
+                             const char *sql,
+                             const struct store_cpd_series *ser, size_t limit,
+                             sqlite3_stmt **s, struct errbuf *eb,
+                             const char *what)
+{
+    struct store_bind b;
+    enum err e = store_stmt(st, slot, sql, s, eb);
+
+    if (e != ERR_OK)
+        return e;
+    store_bind_start(&b, *s);
+    bind_series(&b, ser);
+    store_bind_int(&b, (int64_t)limit);
+    return store_bind_check(st, &b, eb, what);
+}
+
+/*
+ * Binds the change that a found (first run, last run or NULL, before,
+ * after, change, p-value) and then now, after what b already holds, and
+ * runs the statement as exec_bound does.
+ */
+static enum err exec_change(struct store *st, struct store_bind *b,
+                            const struct store_cpd_action *a, int64_t now,
+                            int64_t *id, struct errbuf *eb, const char *what)
+{
+    store_bind_int(b, a->first_run_id);
+    store_bind_int_or_null(b, a->last_run_id, 0);
+    store_bind_double(b, a->before);
+    store_bind_double(b, a->after);
+    store_bind_double(b, a->change);
+    store_bind_double(b, a->p_value);
+    store_bind_int(b, now);
+    return exec_bound(st, b, id, eb, what);
 }
 
 /* ---- series of a run, settings --------------------------------------------
@@ -147,7 +223,6 @@ static enum err settings_put(struct store *st, const char *project,
     sqlite3_stmt *s = NULL;
     struct store_bind b;
     enum err e;
-    bool row;
 
     e = store_stmt(st, SQ_CPD_SETTINGS_SET,
                    "UPDATE project SET settings = json_set(CASE WHEN "
@@ -163,9 +238,7 @@ static enum err settings_put(struct store *st, const char *project,
         store_bind_int(&b, iv);
     else
         store_bind_double(&b, dv);
-    e = store_bind_check(st, &b, eb, "change-point settings");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "change-point settings");
+    e = exec_bound(st, &b, NULL, eb, "change-point settings");
     if (e == ERR_OK)
         *found = sqlite3_changes(st->db) > 0;
 out:
@@ -216,7 +289,6 @@ enum err store_cpd_tail(struct store *st, const struct store_cpd_series *ser,
                         struct errbuf *eb)
 {
     sqlite3_stmt *s = NULL;
-    struct store_bind b;
     enum err e;
     bool row;
 
@@ -224,23 +296,14 @@ enum err store_cpd_tail(struct store *st, const struct store_cpd_series *ser,
     *n = 0;
     if (limit == 0)
         return ERR_OK;
-    e = store_stmt(st, SQ_CPD_TAIL,
-                   "SELECT ru.id, COALESCE(ru.commit_time, ru.started_at, "
-                   "ru.created_at), r.value FROM result r "
-                   "JOIN run ru ON ru.id = r.run_id "
-                   "WHERE r.benchmark_id = ?1 AND r.measure_id = ?2 "
-                   "AND ru.branch_id = ?3 AND ru.testbed_id = ?4 "
-                   "ORDER BY r.run_id DESC LIMIT ?5",
-                   &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, ser->benchmark_id);
-    store_bind_int(&b, ser->measure_id);
-    store_bind_int(&b, ser->branch_id);
-    store_bind_int(&b, ser->testbed_id);
-    store_bind_int(&b, (int64_t)limit);
-    e = store_bind_check(st, &b, eb, "series tail");
+    e = series_query(st, SQ_CPD_TAIL,
+                     "SELECT ru.id, COALESCE(ru.commit_time, ru.started_at, "
+                     "ru.created_at), r.value FROM result r "
+                     "JOIN run ru ON ru.id = r.run_id "
+                     "WHERE r.benchmark_id = ?1 AND r.measure_id = ?2 "
+                     "AND ru.branch_id = ?3 AND ru.testbed_id = ?4 "
+                     "ORDER BY r.run_id DESC LIMIT ?5",
+                     ser, limit, &s, eb, "series tail");
     if (e == ERR_OK)
         *out = xreallocarray(NULL, limit, sizeof **out);
     while (e == ERR_OK &&
@@ -252,7 +315,6 @@ enum err store_cpd_tail(struct store *st, const struct store_cpd_series *ser,
         p->time = store_col_int_or(s, 1, 0);
         p->value = sqlite3_column_double(s, 2);
     }
-out:
     store_stmt_done(s);
     if (e != ERR_OK) {
         free(*out);
@@ -273,7 +335,6 @@ enum err store_cpd_known_list(struct store *st,
                               struct errbuf *eb)
 {
     sqlite3_stmt *s = NULL;
-    struct store_bind b;
     enum err e;
     bool row;
 
@@ -281,25 +342,16 @@ enum err store_cpd_known_list(struct store *st,
     *n = 0;
     if (limit == 0)
         return ERR_OK;
-    e = store_stmt(st, SQ_CPD_KNOWN,
-                   "SELECT c.id, c.first_run_id, COALESCE(c.alert_id, 0), "
-                   "c.kind = 'regression', COALESCE(a.status, ''), "
-                   "c.before_value, c.after_value FROM change_point c "
-                   "LEFT JOIN alert a ON a.id = c.alert_id "
-                   "WHERE c.benchmark_id = ?1 AND c.measure_id = ?2 "
-                   "AND c.branch_id = ?3 AND c.testbed_id = ?4 "
-                   "ORDER BY COALESCE(a.status IN ('open', 'acknowledged'), "
-                   "0) DESC, c.id DESC LIMIT ?5",
-                   &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, ser->benchmark_id);
-    store_bind_int(&b, ser->measure_id);
-    store_bind_int(&b, ser->branch_id);
-    store_bind_int(&b, ser->testbed_id);
-    store_bind_int(&b, (int64_t)limit);
-    e = store_bind_check(st, &b, eb, "recorded change points");
+    e = series_query(st, SQ_CPD_KNOWN,
+                     "SELECT c.id, c.first_run_id, COALESCE(c.alert_id, 0), "
+                     "c.kind = 'regression', COALESCE(a.status, ''), "
+                     "c.before_value, c.after_value FROM change_point c "
+                     "LEFT JOIN alert a ON a.id = c.alert_id "
+                     "WHERE c.benchmark_id = ?1 AND c.measure_id = ?2 "
+                     "AND c.branch_id = ?3 AND c.testbed_id = ?4 "
+                     "ORDER BY COALESCE(a.status IN ('open', "
+                     "'acknowledged'), 0) DESC, c.id DESC LIMIT ?5",
+                     ser, limit, &s, eb, "recorded change points");
     if (e == ERR_OK)
         *out = xcalloc(limit, sizeof **out);
     while (e == ERR_OK &&
@@ -318,7 +370,6 @@ enum err store_cpd_known_list(struct store *st,
         k->before = sqlite3_column_double(s, 5);
         k->after = sqlite3_column_double(s, 6);
     }
-out:
     store_stmt_done(s);
     if (e != ERR_OK || *n == 0) {
         free(*out);
@@ -331,21 +382,6 @@ out:
 
 /* ---- recording (note 2) ---------------------------------------------------
  */
-
-/* Runs s (bound by the caller) to completion; *id = the new rowid. */
-static enum err exec_bound(struct store *st, sqlite3_stmt *s,
-                           const struct store_bind *b, int64_t *id,
-                           struct errbuf *eb, const char *what)
-{
-    enum err e = store_bind_check(st, b, eb, what);
-    bool row;
-
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, what);
-    if (e == ERR_OK && id)
-        *id = sqlite3_last_insert_rowid(st->db);
-    return e;
-}
 
 static enum err cpd_insert(struct store *st, struct store_cpd_action *a,
                            int64_t now, struct errbuf *eb)
@@ -371,18 +407,8 @@ static enum err cpd_insert(struct store *st, struct store_cpd_action *a,
             goto out;
         store_bind_start(&b, s);
         store_bind_int(&b, ser->project_id);
-        store_bind_int(&b, ser->benchmark_id);
-        store_bind_int(&b, ser->measure_id);
-        store_bind_int(&b, ser->branch_id);
-        store_bind_int(&b, ser->testbed_id);
-        store_bind_int(&b, a->first_run_id);
-        store_bind_int_or_null(&b, a->last_run_id, 0);
-        store_bind_double(&b, a->before);
-        store_bind_double(&b, a->after);
-        store_bind_double(&b, a->change);
-        store_bind_double(&b, a->p_value);
-        store_bind_int(&b, now);
-        e = exec_bound(st, s, &b, &a->new_alert_id, eb, "insert alert");
+        bind_series(&b, ser);
+        e = exec_change(st, &b, a, now, &a->new_alert_id, eb, "insert alert");
         store_stmt_done(s);
         s = NULL;
         if (e != ERR_OK)
@@ -390,30 +416,44 @@ static enum err cpd_insert(struct store *st, struct store_cpd_action *a,
     }
     e = store_stmt(st, SQ_CPD_INSERT,
                    "INSERT INTO change_point (project_id, benchmark_id, "
-                   "measure_id, branch_id, testbed_id, kind, first_run_id, "
-                   "last_run_id, before_value, after_value, change, p_value, "
-                   "alert_id, created_at, updated_at) VALUES (?1, ?2, ?3, "
-                   "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
+                   "measure_id, branch_id, testbed_id, kind, alert_id, "
+                   "first_run_id, last_run_id, before_value, after_value, "
+                   "change, p_value, created_at, updated_at) VALUES (?1, "
+                   "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                   "?14)",
                    &s, eb);
     if (e != ERR_OK)
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, ser->project_id);
-    store_bind_int(&b, ser->benchmark_id);
-    store_bind_int(&b, ser->measure_id);
-    store_bind_int(&b, ser->branch_id);
-    store_bind_int(&b, ser->testbed_id);
+    bind_series(&b, ser);
     store_bind_text(&b, a->regression ? "regression" : "improvement");
-    store_bind_int(&b, a->first_run_id);
-    store_bind_int_or_null(&b, a->last_run_id, 0);
-    store_bind_double(&b, a->before);
-    store_bind_double(&b, a->after);
-    store_bind_double(&b, a->change);
-    store_bind_double(&b, a->p_value);
     store_bind_int_or_null(&b, a->new_alert_id, 0);
-    store_bind_int(&b, now);
-    e = exec_bound(st, s, &b, &id, eb, "insert change point");
+    e = exec_change(st, &b, a, now, &id, eb, "insert change point");
 out:
+    store_stmt_done(s);
+    return e;
+}
+
+/*
+ * Restates a's change on the row id of a statement whose ?1 is the row id,
+ * ?2 to ?7 the change as exec_change binds it and ?8 the time.
+ */
+static enum err change_update(struct store *st, enum store_sql slot,
+                              const char *sql, int64_t id,
+                              const struct store_cpd_action *a, int64_t now,
+                              struct errbuf *eb, const char *what)
+{
+    sqlite3_stmt *s = NULL;
+    struct store_bind b;
+    enum err e;
+
+    e = store_stmt(st, slot, sql, &s, eb);
+    if (e == ERR_OK) {
+        store_bind_start(&b, s);
+        store_bind_int(&b, id);
+        e = exec_change(st, &b, a, now, NULL, eb, what);
+    }
     store_stmt_done(s);
     return e;
 }
@@ -421,53 +461,23 @@ out:
 static enum err cpd_update(struct store *st, const struct store_cpd_action *a,
                            int64_t now, struct errbuf *eb)
 {
-    sqlite3_stmt *s = NULL;
-    struct store_bind b;
     enum err e;
 
-    e = store_stmt(st, SQ_CPD_UPDATE,
-                   "UPDATE change_point SET first_run_id = ?2, "
-                   "last_run_id = ?3, before_value = ?4, after_value = ?5, "
-                   "change = ?6, p_value = ?7, updated_at = ?8 WHERE id = ?1",
-                   &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, a->id);
-    store_bind_int(&b, a->first_run_id);
-    store_bind_int_or_null(&b, a->last_run_id, 0);
-    store_bind_double(&b, a->before);
-    store_bind_double(&b, a->after);
-    store_bind_double(&b, a->change);
-    store_bind_double(&b, a->p_value);
-    store_bind_int(&b, now);
-    e = exec_bound(st, s, &b, NULL, eb, "update change point");
-    store_stmt_done(s);
-    s = NULL;
+    e = change_update(
+        st, SQ_CPD_UPDATE,
+        "UPDATE change_point SET first_run_id = ?2, "
+        "last_run_id = ?3, before_value = ?4, after_value = ?5, "
+        "change = ?6, p_value = ?7, updated_at = ?8 WHERE id = ?1",
+        a->id, a, now, eb, "update change point");
     if (e != ERR_OK || !a->alert_id)
-        goto out;
+        return e;
     /* Note 3: only an open alert follows its change point. */
-    e = store_stmt(st, SQ_ALERT_UPDATE_OPEN,
-                   "UPDATE alert SET first_bad_run_id = ?2, "
-                   "last_good_run_id = ?3, before_value = ?4, "
-                   "after_value = ?5, change = ?6, p_value = ?7, "
-                   "updated_at = ?8 WHERE id = ?1 AND status = 'open'",
-                   &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, a->alert_id);
-    store_bind_int(&b, a->first_run_id);
-    store_bind_int_or_null(&b, a->last_run_id, 0);
-    store_bind_double(&b, a->before);
-    store_bind_double(&b, a->after);
-    store_bind_double(&b, a->change);
-    store_bind_double(&b, a->p_value);
-    store_bind_int(&b, now);
-    e = exec_bound(st, s, &b, NULL, eb, "update alert");
-out:
-    store_stmt_done(s);
-    return e;
+    return change_update(st, SQ_ALERT_UPDATE_OPEN,
+                         "UPDATE alert SET first_bad_run_id = ?2, "
+                         "last_good_run_id = ?3, before_value = ?4, "
+                         "after_value = ?5, change = ?6, p_value = ?7, "
+                         "updated_at = ?8 WHERE id = ?1 AND status = 'open'",
+                         a->alert_id, a, now, eb, "update alert");
 }
 
 static enum err alert_resolve(struct store *st, int64_t alert_id, int64_t now,
@@ -485,7 +495,7 @@ static enum err alert_resolve(struct store *st, int64_t alert_id, int64_t now,
         store_bind_start(&b, s);
         store_bind_int(&b, alert_id);
         store_bind_int(&b, now);
-        e = exec_bound(st, s, &b, NULL, eb, "resolve alert");
+        e = exec_bound(st, &b, NULL, eb, "resolve alert");
     }
     store_stmt_done(s);
     return e;
@@ -721,7 +731,7 @@ enum err store_alert_update(struct store *st, int64_t id, const char *status,
     store_bind_text(&b, status);
     store_bind_text(&b, new_note);
     store_bind_int(&b, time_now_ms());
-    e = exec_bound(st, s, &b, NULL, eb, "update alert");
+    e = exec_bound(st, &b, NULL, eb, "update alert");
 out:
     store_stmt_done(s);
     store_alert_cleanup(&cur);

@@ -14,11 +14,18 @@
  * 3. Ids come from the id cache (store_cache.c) before any SELECT.  Any
  *    rollback clears the cache, so it never keeps an id that a rolled-back
  *    savepoint created (store_cache.c, note 2).
- * 4. A measure's unit and direction are fixed by its first result.  A result
+ * 4. Project, branch, testbed, benchmark and measure share one
+ *    find-or-create (entity_find, entity_create), driven by entities[]: one
+ *    row per cache kind with its SQL, statement slots and the columns the
+ *    cache keeps.  Cache, else SELECT by (project, name), else INSERT;
+ *    either way the row ends in the id cache and callers read that entry,
+ *    so a cache hit runs no SQL and allocates nothing.  The testbed's info
+ *    update and the measure's check (note 5) sit on top of it.
+ * 5. A measure's unit and direction are fixed by its first result.  A result
  *    that disagrees makes its run ERR_CONFLICT; the loop goes on checking the
  *    run's other results (without inserting them) so that one answer lists
  *    every clash.
- * 5. If SQLite itself abandons the transaction (disk full, I/O error:
+ * 6. If SQLite itself abandons the transaction (disk full, I/O error:
  *    sqlite3_get_autocommit() turns true) or the COMMIT fails, nothing of the
  *    batch is stored and every item reports ERR_DB.
  */
@@ -29,39 +36,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- find-or-create of the entities a run refers to -------------------- */
+/* ---- find-or-create of the entities a run refers to (note 4) ---------- */
 
-/* Finds a project's id by slug without creating it; *id = 0 when unknown. */
-static enum err project_find(struct store *st, const char *slug, int64_t *id,
-                             struct errbuf *eb)
+/* Checks the bindings of b and steps its statement once. */
+static enum err step_bound(struct store *st, const struct store_bind *b,
+                           bool *row, struct errbuf *eb, const char *what)
 {
-    sqlite3_stmt *s = NULL;
-    struct store_cache_entry *en;
-    struct store_bind b;
-    enum err e;
-    bool row;
+    enum err e = store_bind_check(st, b, eb, what);
 
-    *id = 0;
-    en = store_cache_find(&st->cache, CK_PROJECT, 0, slug);
-    if (en) {
-        *id = en->id;
-        return ERR_OK;
-    }
-    e = store_stmt(st, SQ_PROJECT_FIND,
-                   "SELECT id FROM project WHERE slug = ?1", &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_text(&b, slug);
-    e = store_bind_check(st, &b, eb, "find project");
+    *row = false;
     if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find project");
-    if (e == ERR_OK && row) {
-        *id = sqlite3_column_int64(s, 0);
-        store_cache_put(&st->cache, CK_PROJECT, 0, slug, *id, NULL, 0);
-    }
-out:
-    store_stmt_done(s);
+        e = store_step(st, b->s, row, eb, what);
     return e;
 }
 
@@ -72,92 +57,205 @@ static enum err insert_row(struct store *st, struct store_bind *b, int64_t *id,
     enum err e;
     bool row;
 
-    *id = 0;
-    e = store_bind_check(st, b, eb, what);
-    if (e == ERR_OK)
-        e = store_step(st, b->s, &row, eb, what);
-    if (e == ERR_OK)
-        *id = sqlite3_last_insert_rowid(st->db);
+    e = step_bound(st, b, &row, eb, what);
+    *id = e == ERR_OK ? sqlite3_last_insert_rowid(st->db) : 0;
     return e;
 }
 
-static enum err project_get_or_create(struct store *st, const char *slug,
-                                      int64_t now, int64_t *id,
-                                      struct errbuf *eb)
-{
-    sqlite3_stmt *s = NULL;
-    struct store_bind b;
-    enum err e;
+/*
+ * How one kind of entity is found and created.  The SELECT binds (project
+ * id, name) and returns the id, then ncols of: the text and the direction
+ * that the id cache keeps.  The INSERT binds (project id, name), nvalues
+ * texts from struct entity_new, created_at.  Projects have no project id:
+ * their statements start at the name.
+ */
+struct entity {
+    enum store_sql find_slot, insert_slot;
+    const char *find_sql, *insert_sql;
+    const char *find_what, *create_what;
+    bool per_project;
+    int ncols;   /* 0, 1 (text) or 2 (text, direction) */
+    int nvalues; /* 0 to 2 */
+};
 
-    e = project_find(st, slug, id, eb);
-    if (e != ERR_OK || *id)
-        return e;
-    e = store_stmt(st, SQ_PROJECT_INSERT,
-                   "INSERT INTO project (slug, created_at) VALUES (?1, ?2)", &s,
-                   eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_text(&b, slug);
-    store_bind_int(&b, now);
-    e = insert_row(st, &b, id, eb, "create project");
+/* What a new row holds beyond (project id, name); every pointer borrows. */
+struct entity_new {
+    const char *value[2]; /* the INSERT's texts after the name */
+    const char *text;     /* what the id cache keeps as text, may be NULL */
+    int dir;              /* and as direction (measures) */
+};
+
+/* For the kinds whose rows hold nothing beyond the name. */
+static const struct entity_new no_values;
+
+static const struct entity entities[] = {
+    [CK_PROJECT] = {.find_slot = SQ_PROJECT_FIND,
+                    .find_sql = "SELECT id FROM project WHERE slug = ?1",
+                    .insert_slot = SQ_PROJECT_INSERT,
+                    .insert_sql = "INSERT INTO project (slug, created_at) "
+                                  "VALUES (?1, ?2)",
+                    .find_what = "find project",
+                    .create_what = "create project"},
+    [CK_BRANCH] = {.find_slot = SQ_BRANCH_FIND,
+                   .find_sql = "SELECT id FROM branch "
+                               "WHERE project_id = ?1 AND name = ?2",
+                   .insert_slot = SQ_BRANCH_INSERT,
+                   .insert_sql = "INSERT INTO branch (project_id, name, "
+                                 "created_at) VALUES (?1, ?2, ?3)",
+                   .find_what = "find branch",
+                   .create_what = "create branch",
+                   .per_project = true},
+    [CK_TESTBED] = {.find_slot = SQ_TESTBED_FIND,
+                    .find_sql = "SELECT id, info FROM testbed "
+                                "WHERE project_id = ?1 AND name = ?2",
+                    .insert_slot = SQ_TESTBED_INSERT,
+                    .insert_sql = "INSERT INTO testbed (project_id, name, "
+                                  "info, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    .find_what = "find testbed",
+                    .create_what = "create testbed",
+                    .per_project = true,
+                    .ncols = 1,
+                    .nvalues = 1},
+    [CK_BENCHMARK] = {.find_slot = SQ_BENCHMARK_FIND,
+                      .find_sql = "SELECT id FROM benchmark "
+                                  "WHERE project_id = ?1 AND key = ?2",
+                      .insert_slot = SQ_BENCHMARK_INSERT,
+                      .insert_sql = "INSERT INTO benchmark (project_id, key, "
+                                    "name, params, created_at) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+                      .find_what = "find benchmark",
+                      .create_what = "create benchmark",
+                      .per_project = true,
+                      .nvalues = 2},
+    [CK_MEASURE] = {.find_slot = SQ_MEASURE_FIND,
+                    .find_sql = "SELECT id, unit, direction FROM measure "
+                                "WHERE project_id = ?1 AND name = ?2",
+                    .insert_slot = SQ_MEASURE_INSERT,
+                    .insert_sql = "INSERT INTO measure (project_id, name, "
+                                  "unit, direction, created_at) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+                    .find_what = "find measure",
+                    .create_what = "create measure",
+                    .per_project = true,
+                    .ncols = 2,
+                    .nvalues = 2},
+};
+
+/*
+ * Takes one of ent's cached statements and starts b on it with (project
+ * id, name) bound.  b->s is the statement or NULL: hand it back with
+ * store_stmt_done either way.
+ */
+static enum err entity_stmt(struct store *st, const struct entity *ent,
+                            enum store_sql slot, const char *sql,
+                            int64_t parent, const char *name,
+                            struct store_bind *b, struct errbuf *eb)
+{
+    sqlite3_stmt *s;
+    enum err e = store_stmt(st, slot, sql, &s, eb);
+
+    store_bind_start(b, s);
+    if (e == ERR_OK && ent->per_project)
+        store_bind_int(b, parent);
     if (e == ERR_OK)
-        store_cache_put(&st->cache, CK_PROJECT, 0, slug, *id, NULL, 0);
-out:
-    store_stmt_done(s);
+        store_bind_text(b, name);
     return e;
 }
 
-static enum err branch_get_or_create(struct store *st, int64_t pid,
-                                     const char *name, int64_t now, int64_t *id,
-                                     struct errbuf *eb)
+/*
+ * The entity (kind, parent, name) from the id cache, else from its SELECT,
+ * whose row then goes into the cache.  *en is that cache entry, NULL when
+ * no row exists; it stays valid until the next cache put or clear.
+ */
+static enum err entity_find(struct store *st, enum store_cache_kind kind,
+                            int64_t parent, const char *name,
+                            struct store_cache_entry **en, struct errbuf *eb)
 {
-    sqlite3_stmt *s = NULL;
-    struct store_cache_entry *en;
+    const struct entity *ent = &entities[kind];
     struct store_bind b;
     enum err e;
     bool row;
 
-    *id = 0;
-    en = store_cache_find(&st->cache, CK_BRANCH, pid, name);
-    if (en) {
-        *id = en->id;
-        return ERR_OK;
-    }
-    e = store_stmt(st, SQ_BRANCH_FIND,
-                   "SELECT id FROM branch WHERE project_id = ?1 AND name = ?2",
-                   &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, pid);
-    store_bind_text(&b, name);
-    e = store_bind_check(st, &b, eb, "find branch");
+    *en = store_cache_find(&st->cache, kind, parent, name);
+    if (*en)
+        return ERR_OK; /* the hot path: no SELECT, no allocation */
+    e = entity_stmt(st, ent, ent->find_slot, ent->find_sql, parent, name, &b,
+                    eb);
     if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find branch");
-    if (e != ERR_OK)
-        goto out;
-    if (row) {
-        *id = sqlite3_column_int64(s, 0);
-    } else {
-        store_stmt_done(s);
-        e = store_stmt(st, SQ_BRANCH_INSERT,
-                       "INSERT INTO branch (project_id, name, created_at) "
-                       "VALUES (?1, ?2, ?3)",
-                       &s, eb);
-        if (e != ERR_OK)
-            goto out;
-        store_bind_start(&b, s);
-        store_bind_int(&b, pid);
-        store_bind_text(&b, name);
-        store_bind_int(&b, now);
-        e = insert_row(st, &b, id, eb, "create branch");
-        if (e != ERR_OK)
-            goto out;
+        e = step_bound(st, &b, &row, eb, ent->find_what);
+    if (e == ERR_OK && row) {
+        const char *text =
+            ent->ncols > 0 ? (const char *)sqlite3_column_text(b.s, 1) : NULL;
+        int dir = ent->ncols > 1 ? (int)store_col_direction(b.s, 2) : 0;
+
+        *en = store_cache_put(&st->cache, kind, parent, name,
+                              sqlite3_column_int64(b.s, 0), text, dir);
     }
-    store_cache_put(&st->cache, CK_BRANCH, pid, name, *id, NULL, 0);
-out:
-    store_stmt_done(s);
+    store_stmt_done(b.s);
+    return e;
+}
+
+/* Inserts the entity (kind, parent, name) with nw; *en as entity_find. */
+static enum err entity_create(struct store *st, enum store_cache_kind kind,
+                              int64_t parent, const char *name,
+                              const struct entity_new *nw, int64_t now,
+                              struct store_cache_entry **en, struct errbuf *eb)
+{
+    const struct entity *ent = &entities[kind];
+    struct store_bind b;
+    int64_t id;
+    enum err e;
+
+    *en = NULL;
+    e = entity_stmt(st, ent, ent->insert_slot, ent->insert_sql, parent, name,
+                    &b, eb);
+    if (e == ERR_OK) {
+        for (int i = 0; i < ent->nvalues; i++)
+            store_bind_text(&b, nw->value[i]);
+        store_bind_int(&b, now);
+        e = insert_row(st, &b, &id, eb, ent->create_what);
+    }
+    if (e == ERR_OK)
+        *en = store_cache_put(&st->cache, kind, parent, name, id, nw->text,
+                              nw->dir);
+    store_stmt_done(b.s);
+    return e;
+}
+
+/* entity_find, then entity_create with nw when no row exists. */
+static enum err entity_get(struct store *st, enum store_cache_kind kind,
+                           int64_t parent, const char *name,
+                           const struct entity_new *nw, int64_t now,
+                           struct store_cache_entry **en, struct errbuf *eb)
+{
+    enum err e = entity_find(st, kind, parent, name, en, eb);
+
+    if (e == ERR_OK && !*en)
+        e = entity_create(st, kind, parent, name, nw, now, en, eb);
+    return e;
+}
+
+/* entity_get for the callers that keep only the id (0 on failure). */
+static enum err entity_id(struct store *st, enum store_cache_kind kind,
+                          int64_t parent, const char *name,
+                          const struct entity_new *nw, int64_t now, int64_t *id,
+                          struct errbuf *eb)
+{
+    struct store_cache_entry *en;
+    enum err e = entity_get(st, kind, parent, name, nw, now, &en, eb);
+
+    *id = e == ERR_OK ? en->id : 0;
+    return e;
+}
+
+/* Finds a project's id by slug without creating it; *id = 0 when unknown. */
+static enum err project_find(struct store *st, const char *slug, int64_t *id,
+                             struct errbuf *eb)
+{
+    struct store_cache_entry *en;
+    enum err e = entity_find(st, CK_PROJECT, 0, slug, &en, eb);
+
+    *id = e == ERR_OK && en ? en->id : 0;
     return e;
 }
 
@@ -176,135 +274,36 @@ static enum err testbed_get_or_create(struct store *st, int64_t pid,
                                       int64_t now, int64_t *id,
                                       struct errbuf *eb)
 {
-    sqlite3_stmt *s = NULL;
+    const char *first = info_empty(info) ? "{}" : info;
+    const struct entity_new nw = {.value = {first}, .text = first};
     struct store_cache_entry *en;
-    struct store_bind b;
-    char *stored = NULL;
-    enum err e = ERR_OK;
-    bool row;
-
-    *id = 0;
-    en = store_cache_find(&st->cache, CK_TESTBED, pid, name);
-    if (en) {
-        *id = en->id;
-        if (info_empty(info) || (en->text && strcmp(en->text, info) == 0))
-            return ERR_OK; /* the hot path: nothing to change */
-        stored = xstrdup(en->text);
-    } else {
-        e = store_stmt(st, SQ_TESTBED_FIND,
-                       "SELECT id, info FROM testbed "
-                       "WHERE project_id = ?1 AND name = ?2",
-                       &s, eb);
-        if (e != ERR_OK)
-            goto out;
-        store_bind_start(&b, s);
-        store_bind_int(&b, pid);
-        store_bind_text(&b, name);
-        e = store_bind_check(st, &b, eb, "find testbed");
-        if (e == ERR_OK)
-            e = store_step(st, s, &row, eb, "find testbed");
-        if (e != ERR_OK)
-            goto out;
-        if (row) {
-            *id = sqlite3_column_int64(s, 0);
-            stored = store_col_str(s, 1);
-        } else {
-            store_stmt_done(s);
-            e = store_stmt(st, SQ_TESTBED_INSERT,
-                           "INSERT INTO testbed (project_id, name, info, "
-                           "created_at) VALUES (?1, ?2, ?3, ?4)",
-                           &s, eb);
-            if (e != ERR_OK)
-                goto out;
-            stored = xstrdup(info_empty(info) ? "{}" : info);
-            store_bind_start(&b, s);
-            store_bind_int(&b, pid);
-            store_bind_text(&b, name);
-            store_bind_text(&b, stored);
-            store_bind_int(&b, now);
-            e = insert_row(st, &b, id, eb, "create testbed");
-            if (e != ERR_OK)
-                goto out;
-        }
-        store_stmt_done(s);
-        s = NULL;
-        store_cache_put(&st->cache, CK_TESTBED, pid, name, *id, stored, 0);
-    }
-    if (!info_empty(info) && (!stored || strcmp(stored, info) != 0)) {
-        e = store_stmt(st, SQ_TESTBED_SET_INFO,
-                       "UPDATE testbed SET info = ?2 WHERE id = ?1", &s, eb);
-        if (e != ERR_OK)
-            goto out;
-        store_bind_start(&b, s);
-        store_bind_int(&b, *id);
-        store_bind_text(&b, info);
-        e = store_bind_check(st, &b, eb, "update testbed");
-        if (e == ERR_OK)
-            e = store_step(st, s, &row, eb, "update testbed");
-        if (e != ERR_OK)
-            goto out;
-        store_cache_put(&st->cache, CK_TESTBED, pid, name, *id, info, 0);
-    }
-out:
-    if (e != ERR_OK)
-        *id = 0;
-    store_stmt_done(s);
-    free(stored);
-    return e;
-}
-
-static enum err benchmark_get_or_create(struct store *st, int64_t pid,
-                                        const char *key, const char *name,
-                                        const char *params, int64_t now,
-                                        int64_t *id, struct errbuf *eb)
-{
     sqlite3_stmt *s = NULL;
-    struct store_cache_entry *en;
     struct store_bind b;
+    int64_t tid;
     enum err e;
     bool row;
 
     *id = 0;
-    en = store_cache_find(&st->cache, CK_BENCHMARK, pid, key);
-    if (en) {
-        *id = en->id;
-        return ERR_OK;
+    e = entity_get(st, CK_TESTBED, pid, name, &nw, now, &en, eb);
+    if (e != ERR_OK)
+        return e;
+    tid = en->id;
+    if (info_empty(info) || (en->text && strcmp(en->text, info) == 0)) {
+        *id = tid;
+        return ERR_OK; /* the hot path: nothing to change */
     }
-    e = store_stmt(
-        st, SQ_BENCHMARK_FIND,
-        "SELECT id FROM benchmark WHERE project_id = ?1 AND key = ?2", &s, eb);
-    if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, pid);
-    store_bind_text(&b, key);
-    e = store_bind_check(st, &b, eb, "find benchmark");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find benchmark");
-    if (e != ERR_OK)
-        goto out;
-    if (row) {
-        *id = sqlite3_column_int64(s, 0);
-    } else {
-        store_stmt_done(s);
-        e = store_stmt(st, SQ_BENCHMARK_INSERT,
-                       "INSERT INTO benchmark (project_id, name, params, key, "
-                       "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                       &s, eb);
-        if (e != ERR_OK)
-            goto out;
+    e = store_stmt(st, SQ_TESTBED_SET_INFO,
+                   "UPDATE testbed SET info = ?2 WHERE id = ?1", &s, eb);
+    if (e == ERR_OK) {
         store_bind_start(&b, s);
-        store_bind_int(&b, pid);
-        store_bind_text(&b, name);
-        store_bind_text(&b, params);
-        store_bind_text(&b, key);
-        store_bind_int(&b, now);
-        e = insert_row(st, &b, id, eb, "create benchmark");
-        if (e != ERR_OK)
-            goto out;
+        store_bind_int(&b, tid);
+        store_bind_text(&b, info);
+        e = step_bound(st, &b, &row, eb, "update testbed");
     }
-    store_cache_put(&st->cache, CK_BENCHMARK, pid, key, *id, NULL, 0);
-out:
+    if (e == ERR_OK) {
+        store_cache_put(&st->cache, CK_TESTBED, pid, name, tid, info, 0);
+        *id = tid;
+    }
     store_stmt_done(s);
     return e;
 }
@@ -354,71 +353,25 @@ static enum err measure_get_or_create(struct store *st, int64_t pid,
                                       int64_t now, int64_t *id,
                                       struct errbuf *eb)
 {
-    const char *unit = res->unit ? res->unit : "";
-    sqlite3_stmt *s = NULL;
     struct store_cache_entry *en;
-    struct store_bind b;
-    char *stored_unit = NULL;
-    enum direction stored_dir;
     enum err e;
-    bool row;
 
     *id = 0;
-    en = store_cache_find(&st->cache, CK_MEASURE, pid, res->measure);
-    if (en) {
-        /* The hot path: no SELECT, no allocation. */
-        *id = en->id;
-        return measure_check(res, ptr, en->text, (enum direction)en->dir, eb);
+    e = entity_find(st, CK_MEASURE, pid, res->measure, &en, eb);
+    if (e == ERR_OK && !en) {
+        const char *unit = res->unit ? res->unit : "";
+        enum direction dir = res->direction != DIR_UNSET
+                                 ? res->direction
+                                 : unit_default_direction(res->measure, unit);
+        const struct entity_new nw = {
+            .value = {unit, direction_str(dir)}, .text = unit, .dir = (int)dir};
+
+        e = entity_create(st, CK_MEASURE, pid, res->measure, &nw, now, &en, eb);
     }
-    e = store_stmt(st, SQ_MEASURE_FIND,
-                   "SELECT id, unit, direction FROM measure "
-                   "WHERE project_id = ?1 AND name = ?2",
-                   &s, eb);
     if (e != ERR_OK)
-        goto out;
-    store_bind_start(&b, s);
-    store_bind_int(&b, pid);
-    store_bind_text(&b, res->measure);
-    e = store_bind_check(st, &b, eb, "find measure");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find measure");
-    if (e != ERR_OK)
-        goto out;
-    if (row) {
-        *id = sqlite3_column_int64(s, 0);
-        stored_unit = store_col_str(s, 1);
-        stored_dir = store_col_direction(s, 2);
-    } else {
-        store_stmt_done(s);
-        e = store_stmt(st, SQ_MEASURE_INSERT,
-                       "INSERT INTO measure (project_id, name, unit, "
-                       "direction, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                       &s, eb);
-        if (e != ERR_OK)
-            goto out;
-        stored_unit = xstrdup(unit);
-        stored_dir = res->direction != DIR_UNSET
-                         ? res->direction
-                         : unit_default_direction(res->measure, unit);
-        store_bind_start(&b, s);
-        store_bind_int(&b, pid);
-        store_bind_text(&b, res->measure);
-        store_bind_text(&b, stored_unit);
-        store_bind_text(&b, direction_str(stored_dir));
-        store_bind_int(&b, now);
-        e = insert_row(st, &b, id, eb, "create measure");
-        if (e != ERR_OK)
-            goto out;
-    }
-    store_cache_put(&st->cache, CK_MEASURE, pid, res->measure, *id, stored_unit,
-                    (int)stored_dir);
-    e = measure_check(res, ptr, stored_unit, stored_dir, eb);
-out:
-    if (e != ERR_OK && e != ERR_CONFLICT)
-        *id = 0;
-    store_stmt_done(s);
-    free(stored_unit);
-    return e;
+        return e;
+    *id = en->id;
+    return measure_check(res, ptr, en->text, (enum direction)en->dir, eb);
 }
 
 /* ---- idempotency ------------------------------------------------------- */
@@ -448,9 +401,7 @@ static enum err idem_lookup(struct store *st, int64_t pid, const char *key,
     store_bind_start(&b, s);
     store_bind_int(&b, pid);
     store_bind_text(&b, key);
-    e = store_bind_check(st, &b, eb, "find idempotency key");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find idempotency key");
+    e = step_bound(st, &b, &row, eb, "find idempotency key");
     if (e != ERR_OK)
         goto out;
     if (!row) {
@@ -474,9 +425,7 @@ static enum err idem_lookup(struct store *st, int64_t pid, const char *key,
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, *run_id);
-    e = store_bind_check(st, &b, eb, "count results");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "count results");
+    e = step_bound(st, &b, &row, eb, "count results");
     if (e == ERR_OK && row)
         *count = sqlite3_column_int64(s, 0);
 out:
@@ -554,9 +503,7 @@ static enum err insert_result(struct store *st, int64_t run_id, int64_t bid,
     store_bind_double(&b, res->lower);
     store_bind_double(&b, res->upper);
     store_bind_blob(&b, blob, len);
-    e = store_bind_check(st, &b, eb, "insert result");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "insert result");
+    e = step_bound(st, &b, &row, eb, "insert result");
     if (e != ERR_OK &&
         sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
         /* The caller words it (it knows the pointer); SQLite's text about
@@ -597,9 +544,7 @@ static enum err insert_resources(struct store *st, int64_t run_id,
         store_bind_double(&b, rs->write_bytes);
         store_bind_double(&b, rs->gpu_util_pct);
         store_bind_double(&b, rs->gpu_mem_bytes);
-        e = store_bind_check(st, &b, eb, "insert resource sample");
-        if (e == ERR_OK)
-            e = store_step(st, s, &row, eb, "insert resource sample");
+        e = step_bound(st, &b, &row, eb, "insert resource sample");
         store_stmt_done(s);
     }
     store_stmt_done(s);
@@ -695,11 +640,11 @@ static enum err insert_item(struct store *st, struct store_insert *it,
         if (e != ERR_NOT_FOUND)
             return e;
     }
-    e = project_get_or_create(st, r->project, now, &pid, eb);
+    e = entity_id(st, CK_PROJECT, 0, r->project, &no_values, now, &pid, eb);
     if (e == ERR_OK)
-        e = branch_get_or_create(
-            st, pid, r->branch && r->branch[0] ? r->branch : "unknown", now,
-            &branch_id, eb);
+        e = entity_id(st, CK_BRANCH, pid,
+                      r->branch && r->branch[0] ? r->branch : "unknown",
+                      &no_values, now, &branch_id, eb);
     if (e == ERR_OK)
         e = testbed_get_or_create(
             st, pid, r->testbed && r->testbed[0] ? r->testbed : "default",
@@ -713,6 +658,9 @@ static enum err insert_item(struct store *st, struct store_insert *it,
     for (size_t i = 0; i < r->nresults; i++) {
         const struct result *res = &r->results[i];
         const char *key = res->key ? res->key : res->benchmark;
+        const struct entity_new bench = {
+            .value = {res->benchmark ? res->benchmark : key,
+                      res->params ? res->params : "{}"}};
         char fallback[32];
         int64_t bid, mid;
 
@@ -740,9 +688,7 @@ static enum err insert_item(struct store *st, struct store_insert *it,
             return e;
         if (status != ERR_OK)
             continue; /* only checking the rest now: nothing will commit */
-        e = benchmark_get_or_create(
-            st, pid, key, res->benchmark ? res->benchmark : key,
-            res->params ? res->params : "{}", now, &bid, eb);
+        e = entity_id(st, CK_BENCHMARK, pid, key, &bench, now, &bid, eb);
         if (e == ERR_OK)
             e = insert_result(st, run_id, bid, mid, res, eb);
         if (e == ERR_CONFLICT) {
@@ -866,9 +812,7 @@ enum err store_project_describe(struct store *st, const char *project,
     store_bind_start(&b, s);
     store_bind_text(&b, project);
     store_bind_text(&b, description);
-    e = store_bind_check(st, &b, NULL, "describe project");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, NULL, "describe project");
+    e = step_bound(st, &b, &row, NULL, "describe project");
     if (e == ERR_OK && sqlite3_changes(st->db) == 0)
         e = ERR_NOT_FOUND;
 out:
