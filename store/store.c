@@ -199,6 +199,17 @@ enum err store_step(struct store *st, sqlite3_stmt *s, bool *row,
     return store_db_err(st, eb, what);
 }
 
+enum err store_step_bound(struct store *st, const struct store_bind *b,
+                          bool *row, struct errbuf *eb, const char *what)
+{
+    enum err e = store_bind_check(st, b, eb, what);
+
+    *row = false;
+    if (e == ERR_OK)
+        e = store_step(st, b->s, row, eb, what);
+    return e;
+}
+
 char *store_col_str(sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);

@@ -52,11 +52,9 @@ bool store_alert_status_valid(const char *s)
 static enum err exec_bound(struct store *st, const struct store_bind *b,
                            int64_t *id, struct errbuf *eb, const char *what)
 {
-    enum err e = store_bind_check(st, b, eb, what);
     bool row;
+    enum err e = store_step_bound(st, b, &row, eb, what);
 
-    if (e == ERR_OK)
-        e = store_step(st, b->s, &row, eb, what);
     if (e == ERR_OK && id)
         *id = sqlite3_last_insert_rowid(st->db);
     return e;
@@ -194,9 +192,7 @@ enum err store_cpd_settings_get(struct store *st, int64_t project_id,
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, project_id);
-    e = store_bind_check(st, &b, eb, "change-point settings");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "change-point settings");
+    e = store_step_bound(st, &b, &row, eb, "change-point settings");
     if (e != ERR_OK || !row)
         goto out;
     /* A value of the wrong JSON type reads as unset. */
@@ -674,9 +670,7 @@ enum err store_alert_get(struct store *st, int64_t id, struct store_alert *out,
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, id);
-    e = store_bind_check(st, &b, eb, "get alert");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "get alert");
+    e = store_step_bound(st, &b, &row, eb, "get alert");
     if (e == ERR_OK && row)
         alert_read(s, out);
     if (e == ERR_OK && !row) {

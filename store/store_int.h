@@ -217,6 +217,10 @@ enum err store_bind_check(struct store *st, const struct store_bind *b,
  */
 enum err store_step(struct store *st, sqlite3_stmt *s, bool *row,
                     struct errbuf *eb, const char *what);
+/* store_bind_check, then one store_step of b's statement: the common way to
+ * run a bound statement (*row false on any error). */
+enum err store_step_bound(struct store *st, const struct store_bind *b,
+                          bool *row, struct errbuf *eb, const char *what);
 
 /* ---- columns: SQLite NULL as the model's "absent" ---------------------- */
 

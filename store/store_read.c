@@ -533,9 +533,7 @@ enum err store_run_get(struct store *st, int64_t project_id, int64_t run_id,
     store_bind_start(&b, s);
     store_bind_int(&b, project_id);
     store_bind_int(&b, run_id);
-    e = store_bind_check(st, &b, eb, "get run");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "get run");
+    e = store_step_bound(st, &b, &row, eb, "get run");
     if (e != ERR_OK)
         goto out;
     if (!row) {

@@ -68,9 +68,7 @@ static enum err probe_id(struct store *st, enum store_sql slot, const char *sql,
         store_bind_int(&b, ints[i]);
     if (text)
         store_bind_text(&b, text);
-    e = store_bind_check(st, &b, eb, what);
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, what);
+    e = store_step_bound(st, &b, &row, eb, what);
     if (e == ERR_OK && row) {
         *id = sqlite3_column_int64(s, 0);
         if (name && sqlite3_column_count(s) > 1)
@@ -128,9 +126,7 @@ static enum err find_measure(struct store *st, int64_t pid, const char *name,
     store_bind_start(&b, s);
     store_bind_int(&b, pid);
     store_bind_text(&b, name);
-    e = store_bind_check(st, &b, eb, "find measure");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find measure");
+    e = store_step_bound(st, &b, &row, eb, "find measure");
     if (e != ERR_OK)
         goto out;
     if (!row) {

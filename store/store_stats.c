@@ -71,9 +71,7 @@ enum err store_run_ref_get(struct store *st, int64_t project_id, int64_t run_id,
     store_bind_start(&b, s);
     store_bind_int(&b, project_id);
     store_bind_int(&b, run_id);
-    e = store_bind_check(st, &b, eb, "run for a comparison");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "run for a comparison");
+    e = store_step_bound(st, &b, &row, eb, "run for a comparison");
     if (e != ERR_OK)
         goto out;
     if (!row) {
@@ -145,9 +143,7 @@ enum err store_run_pick(struct store *st, int64_t project_id,
     store_bind_text(&b, q->commit);
     store_bind_int_or_null(&b, q->before, TIME_NONE);
     store_bind_int_or_null(&b, q->before_id, 0);
-    e = store_bind_check(st, &b, eb, "pick a run");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "pick a run");
+    e = store_step_bound(st, &b, &row, eb, "pick a run");
     if (e == ERR_OK && row)
         id = sqlite3_column_int64(s, 0);
     store_stmt_done(s);
@@ -322,9 +318,7 @@ enum err store_budgets_get(struct store *st, int64_t project_id,
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, project_id);
-    e = store_bind_check(st, &b, eb, "comparison settings");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "comparison settings");
+    e = store_step_bound(st, &b, &row, eb, "comparison settings");
     if (e == ERR_OK && row)
         *settings = store_col_str(s, 0);
 out:
@@ -358,9 +352,7 @@ static enum err put_project(struct store *st, const char *project, int64_t *id,
     store_bind_start(&b, s);
     store_bind_text(&b, project);
     store_bind_int(&b, time_now_ms());
-    e = store_bind_check(st, &b, eb, "create project");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "create project");
+    e = store_step_bound(st, &b, &row, eb, "create project");
     store_stmt_done(s);
     s = NULL;
     if (e != ERR_OK)
@@ -371,9 +363,7 @@ static enum err put_project(struct store *st, const char *project, int64_t *id,
         goto out;
     store_bind_start(&b, s);
     store_bind_text(&b, project);
-    e = store_bind_check(st, &b, eb, "find project");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "find project");
+    e = store_step_bound(st, &b, &row, eb, "find project");
     if (e == ERR_OK && row)
         *id = sqlite3_column_int64(s, 0);
     else if (e == ERR_OK)
@@ -398,9 +388,7 @@ static enum err put_rules(struct store *st, int64_t pid,
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, pid);
-    e = store_bind_check(st, &b, eb, "clear budgets");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "clear budgets");
+    e = store_step_bound(st, &b, &row, eb, "clear budgets");
     store_stmt_done(s);
     s = NULL;
     for (size_t i = 0; e == ERR_OK && i < n; i++) {
@@ -420,9 +408,7 @@ static enum err put_rules(struct store *st, int64_t pid,
         store_bind_double(&b, rules[i].threshold);
         store_bind_text(&b, rules[i].unit ? rules[i].unit : "");
         store_bind_int(&b, time_now_ms());
-        e = store_bind_check(st, &b, eb, "add budget");
-        if (e == ERR_OK)
-            e = store_step(st, s, &row, eb, "add budget");
+        e = store_step_bound(st, &b, &row, eb, "add budget");
         store_stmt_done(s);
         s = NULL;
     }
@@ -437,9 +423,7 @@ static enum err put_rules(struct store *st, int64_t pid,
     store_bind_start(&b, s);
     store_bind_int(&b, pid);
     store_bind_text(&b, settings);
-    e = store_bind_check(st, &b, eb, "comparison settings");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "comparison settings");
+    e = store_step_bound(st, &b, &row, eb, "comparison settings");
 out:
     store_stmt_done(s);
     return e;

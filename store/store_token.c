@@ -108,9 +108,7 @@ enum err store_token_create(struct store *st, const char *name,
     store_bind_text(&b, project && project[0] ? project : NULL);
     store_bind_blob(&b, hash, sizeof hash);
     store_bind_int(&b, time_now_ms());
-    e = store_bind_check(st, &b, eb, "create token");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "create token");
+    e = store_step_bound(st, &b, &row, eb, "create token");
     if (e != ERR_OK)
         goto out;
     *id = sqlite3_last_insert_rowid(st->db);
@@ -243,9 +241,7 @@ static enum err revoke_by(struct store *st, enum store_sql slot,
     else
         store_bind_int(&b, id);
     store_bind_int(&b, time_now_ms());
-    e = store_bind_check(st, &b, eb, "revoke token");
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, eb, "revoke token");
+    e = store_step_bound(st, &b, &row, eb, "revoke token");
     if (e == ERR_OK)
         *changed = sqlite3_changes(st->db) > 0;
 out:

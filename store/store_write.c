@@ -38,18 +38,6 @@
 
 /* ---- find-or-create of the entities a run refers to (note 4) ---------- */
 
-/* Checks the bindings of b and steps its statement once. */
-static enum err step_bound(struct store *st, const struct store_bind *b,
-                           bool *row, struct errbuf *eb, const char *what)
-{
-    enum err e = store_bind_check(st, b, eb, what);
-
-    *row = false;
-    if (e == ERR_OK)
-        e = store_step(st, b->s, row, eb, what);
-    return e;
-}
-
 /* Runs an INSERT already bound in b and returns the new row's id. */
 static enum err insert_row(struct store *st, struct store_bind *b, int64_t *id,
                            struct errbuf *eb, const char *what)
@@ -57,7 +45,7 @@ static enum err insert_row(struct store *st, struct store_bind *b, int64_t *id,
     enum err e;
     bool row;
 
-    e = step_bound(st, b, &row, eb, what);
+    e = store_step_bound(st, b, &row, eb, what);
     *id = e == ERR_OK ? sqlite3_last_insert_rowid(st->db) : 0;
     return e;
 }
@@ -182,7 +170,7 @@ static enum err entity_find(struct store *st, enum store_cache_kind kind,
     e = entity_stmt(st, ent, ent->find_slot, ent->find_sql, parent, name, &b,
                     eb);
     if (e == ERR_OK)
-        e = step_bound(st, &b, &row, eb, ent->find_what);
+        e = store_step_bound(st, &b, &row, eb, ent->find_what);
     if (e == ERR_OK && row) {
         const char *text =
             ent->ncols > 0 ? (const char *)sqlite3_column_text(b.s, 1) : NULL;
@@ -298,7 +286,7 @@ static enum err testbed_get_or_create(struct store *st, int64_t pid,
         store_bind_start(&b, s);
         store_bind_int(&b, tid);
         store_bind_text(&b, info);
-        e = step_bound(st, &b, &row, eb, "update testbed");
+        e = store_step_bound(st, &b, &row, eb, "update testbed");
     }
     if (e == ERR_OK) {
         store_cache_put(&st->cache, CK_TESTBED, pid, name, tid, info, 0);
@@ -401,7 +389,7 @@ static enum err idem_lookup(struct store *st, int64_t pid, const char *key,
     store_bind_start(&b, s);
     store_bind_int(&b, pid);
     store_bind_text(&b, key);
-    e = step_bound(st, &b, &row, eb, "find idempotency key");
+    e = store_step_bound(st, &b, &row, eb, "find idempotency key");
     if (e != ERR_OK)
         goto out;
     if (!row) {
@@ -425,7 +413,7 @@ static enum err idem_lookup(struct store *st, int64_t pid, const char *key,
         goto out;
     store_bind_start(&b, s);
     store_bind_int(&b, *run_id);
-    e = step_bound(st, &b, &row, eb, "count results");
+    e = store_step_bound(st, &b, &row, eb, "count results");
     if (e == ERR_OK && row)
         *count = sqlite3_column_int64(s, 0);
 out:
@@ -503,7 +491,7 @@ static enum err insert_result(struct store *st, int64_t run_id, int64_t bid,
     store_bind_double(&b, res->lower);
     store_bind_double(&b, res->upper);
     store_bind_blob(&b, blob, len);
-    e = step_bound(st, &b, &row, eb, "insert result");
+    e = store_step_bound(st, &b, &row, eb, "insert result");
     if (e != ERR_OK &&
         sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {
         /* The caller words it (it knows the pointer); SQLite's text about
@@ -544,7 +532,7 @@ static enum err insert_resources(struct store *st, int64_t run_id,
         store_bind_double(&b, rs->write_bytes);
         store_bind_double(&b, rs->gpu_util_pct);
         store_bind_double(&b, rs->gpu_mem_bytes);
-        e = step_bound(st, &b, &row, eb, "insert resource sample");
+        e = store_step_bound(st, &b, &row, eb, "insert resource sample");
         store_stmt_done(s);
     }
     store_stmt_done(s);
@@ -812,7 +800,7 @@ enum err store_project_describe(struct store *st, const char *project,
     store_bind_start(&b, s);
     store_bind_text(&b, project);
     store_bind_text(&b, description);
-    e = step_bound(st, &b, &row, NULL, "describe project");
+    e = store_step_bound(st, &b, &row, NULL, "describe project");
     if (e == ERR_OK && sqlite3_changes(st->db) == 0)
         e = ERR_NOT_FOUND;
 out:
