@@ -92,6 +92,9 @@ void agent_url_escape(struct buf *out, const char *s);
 
 /* The server's base URL without a trailing slash into out. */
 void agent_url_base(struct buf *out, const char *server);
+/* The same without any "user:password@": a URL to publish (links in a
+ * pull-request comment). */
+void agent_url_public(struct buf *out, const char *server);
 
 /* ---- child processes (capture.c) ---------------------------------------- */
 

@@ -84,7 +84,7 @@ static void job_runs(struct buf *out, const struct agent_report *rep)
         (void)buf_printf(out, "%s ", i ? "," : "");
         if (rep->server) {
             (void)buf_printf(out, "[%lld](", (long long)rep->heads[i]);
-            agent_url_base(out, rep->server);
+            agent_url_public(out, rep->server);
             (void)buf_adds(out, "/p/");
             agent_url_escape(out, rep->project);
             (void)buf_printf(out, "/runs/%lld)", (long long)rep->heads[i]);

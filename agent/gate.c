@@ -49,8 +49,13 @@ static enum err compare_get(const struct agent_http *h, const char *project,
         (void)buf_printf(&url, "%s%lld", i ? "%2C" : "", (long long)heads[i]);
     if (!strcmp(format, "markdown")) {
         /* links in the comment: the server as this job reached it */
+        struct buf pub;
+
+        buf_init(&pub, 0);
+        agent_url_public(&pub, h->server);
         (void)buf_adds(&url, "&format=markdown&link=");
-        agent_url_escape(&url, h->server);
+        agent_url_escape(&url, buf_str(&pub));
+        buf_cleanup(&pub);
         headers[0] = "Accept: text/markdown";
     } else {
         headers[0] = "Accept: application/json";

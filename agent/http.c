@@ -201,3 +201,21 @@ void agent_url_base(struct buf *out, const char *server)
         n--;
     (void)buf_add(out, server, n);
 }
+
+void agent_url_public(struct buf *out, const char *server)
+{
+    const char *host = strstr(server, "://");
+    const char *at, *slash;
+
+    if (host) {
+        host += 3;
+        slash = strchr(host, '/');
+        at = strchr(host, '@');
+        if (at && (!slash || at < slash)) {
+            /* scheme, then what follows "user:password@" */
+            (void)buf_add(out, server, (size_t)(host - server));
+            server = at + 1;
+        }
+    }
+    agent_url_base(out, server);
+}

@@ -347,11 +347,14 @@ bool an_advise_noise(const char *series, double cv, size_t nsamples,
                      const struct an_noise *hist, double level, double effect,
                      struct an_advice *out);
 
-/* Super-linear scaling (s->verdict "super-linear"), or nothing (false): the
+/* Super-linear scaling (s->verdict "super-linear") of a cost, a measure
+ * whose direction is lower-is-better (time, memory), or nothing (false;
+ * always for DIR_HIGHER: a throughput that grows fast is good news): the
  * log-log slope with its CI, the best-fitting complexity, what doubling the
  * parameter costs and the throughput kept. */
 bool an_advise_scaling(const char *series, const char *param,
-                       const struct an_scaling *s, struct an_advice *out);
+                       enum direction dir, const struct an_scaling *s,
+                       struct an_advice *out);
 
 /* A broken budget ("max" or "min" threshold in unit), or nothing (false
  * when c passed). */

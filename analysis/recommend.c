@@ -15,7 +15,8 @@
  *                  threshold (two-sided 5%, power 80%) than the run has;
  *                  run to run: the long-history prediction bound above
  *                  the threshold
- *   scaling        the log-log slope's verdict "super-linear"
+ *   scaling        the log-log slope's verdict "super-linear", for a
+ *                  lower-is-better measure only
  *   budget         a failed an_budget_check
  */
 #include "analysis/analysis.h"
@@ -271,9 +272,11 @@ bool an_advise_noise(const char *series, double cv, size_t nsamples,
 }
 
 bool an_advise_scaling(const char *series, const char *param,
-                       const struct an_scaling *s, struct an_advice *out)
+                       enum direction dir, const struct an_scaling *s,
+                       struct an_advice *out)
 {
-    if (!s->verdict || strcmp(s->verdict, "super-linear") != 0)
+    if (dir == DIR_HIGHER || !s->verdict ||
+        strcmp(s->verdict, "super-linear") != 0)
         return false;
     out->kind = AN_ADVICE_SCALING;
     snprintf(out->text, sizeof out->text,

@@ -91,6 +91,8 @@ enum err page_esc_md(struct buf *b, const char *s)
             e = buf_adds(b, "&gt;");
         else if (*s == '&')
             e = buf_adds(b, "&amp;");
+        else if (*s == '@') /* "@org/team" would notify the team */
+            e = buf_adds(b, "&#64;");
         else if (strchr(special, *s)) {
             e = buf_addc(b, '\\');
             if (!e)

@@ -132,8 +132,9 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
  *            percent-encoded (so '/' and '?' cannot change the route)
  *   query:   a URL query value: likewise
  *   md:      Markdown inline text: punctuation that Markdown or HTML would
- *            interpret is backslash-escaped or entity-encoded; newlines
- *            become spaces, so a name cannot start a new block
+ *            interpret is backslash-escaped or entity-encoded (and "@", so a
+ *            name cannot mention anyone); newlines become spaces, so a name
+ *            cannot start a new block
  */
 enum err page_esc_text(struct buf *b, const char *s);
 enum err page_esc_attr(struct buf *b, const char *s);

@@ -390,17 +390,20 @@ void srv_page_series_noise(struct buf *b, const struct series *s)
 
 void srv_page_scaling(struct buf *b, struct store *st,
                       const struct store_project *proj, const char *family,
-                      const char *measure)
+                      const char *params, const char *measure)
 {
     struct srv_scaling sc;
     struct an_scaling fit;
     struct an_advice adv;
-    char *series;
+    char *series, param[64];
+    double v;
 
-    if (!family || srv_scaling_load(st, proj->id, family, measure, &sc,
-                                    NULL) != ERR_OK)
+    /* the family of members that share this benchmark's parameter */
+    if (!family || !srv_one_numeric_param(params, &v, param, sizeof param) ||
+        srv_scaling_load(st, proj->id, family, param, measure, &sc, NULL) !=
+            ERR_OK)
         return;
-    if (sc.count < SCALING_MIN_MEMBERS ||
+    if (sc.distinct < SCALING_MIN_MEMBERS ||
         an_scaling_fit(sc.n, sc.t, sc.count, &fit, NULL) != ERR_OK)
         goto out;
     buf_adds(b, "<h3>Scaling</h3>\n<p><img class=\"chart\" width=\"900\" "
@@ -411,6 +414,8 @@ void srv_page_scaling(struct buf *b, struct store *st,
     page_esc_segment(b, proj->slug);
     buf_adds(b, "/charts/scaling.png?benchmark=");
     page_esc_query(b, family);
+    buf_adds(b, "&amp;param=");
+    page_esc_query(b, param);
     buf_adds(b, "&amp;measure=");
     page_esc_query(b, measure);
     buf_printf(b, "\"></p>\n<p>%zu members; best fit ", sc.count);
@@ -421,7 +426,7 @@ void srv_page_scaling(struct buf *b, struct store *st,
     page_esc_text(b, fit.verdict);
     buf_adds(b, ".</p>\n");
     series = xasprintf("%s %s", family, measure);
-    if (an_advise_scaling(series, sc.param, &fit, &adv)) {
+    if (an_advise_scaling(series, sc.param, sc.direction, &fit, &adv)) {
         buf_adds(b, "<ul class=\"advice\"><li>");
         page_esc_text(b, adv.text);
         buf_adds(b, "</li></ul>\n");

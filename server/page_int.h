@@ -54,10 +54,6 @@ void srv_page_link(struct buf *b, const char *project, const char *suffix,
 
 /* ---- comparisons and alerts on pages (page_advice.c) ------------------ */
 
-/* Bootstrap resamples for a comparison a page shows: enough for a table,
- * cheap enough for a request (the API's default is 2,000). */
-#define PAGE_COMPARE_BOOTSTRAP 1000
-
 /* A comparison: the verdict line, its sides, the chart, the rows (all, or
  * only the changed ones with a link to every row when live), budgets and
  * recommendations (without those from resource samples unless resources:
@@ -71,11 +67,12 @@ void srv_page_alert_advice(struct buf *b, const char *slug,
 /* A series' run-to-run noise (its last 20 runs) and, when it is too noisy
  * for the default threshold, the advice. */
 void srv_page_series_noise(struct buf *b, const struct series *s);
-/* When the benchmark belongs to a family (at least 3 members with one
- * numeric parameter): the scaling chart, the fit and any advice. */
+/* When the benchmark (family name and params) belongs to a family whose
+ * members carry the same one numeric parameter with at least 3 distinct
+ * values: the scaling chart, the fit and any advice. */
 void srv_page_scaling(struct buf *b, struct store *st,
                       const struct store_project *proj, const char *family,
-                      const char *measure);
+                      const char *params, const char *measure);
 
 void route_page_projects(struct req *rq);
 void route_page_dashboard(struct req *rq);

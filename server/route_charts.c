@@ -710,21 +710,54 @@ void srv_scaling_cleanup(struct srv_scaling *sc)
     memset(sc, 0, sizeof *sc);
 }
 
+/* The parameter name most of family's members in bm[0..n) carry (ties:
+ * the first seen) into out; false when no member has one numeric one. */
+static bool common_param(const struct store_benchmark *bm, size_t n,
+                         const char *family, char *out, size_t len)
+{
+    size_t best = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        char name[64], other[64];
+        size_t count = 0;
+        double v;
+
+        if (!bm[i].name || strcmp(bm[i].name, family) ||
+            !srv_one_numeric_param(bm[i].params, &v, name, sizeof name))
+            continue;
+        for (size_t j = i; j < n; j++)
+            count += bm[j].name && !strcmp(bm[j].name, family) &&
+                     srv_one_numeric_param(bm[j].params, &v, other,
+                                           sizeof other) &&
+                     !strcmp(name, other);
+        if (count > best) {
+            best = count;
+            snprintf(out, len, "%s", name);
+        }
+    }
+    return best > 0;
+}
+
 enum err srv_scaling_load(struct store *st, int64_t project_id,
-                          const char *family, const char *measure,
-                          struct srv_scaling *out, struct errbuf *eb)
+                          const char *family, const char *param,
+                          const char *measure, struct srv_scaling *out,
+                          struct errbuf *eb)
 {
     struct store_benchmark *bm = NULL;
     size_t nbm = 0;
     enum err e;
 
     memset(out, 0, sizeof *out);
-    snprintf(out->param, sizeof out->param, "n");
+    out->direction = DIR_UNSET;
     e = store_benchmarks_list(st, project_id, &bm, &nbm, eb);
     if (e)
         return e;
     out->n = xcalloc(nbm ? nbm : 1, sizeof *out->n);
     out->t = xcalloc(nbm ? nbm : 1, sizeof *out->t);
+    if (param)
+        snprintf(out->param, sizeof out->param, "%s", param);
+    else if (!common_param(bm, nbm, family, out->param, sizeof out->param))
+        out->param[0] = '\0'; /* no member to place: none matches "" */
     /* Each member's latest value on its default branch and testbed. */
     for (size_t i = 0; i < nbm; i++) {
         struct store_series_query q = {0};
@@ -734,7 +767,8 @@ enum err srv_scaling_load(struct store *st, int64_t project_id,
         double p;
 
         if (!bm[i].name || strcmp(bm[i].name, family) ||
-            !srv_one_numeric_param(bm[i].params, &p, name, sizeof name))
+            !srv_one_numeric_param(bm[i].params, &p, name, sizeof name) ||
+            strcmp(name, out->param))
             continue;
         q.benchmark = bm[i].key;
         q.measure = measure;
@@ -742,11 +776,17 @@ enum err srv_scaling_load(struct store *st, int64_t project_id,
         err_init(&skip);
         if (store_series_get(st, project_id, &q, &s, &skip) == ERR_OK &&
             s.npoints > 0 && isfinite(s.points[s.npoints - 1].value)) {
+            size_t k;
+
+            for (k = 0; k < out->count && out->n[k] != p; k++)
+                ;
+            out->distinct += k == out->count;
             out->n[out->count] = p;
             out->t[out->count++] = s.points[s.npoints - 1].value;
             if (!out->unit && s.unit)
                 out->unit = xstrdup(s.unit);
-            memcpy(out->param, name, sizeof name);
+            if (out->direction == DIR_UNSET)
+                out->direction = s.direction;
         }
         series_cleanup(&s);
         /* A member without this measure is skipped, not an error. */
@@ -785,6 +825,7 @@ void route_chart_scaling(struct req *rq)
     struct buf b;
     char etag[2 * HASH_SHA256_LEN + 3];
     const char *family = req_arg(rq, "benchmark");
+    const char *param = req_arg(rq, "param");
     const char *measure = req_arg(rq, "measure");
     enum err e;
 
@@ -797,11 +838,13 @@ void route_chart_scaling(struct req *rq)
     }
     if (measure && !*measure)
         measure = NULL;
+    if (param && !*param)
+        param = NULL;
     st = srv_project_begin(rq, &proj);
     if (!st)
         return;
     err_init(&eb);
-    e = srv_scaling_load(st, proj.id, family, measure, &sc, &eb);
+    e = srv_scaling_load(st, proj.id, family, param, measure, &sc, &eb);
     srv_store_release(rq->srv, st);
     store_project_cleanup(&proj);
     if (e) {

@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analysis/analysis.h"
 
@@ -300,6 +301,24 @@ static enum err resolve_previous(struct store *st, int64_t pid,
     return e;
 }
 
+/* resolve() for the side called name ("base", "head"): a message names
+ * the parameter it is about. */
+static enum err resolve_side(struct store *st, int64_t pid, const char *name,
+                             const char *ref, const char *testbed,
+                             const struct store_run_ref *h,
+                             struct cmp_side *out, struct errbuf *eb)
+{
+    enum err e = resolve(st, pid, ref, testbed, h, out, eb);
+
+    if ((e == ERR_INVALID || e == ERR_NOT_FOUND) && eb) {
+        char msg[sizeof eb->msg];
+
+        snprintf(msg, sizeof msg, "%s", eb->msg);
+        err_set(eb, "%s: %s", name, msg);
+    }
+    return e;
+}
+
 static enum err resolve_sides(struct store *st, int64_t pid,
                               const struct srv_compare_query *q,
                               struct srv_compare *c, struct errbuf *eb)
@@ -314,12 +333,12 @@ static enum err resolve_sides(struct store *st, int64_t pid,
         return ERR_INVALID;
     }
     if (base && is_ids(base) && !is_ids(q->head)) {
-        e = resolve(st, pid, base, NULL, NULL, &c->base, eb);
+        e = resolve_side(st, pid, "base", base, NULL, NULL, &c->base, eb);
         if (!e)
-            e = resolve(st, pid, q->head, c->base.refs[0].testbed, NULL,
-                        &c->head, eb);
+            e = resolve_side(st, pid, "head", q->head,
+                             c->base.refs[0].testbed, NULL, &c->head, eb);
     } else {
-        e = resolve(st, pid, q->head, NULL, NULL, &c->head, eb);
+        e = resolve_side(st, pid, "head", q->head, NULL, NULL, &c->head, eb);
         if (!e && !base) {
             const struct store_run_ref *h = &c->head.refs[0];
             const char *bb = h->base_branch ? h->base_branch : "main";
@@ -330,8 +349,8 @@ static enum err resolve_sides(struct store *st, int64_t pid,
             base = dflt;
         }
         if (!e)
-            e = resolve(st, pid, base, c->head.refs[0].testbed,
-                        &c->head.refs[0], &c->base, eb);
+            e = resolve_side(st, pid, "base", base, c->head.refs[0].testbed,
+                             &c->head.refs[0], &c->base, eb);
     }
     free(dflt);
     if (!e)
@@ -601,6 +620,13 @@ static void decide(const struct srv_compare_query *q,
     free(p);
 }
 
+/* "12,13": a side's run ids, as a reference that does not move. */
+static void side_ids(struct buf *out, const struct cmp_side *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        (void)buf_printf(out, "%s%lld", i ? "," : "", (long long)s->refs[i].id);
+}
+
 /* ---- recommendations (note 5): worded by analysis/recommend.c ---------- */
 
 static void rec(struct srv_compare *c, const struct an_advice *a)
@@ -613,56 +639,88 @@ static void rec(struct srv_compare *c, const struct an_advice *a)
     list_add(&c->recs, &c->nrecs, xstrdup(a->text));
 }
 
-static int cmp_family(const void *a, const void *b)
-{
-    const struct result *x = *(const struct result *const *)a;
-    const struct result *y = *(const struct result *const *)b;
-    int k = strcmp(x->benchmark ? x->benchmark : "",
-                   y->benchmark ? y->benchmark : "");
+/* A family member that scaling can place: its result, its one numeric
+ * parameter's name and value. */
+struct member {
+    const struct result *r;
+    char param[64];
+    double n;
+};
 
-    return k ? k : strcmp(x->measure, y->measure);
+/* Family order: benchmark name, measure, parameter name, value. */
+static int cmp_member(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    int k = strcmp(x->r->benchmark, y->r->benchmark);
+
+    if (!k)
+        k = strcmp(x->r->measure, y->r->measure);
+    if (!k)
+        k = strcmp(x->param, y->param);
+    return k ? k : (x->n > y->n) - (x->n < y->n);
 }
 
-/* Scaling advice from the head's first run: each family (benchmark name)
- * whose members carry one numeric parameter, per measure, with at least
+static bool same_family(const struct member *x, const struct member *y)
+{
+    return !strcmp(x->r->benchmark, y->r->benchmark) &&
+           !strcmp(x->r->measure, y->r->measure) &&
+           !strcmp(x->param, y->param);
+}
+
+/* One family's fit and advice: m[0..k) sorted by value. */
+static void scaling_advice(struct srv_compare *c, const struct member *m,
+                           size_t k, double *n, double *t)
+{
+    const struct result *r = m[0].r;
+    enum direction dir = r->direction != DIR_UNSET
+                             ? r->direction
+                             : unit_default_direction(r->measure, r->unit);
+    struct an_scaling fit;
+    struct an_advice a;
+    size_t distinct = 0;
+
+    for (size_t i = 0; i < k; i++) {
+        n[i] = m[i].n;
+        t[i] = m[i].r->value;
+        distinct += i == 0 || m[i].n != m[i - 1].n;
+    }
+    if (distinct >= SCALING_MIN &&
+        an_scaling_fit(n, t, k, &fit, NULL) == ERR_OK) {
+        char *series = xasprintf("%s %s", r->benchmark, r->measure);
+
+        if (an_advise_scaling(series, m[0].param, dir, &fit, &a))
+            rec(c, &a);
+        free(series);
+    }
+}
+
+/* Scaling advice from the head's first run: each family (benchmark name,
+ * measure and the name of its one numeric parameter) with at least
  * SCALING_MIN distinct parameter values. */
 static void recommend_scaling(struct srv_compare *c)
 {
     const struct run *run = &c->head.runs[0];
-    const struct result **m = xcalloc(run->nresults + 1, sizeof *m);
+    struct member *m = xcalloc(run->nresults + 1, sizeof *m);
     double *n = xcalloc(run->nresults + 1, sizeof *n);
     double *t = xcalloc(run->nresults + 1, sizeof *t);
-    char name[64];
     size_t nm = 0;
 
     for (size_t i = 0; i < run->nresults; i++) {
-        double v;
+        const struct result *r = &run->results[i];
 
-        if (run->results[i].benchmark && isfinite(run->results[i].value) &&
-            srv_one_numeric_param(run->results[i].params, &v, name,
-                                  sizeof name))
-            m[nm++] = &run->results[i];
+        if (r->benchmark && isfinite(r->value) &&
+            srv_one_numeric_param(r->params, &m[nm].n, m[nm].param,
+                                  sizeof m[nm].param)) {
+            m[nm].r = r;
+            nm++;
+        }
     }
     if (nm)
-        qsort(m, nm, sizeof *m, cmp_family);
+        qsort(m, nm, sizeof *m, cmp_member);
     for (size_t i = 0, j; i < nm; i = j) {
-        struct an_scaling fit;
-        struct an_advice a;
-        size_t k = 0;
-
-        for (j = i; j < nm && cmp_family(&m[i], &m[j]) == 0; j++) {
-            (void)srv_one_numeric_param(m[j]->params, &n[k], name,
-                                        sizeof name);
-            t[k++] = m[j]->value;
-        }
-        if (k >= SCALING_MIN &&
-            an_scaling_fit(n, t, k, &fit, NULL) == ERR_OK) {
-            char *series = xasprintf("%s %s", m[i]->benchmark, m[i]->measure);
-
-            if (an_advise_scaling(series, name, &fit, &a))
-                rec(c, &a);
-            free(series);
-        }
+        for (j = i + 1; j < nm && same_family(&m[i], &m[j]); j++)
+            ;
+        scaling_advice(c, m + i, j - i, n, t);
     }
     free(m);
     free(n);
@@ -740,7 +798,6 @@ static void recommend_budgets(struct srv_compare *c)
 static void recommend(struct srv_compare *c)
 {
     size_t confirm = 0, noisy = 0, short_hist = 0;
-    const char *head_ids = c->head.ref ? c->head.ref : "";
     struct an_advice a;
 
     recommend_regressions(c);
@@ -767,7 +824,13 @@ static void recommend(struct srv_compare *c)
         rec(c, &a);
     }
     if (confirm) {
-        an_advise_confirm(confirm, head_ids, &a);
+        struct buf ids;
+
+        /* the head as run ids: "head=12,<new run id>" always resolves */
+        buf_init(&ids, 0);
+        side_ids(&ids, &c->head);
+        an_advise_confirm(confirm, buf_str(&ids), &a);
+        buf_cleanup(&ids);
         rec(c, &a);
     }
     if (short_hist) {
@@ -1115,12 +1178,6 @@ static void plural(struct buf *out, size_t n, const char *one,
     (void)buf_printf(out, "%zu %s", n, n == 1 ? one : many);
 }
 
-/* "12,13": a side's run ids, as a reference that does not move. */
-static void side_ids(struct buf *out, const struct cmp_side *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        (void)buf_printf(out, "%s%lld", i ? "," : "", (long long)s->refs[i].id);
-}
 
 static void md_side(struct buf *out, const struct srv_compare *c,
                     const struct cmp_side *s)
@@ -1146,6 +1203,38 @@ static void md_side(struct buf *out, const struct srv_compare *c,
 }
 
 /*
+ * GitHub refuses a comment over 65,536 characters, and the agent adds a
+ * few hundred bytes of its own: the changed rows stop at about 24 KB, all
+ * rows at about 56 KB, each with a line saying how many are left out and
+ * where to see them (note 6).
+ */
+#define MD_CHANGED_BYTES 24000
+#define MD_ALL_BYTES 56000
+
+/* After a table: a blank line, or "N more rows in the full comparison". */
+static void md_more(struct buf *out, const struct srv_compare *c, size_t left,
+                    const char *what)
+{
+    if (!left) {
+        (void)buf_addc(out, '\n');
+        return;
+    }
+    (void)buf_printf(out, "\n%zu more %s ", left, what);
+    if (c->link_base && c->project) {
+        (void)buf_printf(out, "in the [full comparison](%s/p/", c->link_base);
+        (void)page_esc_segment(out, c->project);
+        (void)buf_adds(out, "/compare?base=");
+        side_ids(out, &c->base);
+        (void)buf_adds(out, "&head=");
+        side_ids(out, &c->head);
+        (void)buf_adds(out, ")");
+    } else {
+        (void)buf_adds(out, "in the full comparison");
+    }
+    (void)buf_adds(out, " (a comment holds at most 64 KiB).\n\n");
+}
+
+/*
  * A pull-request comment (note 6): the verdict as its first line, what
  * was compared, the rows that changed with a link to their history, the
  * chart and a link to the full comparison when a server URL is known,
@@ -1155,6 +1244,7 @@ static void md_side(struct buf *out, const struct srv_compare *c,
 static void write_markdown(const struct srv_compare *c, struct buf *out)
 {
     size_t changed = c->counts[AN_REGRESSED] + c->counts[AN_IMPROVED];
+    size_t start = out->len;
 
     (void)buf_adds(out, "### benchvault: ");
     plural(out, c->counts[AN_REGRESSED], "regression", "regressions");
@@ -1171,13 +1261,19 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
                      "%.0f%%.\n\n",
                      100 * c->rules.threshold, 100 * c->rules.alpha);
     if (changed) {
+        size_t left = 0;
+
         (void)buf_adds(out, md_head);
         for (int pass = 0; pass < 2; pass++)
-            for (size_t i = 0; i < c->nrows; i++)
-                if (c->rows[i].d.verdict ==
-                    (pass ? AN_IMPROVED : AN_REGRESSED))
+            for (size_t i = 0; i < c->nrows; i++) {
+                if (c->rows[i].d.verdict != (pass ? AN_IMPROVED : AN_REGRESSED))
+                    continue;
+                if (out->len - start < MD_CHANGED_BYTES)
                     md_row(out, c, &c->rows[i]);
-        (void)buf_addc(out, '\n');
+                else
+                    left++;
+            }
+        md_more(out, c, left, "changed rows");
     }
     if (c->link_base && c->project && c->nrows) {
         struct buf q;
@@ -1216,8 +1312,13 @@ static void write_markdown(const struct srv_compare *c, struct buf *out)
     (void)buf_printf(out, "<details><summary>All %zu rows</summary>\n\n",
                      c->nrows);
     (void)buf_adds(out, md_head);
-    for (size_t i = 0; i < c->nrows; i++)
+    for (size_t i = 0; i < c->nrows; i++) {
+        if (out->len - start >= MD_ALL_BYTES) {
+            md_more(out, c, c->nrows - i, "rows");
+            break;
+        }
         md_row(out, c, &c->rows[i]);
+    }
     (void)buf_adds(out, "\n</details>\n\n" COMMENT_MARKER "\n");
 }
 
@@ -1300,21 +1401,22 @@ static enum err settings_of(struct store *st, int64_t pid,
 }
 
 /* An http(s) URL that can stand in a Markdown link: no query, fragment,
- * space, quote or parenthesis. */
+ * space, quote, parenthesis or credentials. */
 bool srv_link_ok(const char *u)
 {
     size_t n = strlen(u), skip;
 
-    if (!strncmp(u, "http://", 7))
+    if (!strncasecmp(u, "http://", 7))
         skip = 7;
-    else if (!strncmp(u, "https://", 8))
+    else if (!strncasecmp(u, "https://", 8))
         skip = 8;
     else
         return false;
     if (n <= skip || n > 256)
         return false;
+    /* no "user:password@": it would be published in every link */
     for (const char *p = u + skip; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr(".-_~:/%@[]", *p))
+        if (!isalnum((unsigned char)*p) && !strchr(".-_~:/%[]", *p))
             return false;
     return true;
 }

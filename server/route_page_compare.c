@@ -48,8 +48,7 @@ void route_page_compare(struct req *rq)
     q.project = proj.slug;
     q.base = base;
     q.head = head;
-    q.threshold = NAN;
-    q.bootstrap = PAGE_COMPARE_BOOTSTRAP;
+    q.threshold = NAN; /* and the API's bootstrap: the same verdicts */
     if (head && *head)
         e = srv_compare_create(st, &q, &c, &eb);
     srv_store_release(rq->srv, st);

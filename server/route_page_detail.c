@@ -17,8 +17,9 @@
  *     sign-in, no triage) with a note that triage needs the server.
  *  5. A run page compares the run with its base as the compare API does
  *     without a base (a pull request against its base branch, a run on
- *     its base branch against the run before it), with the compare page's
- *     bootstrap, so both pages give the same verdicts.  The alerts page
+ *     its base branch against the run before it), with the API's default
+ *     bootstrap, so the page, the compare page, the API and the comment
+ *     give the same verdicts.  The alerts page
  *     ends with a recommendation per open alert (page_advice.c).
  *  6. A live benchmark page loads web/tooltips.js, its one script: each
  *     trend image names its JSON sidecar (charts/trend.json, the same
@@ -219,7 +220,8 @@ out:
 
 static void measure_section(struct buf *b, struct store *st,
                             const struct store_project *proj, int64_t bid,
-                            const char *family, const char *measure,
+                            const char *family, const char *params,
+                            const char *measure,
                             const char *branch, const char *testbed,
                             bool live)
 {
@@ -271,7 +273,7 @@ static void measure_section(struct buf *b, struct store *st,
     buf_adds(b, "\"></p>\n<h3>Change points</h3>\n");
     change_points(b, st, proj, &s);
     srv_page_series_noise(b, &s);
-    srv_page_scaling(b, st, proj, family, s.measure);
+    srv_page_scaling(b, st, proj, family, params, s.measure);
     /* Newest first, the last PAGE_RUNS_MAX points, folded: the chart and
      * its tooltips come first; the table is there to link every run. */
     from = s.npoints > PAGE_RUNS_MAX ? s.npoints - PAGE_RUNS_MAX : 0;
@@ -359,8 +361,8 @@ void route_page_benchmark(struct req *rq)
     selectors(rq, &view, br, nbr, tb, ntb);
     before = b->len;
     for (size_t k = 0; k < nm; k++)
-        measure_section(b, st, &proj, id, bench->name, ms[k].name, branch,
-                        testbed, !srv_page_static(rq));
+        measure_section(b, st, &proj, id, bench->name, bench->params,
+                        ms[k].name, branch, testbed, !srv_page_static(rq));
     if (b->len == before)
         buf_adds(b, "<p class=\"muted\">No data for this branch and "
                     "testbed.</p>\n");
@@ -411,8 +413,7 @@ void route_page_run(struct req *rq)
         snprintf(head, sizeof head, "%lld", (long long)id);
         q.project = proj.slug;
         q.head = head;
-        q.threshold = NAN;
-        q.bootstrap = PAGE_COMPARE_BOOTSTRAP;
+        q.threshold = NAN; /* and the API's bootstrap: the same verdicts */
         ce = srv_compare_create(st, &q, &cmp, &ceb);
     }
     srv_store_release(rq->srv, st);

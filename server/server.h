@@ -93,8 +93,9 @@ size_t srv_compare_nrows(const struct srv_compare *c);
 void srv_compare_row(const struct srv_compare *c, size_t i, const char **key,
                      const char **measure, double *change, double ci[2],
                      int *verdict, double *threshold);
-/* Whether u can be a link_base: an http:// or https:// URL without query,
- * space, quote or parenthesis (it stands inside Markdown links). */
+/* Whether u can be a link_base: an http:// or https:// URL (any case)
+ * without query, space, quote, parenthesis or user:password@ (it stands
+ * inside Markdown links that are published). */
 bool srv_link_ok(const char *u);
 /* Row i's central values (base, head; canonical unit, borrowed) and its
  * Benjamini-Hochberg q-value (NAN: untested). */

@@ -211,18 +211,21 @@ void route_chart_scaling(struct req *rq);
  * family member that scaling can place. */
 bool srv_one_numeric_param(const char *params, double *v, char *name,
                            size_t name_len);
-/* A benchmark family's members with one numeric parameter ({"n": 1000})
- * and each one's latest value of a measure (NULL: the default) on its
- * default branch and testbed: what the scaling chart and advice rest on. */
+/* A benchmark family's members whose one numeric parameter is param
+ * ({"n": 1000}; NULL: the name most members carry) and each one's latest
+ * value of a measure (NULL: the default) on its default branch and
+ * testbed: what the scaling chart and advice rest on. */
 struct srv_scaling {
     double *n, *t; /* owns, count each */
-    size_t count;
+    size_t count, distinct; /* members, distinct parameter values */
     char *unit;     /* owns; NULL when count is 0 */
     char param[64]; /* the parameter's name ("n") */
+    enum direction direction; /* the measure's; DIR_UNSET when count is 0 */
 };
 enum err srv_scaling_load(struct store *st, int64_t project_id,
-                          const char *family, const char *measure,
-                          struct srv_scaling *out, struct errbuf *eb);
+                          const char *family, const char *param,
+                          const char *measure, struct srv_scaling *out,
+                          struct errbuf *eb);
 void srv_scaling_cleanup(struct srv_scaling *sc);
 
 /* ---- statistics engine: budgets checked on runs (route_budgets.c) ------- */

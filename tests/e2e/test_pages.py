@@ -433,7 +433,7 @@ def test_benchmark_page_noise_and_scaling(server):
     html = get_page(server, f"/p/adv/benchmarks/{ids['sort[n=256]']}")
     assert "<h3>Scaling</h3>" in html
     src = re.search(r'src="(/p/adv/charts/scaling\.png[^"]+)"', html).group(1)
-    assert "benchmark=sort&amp;measure=latency" in src
+    assert "benchmark=sort&amp;param=n&amp;measure=latency" in src
     r = server.get(src.replace("&amp;", "&").replace("&#61;", "="))
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/png"
     assert "best fit O(n^2)" in html and "super-linear" in html
@@ -576,3 +576,95 @@ def test_markdown_comment_keeps_hostile_names_as_text(server):
     for line in md.splitlines():
         if line.startswith("| ") and "alert" in line:
             assert line.count(" | ") == 7, line
+
+
+def test_review_fixes_pages_agree_cap_and_advice(server):
+    """The run and compare pages give the API's verdicts (one bootstrap);
+    a huge comparison's comment stays under GitHub's 64 KiB; the confirm
+    advice names run ids, which resolve; a family is one parameter name,
+    and a throughput growing fast is not advice; bad references name the
+    parameter."""
+    ids = []
+    for i in range(12):
+        ids.append(post(server, step_run(i, 10 if i < 8 else 10.4),
+                        project="adv")["run_id"])
+    for rid in ids[5:]:
+        api = server.get("/api/v1/projects/adv/compare",
+                         params={"head": rid}).json()["summary"]
+        line = (f"{api['regressed']} regression" +
+                ("" if api["regressed"] == 1 else "s") +
+                f", {api['improved']} improvement" +
+                ("" if api["improved"] == 1 else "s") +
+                f", {api['unchanged']} unchanged, "
+                f"{api['inconclusive']} inconclusive")
+        assert line in get_page(server, f"/p/adv/runs/{rid}"), (rid, line)
+        assert line in get_page(server, "/p/adv/compare",
+                                params={"head": rid}), (rid, line)
+
+    # confirm: a significant change without enough base history
+    def run(project, branch, sha, value, key="conf"):
+        b = step_run(0, value, branch=branch, key=key)
+        b["project"] = project
+        b["commit"]["sha"] = sha
+        return post(server, b, project=project)["run_id"]
+    run("cf", "main", "m1", 10)
+    run("cf", "main", "m2", 10)
+    feat = run("cf", "feat", "f1", 12)
+    j = server.get("/api/v1/projects/cf/compare",
+                   params={"base": "branch:main",
+                           "head": "branch:feat"}).json()
+    confirm = [x for x in j["recommendations"] if "to confirm" in x]
+    assert confirm and f"head={feat},<new run id>" in confirm[0], j
+    r = server.get("/api/v1/projects/cf/compare",
+                   params={"base": "branch:main", "head": f"{feat},{feat}"})
+    assert r.status_code == 200, r.text
+    r = server.get("/api/v1/projects/cf/compare",
+                   params={"base": "zz", "head": str(feat)})
+    assert r.status_code == 400 and r.json()["detail"].startswith("base: ")
+    r = server.get("/api/v1/projects/cf/compare",
+                   params={"head": "branch:nope"})
+    assert r.status_code == 404 and r.json()["detail"].startswith("head: ")
+
+    # a family is one parameter name; fast-growing throughput is no advice
+    fam = [{"benchmark": "g", "params": {p: v},
+            "measures": {"latency": {"unit": "ns", "value": v * v}}}
+           for p, v in (("a", 1), ("b", 10), ("c", 100))]
+    fam += [{"benchmark": "h", "params": {"n": v},
+             "measures": {"throughput": {"unit": "ops/s", "value": v ** 1.8}}}
+            for v in (10, 100, 1000, 10000)]
+    for sha in ("s1", "s2"):
+        b = step_run(0, 10, key="x", extra=fam)
+        b["project"] = "fam"
+        b["commit"]["sha"] = sha
+        last = post(server, b, project="fam")["run_id"]
+    recs = server.get("/api/v1/projects/fam/compare",
+                      params={"head": last}).json()["recommendations"]
+    assert not [x for x in recs if "grows faster" in x], recs
+
+    # a comparison of 400 rows with long names: the comment is cut to fit
+    big = [{"benchmark": "test_a_rather_long_benchmark_name_" + "x" * 40,
+            "params": {"case": k},
+            "measures": {"latency": {"unit": "ms", "value": 10 + k % 3}}}
+           for k in range(400)]
+    for sha in ("b1", "b2"):
+        b = step_run(0, 10, key="y", extra=big)
+        b["project"] = "big"
+        b["commit"]["sha"] = sha
+        last = post(server, b, project="big")["run_id"]
+    md = server.get("/api/v1/projects/big/compare",
+                    params={"head": last, "format": "markdown",
+                            "link": "https://bench.example.org"}).text
+    assert len(md) < 60000, len(md)
+    assert re.search(r"\n\d+ more rows in the \[full comparison\]\("
+                     r"https://bench\.example\.org/p/big/compare\?base=\d+"
+                     r"&head=\d+\)", md)
+    assert md.endswith("</details>\n\n<!-- benchvault-comment -->\n")
+    # links never carry credentials
+    r = server.get("/api/v1/projects/big/compare",
+                   params={"head": last, "format": "markdown",
+                           "link": "https://u:p@bench.example.org"})
+    assert r.status_code == 400 and "link" in r.json()["detail"]
+    r = server.get("/api/v1/projects/big/compare",
+                   params={"head": last, "format": "markdown",
+                           "link": "HTTPS://bench.example.org"})
+    assert r.status_code == 200

@@ -168,7 +168,7 @@ static void test_scaling_sentence(void **state)
         lin[i] = 1e-6 * n[i] * (1 + 0.01 * (i % 2));
     }
     assert_int_equal(an_scaling_fit(n, quad, 8, &s, NULL), ERR_OK);
-    assert_true(an_advise_scaling("sort", "n", &s, &a));
+    assert_true(an_advise_scaling("sort", "n", DIR_LOWER, &s, &a));
     assert_int_equal(a.kind, AN_ADVICE_SCALING);
     assert_non_null(strstr(a.text, "sort grows faster than n: a log-log "
                                    "slope of 2.00"));
@@ -176,7 +176,10 @@ static void test_scaling_sentence(void **state)
     assert_non_null(strstr(a.text, "multiplies it by about 4.0"));
     assert_non_null(strstr(a.text, "throughput is 1% of its best"));
     assert_int_equal(an_scaling_fit(n, lin, 8, &s, NULL), ERR_OK);
-    assert_false(an_advise_scaling("scan", "n", &s, &a));
+    assert_false(an_advise_scaling("scan", "n", DIR_LOWER, &s, &a));
+    /* a throughput growing as n^2 is good news, not advice */
+    assert_int_equal(an_scaling_fit(n, quad, 8, &s, NULL), ERR_OK);
+    assert_false(an_advise_scaling("sort", "n", DIR_HIGHER, &s, &a));
 }
 
 static void test_budget_sentence(void **state)

@@ -375,6 +375,7 @@ static void test_escaping(void **state)
     expect(page_esc_md, "**bold** [x](javascript:y)\n# h",
            "\\*\\*bold\\*\\* \\[x\\]\\(javascript:y\\) \\# h");
     expect(page_esc_md, "<img src=x>", "&lt;img src=x&gt;");
+    expect(page_esc_md, "cc @org/team", "cc &#64;org/team");
     assert_true(page_url_safe("https://ci.example.com/job/1"));
     assert_false(page_url_safe("javascript:alert(1)"));
     assert_false(page_url_safe("JaVaScRiPt:alert(1)"));
