@@ -211,15 +211,13 @@ void route_alerts_list(struct req *rq)
     struct store_project proj;
     struct store *st;
     struct store_alert *a = NULL;
-    const char *status = req_arg(rq, "status");
+    const char *status = req_arg_set(rq, "status");
     int64_t limit = 100, before = 0;
     size_t n = 0;
     struct errbuf eb;
     struct jw w;
     enum err e;
 
-    if (status && !*status)
-        status = NULL;
     if (status && !store_alert_status_valid(status)) {
         req_problem_status(rq, 400,
                            "query parameter \"status\": expected "
@@ -245,11 +243,7 @@ void route_alerts_list(struct req *rq)
         for (size_t i = 0; i < n; i++)
             srv_write_alert(&w, &a[i]);
         jw_arr_end(&w);
-        jw_key(&w, "next_before");
-        if (n == (size_t)limit && n > 0)
-            jw_int(&w, a[n - 1].id);
-        else
-            jw_null(&w);
+        srv_write_cursor(&w, n, limit, n ? a[n - 1].id : 0);
         jw_obj_end(&w);
     }
     store_alerts_free(a, n);

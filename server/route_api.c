@@ -210,7 +210,7 @@ out:
  * Common start of a project route: auth, a read connection, the project.
  * Returns the connection (release it) or NULL after answering.
  */
-static struct store *project_begin(struct req *rq, struct store_project *proj)
+struct store *srv_project_begin(struct req *rq, struct store_project *proj)
 {
     struct store *st = NULL;
     struct errbuf eb;
@@ -239,11 +239,6 @@ static struct store *project_begin(struct req *rq, struct store_project *proj)
     return st;
 }
 
-struct store *srv_project_begin(struct req *rq, struct store_project *proj)
-{
-    return project_begin(rq, proj);
-}
-
 /* ---- a project's lists: benchmarks, measures, branches, testbeds ------- */
 
 /*
@@ -267,7 +262,7 @@ static bool list_begin(struct req *rq, struct list_req *lr)
 {
     lr->rq = rq;
     lr->e = ERR_OK;
-    lr->st = project_begin(rq, &lr->proj);
+    lr->st = srv_project_begin(rq, &lr->proj);
     if (!lr->st)
         return false;
     err_init(&lr->eb);
@@ -433,12 +428,10 @@ void route_runs_list(struct req *rq)
     if (!int_arg(rq, "limit", 1, 1000, &limit) ||
         !int_arg(rq, "before", 1, INT64_MAX, &before))
         return;
-    st = project_begin(rq, &proj);
+    st = srv_project_begin(rq, &proj);
     if (!st)
         return;
-    f.branch = req_arg(rq, "branch");
-    if (f.branch && !*f.branch)
-        f.branch = NULL;
+    f.branch = req_arg_set(rq, "branch");
     f.before_id = before;
     f.limit = (int)limit;
     err_init(&eb);
@@ -454,12 +447,7 @@ void route_runs_list(struct req *rq)
         for (size_t i = 0; i < n; i++)
             srv_write_run(&w, &runs[i], false);
         jw_arr_end(&w);
-        /* A cursor for the next page when this one is full. */
-        jw_key(&w, "next_before");
-        if (n == (size_t)limit && n > 0)
-            jw_int(&w, runs[n - 1].id);
-        else
-            jw_null(&w);
+        srv_write_cursor(&w, n, limit, n ? runs[n - 1].id : 0);
         jw_obj_end(&w);
     }
     store_runs_free(runs, n);
@@ -482,7 +470,7 @@ void route_run_get(struct req *rq)
                            "integers");
         return;
     }
-    st = project_begin(rq, &proj);
+    st = srv_project_begin(rq, &proj);
     if (!st)
         return;
     run_init(&r);
@@ -502,6 +490,31 @@ void route_run_get(struct req *rq)
     err_cleanup(&eb);
 }
 
+void srv_write_cursor(struct jw *w, size_t n, int64_t limit, int64_t last_id)
+{
+    jw_key(w, "next_before");
+    if (n > 0 && n == (size_t)limit)
+        jw_int(w, last_id);
+    else
+        jw_null(w);
+}
+
+bool srv_series_args(struct req *rq, struct store_series_query *q)
+{
+    memset(q, 0, sizeof *q);
+    q->benchmark = req_arg_set(rq, "benchmark");
+    if (!q->benchmark) {
+        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
+                           "benchmark key or id) is required");
+        return false;
+    }
+    q->measure = req_arg_set(rq, "measure");
+    q->branch = req_arg_set(rq, "branch");
+    q->testbed = req_arg_set(rq, "testbed");
+    q->stat = req_arg_set(rq, "stat");
+    return true;
+}
+
 void route_series(struct req *rq)
 {
     struct store_project proj;
@@ -512,25 +525,9 @@ void route_series(struct req *rq)
     struct jw w;
     enum err e;
 
-    q.benchmark = req_arg(rq, "benchmark");
-    if (!q.benchmark || !*q.benchmark) {
-        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
-                           "benchmark key or id) is required");
+    if (!srv_series_args(rq, &q))
         return;
-    }
-    q.measure = req_arg(rq, "measure");
-    q.branch = req_arg(rq, "branch");
-    q.testbed = req_arg(rq, "testbed");
-    q.stat = req_arg(rq, "stat");
-    if (q.measure && !*q.measure)
-        q.measure = NULL;
-    if (q.branch && !*q.branch)
-        q.branch = NULL;
-    if (q.testbed && !*q.testbed)
-        q.testbed = NULL;
-    if (q.stat && !*q.stat)
-        q.stat = NULL;
-    st = project_begin(rq, &proj);
+    st = srv_project_begin(rq, &proj);
     if (!st)
         return;
     memset(&s, 0, sizeof s);

@@ -212,24 +212,8 @@ static bool load_series(struct req *rq, struct series *s,
     enum err e;
 
     memset(s, 0, sizeof *s);
-    q.benchmark = req_arg(rq, "benchmark");
-    if (!q.benchmark || !*q.benchmark) {
-        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
-                           "benchmark key or id) is required");
+    if (!srv_series_args(rq, &q))
         return false;
-    }
-    q.measure = req_arg(rq, "measure");
-    q.branch = req_arg(rq, "branch");
-    q.testbed = req_arg(rq, "testbed");
-    q.stat = req_arg(rq, "stat");
-    if (q.measure && !*q.measure)
-        q.measure = NULL;
-    if (q.branch && !*q.branch)
-        q.branch = NULL;
-    if (q.testbed && !*q.testbed)
-        q.testbed = NULL;
-    if (q.stat && !*q.stat)
-        q.stat = NULL;
     st = srv_project_begin(rq, &proj);
     if (!st)
         return false;
@@ -633,11 +617,9 @@ void route_chart_compare(struct req *rq)
     if (!chart_options(rq, &o, 900, 400))
         return;
     q.project = rq->params[0];
-    q.base = req_arg(rq, "base");
+    q.base = req_arg_set(rq, "base");
     q.head = req_arg(rq, "head");
     q.threshold = NAN;
-    if (q.base && !*q.base)
-        q.base = NULL;
     if (!q.head || !*q.head) {
         req_problem_status(rq, 400, "query parameter \"head\" (a run id, "
                            "branch:NAME or commit:SHA) is required");
@@ -824,22 +806,18 @@ void route_chart_scaling(struct req *rq)
     struct errbuf eb;
     struct buf b;
     char etag[2 * HASH_SHA256_LEN + 3];
-    const char *family = req_arg(rq, "benchmark");
-    const char *param = req_arg(rq, "param");
-    const char *measure = req_arg(rq, "measure");
+    const char *family = req_arg_set(rq, "benchmark");
+    const char *param = req_arg_set(rq, "param");
+    const char *measure = req_arg_set(rq, "measure");
     enum err e;
 
     if (!chart_options(rq, &o, 900, 400))
         return;
-    if (!family || !*family) {
+    if (!family) {
         req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
                            "benchmark family name) is required");
         return;
     }
-    if (measure && !*measure)
-        measure = NULL;
-    if (param && !*param)
-        param = NULL;
     st = srv_project_begin(rq, &proj);
     if (!st)
         return;
@@ -961,10 +939,8 @@ static void distribution(struct req *rq, bool svg)
         (svg && !svg_only(rq, &o)))
         return;
     q.project = rq->params[0];
-    q.base = req_arg(rq, "base");
+    q.base = req_arg_set(rq, "base");
     q.threshold = NAN;
-    if (q.base && !*q.base)
-        q.base = NULL;
     q.head = required(rq, "head", "a run id, branch:NAME or commit:SHA");
     key = q.head ? required(rq, "benchmark", "a benchmark key") : NULL;
     if (!key || !auth_check(rq, rq->route->access, rq->params[0]))

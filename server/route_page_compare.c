@@ -34,7 +34,7 @@ void route_page_compare(struct req *rq)
     struct store *st = srv_page_project_begin(rq, &proj);
     struct srv_compare *c = NULL;
     struct srv_compare_query q;
-    const char *base = req_arg(rq, "base"), *head = req_arg(rq, "head");
+    const char *base = req_arg_set(rq, "base"), *head = req_arg(rq, "head");
     struct buf *b = &rq->resp;
     struct errbuf eb;
     enum err e = ERR_OK;
@@ -42,8 +42,6 @@ void route_page_compare(struct req *rq)
     if (!st)
         return;
     err_init(&eb);
-    if (base && !*base)
-        base = NULL;
     memset(&q, 0, sizeof q);
     q.project = proj.slug;
     q.base = base;

@@ -322,8 +322,8 @@ void route_page_benchmark(struct req *rq)
     struct store_testbed *tb = NULL;
     size_t nb = 0, nm = 0, nbr = 0, ntb = 0;
     const struct store_benchmark *bench = NULL;
-    const char *branch = req_arg(rq, "branch");
-    const char *testbed = req_arg(rq, "testbed");
+    const char *branch = req_arg_set(rq, "branch");
+    const char *testbed = req_arg_set(rq, "testbed");
     struct bench_view view;
     struct buf *b = &rq->resp;
     size_t before;
@@ -331,10 +331,6 @@ void route_page_benchmark(struct req *rq)
 
     if (!st)
         return;
-    if (branch && !*branch)
-        branch = NULL;
-    if (testbed && !*testbed)
-        testbed = NULL;
     if (parse_int64(rq->params[1], 1, INT64_MAX, &id) ||
         store_benchmarks_list(st, proj.id, &bm, &nb, NULL)) {
         srv_page_error(rq, 404, "no such benchmark");

@@ -213,6 +213,13 @@ const char *req_arg(struct req *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *req_arg_set(struct req *rq, const char *name)
+{
+    const char *v = req_arg(rq, name);
+
+    return v && *v ? v : NULL;
+}
+
 const char *req_header(struct req *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);

@@ -152,6 +152,15 @@ struct req {
 };
 
 const char *req_arg(struct req *rq, const char *name);
+/* req_arg, with an empty value as absent (NULL): "?branch=" means the
+ * default, as no branch does. */
+const char *req_arg_set(struct req *rq, const char *name);
+/* A list page's "next_before": the last item's id when the page is full
+ * (n == limit: there may be more), else null. */
+void srv_write_cursor(struct jw *w, size_t n, int64_t limit, int64_t last_id);
+/* The series a query names: benchmark (required: a 400 naming it, false),
+ * measure, branch, testbed, stat (absent or empty: the default). */
+bool srv_series_args(struct req *rq, struct store_series_query *q);
 const char *req_header(struct req *rq, const char *name);
 
 /* Answers with a problem+json built from an error and its errbuf. */
