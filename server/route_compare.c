@@ -1577,6 +1577,32 @@ static bool arg_int(struct req *rq, const char *name, int64_t min, int64_t max,
     return false;
 }
 
+/*
+ * Where the Markdown's links point (note 6): the query's link, else
+ * http:// and the Host the client used (left out when it could not stand
+ * in a link).  NULL for the other formats: they have no links, and a
+ * link_base makes the comparison look up every row's benchmark id.
+ */
+static char *markdown_link(struct req *rq, const char *format)
+{
+    const char *given = req_arg_set(rq, "link");
+    const char *host = req_header(rq, "Host");
+    char *link;
+
+    if (strcmp(format, "markdown") != 0)
+        return NULL;
+    if (given)
+        return xstrdup(given); /* checked by srv_compare_create */
+    if (!host || !*host || strlen(host) >= 200)
+        return NULL;
+    link = xasprintf("http://%s", host);
+    if (!srv_link_ok(link)) {
+        free(link);
+        link = NULL;
+    }
+    return link;
+}
+
 void route_compare(struct req *rq)
 {
     static const struct {
@@ -1621,24 +1647,7 @@ void route_compare(struct req *rq)
     q.history = (int)hist;
     if (!auth_check(rq, rq->route->access, rq->params[0]))
         return;
-    /* Links in the Markdown comment point back at this server (note 6):
-     * the query's link, else the Host the client used.  Either must be
-     * made of URL characters that cannot end a Markdown link. */
-    {
-        const char *host = req_header(rq, "Host");
-        const char *given = req_arg(rq, "link");
-
-        if (given && *given) {
-            link = xstrdup(given); /* checked by srv_compare_create */
-        } else if (host && *host && strlen(host) < 200) {
-            link = xasprintf("http://%s", host);
-            if (!srv_link_ok(link)) {
-                free(link);
-                link = NULL;
-            }
-        }
-        q.link_base = link;
-    }
+    q.link_base = link = markdown_link(rq, format);
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
     if (!e)

@@ -247,10 +247,8 @@ static void measure_section(struct buf *b, struct store *st,
     buf_adds(b, ", ");
     page_esc_text(b, s.testbed);
     buf_adds(b, ")</span></h2>\n");
-    buf_adds(&url, "/p/");
-    page_esc_segment(&url, proj->slug);
-    buf_printf(&url,
-               "/charts/trend.png?benchmark=%lld&measure=", (long long)bid);
+    /* the trend's query; the chart and its tooltips' sidecar share it */
+    buf_printf(&url, "?benchmark=%lld&measure=", (long long)bid);
     page_esc_query(&url, s.measure);
     buf_adds(&url, "&branch=");
     page_esc_query(&url, s.branch);
@@ -259,16 +257,15 @@ static void measure_section(struct buf *b, struct store *st,
     buf_adds(b, "<p><img class=\"chart\" width=\"900\" height=\"400\" "
                 "alt=\"trend of ");
     page_esc_attr(b, s.measure);
-    buf_adds(b, "\" src=\"");
+    buf_adds(b, "\" src=\"/p/");
+    page_esc_segment(b, proj->slug);
+    buf_adds(b, "/charts/trend.png");
     page_esc_attr(b, buf_str(&url));
-    if (live) {
-        /* the tooltips' sidecar (note 6): the same query, as JSON */
-        const char *u = buf_str(&url), *png = strstr(u, ".png?");
-        char *side = xasprintf("%.*s.json%s", (int)(png - u), u, png + 4);
-
-        buf_adds(b, "\" data-points=\"");
-        page_esc_attr(b, side);
-        free(side);
+    if (live) { /* note 6 */
+        buf_adds(b, "\" data-points=\"/p/");
+        page_esc_segment(b, proj->slug);
+        buf_adds(b, "/charts/trend.json");
+        page_esc_attr(b, buf_str(&url));
     }
     buf_adds(b, "\"></p>\n<h3>Change points</h3>\n");
     change_points(b, st, proj, &s);
