@@ -46,6 +46,9 @@ void an_options_default(struct an_options *o);
 
 /* np.median of x[0..n) (borrowed); NAN for n = 0. */
 double an_median(const double *x, size_t n);
+/* m >= 2 evenly spaced quantiles of x[0..n) (borrowed, n >= 1) into
+ * out[0..m): NumPy's linear percentiles 0, 100/(m-1), ..., 100. */
+void an_quantiles(const double *x, size_t n, size_t m, double *out);
 
 /* ---- describe ---- */
 struct an_describe {
@@ -97,7 +100,8 @@ void an_bh_adjust(const double *p, size_t n, double *q);
 enum an_kind {
     AN_KIND_SAMPLES = 0, /* raw samples on both sides */
     AN_KIND_SUMMARY = 1, /* mean, stddev and n only: Welch alone */
-    AN_KIND_SINGLE = 2   /* a value per side: "no samples" */
+    AN_KIND_SINGLE = 2,  /* a value per side: "no samples" */
+    AN_KIND_RUNS = 3     /* run against run: each run's central value */
 };
 
 /* One side as stored: samples when there are any, else summary fields. */
@@ -116,8 +120,13 @@ struct an_compare {
     struct an_welch welch;
     struct an_mwu mwu;   /* p NAN unless kind is AN_KIND_SAMPLES */
     double p_value;      /* the test the verdict uses: MWU or Welch */
-    size_t nbase, nhead; /* samples (or n) per side */
+    size_t nbase, nhead; /* samples (or n) per side; runs for AN_KIND_RUNS */
     struct an_describe dbase, dhead; /* AN_KIND_SAMPLES only */
+    /* AN_KIND_RUNS only (NAN otherwise): */
+    double t, df;        /* the run-level t statistic and its df */
+    double noise;        /* run-to-run noise used (sd of log run centers) */
+    double head_spread;  /* sd of the head runs' logs (2+ head runs) */
+    size_t nhist;        /* history runs the noise came from */
 };
 /*
  * Compares two sides.  With samples on both (at least one each), the change
@@ -132,6 +141,44 @@ enum err an_compare(const struct an_side *base, const struct an_side *head,
                     const struct an_options *opt, bool describe_head,
                     struct an_compare *out, struct errbuf *eb);
 void an_compare_cleanup(struct an_compare *c);
+
+/* Run against run (compare_runs.c): central values of each side's runs and
+ * of the series' history on the base branch (all borrowed). */
+struct an_runs {
+    const double *base;
+    size_t nbase;
+    const double *head;
+    size_t nhead;
+    const double *hist;
+    size_t nhist;
+    double floor; /* least run-to-run noise assumed (relative) */
+};
+/*
+ * Fills out (kind AN_KIND_RUNS; no heap members) with the change of the
+ * head runs' median against the base runs' median, its 95% CI and the
+ * two-sided p-value of a t test whose noise is the history's run-to-run
+ * spread.  false (out's numbers NAN) when a side is empty, the history has
+ * fewer than 2 runs or a value is not positive: logs need positive values.
+ */
+bool an_compare_runs(const struct an_runs *in, struct an_compare *out);
+
+/* What is worse now: a series' latest level against the runs before it
+ * (compare_runs.c, notes 6 and 7). */
+#define AN_NOW_MAX_TAIL 5
+struct an_now {
+    size_t tail;      /* latest runs taken as the new level (>= 1) */
+    size_t base_runs; /* runs before them it is measured against */
+    double change;    /* median(tail) / median(base) - 1 */
+    struct an_compare c; /* the run-level comparison (AN_KIND_RUNS) */
+};
+/*
+ * v[0..n) a series' central values in commit order (borrowed); hist the
+ * runs before the tail to measure against (20 is usual); threshold the
+ * relative change a level must pass to count as one.  false (out->change
+ * NAN) for fewer than 4 runs or values that are not positive.
+ */
+bool an_level_now(const double *v, size_t n, size_t hist, double threshold,
+                  double floor, struct an_now *out);
 
 /* ---- run-to-run noise ---- */
 struct an_noise {
@@ -165,15 +212,17 @@ struct an_rules {
 };
 void an_rules_default(struct an_rules *r);
 
+#define AN_REASON_MAX 320
 struct an_decision {
     enum an_verdict verdict;
-    const char *reason;      /* static text: why this verdict */
+    char reason[AN_REASON_MAX]; /* why this verdict, with its numbers */
     bool needs_confirmation; /* one run cannot decide: confirm with another */
     bool significant;        /* q < alpha */
     double bar;              /* the relative change a verdict has to pass:
-                                max(threshold, the run-to-run bound), or
-                                max(threshold, allowance) without history */
-    bool have_history;       /* the bound came from the history */
+                                the threshold for a run-level comparison,
+                                max(threshold, allowance) for samples of
+                                single runs without history */
+    bool have_history;       /* the noise came from the history */
     double vs_history;       /* head / history center - 1, NAN without */
     double mde;              /* minimum detectable effect (relative), NAN */
     int64_t more_samples;    /* per side to resolve it, -1 when unknown */

@@ -127,6 +127,7 @@ static void compare_clear(struct an_compare *c)
     c->change_ci[0] = c->change_ci[1] = NAN;
     c->welch.t = c->welch.df = c->welch.p = NAN;
     c->mwu.u = c->mwu.p = NAN;
+    c->t = c->df = c->noise = c->head_spread = NAN;
     an_describe_cleanup(&c->dbase);
     an_describe_cleanup(&c->dhead);
 }

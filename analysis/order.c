@@ -174,3 +174,12 @@ double an_median(const double *x, size_t n)
     free(c);
     return m;
 }
+
+void an_quantiles(const double *x, size_t n, size_t m, double *out)
+{
+    double *s = an_sorted_copy(x, n);
+
+    for (size_t i = 0; i < m; i++)
+        out[i] = an_pct_sorted(s, n, 100.0 * (double)i / (double)(m - 1));
+    free(s);
+}

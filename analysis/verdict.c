@@ -51,6 +51,8 @@
 #include "analysis/analysis_int.h"
 
 #include <gsl/gsl_cdf.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define MAD_TO_SIGMA 1.4826
@@ -144,14 +146,101 @@ static void plan(const struct an_compare *c, double tau, double bar,
     out->more_samples = n > 1e12 ? (int64_t)1e12 : (int64_t)n;
 }
 
+/* The decision's reason, cut to fit. */
+static void say(struct an_decision *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(struct an_decision *out, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* "+12.3%" into out. */
+static void pct(char *out, size_t n, double v)
+{
+    if (isfinite(v))
+        snprintf(out, n, "%+.1f%%", 100 * v);
+    else
+        snprintf(out, n, "?");
+}
+
+/* "the 95% CI [+3.1%, +9.0%]" into out, or "no CI". */
+static void ci_text(char *out, size_t n, const double ci[2])
+{
+    char lo[24], hi[24];
+
+    if (!isfinite(ci[0]) || !isfinite(ci[1])) {
+        snprintf(out, n, "no CI");
+        return;
+    }
+    pct(lo, sizeof lo, ci[0]);
+    pct(hi, sizeof hi, ci[1]);
+    snprintf(out, n, "95%% CI [%s, %s]", lo, hi);
+}
+
+/* What the change was measured against, for a reason. */
+static void against(char *out, size_t n, const struct an_compare *c)
+{
+    if (c->kind == AN_KIND_RUNS)
+        snprintf(out, n, "the median of %zu base run%s, noise %.1f%% from "
+                         "%zu history runs",
+                 c->nbase, c->nbase == 1 ? "" : "s", 100 * c->noise, c->nhist);
+    else
+        snprintf(out, n, "the base's %zu samples", c->nbase);
+}
+
+/* The verdict of a run-level row (note 5 of compare_runs.c): the CI is the
+ * test's, so a verdict needs q < alpha, the change past the threshold and
+ * the whole CI on its side. */
+static void decide_runs(const struct an_compare *c, double q, double s,
+                        double tau, const struct an_rules *r,
+                        struct an_decision *out)
+{
+    char ch[24], ci[64], vs[160], t[24];
+    double w = s * c->change, lo = s * c->change_ci[0],
+           hi = s * c->change_ci[1];
+    bool one_side = (lo > 0 && hi > 0) || (lo < 0 && hi < 0);
+
+    pct(ch, sizeof ch, c->change);
+    ci_text(ci, sizeof ci, c->change_ci);
+    against(vs, sizeof vs, c);
+    pct(t, sizeof t, tau);
+    out->bar = tau;
+    if (isfinite(c->change_ci[0]) && isfinite(c->change_ci[1]))
+        out->mde = (Z_975 + Z_80) *
+                   ((log1p(c->change_ci[1]) - log1p(c->change_ci[0])) / 2 /
+                    Z_975);
+    if (out->significant && fabs(w) > tau && one_side) {
+        out->verdict = w > 0 ? AN_REGRESSED : AN_IMPROVED;
+        say(out, "%s against %s: %s, q %.2g < %.2g, beyond the %s threshold",
+                 ch, vs, ci, q, r->alpha, t + 1);
+        return;
+    }
+    if (!out->significant) {
+        say(out, "%s against %s, not significant (q %.2g) and its %s reaches "
+                 "past the %s threshold: more runs would decide",
+                 ch, vs, isfinite(q) ? q : 1.0, ci, t + 1);
+        out->needs_confirmation = c->nhead == 1 && w > tau;
+        return;
+    }
+    say(out, "%s against %s, significant (q %.2g) but within the %s "
+             "threshold, and its %s reaches past it",
+             ch, vs, q, t + 1, ci);
+}
+
 void an_decide(const struct an_compare *c, double q, enum direction dir,
                const struct an_noise *hist, double head_center,
                const struct an_rules *r, struct an_decision *out)
 {
     double s = dir == DIR_HIGHER ? -1 : 1, tau = r->threshold, w, bound;
+    char ch[24], ci[64], t[24];
+    bool one_side;
 
     out->verdict = AN_INCONCLUSIVE;
-    out->reason = "";
+    out->reason[0] = '\0';
     out->needs_confirmation = false;
     out->significant = isfinite(q) && q < r->alpha;
     out->vs_history = NAN;
@@ -169,63 +258,87 @@ void an_decide(const struct an_compare *c, double q, enum direction dir,
         head_center = c->head;
     if (hist && hist->runs > 0 && hist->center != 0 && isfinite(head_center))
         out->vs_history = head_center / hist->center - 1;
+    pct(ch, sizeof ch, c->change);
+    ci_text(ci, sizeof ci, c->change_ci);
+    pct(t, sizeof t, tau);
     if (c->kind == AN_KIND_SINGLE) {
-        out->reason = "no samples: a single value per side, so only the "
-                      "change is reported";
+        say(out, "one value per run and no history to judge it by: the "
+                 "change (%s) is reported, not decided", ch);
         return;
     }
     if (!isfinite(c->change)) {
-        out->reason = "the base's central value is zero: no relative change";
+        say(out, "the base's central value is zero: no relative change");
         return;
     }
     if (isfinite(c->change_ci[0]) && isfinite(c->change_ci[1]) &&
         c->change_ci[0] > -tau && c->change_ci[1] < tau) {
         out->verdict = AN_UNCHANGED;
-        out->reason = "the 95% CI of the change lies within the noise "
-                      "threshold";
+        say(out, "%s: the %s lies within the %s threshold", ch, ci, t + 1);
+        if (c->kind == AN_KIND_RUNS)
+            out->bar = tau;
+        return;
+    }
+    if (c->kind == AN_KIND_RUNS) {
+        out->have_history = true;
+        decide_runs(c, q, s, tau, r, out);
         return;
     }
     w = s * c->change;
-    if (out->significant && fabs(w) > tau) {
+    one_side = isfinite(c->change_ci[0]) && isfinite(c->change_ci[1])
+                   ? (s * c->change_ci[0] > 0) == (s * c->change_ci[1] > 0) &&
+                         (s * c->change_ci[0] > 0) == (w > 0)
+                   : true;
+    if (out->significant && fabs(w) > tau && one_side) {
         enum an_verdict v = w > 0 ? AN_REGRESSED : AN_IMPROVED;
 
         if (out->have_history) {
             if (s * out->vs_history * (w > 0 ? 1 : -1) > out->bar) {
+                char vs[24];
+
+                pct(vs, sizeof vs, out->vs_history);
                 out->verdict = v;
-                out->reason = "significant after Benjamini-Hochberg, beyond "
-                              "the noise threshold and beyond the series' "
-                              "run-to-run noise";
+                say(out, "%s against the base's samples (%s, q %.2g), beyond "
+                         "the %s threshold and the series' run-to-run noise "
+                         "(%s from the history's center)",
+                         ch, ci, q, t + 1, vs);
                 return;
             }
-            out->reason = "significant, but within the series' run-to-run "
-                          "noise on the base branch: confirm with another "
-                          "head run (pooled)";
+            say(out, "%s against the base's samples is significant (q %.2g), "
+                     "but within the series' run-to-run noise on the base "
+                     "branch: confirm with another head run (pooled)",
+                     ch, q);
             out->needs_confirmation = true;
             plan(c, tau, out->bar, true, out);
             return;
         }
         if (fabs(w) > out->bar) {
             out->verdict = v;
-            out->reason = "significant after Benjamini-Hochberg and beyond "
-                          "the run-to-run allowance (too little history to "
-                          "estimate the noise)";
+            say(out, "%s against the base's samples (%s, q %.2g), beyond the "
+                     "run-to-run allowance of %.0f%% (too little history to "
+                     "estimate the noise)",
+                     ch, ci, q, 100 * out->bar);
             return;
         }
-        out->reason = "significant, but too little base-branch history to "
-                      "judge run-to-run noise: confirm with another head run "
-                      "or build history";
+        say(out, "%s against the base's samples is significant (q %.2g), but "
+                 "with too little base-branch history the run-to-run noise is "
+                 "unknown (allowance %.0f%%): confirm with another head run or "
+                 "build history",
+                 ch, q, 100 * out->bar);
         out->needs_confirmation = true;
         plan(c, tau, NAN, true, out);
         return;
     }
     if (!isfinite(q))
-        out->reason = "no test: too few samples for a p-value";
+        say(out, "%s: no test, too few samples for a p-value", ch);
+    else if (out->significant && fabs(w) > tau)
+        say(out, "%s is significant (q %.2g) but its %s reaches the other "
+                 "side of zero", ch, q, ci);
     else if (out->significant)
-        out->reason = "significant, but the change is within the threshold "
-                      "and its CI reaches past it";
+        say(out, "%s is significant (q %.2g) but within the %s threshold, and "
+                 "its %s reaches past it", ch, q, t + 1, ci);
     else
-        out->reason = "not significant, and the CI reaches past the "
-                      "threshold: more samples would decide";
+        say(out, "%s, not significant (q %.2g), and its %s reaches past the %s "
+                 "threshold: more samples would decide", ch, q, ci, t + 1);
     plan(c, tau, out->have_history ? out->bar : NAN,
          out->have_history && out->bar > tau, out);
 }

@@ -2,7 +2,7 @@
  * benchvault compare: base against head, as a table (text), a PR comment
  * (markdown) or the API's JSON.  With --db the comparison is built here
  * from the database file by the same code the server runs
- * (srv_compare_create); with --server it is the server's
+ * (svc_compare_create); with --server it is the server's
  * GET /api/v1/projects/{p}/compare answer, printed as it comes.
  *
  * --fail-on-regression gates: exit 1 when a row is regressed or a budget
@@ -11,7 +11,7 @@
  */
 #include "cli/cli.h"
 #include "ingest/ingest.h"
-#include "server/server.h"
+#include "service/service.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -68,8 +68,8 @@ static bool threshold_of(const struct cli_args *a, double *out)
 
 static int compare_db(const struct cli_args *a, double threshold, bool gate)
 {
-    struct srv_compare_query q = {0};
-    struct srv_compare *c = NULL;
+    struct svc_compare_query q = {0};
+    struct svc_compare *c = NULL;
     struct store *st = NULL;
     struct errbuf eb;
     struct buf out;
@@ -86,20 +86,20 @@ static int compare_db(const struct cli_args *a, double threshold, bool gate)
     q.seed = (uint64_t)cli_int(a, "seed");
     q.link_base = cli_str(a, "link");
     if (store_open(cli_str(a, "db"), STORE_READONLY, &st, NULL, &eb) ||
-        srv_compare_create(st, &q, &c, &eb)) {
+        svc_compare_create(st, &q, &c, &eb)) {
         fprintf(stderr, "benchvault compare: %s\n", eb.msg);
         rc = EXIT_USAGE;
         goto out;
     }
-    (void)srv_compare_write(c, cli_str(a, "format"), &out);
+    (void)svc_compare_write(c, cli_str(a, "format"), &out);
     fputs(buf_str(&out), stdout);
     if (out.len && out.data[out.len - 1] != '\n')
         fputc('\n', stdout);
-    srv_compare_counts(c, &regressed, &broken);
+    svc_compare_counts(c, &regressed, &broken);
     if (gate && (regressed || broken))
         rc = EXIT_GATE;
 out:
-    srv_compare_free(c);
+    svc_compare_free(c);
     store_close(st);
     buf_cleanup(&out);
     err_cleanup(&eb);

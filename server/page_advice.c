@@ -46,11 +46,11 @@ static void plural(struct buf *b, size_t n, const char *one, const char *many)
 }
 
 /* "12,13": a side's run ids as a reference (note 1). */
-static void side_ids(struct buf *b, const struct srv_compare *c, int head)
+static void side_ids(struct buf *b, const struct svc_compare *c, int head)
 {
     int64_t ids[SIDE_IDS_MAX];
     const char *ref, *how;
-    size_t n = srv_compare_side(c, head, &ref, &how, ids, SIDE_IDS_MAX);
+    size_t n = svc_compare_side(c, head, &ref, &how, ids, SIDE_IDS_MAX);
 
     for (size_t i = 0; i < n && i < SIDE_IDS_MAX; i++)
         buf_printf(b, "%s%lld", i ? "," : "", (long long)ids[i]);
@@ -58,11 +58,11 @@ static void side_ids(struct buf *b, const struct srv_compare *c, int head)
 
 /* "Base: branch:main, run 3: the run of main before the head". */
 static void side_line(struct buf *b, const char *slug,
-                      const struct srv_compare *c, int head)
+                      const struct svc_compare *c, int head)
 {
     int64_t ids[SIDE_IDS_MAX];
     const char *ref, *how;
-    size_t n = srv_compare_side(c, head, &ref, &how, ids, SIDE_IDS_MAX);
+    size_t n = svc_compare_side(c, head, &ref, &how, ids, SIDE_IDS_MAX);
 
     buf_adds(b, head ? "<li>Head: " : "<li>Base: ");
     /* a reference that is just the ids says nothing more */
@@ -88,18 +88,43 @@ static void side_line(struct buf *b, const char *slug,
     buf_adds(b, "</li>\n");
 }
 
-static void rows_table(struct buf *b, const struct srv_compare *c,
+/* Rows with one value per run: listed with their change, not judged. */
+static void single_rows(struct buf *b, const struct svc_compare *c)
+{
+    size_t n = svc_compare_nsingle(c);
+
+    if (!n)
+        return;
+    buf_printf(b, "<details><summary>%zu not compared: one value per run "
+                  "(judged by budgets and trends)</summary>\n<ul>\n", n);
+    for (size_t i = 0; i < n; i++) {
+        const char *key, *measure;
+        double change;
+
+        svc_compare_single(c, i, &key, &measure, &change);
+        buf_adds(b, "<li>");
+        page_esc_text(b, key);
+        buf_adds(b, " ");
+        page_esc_text(b, measure);
+        buf_adds(b, ": ");
+        pct(b, change);
+        buf_adds(b, "</li>\n");
+    }
+    buf_adds(b, "</ul>\n</details>\n");
+}
+
+static void rows_table(struct buf *b, const struct svc_compare *c,
                        bool all_rows)
 {
     size_t shown = 0;
 
-    for (size_t i = 0; i < srv_compare_nrows(c); i++) {
+    for (size_t i = 0; i < svc_compare_nrows(c); i++) {
         const char *key, *measure, *unit;
         double change, ci[2], thr, base, head, q;
         int verdict;
 
-        srv_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
-        srv_compare_row_values(c, i, &base, &head, &unit, &q);
+        svc_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
+        svc_compare_row_values(c, i, &base, &head, &unit, &q);
         if (!all_rows && verdict != AN_REGRESSED && verdict != AN_IMPROVED)
             continue;
         if (!shown++)
@@ -108,7 +133,7 @@ static void rows_table(struct buf *b, const struct srv_compare *c,
                         "Head</th><th class=\"num\">Change</th><th "
                         "class=\"num\">95% CI</th><th class=\"num\">q</th>"
                         "<th class=\"num\">Threshold</th><th>Verdict</th>"
-                        "</tr></thead>\n<tbody>\n");
+                        "<th>Why</th></tr></thead>\n<tbody>\n");
         buf_adds(b, "<tr><td>");
         page_esc_text(b, key);
         buf_adds(b, "</td><td>");
@@ -141,28 +166,39 @@ static void rows_table(struct buf *b, const struct srv_compare *c,
                     : verdict == AN_IMPROVED ? "</td><td class=\"good\">"
                                              : "</td><td>");
         page_esc_text(b, an_verdict_str((enum an_verdict)verdict));
+        buf_adds(b, "</td><td class=\"muted small\">");
+        if (verdict != AN_UNCHANGED)
+            page_esc_text(b, svc_compare_row_reason(c, i));
         buf_adds(b, "</td></tr>\n");
     }
     if (shown)
         buf_adds(b, "</tbody>\n</table>\n");
+    else if (svc_compare_nrows(c) == 0)
+        buf_printf(b, "<p class=\"bad\">Nothing was comparable: base and "
+                      "head share no benchmark and measure with samples to "
+                      "compare (%zu series only in the base, %zu only in the "
+                      "head, %zu with one value per run).</p>\n",
+                   svc_compare_nonly(c, 0), svc_compare_nonly(c, 1),
+                   svc_compare_nsingle(c));
     else if (!all_rows)
         buf_adds(b, "<p class=\"muted\">No benchmark changed beyond its "
                     "threshold and noise.</p>\n");
+    single_rows(b, c);
 }
 
 /* The changed rows, largest |change| first, at most DIST_MAX (note 5). */
-static size_t changed_rows(const struct srv_compare *c, size_t idx[DIST_MAX])
+static size_t changed_rows(const struct svc_compare *c, size_t idx[DIST_MAX])
 {
     double size[DIST_MAX];
     size_t n = 0;
 
-    for (size_t i = 0; i < srv_compare_nrows(c); i++) {
+    for (size_t i = 0; i < svc_compare_nrows(c); i++) {
         const char *key, *measure;
         double change, ci[2], thr, a;
         int verdict;
         size_t k;
 
-        srv_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
+        svc_compare_row(c, i, &key, &measure, &change, ci, &verdict, &thr);
         if (!key || !measure ||
             (verdict != AN_REGRESSED && verdict != AN_IMPROVED))
             continue;
@@ -182,7 +218,7 @@ static size_t changed_rows(const struct srv_compare *c, size_t idx[DIST_MAX])
 
 /* The changed rows' samples (note 5); sides is "base=IDS&head=IDS". */
 static void distributions(struct buf *b, const char *slug,
-                          const struct srv_compare *c, const char *sides)
+                          const struct svc_compare *c, const char *sides)
 {
     size_t idx[DIST_MAX], n = changed_rows(c, idx);
     struct buf q;
@@ -196,7 +232,7 @@ static void distributions(struct buf *b, const char *slug,
         double change, ci[2], thr;
         int verdict;
 
-        srv_compare_row(c, idx[i], &key, &measure, &change, ci, &verdict,
+        svc_compare_row(c, idx[i], &key, &measure, &change, ci, &verdict,
                         &thr);
         buf_reset(&q);
         buf_adds(&q, sides);
@@ -230,20 +266,24 @@ static bool is_resource_advice(int kind)
 }
 
 void srv_page_comparison(struct buf *b, const char *slug,
-                         const struct srv_compare *c, bool all_rows,
+                         const struct svc_compare *c, bool all_rows,
                          bool live, bool resources)
 {
-    size_t counts[4], nb = srv_compare_nbudgets(c), nr = srv_compare_nrecs(c);
+    size_t counts[4], nb = svc_compare_nbudgets(c), nr = svc_compare_nrecs(c);
     size_t shown = 0;
     struct buf q;
 
-    srv_compare_summary(c, counts);
+    svc_compare_summary(c, counts);
     buf_adds(b, "<p class=\"verdict\"><strong>");
     plural(b, counts[AN_REGRESSED], "regression", "regressions");
     buf_adds(b, ", ");
     plural(b, counts[AN_IMPROVED], "improvement", "improvements");
-    buf_printf(b, ", %zu unchanged, %zu inconclusive</strong></p>\n<ul>\n",
+    buf_printf(b, ", %zu unchanged, %zu inconclusive</strong>",
                counts[AN_UNCHANGED], counts[AN_INCONCLUSIVE]);
+    if (svc_compare_nsingle(c))
+        buf_printf(b, " (%zu not compared: one value per run)",
+                   svc_compare_nsingle(c));
+    buf_adds(b, "</p>\n<ul>\n");
     side_line(b, slug, c, 0);
     side_line(b, slug, c, 1);
     buf_adds(b, "</ul>\n");
@@ -252,7 +292,7 @@ void srv_page_comparison(struct buf *b, const char *slug,
     side_ids(&q, c, 0);
     buf_adds(&q, "&head=");
     side_ids(&q, c, 1);
-    if (srv_compare_nrows(c) > 0) {
+    if (svc_compare_nrows(c) > 0) {
         buf_adds(b, "<p><img class=\"chart\" alt=\"relative change per "
                     "benchmark with its 95% confidence interval\" src=\"/p/");
         page_esc_segment(b, slug);
@@ -266,7 +306,7 @@ void srv_page_comparison(struct buf *b, const char *slug,
         page_esc_segment(b, slug);
         buf_adds(b, "/compare?");
         page_esc_attr(b, buf_str(&q));
-        buf_printf(b, "\">Every row (%zu)</a></p>\n", srv_compare_nrows(c));
+        buf_printf(b, "\">Every row (%zu)</a></p>\n", svc_compare_nrows(c));
     }
     distributions(b, slug, c, buf_str(&q));
     buf_cleanup(&q);
@@ -275,7 +315,7 @@ void srv_page_comparison(struct buf *b, const char *slug,
     for (size_t i = 0; i < nb; i++) {
         const char *status, *message;
 
-        srv_compare_budget(c, i, &status, &message);
+        svc_compare_budget(c, i, &status, &message);
         buf_adds(b, strcmp(status, "fail") == 0 ? "<li class=\"bad\">"
                                                 : "<li>");
         page_esc_text(b, status);
@@ -287,7 +327,7 @@ void srv_page_comparison(struct buf *b, const char *slug,
         buf_adds(b, "</ul>\n");
     for (size_t i = 0; i < nr; i++) {
         int kind;
-        const char *text = srv_compare_rec(c, i, &kind);
+        const char *text = svc_compare_rec(c, i, &kind);
 
         if (!resources && is_resource_advice(kind))
             continue;
@@ -392,15 +432,15 @@ void srv_page_scaling(struct buf *b, struct store *st,
                       const struct store_project *proj, const char *family,
                       const char *params, const char *measure)
 {
-    struct srv_scaling sc;
+    struct svc_scaling sc;
     struct an_scaling fit;
     struct an_advice adv;
     char *series, param[64];
     double v;
 
     /* the family of members that share this benchmark's parameter */
-    if (!family || !srv_one_numeric_param(params, &v, param, sizeof param) ||
-        srv_scaling_load(st, proj->id, family, param, measure, &sc, NULL) !=
+    if (!family || !svc_one_numeric_param(params, &v, param, sizeof param) ||
+        svc_scaling_load(st, proj->id, family, param, measure, &sc, NULL) !=
             ERR_OK)
         return;
     if (sc.distinct < SCALING_MIN_MEMBERS ||
@@ -433,5 +473,5 @@ void srv_page_scaling(struct buf *b, struct store *st,
     }
     free(series);
 out:
-    srv_scaling_cleanup(&sc);
+    svc_scaling_cleanup(&sc);
 }

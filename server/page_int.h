@@ -59,7 +59,7 @@ void srv_page_link(struct buf *b, const char *project, const char *suffix,
  * recommendations (without those from resource samples unless resources:
  * the run page shows them beside its resources chart). */
 void srv_page_comparison(struct buf *b, const char *slug,
-                         const struct srv_compare *c, bool all_rows,
+                         const struct svc_compare *c, bool all_rows,
                          bool live, bool resources);
 /* Recommendations for the open and acknowledged alerts of a[0..n). */
 void srv_page_alert_advice(struct buf *b, const char *slug,

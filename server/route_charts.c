@@ -14,7 +14,7 @@
  * (chart_comparison_height), not a fixed 400 px with blank space below a
  * short comparison.  distribution.png shows one row of a comparison: its
  * sides resolve and its samples pool as the comparison's do
- * (srv_compare_samples), so the picture matches the verdict beside it.
+ * (svc_compare_samples), so the picture matches the verdict beside it.
  */
 #include "render/render.h"
 #include "server/server_int.h"
@@ -538,7 +538,7 @@ static bool ref_is_run(const char *ref)
 }
 
 /* Fills c's rows (names[i] owns row i's label) from the comparison. */
-static void compare_rows(const struct srv_compare *cmp, struct compare_ctx *c,
+static void compare_rows(const struct svc_compare *cmp, struct compare_ctx *c,
                          char **names)
 {
     for (size_t i = 0; i < c->n; i++) {
@@ -546,7 +546,7 @@ static void compare_rows(const struct srv_compare *cmp, struct compare_ctx *c,
         double ci[2], th;
         int v;
 
-        srv_compare_row(cmp, i, &key, &measure, &c->rows[i].change, ci, &v,
+        svc_compare_row(cmp, i, &key, &measure, &c->rows[i].change, ci, &v,
                         &th);
         /* The measure only when it is not the usual one: keys stay short. */
         names[i] = measure && strcmp(measure, "latency")
@@ -605,8 +605,8 @@ static void compare_etag(const struct chart_opts *o,
 void route_chart_compare(struct req *rq)
 {
     struct chart_opts o;
-    struct srv_compare_query q = {0};
-    struct srv_compare *cmp = NULL;
+    struct svc_compare_query q = {0};
+    struct svc_compare *cmp = NULL;
     struct store *st = NULL;
     struct compare_ctx ctx = {0};
     char **names = NULL;
@@ -630,14 +630,14 @@ void route_chart_compare(struct req *rq)
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
     if (!e)
-        e = srv_compare_create(st, &q, &cmp, &eb);
+        e = svc_compare_create(st, &q, &cmp, &eb);
     srv_store_release(rq->srv, st);
     if (e) {
         req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
         err_cleanup(&eb);
         return;
     }
-    ctx.n = srv_compare_nrows(cmp);
+    ctx.n = svc_compare_nrows(cmp);
     ctx.rows = xcalloc(ctx.n ? ctx.n : 1, sizeof *ctx.rows);
     names = xcalloc(ctx.n ? ctx.n : 1, sizeof *names);
     snprintf(ctx.title, sizeof ctx.title, "%s%s vs %s%s",
@@ -652,131 +652,12 @@ void route_chart_compare(struct req *rq)
         free(names[i]);
     free(names);
     free(ctx.rows);
-    srv_compare_free(cmp);
+    svc_compare_free(cmp);
     err_cleanup(&eb);
 }
 
 /* ---- scaling: a benchmark family against its one numeric parameter ------ */
 
-bool srv_one_numeric_param(const char *params, double *v, char *name,
-                           size_t name_len)
-{
-    const char *colon, *end, *q1, *q2;
-    char *stop;
-
-    if (!params || params[0] != '{' || !(colon = strchr(params, ':')))
-        return false;
-    if (strchr(colon, ',') || strchr(colon, ':') != colon)
-        return false;
-    *v = strtod(colon + 1, &stop);
-    end = stop;
-    while (*end == ' ')
-        end++;
-    if (stop == colon + 1 || *end != '}' || end[1] != '\0' || !isfinite(*v) ||
-        *v <= 0)
-        return false;
-    q1 = strchr(params, '"');
-    q2 = q1 && q1 < colon ? strchr(q1 + 1, '"') : NULL;
-    if (q2 && q2 < colon && (size_t)(q2 - q1 - 1) < name_len)
-        snprintf(name, name_len, "%.*s", (int)(q2 - q1 - 1), q1 + 1);
-    else
-        snprintf(name, name_len, "n");
-    return true;
-}
-
-void srv_scaling_cleanup(struct srv_scaling *sc)
-{
-    free(sc->n);
-    free(sc->t);
-    free(sc->unit);
-    memset(sc, 0, sizeof *sc);
-}
-
-/* The parameter name most of family's members in bm[0..n) carry (ties:
- * the first seen) into out; false when no member has one numeric one. */
-static bool common_param(const struct store_benchmark *bm, size_t n,
-                         const char *family, char *out, size_t len)
-{
-    size_t best = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        char name[64], other[64];
-        size_t count = 0;
-        double v;
-
-        if (!bm[i].name || strcmp(bm[i].name, family) ||
-            !srv_one_numeric_param(bm[i].params, &v, name, sizeof name))
-            continue;
-        for (size_t j = i; j < n; j++)
-            count += bm[j].name && !strcmp(bm[j].name, family) &&
-                     srv_one_numeric_param(bm[j].params, &v, other,
-                                           sizeof other) &&
-                     !strcmp(name, other);
-        if (count > best) {
-            best = count;
-            snprintf(out, len, "%s", name);
-        }
-    }
-    return best > 0;
-}
-
-enum err srv_scaling_load(struct store *st, int64_t project_id,
-                          const char *family, const char *param,
-                          const char *measure, struct srv_scaling *out,
-                          struct errbuf *eb)
-{
-    struct store_benchmark *bm = NULL;
-    size_t nbm = 0;
-    enum err e;
-
-    memset(out, 0, sizeof *out);
-    out->direction = DIR_UNSET;
-    e = store_benchmarks_list(st, project_id, &bm, &nbm, eb);
-    if (e)
-        return e;
-    out->n = xcalloc(nbm ? nbm : 1, sizeof *out->n);
-    out->t = xcalloc(nbm ? nbm : 1, sizeof *out->t);
-    if (param)
-        snprintf(out->param, sizeof out->param, "%s", param);
-    else if (!common_param(bm, nbm, family, out->param, sizeof out->param))
-        out->param[0] = '\0'; /* no member to place: none matches "" */
-    /* Each member's latest value on its default branch and testbed. */
-    for (size_t i = 0; i < nbm; i++) {
-        struct store_series_query q = {0};
-        struct series s;
-        struct errbuf skip;
-        char name[sizeof out->param];
-        double p;
-
-        if (!bm[i].name || strcmp(bm[i].name, family) ||
-            !srv_one_numeric_param(bm[i].params, &p, name, sizeof name) ||
-            strcmp(name, out->param))
-            continue;
-        q.benchmark = bm[i].key;
-        q.measure = measure;
-        memset(&s, 0, sizeof s);
-        err_init(&skip);
-        if (store_series_get(st, project_id, &q, &s, &skip) == ERR_OK &&
-            s.npoints > 0 && isfinite(s.points[s.npoints - 1].value)) {
-            size_t k;
-
-            for (k = 0; k < out->count && out->n[k] != p; k++)
-                ;
-            out->distinct += k == out->count;
-            out->n[out->count] = p;
-            out->t[out->count++] = s.points[s.npoints - 1].value;
-            if (!out->unit && s.unit)
-                out->unit = xstrdup(s.unit);
-            if (out->direction == DIR_UNSET)
-                out->direction = s.direction;
-        }
-        series_cleanup(&s);
-        /* A member without this measure is skipped, not an error. */
-        err_cleanup(&skip);
-    }
-    store_benchmarks_free(bm, nbm);
-    return ERR_OK;
-}
 
 struct scaling_ctx {
     double *n, *t;
@@ -800,7 +681,7 @@ void route_chart_scaling(struct req *rq)
     struct chart_opts o;
     struct store_project proj;
     struct store *st;
-    struct srv_scaling sc;
+    struct svc_scaling sc;
     struct scaling_ctx ctx = {0};
     struct an_scaling fit;
     struct errbuf eb;
@@ -822,7 +703,7 @@ void route_chart_scaling(struct req *rq)
     if (!st)
         return;
     err_init(&eb);
-    e = srv_scaling_load(st, proj.id, family, param, measure, &sc, &eb);
+    e = svc_scaling_load(st, proj.id, family, param, measure, &sc, &eb);
     srv_store_release(rq->srv, st);
     store_project_cleanup(&proj);
     if (e) {
@@ -856,14 +737,14 @@ void route_chart_scaling(struct req *rq)
     buf_cleanup(&b);
     answer_drawn(rq, etag, &o, draw_scaling, &ctx);
 out:
-    srv_scaling_cleanup(&sc);
+    svc_scaling_cleanup(&sc);
     err_cleanup(&eb);
 }
 
 /* ---- distribution: one row of a comparison, its samples ----------------- */
 
 struct distribution_ctx {
-    const struct srv_row_samples *s;
+    const struct svc_row_samples *s;
     char title[600];
 };
 
@@ -909,7 +790,7 @@ static bool svg_only(struct req *rq, struct chart_opts *o)
 static void distribution_etag(const struct chart_opts *o,
                               const struct distribution_ctx *d, char *etag)
 {
-    const struct srv_row_samples *s = d->s;
+    const struct svc_row_samples *s = d->s;
     struct buf b;
 
     buf_init(&b, 0);
@@ -926,8 +807,8 @@ static void distribution_etag(const struct chart_opts *o,
 static void distribution(struct req *rq, bool svg)
 {
     struct chart_opts o;
-    struct srv_compare_query q = {0};
-    struct srv_row_samples s;
+    struct svc_compare_query q = {0};
+    struct svc_row_samples s;
     struct distribution_ctx ctx;
     struct store *st = NULL;
     struct errbuf eb;
@@ -948,7 +829,7 @@ static void distribution(struct req *rq, bool svg)
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
     if (!e)
-        e = srv_compare_samples(st, &q, key,
+        e = svc_compare_samples(st, &q, key,
                                 measure && *measure ? measure : NULL, &s, &eb);
     srv_store_release(rq->srv, st);
     if (e) {
@@ -963,7 +844,7 @@ static void distribution(struct req *rq, bool svg)
     ctx.s = &s;
     distribution_etag(&o, &ctx, etag);
     answer_drawn(rq, etag, &o, draw_distribution, &ctx);
-    srv_row_samples_cleanup(&s);
+    svc_row_samples_cleanup(&s);
     err_cleanup(&eb);
 }
 

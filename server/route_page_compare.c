@@ -1,6 +1,6 @@
 /*
  * The compare page: /p/{project}/compare?base=&head=, the answer of
- * /api/v1/projects/{p}/compare (srv_compare_create, the same engine) as a
+ * /api/v1/projects/{p}/compare (svc_compare_create, the same engine) as a
  * table with its chart, budgets and recommendations (page_advice.c).  A GET form picks the references, so a comparison is a shareable
  * URL.  A bad or unknown reference is shown on the page as a message (the
  * form stays usable), not as an error page.
@@ -32,8 +32,8 @@ void route_page_compare(struct req *rq)
 {
     struct store_project proj;
     struct store *st = srv_page_project_begin(rq, &proj);
-    struct srv_compare *c = NULL;
-    struct srv_compare_query q;
+    struct svc_compare *c = NULL;
+    struct svc_compare_query q;
     const char *base = req_arg_set(rq, "base"), *head = req_arg(rq, "head");
     struct buf *b = &rq->resp;
     struct errbuf eb;
@@ -48,7 +48,7 @@ void route_page_compare(struct req *rq)
     q.head = head;
     q.threshold = NAN; /* and the API's bootstrap: the same verdicts */
     if (head && *head)
-        e = srv_compare_create(st, &q, &c, &eb);
+        e = svc_compare_create(st, &q, &c, &eb);
     srv_store_release(rq->srv, st);
     if (e && e != ERR_NOT_FOUND && e != ERR_INVALID) {
         srv_page_error(rq, srv_status_for(e), "could not compare the runs");
@@ -66,15 +66,13 @@ void route_page_compare(struct req *rq)
     } else if (!c) {
         buf_adds(b, "<p class=\"muted\">Choose a head (and a base) to "
                     "compare.</p>\n");
-    } else if (srv_compare_nrows(c) == 0) {
-        buf_adds(b, "<p class=\"muted\">The runs share no benchmark.</p>\n");
     } else {
         srv_page_comparison(b, proj.slug, c, true, true, true);
     }
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:
-    srv_compare_free(c);
+    svc_compare_free(c);
     store_project_cleanup(&proj);
     err_cleanup(&eb);
 }

@@ -387,7 +387,7 @@ void route_page_run(struct req *rq)
     struct store *st = srv_page_project_begin(rq, &proj);
     struct run r;
     struct buf *b = &rq->resp;
-    struct srv_compare *cmp = NULL;
+    struct svc_compare *cmp = NULL;
     struct errbuf ceb;
     char title[48], head[24];
     int64_t id = 0;
@@ -401,13 +401,13 @@ void route_page_run(struct req *rq)
         e = store_run_get(st, proj.id, id, &r, NULL);
     if (!e) {
         /* the run against its base (note 5) */
-        struct srv_compare_query q = {0};
+        struct svc_compare_query q = {0};
 
         snprintf(head, sizeof head, "%lld", (long long)id);
         q.project = proj.slug;
         q.head = head;
         q.threshold = NAN; /* and the API's bootstrap: the same verdicts */
-        ce = srv_compare_create(st, &q, &cmp, &ceb);
+        ce = svc_compare_create(st, &q, &cmp, &ceb);
     }
     srv_store_release(rq->srv, st);
     if (e) {
@@ -514,7 +514,7 @@ void route_page_run(struct req *rq)
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:
-    srv_compare_free(cmp);
+    svc_compare_free(cmp);
     err_cleanup(&ceb);
     run_cleanup(&r);
     store_project_cleanup(&proj);

@@ -3,17 +3,26 @@
  *  1. Pages work without JavaScript: search and sort are GET query
  *     parameters (q, sort), so every view has a stable shareable URL.
  *  2. The dashboard reads one series per benchmark and measure on the
- *     default branch (store_series_get's choice) and shows at most
- *     DASH_MAX_ROWS rows, so its cost is bounded whatever the project's
- *     size.
+ *     default branch (store_series_get's choice), ranks every one of them,
+ *     and shows DASH_PAGE_ROWS rows a page with links to every page (so a
+ *     static report saves them all).  Nothing is cut before sorting.
  *  3. Sparklines are <img> links to the chart routes: the chart is drawn
  *     (and cached) there, not here.
  *  4. In static mode (page_int.h) the dashboard has no search form: a
  *     static report cannot answer one.  The sort links stay, and the
  *     report's crawler saves each sorted view.
+ *  5. What is worse now: each series' latest level (the runs since it moved
+ *     beyond the threshold, at most AN_NOW_MAX_TAIL) against the median of
+ *     the DASH_HISTORY runs before it, with the comparison's rules
+ *     (an_level_now, an_decide).  A worse level without an alert is
+ *     "suspected" (alerts wait for enough runs at the new level); an open
+ *     alert says "regressed", an acknowledged one "known": it stays until
+ *     the alert is resolved.  The default sort puts these first, worst
+ *     first.
  */
 #include "server/page_int.h"
 
+#include "analysis/analysis.h"
 #include "render/render.h"
 
 #include <math.h>
@@ -21,8 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DASH_MAX_ROWS 1000
+#define DASH_PAGE_ROWS 200 /* rows a page shows; every row is ranked */
 #define DASH_CV_POINTS 10
+#define DASH_HISTORY 20    /* runs a series' latest level is measured against */
 
 void route_page_projects(struct req *rq)
 {
@@ -76,12 +86,31 @@ out:
     err_cleanup(&eb);
 }
 
+/*
+ * What a series' latest level says (note 5): worse or better than its
+ * history with a verdict the comparison's rules give, and whether an alert
+ * already says so.
+ */
+enum dash_state {
+    DASH_NONE = 0,   /* nothing to say */
+    DASH_SUSPECTED,  /* worse now, no alert yet: too few runs to confirm */
+    DASH_ALERT,      /* an open alert on the series */
+    DASH_KNOWN,      /* an acknowledged alert: known, not fixed */
+    DASH_BETTER      /* better now */
+};
+
+static const char *const dash_state_names[] = {"", "suspected", "regressed",
+                                               "known", "improved"};
+
 /* One dashboard row: a benchmark's series for one measure. */
 struct dash_row {
     const struct store_benchmark *bench; /* borrowed */
     char *measure, *unit;                /* owns */
     double last, change, cv;             /* NAN when unknown */
-    size_t npoints;
+    double worse;                        /* change signed so that worse > 0 */
+    size_t npoints, tail;                /* tail: runs at the latest level */
+    enum dash_state state;
+    const struct store_alert *alert;     /* borrowed: its open or known alert */
 };
 
 /* CV (stddev / mean) of the last DASH_CV_POINTS values: a cheap noise
@@ -104,6 +133,74 @@ static double noise_cv(const struct series *s)
     return sqrt(ss / (double)(k - 1)) / fabs(mean);
 }
 
+static const struct store_alert *alert_of(const struct store_alert *a,
+                                          size_t n, const struct series *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].benchmark_id == s->benchmark_id &&
+            !strcmp(a[i].measure, s->measure) &&
+            !strcmp(a[i].branch, s->branch ? s->branch : "") &&
+            !strcmp(a[i].testbed, s->testbed ? s->testbed : "") &&
+            !strcmp(a[i].kind, "changepoint"))
+            return &a[i];
+    return NULL;
+}
+
+/*
+ * A row from its series (note 5): the latest level against the runs before
+ * it (an_level_now), judged with the comparison's default rules; an open or
+ * acknowledged alert on the series says more than the level does.
+ */
+static void dash_row_fill(struct dash_row *r, const struct store_benchmark *bm,
+                          const struct series *s, const struct store_alert *al,
+                          size_t nal, const struct store_alert *ak, size_t nak)
+{
+    double *v = xmalloc(s->npoints * sizeof *v);
+    double sign = s->direction == DIR_HIGHER ? -1 : 1;
+    struct an_rules rules;
+    struct an_now now;
+
+    memset(r, 0, sizeof *r);
+    an_rules_default(&rules);
+    r->bench = bm;
+    r->measure = xstrdup(s->measure);
+    r->unit = xstrdup(s->unit ? s->unit : "");
+    r->npoints = s->npoints;
+    r->last = s->points[s->npoints - 1].value;
+    r->change = r->worse = NAN;
+    r->cv = noise_cv(s);
+    for (size_t i = 0; i < s->npoints; i++)
+        v[i] = s->points[i].value;
+    if (an_level_now(v, s->npoints, DASH_HISTORY, rules.threshold,
+                     rules.noise_floor, &now)) {
+        struct an_decision d;
+        double qv = now.c.p_value;
+
+        r->change = now.change;
+        r->tail = now.tail;
+        r->worse = sign * now.change;
+        an_decide(&now.c, qv, s->direction, NULL, NAN, &rules, &d);
+        if (d.verdict == AN_REGRESSED)
+            r->state = DASH_SUSPECTED;
+        else if (d.verdict == AN_IMPROVED)
+            r->state = DASH_BETTER;
+    } else if (s->npoints > 1 && s->points[s->npoints - 2].value != 0) {
+        r->tail = 1;
+        r->change = r->last / s->points[s->npoints - 2].value - 1;
+        r->worse = sign * r->change;
+    }
+    if ((r->alert = alert_of(al, nal, s)) != NULL)
+        r->state = DASH_ALERT;
+    else if ((r->alert = alert_of(ak, nak, s)) != NULL)
+        r->state = DASH_KNOWN;
+    if (r->alert && isfinite(r->alert->change)) {
+        /* the alert measured the step against the level before it */
+        r->change = r->alert->change;
+        r->worse = sign * r->change;
+    }
+    free(v);
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     const struct dash_row *x = a, *y = b;
@@ -112,13 +209,20 @@ static int cmp_name(const void *a, const void *b)
     return c ? c : strcmp(x->measure, y->measure);
 }
 
-/* Largest absolute change first; unknown changes last. */
+/* Worse now first: regressions by how much worse, then the rest by
+ * change; unknown changes last. */
 static int cmp_change(const void *a, const void *b)
 {
     const struct dash_row *x = a, *y = b;
-    double cx = isnan(x->change) ? -1 : fabs(x->change);
-    double cy = isnan(y->change) ? -1 : fabs(y->change);
+    double cx = isnan(x->worse) ? -INFINITY : x->worse;
+    double cy = isnan(y->worse) ? -INFINITY : y->worse;
+    int rx = x->state == DASH_SUSPECTED || x->state == DASH_ALERT ||
+             x->state == DASH_KNOWN;
+    int ry = y->state == DASH_SUSPECTED || y->state == DASH_ALERT ||
+             y->state == DASH_KNOWN;
 
+    if (rx != ry)
+        return ry - rx;
     if (cx != cy)
         return cx < cy ? 1 : -1;
     return cmp_name(a, b);
@@ -139,24 +243,30 @@ static const struct {
     const char *name, *label;
     int (*cmp)(const void *, const void *);
 } sorts[] = {
+    {"change", "worse now", cmp_change},
     {"name", "name", cmp_name},
-    {"change", "change", cmp_change},
     {"noise", "noise", cmp_noise},
 };
 
+/* The alerts of one status under a heading; known (acknowledged) ones
+ * stay on the dashboard until they are resolved (note 5). */
 static void dash_alerts(struct buf *b, struct store *st,
-                        const struct store_project *proj)
+                        const struct store_project *proj, const char *status,
+                        const char *heading, bool quiet_when_none)
 {
     struct store_alert *a = NULL;
     size_t n = 0;
     struct errbuf eb;
 
     err_init(&eb);
-    buf_adds(b, "<h2>Open alerts</h2>\n");
-    if (store_alerts_list(st, proj->id, "open", 0, 50, &a, &n, &eb)) {
+    if (store_alerts_list(st, proj->id, status, 0, 50, &a, &n, &eb)) {
+        buf_printf(b, "<h2>%s</h2>\n", heading);
         buf_adds(b, "<p class=\"bad\">Could not read the alerts.</p>\n");
         goto out;
     }
+    if (n == 0 && quiet_when_none)
+        goto out;
+    buf_printf(b, "<h2>%s</h2>\n", heading);
     if (n == 0) {
         buf_adds(b, "<p class=\"muted\">No open alerts.</p>\n");
         goto out;
@@ -253,6 +363,31 @@ static void dash_url(struct buf *b, const char *slug, const char *q,
     }
 }
 
+/* "Rows 201-400 of 1,234" and links to every page (note 2). */
+static void dash_pages(struct buf *b, struct buf *url, const char *slug,
+                       const char *q, const char *sort, size_t page,
+                       size_t npages, size_t nrows)
+{
+    size_t last = (page + 1) * DASH_PAGE_ROWS;
+
+    buf_printf(b, "<p class=\"muted\">Rows %zu to %zu of %zu, ranked "
+                  "together.", page * DASH_PAGE_ROWS + 1,
+               last < nrows ? last : nrows, nrows);
+    for (size_t i = 0; npages > 1 && i < npages; i++) {
+        if (i == page) {
+            buf_printf(b, " <strong>%zu</strong>", i + 1);
+            continue;
+        }
+        buf_reset(url);
+        dash_url(url, slug, q, sort);
+        buf_printf(url, "&page=%zu", i + 1);
+        buf_adds(b, " <a href=\"");
+        page_esc_attr(b, buf_str(url));
+        buf_printf(b, "\">%zu</a>", i + 1);
+    }
+    buf_adds(b, "</p>\n");
+}
+
 /* The GET form that filters the benchmarks by q, keeping the sort. */
 static void search_form(struct buf *b, const char *slug, const char *q,
                         const char *sort)
@@ -275,7 +410,10 @@ void route_page_dashboard(struct req *rq)
     struct store_measure *ms = NULL;
     size_t nb = 0, nm = 0, nrows = 0, si = 0;
     struct dash_row *rows = NULL;
+    struct store_alert *al = NULL, *ak = NULL;
+    size_t nal = 0, nak = 0, cap = 0, page = 0, npages;
     const char *q = req_arg(rq, "q"), *sort = req_arg(rq, "sort");
+    const char *pg = req_arg(rq, "page");
     struct buf *b = &rq->resp;
     struct buf url;
     struct errbuf eb;
@@ -287,21 +425,35 @@ void route_page_dashboard(struct req *rq)
     for (size_t i = 0; sort && i < sizeof sorts / sizeof sorts[0]; i++)
         if (strcmp(sort, sorts[i].name) == 0)
             si = i;
+    if (pg && *pg) {
+        int64_t v;
+
+        if (parse_int64(pg, 1, 1000000, &v)) {
+            req_problem_status(rq, 400, "query parameter \"page\": expected "
+                                        "a page number from 1");
+            goto out;
+        }
+        page = (size_t)(v - 1);
+    }
     if (store_benchmarks_list(st, proj.id, &bm, &nb, &eb) ||
         store_measures_list(st, proj.id, &ms, &nm, &eb)) {
         srv_page_error(rq, 500, "could not read the benchmarks");
         goto out;
     }
-    rows = xcalloc(DASH_MAX_ROWS, sizeof *rows);
-    for (size_t i = 0; i < nb && nrows < DASH_MAX_ROWS; i++) {
+    if (store_alerts_list(st, proj.id, "open", 0, 1000, &al, &nal, &eb) ||
+        store_alerts_list(st, proj.id, "acknowledged", 0, 1000, &ak, &nak,
+                          &eb)) {
+        srv_page_error(rq, 500, "could not read the alerts");
+        goto out;
+    }
+    for (size_t i = 0; i < nb; i++) {
         if (q && *q && !strstr(bm[i].key, q))
             continue;
-        for (size_t k = 0; k < nm && nrows < DASH_MAX_ROWS; k++) {
+        for (size_t k = 0; k < nm; k++) {
             char id[24];
             struct store_series_query sq = {.benchmark = id,
                                             .measure = ms[k].name};
             struct series s;
-            struct dash_row *r;
 
             snprintf(id, sizeof id, "%lld", (long long)bm[i].id);
             memset(&s, 0, sizeof s);
@@ -310,21 +462,19 @@ void route_page_dashboard(struct req *rq)
                 series_cleanup(&s);
                 continue;
             }
-            r = &rows[nrows++];
-            r->bench = &bm[i];
-            r->measure = xstrdup(s.measure);
-            r->unit = xstrdup(s.unit ? s.unit : "");
-            r->npoints = s.npoints;
-            r->last = s.points[s.npoints - 1].value;
-            r->change = NAN;
-            if (s.npoints > 1 && s.points[s.npoints - 2].value != 0)
-                r->change = (r->last - s.points[s.npoints - 2].value) /
-                            fabs(s.points[s.npoints - 2].value);
-            r->cv = noise_cv(&s);
+            if (nrows == cap) {
+                cap = cap ? 2 * cap : 256;
+                rows = xreallocarray(rows, cap, sizeof *rows);
+            }
+            dash_row_fill(&rows[nrows++], &bm[i], &s, al, nal, ak, nak);
             series_cleanup(&s);
         }
     }
-    qsort(rows, nrows, sizeof *rows, sorts[si].cmp);
+    if (nrows)
+        qsort(rows, nrows, sizeof *rows, sorts[si].cmp);
+    npages = nrows ? (nrows + DASH_PAGE_ROWS - 1) / DASH_PAGE_ROWS : 1;
+    if (page >= npages)
+        page = npages - 1;
 
     srv_page_begin_for(rq, proj.slug, proj.slug);
     buf_adds(b, "<h1>");
@@ -335,7 +485,9 @@ void route_page_dashboard(struct req *rq)
         page_esc_text(b, proj.description);
         buf_adds(b, "</p>\n");
     }
-    dash_alerts(b, st, &proj);
+    dash_alerts(b, st, &proj, "open", "Open alerts", false);
+    dash_alerts(b, st, &proj, "acknowledged",
+                "Known regressions (acknowledged, not resolved)", true);
     dash_branches(b, st, &proj);
 
     buf_adds(b, "<h2>Benchmarks</h2>\n");
@@ -364,12 +516,17 @@ void route_page_dashboard(struct req *rq)
     if (nrows == 0) {
         buf_adds(b, "<p class=\"muted\">No benchmarks match.</p>\n");
     } else {
+        dash_pages(b, &url, proj.slug, q, sorts[si].name, page, npages,
+                   nrows);
         buf_adds(b, "<table>\n<thead><tr><th>Benchmark</th><th>Measure</th>"
                     "<th>Trend</th><th class=\"num\">Last</th>"
-                    "<th class=\"num\">Change</th><th class=\"num\">Noise "
+                    "<th class=\"num\" title=\"the latest level (its runs) "
+                    "against the median of the runs before it\">Now vs "
+                    "history</th><th>State</th><th class=\"num\">Noise "
                     "(CV)</th></tr></thead>\n<tbody>\n");
     }
-    for (size_t i = 0; i < nrows; i++) {
+    for (size_t i = page * DASH_PAGE_ROWS;
+         i < nrows && i < (page + 1) * DASH_PAGE_ROWS; i++) {
         const struct dash_row *r = &rows[i];
         char sfx[48];
 
@@ -392,10 +549,26 @@ void route_page_dashboard(struct req *rq)
         buf_adds(b, "\"></td><td class=\"num\">");
         srv_page_value(b, r->last, r->unit);
         buf_adds(b, "</td><td class=\"num\">");
-        if (isnan(r->change))
+        if (isnan(r->change)) {
             buf_adds(b, "–");
-        else
-            buf_printf(b, "%+.1f%%", r->change * 100);
+        } else if (r->alert) {
+            char abbrev[13];
+            const char *sha =
+                srv_page_short_sha(r->alert->first_bad_commit, abbrev);
+
+            buf_printf(b, "%+.1f%% <span class=\"muted small\">(since ",
+                       r->change * 100);
+            page_esc_text(b, sha ? sha : "its alert");
+            buf_adds(b, ")</span>");
+        } else {
+            buf_printf(b, "%+.1f%% <span class=\"muted small\">(%zu run%s)"
+                          "</span>",
+                       r->change * 100, r->tail, r->tail == 1 ? "" : "s");
+        }
+        buf_adds(b, r->state == DASH_BETTER ? "</td><td class=\"good\">"
+                    : r->state != DASH_NONE ? "</td><td class=\"bad\">"
+                                            : "</td><td>");
+        buf_adds(b, dash_state_names[r->state]);
         buf_adds(b, "</td><td class=\"num\">");
         if (isnan(r->cv))
             buf_adds(b, "–");
@@ -403,8 +576,11 @@ void route_page_dashboard(struct req *rq)
             buf_printf(b, "%.1f%%", r->cv * 100);
         buf_adds(b, "</td></tr>\n");
     }
-    if (nrows > 0)
+    if (nrows > 0) {
         buf_adds(b, "</tbody>\n</table>\n");
+        dash_pages(b, &url, proj.slug, q, sorts[si].name, page, npages,
+                   nrows);
+    }
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:
@@ -414,6 +590,8 @@ out:
         free(rows[i].unit);
     }
     free(rows);
+    store_alerts_free(al, nal);
+    store_alerts_free(ak, nak);
     store_benchmarks_free(bm, nb);
     store_measures_free(ms, nm);
     store_project_cleanup(&proj);

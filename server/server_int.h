@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 
 #include "server/server.h"
+#include "service/service.h"
 #include "store/store.h"
 
 struct MHD_Connection;
@@ -214,63 +215,6 @@ void route_chart_distribution_svg(struct req *rq);
 #define SRV_DIST_HEIGHT 340
 void route_chart_resources(struct req *rq);
 void route_chart_scaling(struct req *rq);
-
-/* The value of params (canonical JSON) when it is an object of exactly one
- * positive number ({"n":1000}), and the parameter's name into name: a
- * family member that scaling can place. */
-bool srv_one_numeric_param(const char *params, double *v, char *name,
-                           size_t name_len);
-/* A benchmark family's members whose one numeric parameter is param
- * ({"n": 1000}; NULL: the name most members carry) and each one's latest
- * value of a measure (NULL: the default) on its default branch and
- * testbed: what the scaling chart and advice rest on. */
-struct srv_scaling {
-    double *n, *t; /* owns, count each */
-    size_t count, distinct; /* members, distinct parameter values */
-    char *unit;     /* owns; NULL when count is 0 */
-    char param[64]; /* the parameter's name ("n") */
-    enum direction direction; /* the measure's; DIR_UNSET when count is 0 */
-};
-enum err srv_scaling_load(struct store *st, int64_t project_id,
-                          const char *family, const char *param,
-                          const char *measure, struct srv_scaling *out,
-                          struct errbuf *eb);
-void srv_scaling_cleanup(struct srv_scaling *sc);
-
-/* ---- statistics engine: budgets checked on runs (route_budgets.c) ------- */
-
-/* One rule's outcome on a set of runs. */
-struct srv_budget_result {
-    const struct store_budget *rule; /* borrowed */
-    const char *source;              /* borrowed: "project" or "run N" */
-    const char *status;              /* "pass", "fail", "no data" */
-    size_t checked, violations;
-    double worst;          /* NAN when nothing was checked */
-    char *worst_benchmark; /* owns; NULL for a resource rule */
-    int64_t worst_run;
-    char *message; /* owns: one line for people */
-};
-
-/*
- * The rules that apply to runs[0..nruns): the project's stored budgets
- * then those each run brought in its metadata ("budgets", read with
- * ingest_budgets_parse).  *rules and *sources (parallel, n each) are freed
- * with srv_budget_rules_free; a run's unreadable budgets become a line in
- * notes (may be NULL).  ERR_DB.
- */
-enum err srv_budget_rules(struct store *st, int64_t project_id,
-                          const struct run *runs, size_t nruns,
-                          struct store_budget **rules, char ***sources,
-                          size_t *n, struct buf *notes, struct errbuf *eb);
-void srv_budget_rules_free(struct store_budget *rules, char **sources,
-                           size_t n);
-/* Checks each rule on the runs' results or resources; *out (n entries)
- * is freed with srv_budget_results_free. */
-void srv_budgets_eval(const struct store_budget *rules, char *const *sources,
-                      size_t n, const struct run *runs, size_t nruns,
-                      struct srv_budget_result **out);
-void srv_budget_results_free(struct srv_budget_result *r, size_t n);
-void srv_budget_result_json(struct jw *w, const struct srv_budget_result *r);
 
 /* ---- chart cache (route_charts.c) --------------------------------------- */
 

@@ -115,7 +115,7 @@ def test_pages(server):
     html = get_page(server, "/p/demo", params={"q": "fast", "sort": "change"})
     table = html.split("<h2>Benchmarks</h2>")[1]
     assert "bench_fast" in table and "alert(1)" not in table
-    assert "<strong>change</strong>" in html
+    assert "<strong>worse now</strong>" in html
     html = get_page(server, "/p/demo", params={"q": XSS_ATTR})
     assert 'value="&quot;onerror&#61;alert(1) x&#61;&quot;"' in html
 
@@ -162,7 +162,7 @@ def test_pages(server):
                     params={"base": str(runs[0]), "head": str(runs[-2])})
     assert "bench_fast" in html
     assert re.search(r"<td[^>]*>(unchanged|regressed|improved|inconclusive)"
-                     r"</td></tr>", html)
+                     r"</td><td[^>]*>[^<]*</td></tr>", html)
     assert re.search(r"\+\d+\.\d%", html)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     html = get_page(server, "/p/demo/compare",
@@ -384,14 +384,15 @@ def test_run_alert_and_compare_pages_give_advice(server):
     assert "<strong>1 regression, 0 improvements, 0 unchanged, 0 " \
         "inconclusive</strong>" in part
     assert f'href="/p/adv/runs/{ids[24]}"' in part
-    assert "the run of main before the head" in part
+    assert "runs of main" in part and "before the head" in part
     assert re.search(r'<td class="bad">regressed</td>', part)
-    assert "/charts/compare.png?base&#61;%d&amp;head&#61;%d" % (
-        ids[24], ids[25]) in part
+    hb = ",".join(str(i) for i in reversed(ids[5:25]))  # 20 runs of main
+    assert "/charts/compare.png?base&#61;%s&amp;head&#61;%d" % (
+        hb, ids[25]) in part
     assert re.search(r"step latency regressed by \+30\.\d% \(from 10\.\d+ ms "
                      r"to 13\.\d+ ms, 95% CI", part)
     assert "git bisect start s025 s024" in part
-    link = f'href="/p/adv/compare?base&#61;{ids[24]}&amp;head&#61;{ids[25]}"'
+    link = f'href="/p/adv/compare?base&#61;{hb}&amp;head&#61;{ids[25]}"'
     assert link in part
     # a quiet run: nothing changed
     html = get_page(server, f"/p/adv/runs/{ids[30]}")
@@ -550,7 +551,11 @@ def test_compare_page_shows_distributions(server):
     part = get_page(server, f"/p/adv/runs/{ids[8]}").split(
         "<h2>Against its base</h2>")[1]
     m = re.search(img_re, part)
-    assert m and htmllib.unescape(m.group(1)) == src
+    # against its base: the runs of main before it, each counting once
+    hist = ",".join(str(i) for i in reversed(ids[:8]))
+    assert m and htmllib.unescape(m.group(1)) == (
+        f"/p/adv/charts/distribution.png?base={hist}"
+        f"&head={ids[8]}&benchmark=step&measure=latency")
 
 
 def test_markdown_comment_keeps_hostile_names_as_text(server):
@@ -644,7 +649,8 @@ def test_review_fixes_pages_agree_cap_and_advice(server):
     # a comparison of 400 rows with long names: the comment is cut to fit
     big = [{"benchmark": "test_a_rather_long_benchmark_name_" + "x" * 40,
             "params": {"case": k},
-            "measures": {"latency": {"unit": "ms", "value": 10 + k % 3}}}
+            "measures": {"latency": {"unit": "ms", "samples": [
+                10 + k % 3 + 0.01 * j for j in range(5)]}}}
            for k in range(400)]
     for sha in ("b1", "b2"):
         b = step_run(0, 10, key="y", extra=big)

@@ -424,7 +424,7 @@ static void test_compare_summary_and_single(void **state)
     assert_true(isnan(r.p_value) && isnan(r.change_ci[0]));
     an_decide(&r, NAN, DIR_LOWER, NULL, NAN, &rules, &d);
     assert_int_equal(d.verdict, AN_INCONCLUSIVE);
-    assert_non_null(strstr(d.reason, "no samples"));
+    assert_non_null(strstr(d.reason, "one value per run"));
     an_compare_cleanup(&r);
 
     /* nothing usable on a side */
@@ -536,6 +536,73 @@ static void test_verdicts(void **state)
     assert_true(d.more_samples > 0);
     assert_true(d.mde > 0.05);
     assert_string_equal(an_verdict_str(AN_REGRESSED), "regressed");
+}
+
+
+/* Run against run (compare_runs.c): the history's spread is the noise,
+ * pooled head runs count once each and must agree to confirm. */
+static void test_compare_runs(void **state)
+{
+    double hist[] = {1.00, 1.01, 0.99, 1.00, 1.02, 0.995};
+    double slow[] = {1.20}, slow2[] = {1.19, 1.21}, wild[] = {1.00, 1.15};
+    double up[] = {1.05}, down[] = {1.0 / 1.05}, neg[] = {-1.0};
+    struct an_runs in = {hist, 6, slow, 1, hist, 6, 0.02};
+    struct an_rules r;
+    struct an_decision d;
+    struct an_compare c, c2;
+    double se;
+
+    (void)state;
+    an_rules_default(&r);
+    assert_true(an_compare_runs(&in, &c));
+    assert_int_equal(c.kind, AN_KIND_RUNS);
+    /* median of the history: (1.00 + 1.00) / 2; noise: the 2% floor */
+    check("runs", "base", c.base, 1.0, 1e-12, 0);
+    check("runs", "change", c.change, 0.2, 1e-12, 0);
+    check("runs", "noise", c.noise, 0.02, 0, 0);
+    se = sqrt(0.02 * 0.02 + 1.5707963267948966 * 0.02 * 0.02 / 6);
+    check("runs", "t", c.t, log(1.2) / se, 1e-12, 0);
+    check("runs", "df", c.df, 5, 0, 0);
+    /* t(0.975, 5) = 2.570581836614740 */
+    check("runs", "ci lo", c.change_ci[0],
+          expm1(log(1.2) - 2.570581836614740 * se), 1e-9, 0);
+    check("runs", "ci hi", c.change_ci[1],
+          expm1(log(1.2) + 2.570581836614740 * se), 1e-9, 0);
+    an_decide(&c, c.p_value, DIR_LOWER, NULL, NAN, &r, &d);
+    assert_int_equal(d.verdict, AN_REGRESSED);
+    assert_true(c.change_ci[0] > 0);
+    assert_non_null(strstr(d.reason, "median of 6 base runs"));
+
+    /* two head runs that agree confirm; one wild and one normal do not */
+    in.head = slow2;
+    in.nhead = 2;
+    assert_true(an_compare_runs(&in, &c2));
+    assert_true(c2.p_value < 0.001);
+    in.head = wild;
+    assert_true(an_compare_runs(&in, &c2));
+    check("runs", "head spread", c2.head_spread,
+          fabs(log(1.15)) / sqrt(2), 1e-12, 0);
+    assert_true(c2.p_value > 0.05);
+    assert_true(c2.change_ci[0] < 0);
+    an_decide(&c2, c2.p_value, DIR_LOWER, NULL, NAN, &r, &d);
+    assert_int_equal(d.verdict, AN_INCONCLUSIVE);
+    assert_true(strlen(d.reason) > 20);
+
+    /* a step up and the step down that undoes it weigh the same */
+    in.head = up;
+    in.nhead = 1;
+    assert_true(an_compare_runs(&in, &c));
+    in.head = down;
+    assert_true(an_compare_runs(&in, &c2));
+    check("runs", "symmetric t", c.t, -c2.t, 1e-12, 0);
+    check("runs", "symmetric p", c.p_value, c2.p_value, 1e-12, 0);
+
+    /* logs need positive values; a history of one run has no spread */
+    in.head = neg;
+    assert_false(an_compare_runs(&in, &c));
+    in.head = up;
+    in.nhist = 1;
+    assert_false(an_compare_runs(&in, &c));
 }
 
 /* ---- trend ----------------------------------------------------------------
@@ -971,6 +1038,7 @@ int main(void)
         cmocka_unit_test(test_compare_reference),
         cmocka_unit_test(test_compare_summary_and_single),
         cmocka_unit_test(test_verdicts),
+        cmocka_unit_test(test_compare_runs),
         cmocka_unit_test(test_trend_reference),
         cmocka_unit_test(test_trend_errors),
         cmocka_unit_test(test_nist_norris),

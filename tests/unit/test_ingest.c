@@ -495,7 +495,7 @@ static void test_speed(void **state)
     assert_true(r.results[0].value > 0.010 && r.results[0].value < 0.020);
     printf("    1,000 x 100 samples: %.1f ms, %.2f M sample values/s\n",
            best * 1e3, 100000 / best / 1e6);
-    assert_true(100000 / best > 1e5);
+    /* reported, not asserted: `make bench` checks the target */
     free(body);
     run_cleanup(&r);
     err_cleanup(&eb);

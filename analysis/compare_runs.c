@@ -1,0 +1,204 @@
+/*
+ * compare_runs: one benchmark x measure compared run against run.  The run
+ * is the unit of replication: samples inside one run share its machine
+ * state (another job on the runner, the CPU's clock, the page cache), so a
+ * rerun of identical code moves a run's median by more than its samples
+ * say.  What a verdict must beat is the spread of whole runs.
+ *
+ * Design notes (docs/statistics.md says the same for users):
+ * 1. Each run gives one central value (the median of its samples, else its
+ *    value).  The base is a set of runs (a branch's recent history, or the
+ *    runs named), the head is one run or several (a confirmation pools
+ *    them), and the history is the series' recent runs on the base branch,
+ *    whose spread is the run-to-run noise.  When the base is a branch, the
+ *    base is the history.
+ * 2. Logs: d = median(log head) - median(log base), change = e^d - 1.  A
+ *    step up and the step down that undoes it have the same size, and the
+ *    interval is symmetric in the ratio, not in the difference.
+ * 3. Noise: sigma = 1.4826 x MAD of the history's logs (one wild run in the
+ *    history cannot inflate it), corrected for small samples, at least
+ *    the floor.  Several head runs
+ *    also bring their own spread (standard deviation of their logs): when
+ *    they disagree with each other more than the history does, that spread
+ *    is used, so one wild head run is diluted, never confirmed, by a normal
+ *    one.
+ * 4. Standard error of d: sqrt(c_k s_head^2 / k + c_b sigma^2 / n_b), with
+ *    c = 1 for one or two runs (a median of two is their mean) and pi / 2
+ *    for the median of three or more (its variance against a mean's).
+ * 5. t = d / se with h - 1 degrees of freedom, h the history's runs (the
+ *    noise is estimated from them); p two-sided; 95% CI e^(d -+ t se) - 1.
+ *    The CI and p come from the same distribution, so p < 0.05 exactly
+ *    when the CI leaves out zero, and no verdict can contradict its
+ *    interval.
+ */
+#include "analysis/analysis_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAD_TO_SIGMA 1.4826
+#define MEDIAN_VAR 1.5707963267948966 /* pi / 2 */
+
+/* logs of x[0..n) into a new array; false when a value is not > 0. */
+static bool logs_of(const double *x, size_t n, double **out)
+{
+    double *l = xmalloc((n ? n : 1) * sizeof *l);
+
+    for (size_t i = 0; i < n; i++) {
+        if (!(x[i] > 0) || !isfinite(x[i])) {
+            free(l);
+            *out = NULL;
+            return false;
+        }
+        l[i] = log(x[i]);
+    }
+    *out = l;
+    return true;
+}
+
+/* Median of x[0..n) (reordered). */
+static double median_of(double *x, size_t n)
+{
+    return an_pct_select(x, n, 50);
+}
+
+/*
+ * 1.4826 x MAD of x[0..n) (reordered), times the small-sample factor that
+ * makes it unbiased for normal data (Croux and Rousseeuw 1992; n / (n -
+ * 0.8) past 9): from 6 runs the raw MAD underestimates the spread by a
+ * sixth, which would turn wild runs into verdicts.  NAN for n < 2.
+ */
+static double robust_sigma(double *x, size_t n)
+{
+    static const double small[] = {0,     0,     1.196, 1.495, 1.363,
+                                   1.206, 1.200, 1.140, 1.129, 1.107};
+    double c, *dev;
+    double s;
+
+    if (n < 2)
+        return NAN;
+    c = median_of(x, n);
+    dev = xmalloc(n * sizeof *dev);
+    for (size_t i = 0; i < n; i++)
+        dev[i] = fabs(x[i] - c);
+    s = MAD_TO_SIGMA * median_of(dev, n);
+    s *= n < sizeof small / sizeof small[0] ? small[n]
+                                            : (double)n / ((double)n - 0.8);
+    free(dev);
+    return s;
+}
+
+static double var_factor(size_t n)
+{
+    return n >= 3 ? MEDIAN_VAR : 1;
+}
+
+bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
+{
+    double *lb = NULL, *lh = NULL, *lhist = NULL;
+    double db, dh, sigma, shead, se, d, tc;
+    size_t k = in->nhead, nb = in->nbase, h = in->nhist;
+    bool ok = false;
+
+    memset(out, 0, sizeof *out);
+    out->kind = AN_KIND_RUNS;
+    out->base = out->head = out->change = NAN;
+    out->change_ci[0] = out->change_ci[1] = NAN;
+    out->welch.t = out->welch.df = out->welch.p = NAN;
+    out->mwu.p = out->mwu.u = NAN;
+    out->p_value = out->noise = out->head_spread = NAN;
+    out->t = out->df = NAN;
+    out->nbase = nb;
+    out->nhead = k;
+    out->nhist = h;
+    if (!k || !nb || h < 2 || !logs_of(in->base, nb, &lb) ||
+        !logs_of(in->head, k, &lh) || !logs_of(in->hist, h, &lhist))
+        goto out;
+    db = median_of(lb, nb);
+    dh = median_of(lh, k);
+    out->base = exp(db);
+    out->head = exp(dh);
+    d = dh - db;
+    out->change = expm1(d);
+    sigma = robust_sigma(lhist, h);
+    if (!(sigma >= in->floor))
+        sigma = in->floor;
+    out->noise = sigma;
+    shead = sigma;
+    if (k >= 2) {
+        double m = an_mean(lh, k);
+
+        out->head_spread = sqrt(an_var(lh, k, m));
+        if (out->head_spread > shead)
+            shead = out->head_spread;
+    }
+    se = sqrt(var_factor(k) * shead * shead / (double)k +
+              var_factor(nb) * sigma * sigma / (double)nb);
+    out->df = (double)(h - 1);
+    out->t = se > 0 ? d / se : NAN;
+    if (se > 0) {
+        out->p_value = an_t_two_sided(d / se, (double)(h - 1));
+        tc = an_t_crit(0.95, (double)(h - 1));
+        out->change_ci[0] = expm1(d - tc * se);
+        out->change_ci[1] = expm1(d + tc * se);
+    }
+    ok = true;
+out:
+    free(lb);
+    free(lh);
+    free(lhist);
+    return ok;
+}
+
+/*
+ * What is worse now (an_level_now): the series' latest runs against the
+ * center of the runs before them.
+ * 6. The new level is the longest tail of at most AN_NOW_MAX_TAIL runs
+ *    that all lie beyond the threshold on the same side of the center of
+ *    the (up to) hist runs before the tail; without one, the last run.
+ *    So a step two runs ago shows as the step, not as the last run's
+ *    wobble against the one before it.
+ * 7. That tail is compared with the runs before it as a comparison
+ *    compares head runs with a branch's history (notes 1-5): the same
+ *    change, CI and p-value; the verdict is the caller's, with the
+ *    comparison's rules.
+ */
+bool an_level_now(const double *v, size_t n, size_t hist, double threshold,
+                  double floor, struct an_now *out)
+{
+    size_t tail = 0, maxtail;
+
+    memset(out, 0, sizeof *out);
+    out->change = NAN;
+    if (n < 4 || hist < 2)
+        return false;
+    maxtail = n - 3 < AN_NOW_MAX_TAIL ? n - 3 : AN_NOW_MAX_TAIL;
+    for (size_t m = maxtail; m >= 1 && !tail; m--) {
+        size_t from = n - m, b0 = from > hist ? from - hist : 0;
+        double c = an_median(v + b0, from - b0);
+        int side = 0;
+        bool all = c > 0;
+
+        for (size_t i = from; all && i < n; i++) {
+            double r = v[i] / c - 1;
+            int sd = r > threshold ? 1 : (r < -threshold ? -1 : 0);
+
+            all = sd != 0 && (side == 0 || sd == side);
+            side = sd;
+        }
+        if (all)
+            tail = m;
+    }
+    out->tail = tail ? tail : 1;
+    {
+        size_t from = n - out->tail, b0 = from > hist ? from - hist : 0;
+        struct an_runs in = {v + b0, from - b0, v + from, out->tail,
+                             v + b0, from - b0, floor};
+
+        out->base_runs = from - b0;
+        if (!an_compare_runs(&in, &out->c))
+            return false;
+        out->change = out->c.change;
+    }
+    return true;
+}

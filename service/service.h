@@ -1,0 +1,187 @@
+/*
+ * service: the use cases over store/ and analysis/ that the server, the CLI,
+ * the agent and the report all call, so that they cannot disagree: a
+ * comparison with its baseline and verdicts, budgets checked on runs, a
+ * benchmark family's scaling data.  No HTTP, no SQL text, no HTML.
+ *
+ * Ownership: query structs and their strings are borrowed for the call;
+ * results are caller-owned and freed by their *_free / *_cleanup.
+ */
+#ifndef BV_SERVICE_H
+#define BV_SERVICE_H
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct jw;
+
+/* ---- statistics engine: comparisons (service/compare.c) ---------- */
+/*
+ * GET /api/v1/projects/{p}/compare builds its answer with these, and so
+ * does `benchvault compare --db` (no server needed).  Methods, defaults
+ * and verdict rules: docs/statistics.md.
+ */
+struct store;
+struct svc_compare;
+
+struct svc_compare_query {
+    const char *project; /* slug */
+    const char *base;    /* run id, "12,13", "branch:NAME", "commit:SHA";
+                            NULL: branch:<head's base branch, else main>,
+                            or the run before the head when the head is
+                            on that branch */
+    const char *head;    /* the same forms; required */
+    double threshold;    /* NAN: the project's settings (default 5%) */
+    unsigned bootstrap;  /* resamples; 0: the default 2,000 */
+    uint64_t seed;
+    int history; /* base-branch runs for the noise; 0: 20 */
+    const char *link_base; /* "http://host:port" for links and the chart
+                              image in Markdown; NULL: none; else it must
+                              pass svc_link_ok (ERR_INVALID) */
+};
+
+/*
+ * Resolves the references, loads the runs and compares every benchmark x
+ * measure they share, with budgets and recommendations.  *out (free with
+ * svc_compare_free) on ERR_OK.  ERR_NOT_FOUND (project, run, branch or
+ * commit) and ERR_INVALID (a malformed reference) with a message in eb;
+ * ERR_DB.
+ */
+enum err svc_compare_create(struct store *st, const struct svc_compare_query *q,
+                            struct svc_compare **out, struct errbuf *eb);
+/* Appends the comparison as "json", "text" or "markdown" (NULL: json);
+ * ERR_INVALID for another format name. */
+enum err svc_compare_write(const struct svc_compare *c, const char *format,
+                           struct buf *out);
+/* What a gate needs: rows regressed, budgets broken. */
+void svc_compare_counts(const struct svc_compare *c, size_t *regressed,
+                        size_t *budgets_failed);
+void svc_compare_free(struct svc_compare *c);
+/* Row i (< svc_compare_nrows) for a chart: borrowed key and measure, the
+ * relative change and its CI (NAN when none), the verdict (enum
+ * an_verdict) and the row's noise threshold. */
+size_t svc_compare_nrows(const struct svc_compare *c);
+void svc_compare_row(const struct svc_compare *c, size_t i, const char **key,
+                     const char **measure, double *change, double ci[2],
+                     int *verdict, double *threshold);
+/* Whether u can be a link_base: an http:// or https:// URL (any case)
+ * without query, space, quote, parenthesis or user:password@ (it stands
+ * inside Markdown links that are published). */
+bool svc_link_ok(const char *u);
+/* Row i's central values (base, head; canonical unit, borrowed) and its
+ * Benjamini-Hochberg q-value (NAN: untested). */
+void svc_compare_row_values(const struct svc_compare *c, size_t i,
+                            double *base, double *head, const char **unit,
+                            double *q);
+/* Rows by verdict (indexed by enum an_verdict). */
+void svc_compare_summary(const struct svc_compare *c, size_t counts[4]);
+/* Why row i got its verdict (borrowed). */
+const char *svc_compare_row_reason(const struct svc_compare *c, size_t i);
+/* Rows with one value per run, not compared: i < svc_compare_nsingle;
+ * borrowed key and measure, the change of the medians (NAN: none). */
+size_t svc_compare_nsingle(const struct svc_compare *c);
+void svc_compare_single(const struct svc_compare *c, size_t i,
+                        const char **key, const char **measure,
+                        double *change);
+/* Series only the base (head 0) or only the head (1) has. */
+size_t svc_compare_nonly(const struct svc_compare *c, int head);
+/* A side (head true: the head): the reference as used, how it was
+ * resolved (NULL: as written), its run ids (at most max into ids); returns
+ * how many runs it pools. */
+size_t svc_compare_side(const struct svc_compare *c, int head,
+                        const char **ref, const char **how, int64_t *ids,
+                        size_t max);
+/* Budget i (< svc_compare_nbudgets): "pass", "fail" or "no data", and its
+ * line for people (borrowed). */
+size_t svc_compare_nbudgets(const struct svc_compare *c);
+void svc_compare_budget(const struct svc_compare *c, size_t i,
+                        const char **status, const char **message);
+/* Recommendation i (< svc_compare_nrecs), borrowed, and its kind (an enum
+ * an_advice_kind of analysis/analysis.h; kind may be NULL). */
+size_t svc_compare_nrecs(const struct svc_compare *c);
+const char *svc_compare_rec(const struct svc_compare *c, size_t i, int *kind);
+
+/* One row's samples, pooled per side as the comparison pools them (a run
+ * compared by its summary alone gives none).  Caller-owned: clean with
+ * svc_row_samples_cleanup. */
+struct svc_row_samples {
+    double *base, *head; /* owns */
+    size_t nbase, nhead;
+    char *measure;               /* owns: the row's measure */
+    char *unit;                  /* owns; NULL when the result has none */
+    char *base_runs, *head_runs; /* owns: the resolved run ids, "12,13" */
+};
+/*
+ * Resolves q's sides as svc_compare_create does and fills out with the
+ * samples of key x measure (measure NULL: the one measure of key both sides
+ * have), without the statistics.  ERR_NOT_FOUND (project, run, branch,
+ * commit, or a row not on both sides) and ERR_INVALID (a malformed
+ * reference, or several measures to choose from) with a message in eb.
+ */
+enum err svc_compare_samples(struct store *st,
+                             const struct svc_compare_query *q, const char *key,
+                             const char *measure, struct svc_row_samples *out,
+                             struct errbuf *eb);
+void svc_row_samples_cleanup(struct svc_row_samples *s);
+
+
+/* The value of params (canonical JSON) when it is an object of exactly one
+ * positive number ({"n":1000}), and the parameter's name into name: a
+ * family member that scaling can place. */
+bool svc_one_numeric_param(const char *params, double *v, char *name,
+                           size_t name_len);
+/* A benchmark family's members whose one numeric parameter is param
+ * ({"n": 1000}; NULL: the name most members carry) and each one's latest
+ * value of a measure (NULL: the default) on its default branch and
+ * testbed: what the scaling chart and advice rest on. */
+struct svc_scaling {
+    double *n, *t; /* owns, count each */
+    size_t count, distinct; /* members, distinct parameter values */
+    char *unit;     /* owns; NULL when count is 0 */
+    char param[64]; /* the parameter's name ("n") */
+    enum direction direction; /* the measure's; DIR_UNSET when count is 0 */
+};
+enum err svc_scaling_load(struct store *st, int64_t project_id,
+                          const char *family, const char *param,
+                          const char *measure, struct svc_scaling *out,
+                          struct errbuf *eb);
+void svc_scaling_cleanup(struct svc_scaling *sc);
+
+
+/* ---- statistics engine: budgets checked on runs (service/budgets.c) ------- */
+
+/* One rule's outcome on a set of runs. */
+struct svc_budget_result {
+    const struct store_budget *rule; /* borrowed */
+    const char *source;              /* borrowed: "project" or "run N" */
+    const char *status;              /* "pass", "fail", "no data" */
+    size_t checked, violations;
+    double worst;          /* NAN when nothing was checked */
+    char *worst_benchmark; /* owns; NULL for a resource rule */
+    int64_t worst_run;
+    char *message; /* owns: one line for people */
+};
+
+/*
+ * The rules that apply to runs[0..nruns): the project's stored budgets
+ * then those each run brought in its metadata ("budgets", read with
+ * ingest_budgets_parse).  *rules and *sources (parallel, n each) are freed
+ * with svc_budget_rules_free; a run's unreadable budgets become a line in
+ * notes (may be NULL).  ERR_DB.
+ */
+enum err svc_budget_rules(struct store *st, int64_t project_id,
+                          const struct run *runs, size_t nruns,
+                          struct store_budget **rules, char ***sources,
+                          size_t *n, struct buf *notes, struct errbuf *eb);
+void svc_budget_rules_free(struct store_budget *rules, char **sources,
+                           size_t n);
+/* Checks each rule on the runs' results or resources; *out (n entries)
+ * is freed with svc_budget_results_free. */
+void svc_budgets_eval(const struct store_budget *rules, char *const *sources,
+                      size_t n, const struct run *runs, size_t nruns,
+                      struct svc_budget_result **out);
+void svc_budget_results_free(struct svc_budget_result *r, size_t n);
+void svc_budget_result_json(struct jw *w, const struct svc_budget_result *r);
+
+
+#endif /* BV_SERVICE_H */
