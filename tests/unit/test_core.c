@@ -508,6 +508,40 @@ static void test_alloc_and_hash(void **state)
     assert_int_equal(rand_bytes(h, sizeof h), ERR_OK);
 }
 
+/* The streaming hash equals the one-shot hash of the concatenation, over
+ * pieces far beyond any fixed buffer (push's key once stopped at 8 KiB). */
+static void test_hash_stream(void **state)
+{
+    unsigned char one[HASH_SHA256_LEN], streamed[HASH_SHA256_LEN];
+    size_t n = 3u << 20;
+    char *big = xmalloc(n);
+    struct hash_stream *h = hash_stream_create();
+
+    (void)state;
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)(i * 131u % 251u);
+    hash_sha256(big, n, one);
+    hash_stream_add(h, big, 1);
+    hash_stream_add(h, big + 1, 0);
+    hash_stream_add(h, big + 1, 9000);
+    hash_stream_add(h, big + 9001, n - 9001);
+    hash_stream_end(h, streamed);
+    assert_memory_equal(one, streamed, sizeof one);
+    /* the last byte counts */
+    big[n - 1] ^= 1;
+    hash_stream_add(h, big, n);
+    hash_stream_end(h, streamed);
+    assert_memory_not_equal(one, streamed, sizeof one);
+    /* end leaves the stream reset: "abc" again is the known digest */
+    hash_stream_add(h, "abc", 3);
+    hash_stream_end(h, streamed);
+    hash_sha256("abc", 3, one);
+    assert_memory_equal(one, streamed, sizeof one);
+    hash_stream_free(h);
+    hash_stream_free(NULL);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_err_bounding),
         cmocka_unit_test(test_run_model),
         cmocka_unit_test(test_alloc_and_hash),
+        cmocka_unit_test(test_hash_stream),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
