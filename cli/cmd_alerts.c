@@ -354,10 +354,8 @@ int cmd_alerts(int argc, char **argv)
         curl_global_cleanup();
         goto out;
     }
-    if (store_open(cli_str(&a, "db"), STORE_RW, &st, NULL, &eb)) {
-        fprintf(stderr, PREFIX "%s\n", eb.msg);
+    if (cli_db_open("alerts", &a, &st))
         goto out;
-    }
     if (!strcmp(verb, "list"))
         rc = db_list(st, &a, &eb);
     else if (!strcmp(verb, "settings"))
