@@ -96,7 +96,9 @@ int cmd_token(int argc, char **argv)
         cli_usage(a.help ? stdout : stderr,
                   "benchvault token create|list|revoke [ID|NAME] [OPTIONS]",
                   "Manages API tokens. Secrets are shown once and stored "
-                  "only as SHA-256 hashes.", opts, NOPTS);
+                  "only as SHA-256 hashes. The database must exist (made "
+                  "by `benchvault serve`) unless --create is given.",
+                  opts, NOPTS);
         rc = a.help ? EXIT_OK : EXIT_USAGE;
         goto out;
     }
