@@ -88,6 +88,9 @@ void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);  /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) CORE_PRINTF(1, 2);
+/* The formatted text, at most max bytes: a longer one is cut at a UTF-8
+ * character boundary and ends in "...", so it is never lost whole. */
+char *xvasprintf_cut(size_t max, const char *fmt, va_list ap);
 
 /* ---- bounded growable buffer ------------------------------------------- */
 

@@ -290,3 +290,27 @@ def test_output_to_a_full_disk_is_an_error(tmpdir_path):
                                input=stdin, timeout=60)
             assert p.returncode == 2, (argv, p.stderr)
             assert "cannot write standard output" in p.stderr, p.stderr
+
+
+def test_requests_too_long_to_build_are_refused(server, tmpdir_path):
+    """Siblings of push's unchecked append: a URL or header that does not
+    fit its 8 KiB buffer is an error naming the option, not a request sent
+    cut (an empty URL read as 'unreachable', an empty Authorization header
+    read as a 401)."""
+    long_server = server.url + "/" + "x" * 9000
+    p = run_cli("alerts", "list", "--server", long_server, "--project", "a",
+                check=False)
+    assert p.returncode == 2 and "--server" in p.stderr, p.stderr
+    p = run_cli("alerts", "ack", "1", "--server", server.url, "--token",
+                "t" * 9000, check=False)
+    assert p.returncode == 2 and "--token" in p.stderr, p.stderr
+    f = os.path.join(tmpdir_path, "run.json")
+    with open(f, "w") as fh:
+        json.dump(native_run(), fh)
+    p = run_cli("push", "--retries", "0", "--server", long_server, f,
+                env={"BENCHVAULT_TOKEN": server.write_token}, check=False)
+    assert p.returncode == 2 and "--server" in p.stderr, p.stderr
+    p = run_cli("push", "--server", server.url, "--token", "t" * 9000, f,
+                check=False)
+    assert p.returncode == 2 and "--token" in p.stderr, p.stderr
+    assert runs_in(server.db) == 0

@@ -542,6 +542,42 @@ static void test_hash_stream(void **state)
     free(big);
 }
 
+/* A field error or warning longer than its 4 KiB bound is cut with "...",
+ * on a character boundary; it was lost whole (an empty message) when the
+ * bounded append failed unchecked. */
+static void test_long_messages_are_cut_not_lost(void **state)
+{
+    struct errbuf eb;
+    struct run r;
+    size_t n = 3000;
+    char *long_e = xmalloc(2 * n + 1); /* 3000 x "\xc3\xa9" (e-acute) */
+    const char *m;
+    size_t len;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++)
+        memcpy(long_e + 2 * i, "\xc3\xa9", 2);
+    long_e[2 * n] = '\0';
+    err_init(&eb);
+    err_add(&eb, "/name", "bad name \"%s\"", long_e);
+    m = eb.items[0].message;
+    len = strlen(m);
+    assert_true(len <= 4096 && len > 4000);
+    assert_memory_equal(m, "bad name \"\xc3\xa9", 12);
+    assert_string_equal(m + len - 3, "...");
+    assert_true(((unsigned char)m[len - 4] & 0xC0) != 0xC0); /* not split */
+    assert_true(len % 2 == 1);
+    err_cleanup(&eb);
+    run_init(&r);
+    run_warn(&r, "%s", long_e);
+    assert_int_equal(r.nwarnings, 1);
+    assert_true(strlen(r.warnings[0]) > 4000);
+    run_warn(&r, "short %d", 1);
+    assert_string_equal(r.warnings[1], "short 1");
+    run_cleanup(&r);
+    free(long_e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_run_model),
         cmocka_unit_test(test_alloc_and_hash),
         cmocka_unit_test(test_hash_stream),
+        cmocka_unit_test(test_long_messages_are_cut_not_lost),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
