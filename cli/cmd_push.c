@@ -285,20 +285,19 @@ static int push_db(const struct cli_args *a, const char *path,
         print_errors(path, &item.eb);
         rc = EXIT_USAGE;
     } else {
-        struct buf ans, where;
+        struct buf ans;
         struct jw w;
+        char *url = xasprintf("/p/%s/runs/%lld", r->project,
+                              (long long)item.run_id);
+        char *where = xasprintf("in %s", cli_str(a, "db"));
 
         /* The server's answer, less the alerts (the examination below
          * opens them in the database; `alerts list --db` shows them). */
         buf_init(&ans, 0);
-        buf_init(&where, 0);
         jw_init(&w, &ans);
         jw_obj_begin(&w);
         jw_kint(&w, "run_id", item.run_id);
-        jw_key(&w, "url");
-        (void)buf_printf(&where, "/p/%s/runs/%lld", r->project,
-                         (long long)item.run_id); /* unbounded */
-        jw_str(&w, buf_str(&where));
+        jw_kstr(&w, "url", url);
         jw_kint(&w, "results", item.result_count);
         jw_key(&w, "warnings");
         jw_arr_begin(&w);
@@ -309,12 +308,11 @@ static int push_db(const struct cli_args *a, const char *path,
             jw_kstr(&w, "idempotent_replay", "this file was pushed before: "
                     "nothing new was stored");
         jw_obj_end(&w);
-        buf_reset(&where);
-        (void)buf_printf(&where, "in %s", cli_str(a, "db"));
         print_stored(a, path, buf_str(&ans), item.run_id, item.result_count,
-                     item.duplicate, buf_str(&where));
+                     item.duplicate, where);
         buf_cleanup(&ans);
-        buf_cleanup(&where);
+        free(url);
+        free(where);
         /* The same change-point examination a server ingest gets. */
         if (!item.duplicate)
             srv_alerts_backfill(st, &item.run_id, 1);
