@@ -314,3 +314,17 @@ def test_requests_too_long_to_build_are_refused(server, tmpdir_path):
                 check=False)
     assert p.returncode == 2 and "--token" in p.stderr, p.stderr
     assert runs_in(server.db) == 0
+
+
+def test_bench_result_file_on_a_full_disk_fails_the_bench():
+    """The same mistake in bench/: bench_stats wrote its --json result with
+    an unchecked fprintf and fclose, so a lost result still exited 0."""
+    exe = os.path.join(os.path.dirname(BIN), "bench", "bench_stats")
+    assert os.path.exists(exe), exe  # built with the rest (make test)
+    small = ["--pairs", "5", "--samples", "20", "--bootstrap", "10"]
+    p = subprocess.run([exe, *small, "--json", "/dev/full"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 1 and "cannot write /dev/full" in p.stderr
+    p = subprocess.run([exe, *small, "--json", "/dev/null"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
