@@ -59,8 +59,6 @@ uint64_t cli_size(const struct cli_args *a, const char *name);
 bool cli_flag(const struct cli_args *a, const char *name);
 /* Whether the command's table has an option called name. */
 bool cli_has(const struct cli_args *a, const char *name);
-/* Where name's value came from. */
-enum cli_src cli_source(const struct cli_args *a, const char *name);
 void cli_usage(FILE *f, const char *synopsis, const char *about,
                const struct cli_opt *opts, size_t nopts);
 

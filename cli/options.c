@@ -201,11 +201,6 @@ bool cli_has(const struct cli_args *a, const char *name)
     return find(a->opts, a->nopts, name, strlen(name)) >= 0;
 }
 
-enum cli_src cli_source(const struct cli_args *a, const char *name)
-{
-    return (enum cli_src)a->src[index_of(a, name)];
-}
-
 void cli_usage(FILE *f, const char *synopsis, const char *about,
                const struct cli_opt *opts, size_t nopts)
 {
