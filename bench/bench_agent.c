@@ -160,17 +160,22 @@ int main(int argc, char **argv)
            pct < 1.0 ? "met" : "MISSED");
     if (json) {
         FILE *f = fopen(json, "w");
+        bool bad = !f;
 
         if (f) {
-            fprintf(f,
+            bad = fprintf(f,
                     "{\"tree_processes\":%lld,\"tree_threads\":%lld,"
                     "\"interval_ms\":%ld,\"seconds\":%.3f,\"ticks\":%ld,"
                     "\"sampler_cpu_s\":%.6f,\"pct_of_one_core\":%.4f,"
                     "\"us_per_tick\":%.1f}\n",
                     (long long)sum.procs_max, (long long)sum.threads_max,
                     interval, wall, ticks, c1 - c0, pct,
-                    (c1 - c0) / (double)ticks * 1e6);
-            fclose(f);
+                    (c1 - c0) / (double)ticks * 1e6) < 0;
+            bad = fclose(f) != 0 || bad; /* closed once, even if it fails */
+        }
+        if (bad) {
+            fprintf(stderr, "bench_agent: cannot write %s\n", json);
+            rc = 1;
         }
     }
     if (sum.procs_max != procs) {

@@ -10,7 +10,7 @@ import requests
 BIN = sys.argv[1]
 d = tempfile.mkdtemp()
 db = os.path.join(d, "dash.db")
-tok = subprocess.run([BIN, "token", "create", "--db", db], capture_output=True, text=True).stdout.split()[0]
+tok = subprocess.run([BIN, "token", "create", "--db", db, "--create"], capture_output=True, text=True).stdout.split()[0]
 p = subprocess.Popen([BIN, "serve", "--db", db, "--listen", "127.0.0.1:0", "--quiet"], stdout=subprocess.PIPE, text=True)
 url = re.search(r"(http://\S+)", p.stdout.readline()).group(1)
 s = requests.Session()

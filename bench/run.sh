@@ -64,7 +64,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 db=$tmp/bench.db
-(umask 077 && "$bv" token create --db "$db" --scope write --name bench \
+(umask 077 && "$bv" token create --db "$db" --create --scope write --name bench \
     2>"$tmp/token.err" | head -n 1 >"$tmp/token") || {
     echo "bench: benchvault token create failed:" >&2
     cat "$tmp/token.err" >&2

@@ -1,7 +1,13 @@
-/* The subcommand table and the top-level --help / --version. */
+/*
+ * The subcommand table and the top-level --help / --version.  Standard
+ * output is flushed and checked here, once, for every command: a result
+ * written to a full disk (or a token's secret to /dev/full) is an error,
+ * not exit 0 with the output silently lost at exit().
+ */
 #include "cli/cli.h"
 #include "analysis/analysis.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct cmd_entry {
@@ -32,6 +38,16 @@ static void usage(FILE *f)
                "`benchvault --version` prints the version.\n");
 }
 
+static int stdout_checked(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "benchvault: cannot write standard output: %s\n",
+                strerror(errno));
+        return rc ? rc : EXIT_USAGE;
+    }
+    return rc;
+}
+
 int cli_main(int argc, char **argv)
 {
     an_init();
@@ -50,7 +66,7 @@ int cli_main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 2, argv + 2);
+            return stdout_checked(commands[i].fn(argc - 2, argv + 2));
     fprintf(stderr, "benchvault: unknown command \"%s\"\n\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

@@ -28,10 +28,14 @@ struct cli_opt {
     const char *help;
 };
 
+/* Where an option's value came from (precedence order). */
+enum cli_src { CLI_SRC_DEFAULT = 0, CLI_SRC_ENV = 1, CLI_SRC_ARG = 2 };
+
 struct cli_args {
     const struct cli_opt *opts; /* borrowed */
     size_t nopts;
     const char **vals;          /* owns the array; strings borrowed */
+    unsigned char *src;         /* owns; an enum cli_src per option */
     char **pos;                 /* borrowed from argv */
     size_t npos;
     char **rest;                /* after "--", borrowed */
@@ -39,8 +43,13 @@ struct cli_args {
     bool help;
 };
 
-/* Parses argv (after the subcommand name).  ERR_INVALID with a message
- * naming the option on a bad flag or value. */
+/*
+ * Parses argv (after the subcommand name).  ERR_INVALID with a message
+ * naming the option on a bad flag or value.  Alternatives that exclude each
+ * other (--server and --db) follow "the command line beats the
+ * environment": one given as a flag cancels the other's environment value;
+ * both as flags stay both set, for the command to refuse.
+ */
 enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
                    char **argv, struct cli_args *out, struct errbuf *eb);
 void cli_args_cleanup(struct cli_args *a);
@@ -48,6 +57,8 @@ const char *cli_str(const struct cli_args *a, const char *name);
 int64_t cli_int(const struct cli_args *a, const char *name);
 uint64_t cli_size(const struct cli_args *a, const char *name);
 bool cli_flag(const struct cli_args *a, const char *name);
+/* Whether the command's table has an option called name. */
+bool cli_has(const struct cli_args *a, const char *name);
 void cli_usage(FILE *f, const char *synopsis, const char *about,
                const struct cli_opt *opts, size_t nopts);
 
@@ -79,6 +90,14 @@ enum err cli_analyze_read(const char *path, double **v, size_t *n, int *cols,
                           struct errbuf *eb);
 
 struct store;
+/*
+ * Opens the database of a's --db for cmd ("token", "push" ...), read-write.
+ * A missing path or a file with no benchvault schema is refused and left
+ * as it was, unless a's table has a "create" flag and it is set.  EXIT_OK
+ * with *st (the caller store_close()s it), else EXIT_USAGE after a message
+ * on stderr naming --db.
+ */
+int cli_db_open(const char *cmd, const struct cli_args *a, struct store **st);
 /* Loads the synthetic demo project into a fresh database. */
 enum err cli_demo_load(struct store *st, struct errbuf *eb);
 

@@ -73,12 +73,23 @@ static int http(const struct cli_args *a, const char *path, const char *body)
         fprintf(stderr, PREFIX "cannot start libcurl\n");
         return EXIT_USAGE;
     }
-    (void)buf_printf(&url, "%.*s%s",
-                     (int)(strlen(server) -
-                           (server[0] && server[strlen(server) - 1] == '/')),
-                     server, path);
+    /* A failed append would send a cut URL or an empty header: refuse. */
+    if (buf_printf(&url, "%.*s%s",
+                   (int)(strlen(server) -
+                         (server[0] && server[strlen(server) - 1] == '/')),
+                   server, path)) {
+        fprintf(stderr, PREFIX "the request URL (--server, --project) is "
+                "longer than %zu bytes\n", url.max);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if (token) {
-        (void)buf_printf(&hdr, "Authorization: Bearer %s", token);
+        if (buf_printf(&hdr, "Authorization: Bearer %s", token)) {
+            fprintf(stderr, PREFIX "--token is longer than a header may be "
+                    "(%zu bytes)\n", hdr.max);
+            rc = EXIT_USAGE;
+            goto out;
+        }
         h = curl_slist_append(h, buf_str(&hdr));
     }
     if (body) {
@@ -111,6 +122,7 @@ static int http(const struct cli_args *a, const char *path, const char *body)
             rc = status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE;
         }
     }
+out:
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     buf_cleanup(&url);
@@ -354,10 +366,8 @@ int cmd_alerts(int argc, char **argv)
         curl_global_cleanup();
         goto out;
     }
-    if (store_open(cli_str(&a, "db"), STORE_RW, &st, NULL, &eb)) {
-        fprintf(stderr, PREFIX "%s\n", eb.msg);
+    if (cli_db_open("alerts", &a, &st))
         goto out;
-    }
     if (!strcmp(verb, "list"))
         rc = db_list(st, &a, &eb);
     else if (!strcmp(verb, "settings"))

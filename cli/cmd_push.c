@@ -5,10 +5,19 @@
  * written straight into a database through the same store code.
  *
  * Retries: connection failures and 5xx answers are retried with
- * exponential backoff and full jitter, a bounded number of times.  Every
- * attempt carries the same Idempotency-Key, derived from the project, the
- * overrides and the file's bytes, so a retry after a lost answer never
- * stores a run twice.
+ * exponential backoff and full jitter, a bounded number of times.
+ *
+ * The content key (content_key): SHA-256 streamed over the project, the
+ * overrides and every byte of the body, each field length-prefixed.  Over
+ * HTTP it is the Idempotency-Key of every attempt, so a retry after a lost
+ * answer or a re-run CI job never stores a run twice; with --db the same
+ * key goes through the store's idempotency check, so pushing a file twice
+ * stores it once there too.  (It once came from a buffer capped at 8 KiB
+ * whose failed append went unchecked: every file over 8 KiB had the key of
+ * its project and URL alone, and the second one was refused with 409.)
+ *
+ * Output: a line a person reads per file, or with --json one JSON object
+ * per line (JSON Lines), the ingest answer plus "file", for jq.
  */
 #include "agent/agent.h"
 #include "cli/cli.h"
@@ -18,6 +27,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +38,11 @@ static const struct cli_opt opts[] = {
      "server to upload to, e.g. http://127.0.0.1:8080"},
     {"db", OPT_STR, 0, 0, NULL, NULL, "PATH",
      "write into this database instead of a server"},
+    {"create", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "with --db: make the database if it does not exist"},
+    {"json", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "print one JSON object per file and line (the ingest answer plus "
+     "\"file\") instead of a sentence"},
     {"token", OPT_STR, 0, 0, NULL, "BENCHVAULT_TOKEN", "TOKEN",
      "write token for the server"},
     {"project", OPT_STR, 0, 0, NULL, "BENCHVAULT_PROJECT", "SLUG",
@@ -126,18 +141,16 @@ static enum err load_input(const char *path, const char *format, size_t max,
         goto plain;
     if (plen > sl && strcmp(path + plen - sl, files[0].suffix) == 0)
         plen -= sl;
-    buf_init(&name, 0);
-    (void)buf_add(&name, path, plen);
-    (void)buf_adds(&name, files[0].suffix);
-    if (!file_exists(buf_str(&name))) {
+    buf_init(&name, 0); /* unbounded: a path and a suffix always fit */
+    if (buf_add(&name, path, plen) || buf_adds(&name, files[0].suffix) ||
+        !file_exists(buf_str(&name))) {
         buf_cleanup(&name);
         goto plain;
     }
     for (size_t i = 0; i < sizeof files / sizeof files[0] && !e; i++) {
         buf_reset(&name);
-        (void)buf_add(&name, path, plen);
-        (void)buf_adds(&name, files[i].suffix);
-        if (!file_exists(buf_str(&name)))
+        if (buf_add(&name, path, plen) || buf_adds(&name, files[i].suffix) ||
+            !file_exists(buf_str(&name)))
             continue;
         e = read_file(buf_str(&name), max, &data[n], eb);
         parts[n].name = files[i].part;
@@ -176,30 +189,135 @@ static void print_errors(const char *path, const struct errbuf *eb)
                 eb->items[i].message);
 }
 
-static int push_db(const char *db, const char *path, struct run *r)
+#define PUSH_KEY_LEN (5 + 2 * HASH_SHA256_LEN + 1) /* "push-" hex NUL */
+
+static void key_field(struct hash_stream *h, const char *v, size_t n)
+{
+    char len[32];
+    int k = v ? snprintf(len, sizeof len, "%zu:", n)
+              : snprintf(len, sizeof len, "-:");
+
+    hash_stream_add(h, len, (size_t)k);
+    if (v)
+        hash_stream_add(h, v, n);
+}
+
+/*
+ * The content key of one upload ("push-" + 64 hex digits): see the notes
+ * at the top.  A NULL override hashes apart from an empty one.
+ */
+static void content_key(const struct cli_args *a, const char *project,
+                        const struct buf *body, char key[PUSH_KEY_LEN])
+{
+    static const char *const overrides[] = {"branch", "commit", "testbed",
+                                            "format"};
+    struct hash_stream *h = hash_stream_create();
+    unsigned char digest[HASH_SHA256_LEN];
+
+    key_field(h, "benchvault push 1", strlen("benchvault push 1"));
+    key_field(h, project, project ? strlen(project) : 0);
+    for (size_t i = 0; i < sizeof overrides / sizeof overrides[0]; i++) {
+        const char *v = cli_str(a, overrides[i]);
+
+        key_field(h, v, v ? strlen(v) : 0);
+    }
+    key_field(h, buf_str(body), body->len);
+    hash_stream_end(h, digest);
+    hash_stream_free(h);
+    memcpy(key, "push-", 5);
+    hash_hex(digest, sizeof digest, key + 5);
+}
+
+/* Prints what one file became: a sentence, or with --json one line of
+ * JSON (answer, an ingest answer object, with "file" added). */
+static void print_stored(const struct cli_args *a, const char *path,
+                         const char *answer, int64_t run_id, int64_t results,
+                         bool replay, const char *where)
+{
+    if (cli_flag(a, "json")) {
+        struct buf name;
+        struct jw w;
+        char *line = NULL;
+
+        buf_init(&name, 0);
+        jw_init(&w, &name);
+        jw_str(&w, path);
+        if (w.err || ingest_json_set(answer, "file", buf_str(&name), &line))
+            printf("%s\n", answer); /* cannot happen: both are ours */
+        else
+            printf("%s\n", line);
+        free(line);
+        buf_cleanup(&name);
+        return;
+    }
+    if (replay)
+        printf("%s: already stored as run %lld, %s (nothing new stored)\n",
+               path, (long long)run_id, where);
+    else
+        printf("%s: stored run %lld (%lld results), %s\n", path,
+               (long long)run_id, (long long)results, where);
+}
+
+static int push_db(const struct cli_args *a, const char *path,
+                   const struct buf *body, struct run *r)
 {
     struct store *st = NULL;
     struct store_insert item = {0};
     struct errbuf eb;
-    int rc = EXIT_OK;
+    unsigned char hash[HASH_SHA256_LEN];
+    char key[PUSH_KEY_LEN];
+    int rc;
 
     err_init(&eb);
     err_init(&item.eb);
+    content_key(a, r->project, body, key);
+    hash_sha256(buf_str(body), body->len, hash);
     item.run = r;
-    if (store_open(db, STORE_RW, &st, NULL, &eb) ||
-        store_runs_insert(st, &item, 1, &eb)) {
+    item.idempotency_key = key;
+    item.body_hash = hash;
+    rc = cli_db_open("push", a, &st);
+    if (rc)
+        goto out;
+    if (store_runs_insert(st, &item, 1, &eb)) {
         fprintf(stderr, "benchvault push: %s\n", eb.msg);
         rc = EXIT_USAGE;
     } else if (item.status) {
         print_errors(path, &item.eb);
         rc = EXIT_USAGE;
     } else {
-        printf("%s: stored run %lld (%lld results) in %s\n", path,
-               (long long)item.run_id, (long long)item.result_count, db);
+        struct buf ans;
+        struct jw w;
+        char *url = xasprintf("/p/%s/runs/%lld", r->project,
+                              (long long)item.run_id);
+        char *where = xasprintf("in %s", cli_str(a, "db"));
+
+        /* The server's answer, less the alerts (the examination below
+         * opens them in the database; `alerts list --db` shows them). */
+        buf_init(&ans, 0);
+        jw_init(&w, &ans);
+        jw_obj_begin(&w);
+        jw_kint(&w, "run_id", item.run_id);
+        jw_kstr(&w, "url", url);
+        jw_kint(&w, "results", item.result_count);
+        jw_key(&w, "warnings");
+        jw_arr_begin(&w);
+        for (size_t i = 0; i < r->nwarnings; i++)
+            jw_str(&w, r->warnings[i]);
+        jw_arr_end(&w);
+        if (item.duplicate)
+            jw_kstr(&w, "idempotent_replay", "this file was pushed before: "
+                    "nothing new was stored");
+        jw_obj_end(&w);
+        print_stored(a, path, buf_str(&ans), item.run_id, item.result_count,
+                     item.duplicate, where);
+        buf_cleanup(&ans);
+        free(url);
+        free(where);
         /* The same change-point examination a server ingest gets. */
         if (!item.duplicate)
             srv_alerts_backfill(st, &item.run_id, 1);
     }
+out:
     store_close(st);
     err_cleanup(&item.eb);
     err_cleanup(&eb);
@@ -213,17 +331,22 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
     return buf_add(b, p, size * n) ? 0 : size * n;
 }
 
-static void add_query(CURL *c, struct buf *url, const char *name,
-                      const char *v, bool *first)
+/* Appends "?name=v" or "&name=v" (v escaped; nothing for a NULL v). */
+static enum err add_query(CURL *c, struct buf *url, const char *name,
+                          const char *v, bool *first)
 {
     char *esc;
+    enum err e;
 
     if (!v)
-        return;
+        return ERR_OK;
     esc = curl_easy_escape(c, v, 0);
-    (void)buf_printf(url, "%c%s=%s", *first ? '?' : '&', name, esc);
+    if (!esc)
+        return ERR_NOMEM;
+    e = buf_printf(url, "%c%s=%s", *first ? '?' : '&', name, esc);
     *first = false;
     curl_free(esc);
+    return e;
 }
 
 static void backoff(int attempt)
@@ -239,57 +362,84 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+/* Adds a header line to *h.  ERR_TOO_LARGE past 8 KiB. */
+static enum err add_header(struct curl_slist **h, const char *fmt, ...)
+    CORE_PRINTF(2, 3);
+
+static enum err add_header(struct curl_slist **h, const char *fmt, ...)
+{
+    struct buf line;
+    struct curl_slist *n;
+    va_list ap;
+    enum err e;
+
+    buf_init(&line, 8192);
+    va_start(ap, fmt);
+    e = buf_vprintf(&line, fmt, ap);
+    va_end(ap);
+    if (!e) {
+        n = curl_slist_append(*h, buf_str(&line));
+        if (n)
+            *h = n;
+        else
+            e = ERR_NOMEM;
+    }
+    buf_cleanup(&line);
+    return e;
+}
+
 static int push_http(const struct cli_args *a, const char *path,
                      const struct buf *body, const char *ctype,
-                     const char *project)
+                     const struct run *r)
 {
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
-    struct buf url, resp, hdr;
-    unsigned char hash[HASH_SHA256_LEN];
-    char hex[2 * HASH_SHA256_LEN + 1];
+    struct buf url, resp;
+    char key[PUSH_KEY_LEN];
     const char *server = cli_str(a, "server"), *token = cli_str(a, "token");
     bool first = true;
     int rc = EXIT_UNREACHABLE, retries = (int)cli_int(a, "retries");
-    char *esc_project;
+    char *esc_project = NULL;
+    enum err e;
 
     buf_init(&url, 8192);
     buf_init(&resp, 1 << 20);
-    buf_init(&hdr, 8192);
     if (!c) {
         fprintf(stderr, "benchvault push: cannot start libcurl\n");
         return EXIT_USAGE;
     }
-    esc_project = curl_easy_escape(c, project, 0);
-    (void)buf_printf(&url, "%.*s/api/v1/projects/%s/runs",
-                     (int)(strlen(server) -
-                           (server[strlen(server) - 1] == '/')),
-                     server, esc_project);
-    curl_free(esc_project);
-    add_query(c, &url, "branch", cli_str(a, "branch"), &first);
-    add_query(c, &url, "commit", cli_str(a, "commit"), &first);
-    add_query(c, &url, "testbed", cli_str(a, "testbed"), &first);
-    if (strcmp(cli_str(a, "format"), "auto"))
-        add_query(c, &url, "format", cli_str(a, "format"), &first);
-
-    /* The key covers everything that decides the stored run. */
-    (void)buf_adds(&hdr, project);
-    (void)buf_addc(&hdr, '\n');
-    (void)buf_adds(&hdr, buf_str(&url));
-    (void)buf_addc(&hdr, '\n');
-    (void)buf_add(&hdr, buf_str(body), body->len);
-    hash_sha256(hdr.data, hdr.len, hash);
-    hash_hex(hash, sizeof hash, hex);
-    buf_reset(&hdr);
-    (void)buf_printf(&hdr, "Idempotency-Key: push-%s", hex);
-    h = curl_slist_append(h, buf_str(&hdr));
-    buf_reset(&hdr);
-    (void)buf_printf(&hdr, "Content-Type: %s", ctype);
-    h = curl_slist_append(h, buf_str(&hdr));
-    if (token) {
-        buf_reset(&hdr);
-        (void)buf_printf(&hdr, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, buf_str(&hdr));
+    esc_project = curl_easy_escape(c, r->project, 0);
+    e = esc_project ? buf_printf(&url, "%.*s/api/v1/projects/%s/runs",
+                                 (int)(strlen(server) -
+                                       (server[strlen(server) - 1] == '/')),
+                                 server, esc_project)
+                    : ERR_NOMEM;
+    if (!e)
+        e = add_query(c, &url, "branch", cli_str(a, "branch"), &first);
+    if (!e)
+        e = add_query(c, &url, "commit", cli_str(a, "commit"), &first);
+    if (!e)
+        e = add_query(c, &url, "testbed", cli_str(a, "testbed"), &first);
+    if (!e && strcmp(cli_str(a, "format"), "auto"))
+        e = add_query(c, &url, "format", cli_str(a, "format"), &first);
+    if (e) {
+        fprintf(stderr, "benchvault push: the upload URL (--server, "
+                "--project, --branch, --commit, --testbed) is longer than "
+                "%zu bytes\n", url.max);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    content_key(a, r->project, body, key);
+    e = add_header(&h, "Idempotency-Key: %s", key);
+    if (!e)
+        e = add_header(&h, "Content-Type: %s", ctype);
+    if (!e && token)
+        e = add_header(&h, "Authorization: Bearer %s", token);
+    if (e) {
+        fprintf(stderr, "benchvault push: --token is longer than a header "
+                "may be (8 KiB)\n");
+        rc = EXIT_USAGE;
+        goto out;
     }
     curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -318,7 +468,17 @@ static int push_http(const struct cli_args *a, const char *path,
         }
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         if (status == 200 || status == 201) {
-            printf("%s: %s\n", path, buf_str(&resp));
+            int64_t run_id = 0;
+            char *where;
+
+            (void)ingest_answer_run_id(buf_str(&resp), resp.len, &run_id);
+            where = xasprintf("%.*s/p/%s/runs/%lld",
+                              (int)(strlen(server) -
+                                    (server[strlen(server) - 1] == '/')),
+                              server, esc_project, (long long)run_id);
+            print_stored(a, path, buf_str(&resp), run_id,
+                         (int64_t)r->nresults, status == 200, where);
+            free(where);
             rc = EXIT_OK;
             break;
         }
@@ -332,11 +492,12 @@ static int push_http(const struct cli_args *a, const char *path,
         rc = EXIT_USAGE;
         break;
     }
+out:
+    curl_free(esc_project);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     buf_cleanup(&url);
     buf_cleanup(&resp);
-    buf_cleanup(&hdr);
     return rc;
 }
 
@@ -365,7 +526,9 @@ static int deliver_spool(const struct cli_args *a)
         fprintf(stderr, "benchvault push: %s\n", eb.msg);
         rc = EXIT_USAGE;
     } else {
-        printf("spool %s: %zu delivered, %zu rejected, %zu left%s\n", dir,
+        /* stderr under --json: stdout holds JSON lines only */
+        fprintf(cli_flag(a, "json") ? stderr : stdout,
+                "spool %s: %zu delivered, %zu rejected, %zu left%s\n", dir,
                rep.delivered, rep.rejected, rep.left,
                rep.unreachable ? " (the server is unreachable)" : "");
         if (rep.rejected)
@@ -416,7 +579,8 @@ int cmd_push(int argc, char **argv)
     }
     if (!a.npos || (!cli_str(&a, "server") == !cli_str(&a, "db"))) {
         fprintf(stderr, "benchvault push: give FILE... and exactly one of "
-                "--server URL or --db PATH (see --help)\n");
+                "--server URL or --db PATH (see --help; a flag overrides "
+                "BENCHVAULT_SERVER)\n");
         rc = EXIT_USAGE;
         goto out;
     }
@@ -447,9 +611,9 @@ int cmd_push(int argc, char **argv)
             print_errors(a.pos[i], &eb);
             rc = EXIT_USAGE;
         } else if (cli_str(&a, "db")) {
-            rc = push_db(cli_str(&a, "db"), a.pos[i], &r);
+            rc = push_db(&a, a.pos[i], &body, &r);
         } else {
-            rc = push_http(&a, a.pos[i], &body, ctype, r.project);
+            rc = push_http(&a, a.pos[i], &body, ctype, &r);
         }
         for (size_t k = 0; k < r.nwarnings; k++)
             fprintf(stderr, "benchvault push: %s: warning: %s\n", a.pos[i],

@@ -29,6 +29,7 @@
 #include "ingest/ingest.h"
 #include "render/render.h"
 #include "server/server.h"
+#include "store/store.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -253,15 +254,24 @@ static enum err save(const char *dir, const char *file, const char *data,
         return e;
     path = xasprintf("%s/%s", dir, file);
     f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
-        err_set(eb, "%s: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
-        free(path);
-        return ERR_IO;
+    if (!f) {
+        err_set(eb, "cannot write %s: %s", path, strerror(errno));
+        e = ERR_IO;
+        goto out;
     }
+    if (fwrite(data, 1, len, f) != len) {
+        err_set(eb, "cannot write %s: %s", path, strerror(errno));
+        e = ERR_IO;
+    }
+    /* fclose releases the stream even when it fails (a full disk shows
+     * here, when the buffered tail is written): never close it twice. */
+    if (fclose(f) != 0 && !e) {
+        err_set(eb, "cannot write %s: %s", path, strerror(errno));
+        e = ERR_IO;
+    }
+out:
     free(path);
-    return ERR_OK;
+    return e;
 }
 
 static void progress(const struct crawl *c, bool last)
@@ -348,6 +358,7 @@ int cmd_report(int argc, char **argv)
     struct srv_config cfg;
     struct srv *s = NULL;
     struct crawl c;
+    struct store *st = NULL;
     struct errbuf eb;
     char *start;
     int rc = EXIT_OK;
@@ -366,13 +377,18 @@ int cmd_report(int argc, char **argv)
                   "host).", opts, NOPTS);
         goto out;
     }
-    if (!cli_str(&a, "project") || !cli_str(&a, "out") ||
-        access(cli_str(&a, "db"), R_OK)) {
+    if (!cli_str(&a, "project") || !cli_str(&a, "out")) {
         fprintf(stderr, "benchvault report: give --project P, --out DIR and "
                 "an existing --db PATH\n");
         rc = EXIT_USAGE;
         goto out;
     }
+    /* The report's server would make (or adopt) a database at any path:
+     * check first that a benchvault database is there. */
+    rc = cli_db_open("report", &a, &st);
+    store_close(st);
+    if (rc)
+        goto out;
     srv_config_default(&cfg);
     cfg.db_path = cli_str(&a, "db");
     cfg.listen = "127.0.0.1:0";

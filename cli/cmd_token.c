@@ -1,5 +1,11 @@
-/* benchvault token create|list|revoke: tokens live in the database. */
+/*
+ * benchvault token create|list|revoke: tokens live in the database.  The
+ * database must exist (a mistyped --db once made a new empty one and a
+ * token no server knew) unless --create asks for a new one, and a token's
+ * project must be a name a project can have (the ingest's slug rule).
+ */
 #include "cli/cli.h"
+#include "ingest/ingest.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -13,6 +19,9 @@ static const struct cli_opt opts[] = {
     {"project", OPT_STR, 0, 0, NULL, NULL, "SLUG",
      "limit the token to one project (default: all)"},
     {"name", OPT_STR, 0, 0, "cli", NULL, "NAME", "a label for the token"},
+    {"create", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "make the database if it does not exist (otherwise a missing --db "
+     "is an error)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -87,7 +96,9 @@ int cmd_token(int argc, char **argv)
         cli_usage(a.help ? stdout : stderr,
                   "benchvault token create|list|revoke [ID|NAME] [OPTIONS]",
                   "Manages API tokens. Secrets are shown once and stored "
-                  "only as SHA-256 hashes.", opts, NOPTS);
+                  "only as SHA-256 hashes. The database must exist (made "
+                  "by `benchvault serve`) unless --create is given.",
+                  opts, NOPTS);
         rc = a.help ? EXIT_OK : EXIT_USAGE;
         goto out;
     }
@@ -99,11 +110,22 @@ int cmd_token(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
-    if (store_open(cli_str(&a, "db"), STORE_RW, &st, NULL, &eb)) {
-        fprintf(stderr, "benchvault token: %s\n", eb.msg);
-        rc = EXIT_USAGE;
-        goto out;
+    if (!strcmp(verb, "create") && cli_str(&a, "project")) {
+        struct ingest_limits lim;
+
+        ingest_limits_default(&lim);
+        if (!ingest_slug_valid(cli_str(&a, "project"), lim.max_name)) {
+            fprintf(stderr, "benchvault token: --project \"%s\" is no "
+                    "project's name: a project is 1-%zu letters, digits, "
+                    "'.', '_' or '-', starting with a letter or digit\n",
+                    cli_str(&a, "project"), lim.max_name);
+            rc = EXIT_USAGE;
+            goto out;
+        }
     }
+    rc = cli_db_open("token", &a, &st);
+    if (rc)
+        goto out;
     if (!strcmp(verb, "create")) {
         rc = token_create(st, &a, &eb);
     } else if (!strcmp(verb, "list")) {

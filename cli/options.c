@@ -19,6 +19,15 @@ static int find(const struct cli_opt *opts, size_t n, const char *name,
     return -1;
 }
 
+/*
+ * Options that name the same thing two ways (where the results go): a flag
+ * for one cancels an environment value of the other, so `push --db PATH`
+ * works in a shell that exports BENCHVAULT_SERVER.
+ */
+static const char *const alternatives[][2] = {
+    {"server", "db"},
+};
+
 static enum err check(const struct cli_opt *o, const char *v, const char *src,
                       struct errbuf *eb)
 {
@@ -57,6 +66,7 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
     out->opts = opts;
     out->nopts = nopts;
     out->vals = xcalloc(nopts ? nopts : 1, sizeof *out->vals);
+    out->src = xcalloc(nopts ? nopts : 1, sizeof *out->src);
     out->pos = xcalloc((size_t)argc + 1, sizeof *out->pos);
     for (size_t i = 0; i < nopts; i++) {
         const char *env = opts[i].env ? getenv(opts[i].env) : NULL;
@@ -70,6 +80,7 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
             if (e)
                 return e;
             out->vals[i] = env;
+            out->src[i] = CLI_SRC_ENV;
         }
     }
     for (int i = 0; i < argc; i++) {
@@ -102,6 +113,7 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
                 return ERR_INVALID;
             }
             out->vals[k] = eq && !strcmp(eq + 1, "false") ? NULL : "true";
+            out->src[k] = CLI_SRC_ARG;
             continue;
         }
         if (eq) {
@@ -116,6 +128,24 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
         if (e)
             return e;
         out->vals[k] = val;
+        out->src[k] = CLI_SRC_ARG;
+    }
+    for (size_t i = 0; i < sizeof alternatives / sizeof alternatives[0];
+         i++) {
+        const char *x = alternatives[i][0], *y = alternatives[i][1];
+        int kx = find(opts, nopts, x, strlen(x)),
+            ky = find(opts, nopts, y, strlen(y));
+
+        if (kx < 0 || ky < 0 || !out->vals[kx] || !out->vals[ky])
+            continue;
+        if (out->src[kx] == CLI_SRC_ARG && out->src[ky] != CLI_SRC_ARG) {
+            out->vals[ky] = NULL;
+            out->src[ky] = CLI_SRC_DEFAULT;
+        } else if (out->src[ky] == CLI_SRC_ARG &&
+                   out->src[kx] != CLI_SRC_ARG) {
+            out->vals[kx] = NULL;
+            out->src[kx] = CLI_SRC_DEFAULT;
+        }
     }
     return ERR_OK;
 }
@@ -123,6 +153,7 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
 void cli_args_cleanup(struct cli_args *a)
 {
     free(a->vals);
+    free(a->src);
     free(a->pos);
     memset(a, 0, sizeof *a);
 }
@@ -163,6 +194,11 @@ uint64_t cli_size(const struct cli_args *a, const char *name)
 bool cli_flag(const struct cli_args *a, const char *name)
 {
     return cli_str(a, name) != NULL;
+}
+
+bool cli_has(const struct cli_args *a, const char *name)
+{
+    return find(a->opts, a->nopts, name, strlen(name)) >= 0;
 }
 
 void cli_usage(FILE *f, const char *synopsis, const char *about,

@@ -88,6 +88,9 @@ void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);  /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) CORE_PRINTF(1, 2);
+/* The formatted text, at most max bytes: a longer one is cut at a UTF-8
+ * character boundary and ends in "...", so it is never lost whole. */
+char *xvasprintf_cut(size_t max, const char *fmt, va_list ap);
 
 /* ---- bounded growable buffer ------------------------------------------- */
 
@@ -311,6 +314,18 @@ void hash_hex(const unsigned char *in, size_t n, char *out);
 bool hash_equal(const unsigned char *a, const unsigned char *b, size_t n);
 /* n random bytes from the OS (getrandom). */
 enum err rand_bytes(void *out, size_t n);
+/*
+ * Streaming SHA-256, for a hash over content that is never held in one
+ * buffer (a key over a header and a whole file).  create aborts on
+ * out-of-memory; end writes the digest and leaves the stream reset;
+ * free accepts NULL.
+ */
+struct hash_stream;
+struct hash_stream *hash_stream_create(void);
+void hash_stream_add(struct hash_stream *h, const void *data, size_t n);
+void hash_stream_end(struct hash_stream *h,
+                     unsigned char out[HASH_SHA256_LEN]);
+void hash_stream_free(struct hash_stream *h);
 
 /* ---- small parsing helpers ---------------------------------------------- */
 

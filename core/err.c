@@ -65,7 +65,7 @@ void err_set(struct errbuf *eb, const char *fmt, ...)
 void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
 {
     va_list ap;
-    struct buf b;
+    char *msg;
 
     if (!eb)
         return;
@@ -73,14 +73,13 @@ void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
         eb->dropped++;
         return;
     }
-    buf_init(&b, 4096);
     va_start(ap, fmt);
-    (void)buf_vprintf(&b, fmt, ap);
+    msg = xvasprintf_cut(4096, fmt, ap);
     va_end(ap);
     if (eb->nitems == 0)
         eb->items = xcalloc(ERRBUF_MAX_ITEMS, sizeof *eb->items);
     eb->items[eb->nitems].pointer = xstrdup(pointer ? pointer : "");
-    eb->items[eb->nitems].message = buf_take(&b);
+    eb->items[eb->nitems].message = msg;
     if (!eb->msg[0])
         snprintf(eb->msg, sizeof eb->msg, "%s: %s",
                  eb->items[eb->nitems].pointer[0]

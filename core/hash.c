@@ -23,6 +23,53 @@ void hash_sha256(const void *data, size_t n, unsigned char out[HASH_SHA256_LEN])
     }
 }
 
+/* An EVP digest context; OpenSSL allocates it, so it stays opaque. */
+struct hash_stream {
+    EVP_MD_CTX *ctx;
+};
+
+static void hash_fail(const char *what)
+{
+    log_error("%s(sha256) failed", what);
+    abort();
+}
+
+struct hash_stream *hash_stream_create(void)
+{
+    struct hash_stream *h = xmalloc(sizeof *h);
+
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->ctx)
+        hash_fail("EVP_MD_CTX_new");
+    if (!EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL))
+        hash_fail("EVP_DigestInit_ex");
+    return h;
+}
+
+void hash_stream_add(struct hash_stream *h, const void *data, size_t n)
+{
+    if (n && !EVP_DigestUpdate(h->ctx, data, n))
+        hash_fail("EVP_DigestUpdate");
+}
+
+void hash_stream_end(struct hash_stream *h,
+                     unsigned char out[HASH_SHA256_LEN])
+{
+    unsigned int len = 0;
+
+    if (!EVP_DigestFinal_ex(h->ctx, out, &len) ||
+        !EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL))
+        hash_fail("EVP_DigestFinal_ex");
+}
+
+void hash_stream_free(struct hash_stream *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    free(h);
+}
+
 void hash_hex(const unsigned char *in, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";

@@ -93,17 +93,16 @@ struct resource_sample *run_resource_add(struct run *r)
 void run_warn(struct run *r, const char *fmt, ...)
 {
     va_list ap;
-    struct buf b;
+    char *msg;
 
     if (r->nwarnings >= 1000)
         return;
-    buf_init(&b, 4096);
     va_start(ap, fmt);
-    (void)buf_vprintf(&b, fmt, ap);
+    msg = xvasprintf_cut(4096, fmt, ap);
     va_end(ap);
     r->warnings = xreallocarray(r->warnings, r->nwarnings + 1,
                                 sizeof *r->warnings);
-    r->warnings[r->nwarnings++] = buf_take(&b);
+    r->warnings[r->nwarnings++] = msg;
 }
 
 void series_cleanup(struct series *s)

@@ -68,6 +68,23 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *xvasprintf_cut(size_t max, const char *fmt, va_list ap)
+{
+    struct buf b;
+    size_t keep;
+
+    buf_init(&b, 0);
+    (void)buf_vprintf(&b, fmt, ap); /* unbounded: only ERR_INTERNAL */
+    if (b.len > max && max >= 4) {
+        keep = max - 3;
+        while (keep && ((unsigned char)b.data[keep] & 0xC0) == 0x80)
+            keep--; /* never split a character */
+        memcpy(b.data + keep, "...", 4);
+        b.len = keep + 3;
+    }
+    return buf_take(&b);
+}
+
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;

@@ -45,7 +45,9 @@ void srv_write_alert(struct jw *w, const struct store_alert *a)
     struct buf t;
     bool range = a->first_bad_commit && a->last_good_commit;
 
-    buf_init(&t, 4096);
+    /* Unbounded: its parts are names ingest already bounded, and a failed
+     * append here once meant an empty "bisect" without a word. */
+    buf_init(&t, 0);
     jw_obj_begin(w);
     jw_kint(w, "id", a->id);
     jw_kstr(w, "project", a->project);

@@ -18,7 +18,12 @@
  *    IMMEDIATE, so two processes opening a new file at once migrate it
  *    exactly once (the second waits on the write lock, then sees the new
  *    version).
- * 4. STORE_READONLY opens the file read-write but sets query_only: a
+ * 4. STORE_RW_EXISTING is STORE_RW for a file that must already be a
+ *    benchvault database: it opens without SQLITE_OPEN_CREATE and reads
+ *    user_version before anything writes (the WAL switch would), so a
+ *    wrong path or an empty file is refused untouched (STORE_READONLY
+ *    makes the same check, to say the same thing).
+ *    STORE_READONLY opens the file read-write but sets query_only: a
  *    SQLITE_OPEN_READONLY connection cannot create the -shm file of a WAL
  *    database whose writer has gone, while query_only reads at any time and
  *    still refuses every write.  It never migrates: a database whose schema
@@ -512,6 +517,14 @@ enum err store_open(const char *path, enum store_mode mode, struct store **out,
     }
     if (mode == STORE_RW)
         flags |= SQLITE_OPEN_CREATE;
+    if (mode == STORE_RW_EXISTING) {
+        struct stat sb;
+
+        if (stat(path, &sb) != 0 && errno == ENOENT) {
+            err_set(eb, "no database at %s", path);
+            return ERR_NOT_FOUND;
+        }
+    }
     st = xcalloc(1, sizeof *st);
     st->mode = mode;
     st->path = xstrdup(path);
@@ -527,7 +540,21 @@ enum err store_open(const char *path, enum store_mode mode, struct store **out,
         e = store_db_err(st, eb, "busy_timeout");
         goto out;
     }
-    if (mode == STORE_RW) {
+    if (mode != STORE_RW) {
+        e = pragma_int(st, "PRAGMA user_version", &uv, eb);
+        if (e != ERR_OK) {
+            err_set(eb, "cannot read database %s: %s", path,
+                    sqlite3_errmsg(st->db));
+            goto out;
+        }
+        if (uv == 0) {
+            err_set(eb, "%s is not a benchvault database (it holds no "
+                    "benchvault schema)", path);
+            e = ERR_NOT_FOUND;
+            goto out;
+        }
+    }
+    if (mode != STORE_READONLY) {
         e = pragma_expect(st, "PRAGMA journal_mode = WAL", "wal", eb);
         if (e != ERR_OK)
             goto out;
@@ -571,7 +598,7 @@ enum err store_open(const char *path, enum store_mode mode, struct store **out,
         e = ERR_DB;
         goto out;
     }
-    if (mode == STORE_RW && uv < newest) {
+    if (mode != STORE_READONLY && uv < newest) {
         e = migrate(st, uv, &made, eb);
         if (e != ERR_OK)
             goto out;

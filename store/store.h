@@ -24,15 +24,19 @@
 struct store;
 
 enum store_mode {
-    STORE_RW = 0,      /* create if missing, migrate, write */
-    STORE_READONLY = 1 /* existing database, queries only */
+    STORE_RW = 0,          /* create if missing, migrate, write */
+    STORE_READONLY = 1,    /* existing database, queries only */
+    STORE_RW_EXISTING = 2  /* existing database only, migrate, write */
 };
 
 /*
  * Opens (and for STORE_RW creates and migrates) the database at path.
  * Sets WAL, foreign keys, a busy timeout and synchronous=FULL.  *created is
  * set when the file had no schema before (NULL allowed).  ERR_DB or ERR_IO
- * with a message on failure; *out is NULL then.
+ * with a message on failure; *out is NULL then.  STORE_RW_EXISTING is
+ * ERR_NOT_FOUND, and leaves the path as it was, when no file is there or
+ * the file holds no benchvault schema (a mistyped path never becomes a new
+ * empty database); STORE_READONLY is ERR_NOT_FOUND for the latter too.
  */
 enum err store_open(const char *path, enum store_mode mode,
                     struct store **out, bool *created, struct errbuf *eb);

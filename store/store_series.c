@@ -153,7 +153,7 @@ static enum err default_measure(struct store *st, int64_t pid,
     struct buf names;
     char *only = NULL;
     size_t count = 0;
-    bool latency = false, row;
+    bool latency = false, row, cut = false;
     enum err e;
 
     *name = NULL;
@@ -182,8 +182,10 @@ static enum err default_measure(struct store *st, int64_t pid,
             only = xstrdup(m);
         if (strcmp(m, "latency") == 0)
             latency = true;
-        /* Truncation past the buffer's bound only shortens the message. */
-        (void)buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", m);
+        /* Past the buffer's bound the list says it goes on. */
+        if (!cut &&
+            buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", m))
+            cut = true;
     }
     if (e != ERR_OK)
         goto out;
@@ -196,8 +198,8 @@ static enum err default_measure(struct store *st, int64_t pid,
         err_set(eb, "benchmark \"%s\" has no results", out->benchmark_key);
         e = ERR_NOT_FOUND;
     } else {
-        err_set(eb, "benchmark \"%s\" has several measures (%s): name one",
-                out->benchmark_key, buf_str(&names));
+        err_set(eb, "benchmark \"%s\" has several measures (%s%s): name one",
+                out->benchmark_key, buf_str(&names), cut ? ", ..." : "");
         e = ERR_INVALID;
     }
 out:

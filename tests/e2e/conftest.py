@@ -107,7 +107,10 @@ def tmpdir_path():
 
 
 def make_token(db, scope="write", project=None, name="test"):
-    args = ["token", "create", "--db", db, "--scope", scope, "--name", name]
+    # --create: the server fixture makes its token before the server has
+    # made the database (token create refuses a missing one otherwise).
+    args = ["token", "create", "--db", db, "--create", "--scope", scope,
+            "--name", name]
     if project:
         args += ["--project", project]
     return run_cli(*args).stdout.splitlines()[0].strip()

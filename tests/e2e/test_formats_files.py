@@ -256,7 +256,8 @@ def test_push_and_http_store_the_same_run(server, tmpdir_path, folder,
     ct = "text/csv" if name.endswith(".csv") else "application/json"
     stored(server, post(server, body, content_type=ct, params=COMMIT))
     db2 = os.path.join(tmpdir_path, "direct.db")
-    run_cli("push", "--db", db2, "--project", "fmt", "--format", "auto",
+    run_cli("push", "--db", db2, "--create", "--project", "fmt",
+            "--format", "auto",
             "--commit", COMMIT["commit"], "--branch", COMMIT["branch"], path)
     assert stored_runs(db2) == stored_runs(server.db)
 
@@ -275,15 +276,15 @@ def test_push_locust_prefix_matches_http_multipart(server, tmpdir_path):
         "failures": open(prefix + "_failures.csv", "rb").read()},
         params=COMMIT))
     db2 = os.path.join(tmpdir_path, "direct.db")
-    run_cli("push", "--db", db2, "--project", "fmt", "--commit",
+    run_cli("push", "--db", db2, "--create", "--project", "fmt", "--commit",
             COMMIT["commit"], "--branch", "main", prefix)
     assert stored_runs(db2) == stored_runs(server.db)
     # and over HTTP, as the CLI uploads it
-    p = run_cli("push", "--server", server.url, "--project", "fmt",
-                "--format", "locust", "--commit", COMMIT["commit"],
+    p = run_cli("push", "--json", "--server", server.url, "--project",
+                "fmt", "--format", "locust", "--commit", COMMIT["commit"],
                 "--branch", "main", prefix + "_stats.csv",
                 env={"BENCHVAULT_TOKEN": server.write_token})
-    run = json.loads(p.stdout.split(": ", 1)[1])
+    run = json.loads(p.stdout)
     got = server.get(f"/api/v1/projects/fmt/runs/{run['run_id']}").json()
     assert len(got["metadata"]["locust_history"]) > 5
     assert len(got["metadata"]["locust_failures"]) == 3

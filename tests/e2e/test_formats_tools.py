@@ -357,10 +357,10 @@ def test_locust(server, tmpdir_path):
     assert got[key("/missing, \"named\"", {"method": "GET"}, "latency")]
     # ... and the CLI with the --csv prefix: stats and history as one
     # multipart body; the same results.
-    p = run_cli("push", "--server", server.url, "--project", "fmt",
-                "--format", "locust", prefix,
+    p = run_cli("push", "--json", "--server", server.url, "--project",
+                "fmt", "--format", "locust", prefix,
                 env={"BENCHVAULT_TOKEN": server.write_token})
-    run2_id = json.loads(p.stdout.split(": ", 1)[1])["run_id"]
+    run2_id = json.loads(p.stdout)["run_id"]
     run2 = server.get(f"/api/v1/projects/fmt/runs/{run2_id}").json()
     assert by_key(run2).keys() == got.keys()
     for k, res in by_key(run2).items():

@@ -508,6 +508,76 @@ static void test_alloc_and_hash(void **state)
     assert_int_equal(rand_bytes(h, sizeof h), ERR_OK);
 }
 
+/* The streaming hash equals the one-shot hash of the concatenation, over
+ * pieces far beyond any fixed buffer (push's key once stopped at 8 KiB). */
+static void test_hash_stream(void **state)
+{
+    unsigned char one[HASH_SHA256_LEN], streamed[HASH_SHA256_LEN];
+    size_t n = 3u << 20;
+    char *big = xmalloc(n);
+    struct hash_stream *h = hash_stream_create();
+
+    (void)state;
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)(i * 131u % 251u);
+    hash_sha256(big, n, one);
+    hash_stream_add(h, big, 1);
+    hash_stream_add(h, big + 1, 0);
+    hash_stream_add(h, big + 1, 9000);
+    hash_stream_add(h, big + 9001, n - 9001);
+    hash_stream_end(h, streamed);
+    assert_memory_equal(one, streamed, sizeof one);
+    /* the last byte counts */
+    big[n - 1] ^= 1;
+    hash_stream_add(h, big, n);
+    hash_stream_end(h, streamed);
+    assert_memory_not_equal(one, streamed, sizeof one);
+    /* end leaves the stream reset: "abc" again is the known digest */
+    hash_stream_add(h, "abc", 3);
+    hash_stream_end(h, streamed);
+    hash_sha256("abc", 3, one);
+    assert_memory_equal(one, streamed, sizeof one);
+    hash_stream_free(h);
+    hash_stream_free(NULL);
+    free(big);
+}
+
+/* A field error or warning longer than its 4 KiB bound is cut with "...",
+ * on a character boundary; it was lost whole (an empty message) when the
+ * bounded append failed unchecked. */
+static void test_long_messages_are_cut_not_lost(void **state)
+{
+    struct errbuf eb;
+    struct run r;
+    size_t n = 3000;
+    char *long_e = xmalloc(2 * n + 1); /* 3000 x "\xc3\xa9" (e-acute) */
+    const char *m;
+    size_t len;
+
+    (void)state;
+    for (size_t i = 0; i < n; i++)
+        memcpy(long_e + 2 * i, "\xc3\xa9", 2);
+    long_e[2 * n] = '\0';
+    err_init(&eb);
+    err_add(&eb, "/name", "bad name \"%s\"", long_e);
+    m = eb.items[0].message;
+    len = strlen(m);
+    assert_true(len <= 4096 && len > 4000);
+    assert_memory_equal(m, "bad name \"\xc3\xa9", 12);
+    assert_string_equal(m + len - 3, "...");
+    assert_true(((unsigned char)m[len - 4] & 0xC0) != 0xC0); /* not split */
+    assert_true(len % 2 == 1);
+    err_cleanup(&eb);
+    run_init(&r);
+    run_warn(&r, "%s", long_e);
+    assert_int_equal(r.nwarnings, 1);
+    assert_true(strlen(r.warnings[0]) > 4000);
+    run_warn(&r, "short %d", 1);
+    assert_string_equal(r.warnings[1], "short 1");
+    run_cleanup(&r);
+    free(long_e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +598,8 @@ int main(void)
         cmocka_unit_test(test_err_bounding),
         cmocka_unit_test(test_run_model),
         cmocka_unit_test(test_alloc_and_hash),
+        cmocka_unit_test(test_hash_stream),
+        cmocka_unit_test(test_long_messages_are_cut_not_lost),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

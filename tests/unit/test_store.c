@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +285,47 @@ static void test_open_not_a_database(void **state)
     assert_true(eb.msg[0] != '\0');
     remove_db(path);
     free(path);
+}
+
+/* STORE_RW_EXISTING (the CLI's commands other than serve) never makes a
+ * database: a missing path stays missing, an empty file stays empty, and
+ * a real database opens and works. */
+static void test_open_existing_only(void **state)
+{
+    struct fixture *f = *state;
+    char *path = xasprintf("%s/typo.db", f->dir);
+    struct store *st = (struct store *)1;
+    struct errbuf eb;
+    struct stat sb;
+    FILE *fp;
+
+    err_init(&eb);
+    assert_int_equal(store_open(path, STORE_RW_EXISTING, &st, NULL, &eb),
+                     ERR_NOT_FOUND);
+    assert_null(st);
+    assert_non_null(strstr(eb.msg, "no database at"));
+    assert_int_equal(access(path, F_OK), -1);
+
+    fp = fopen(path, "wb"); /* an empty file: SQLite would adopt it */
+    assert_non_null(fp);
+    assert_int_equal(fclose(fp), 0);
+    assert_int_equal(store_open(path, STORE_RW_EXISTING, &st, NULL, &eb),
+                     ERR_NOT_FOUND);
+    assert_null(st);
+    assert_non_null(strstr(eb.msg, "not a benchvault database"));
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_size, 0);
+    remove_db(path);
+
+    assert_int_equal(store_open(path, STORE_RW, &st, NULL, &eb), ERR_OK);
+    store_close(st);
+    assert_int_equal(store_open(path, STORE_RW_EXISTING, &st, NULL, &eb),
+                     ERR_OK);
+    assert_non_null(st);
+    store_close(st);
+    remove_db(path);
+    free(path);
+    err_cleanup(&eb);
 }
 
 /* ---- insert and read back ---------------------------------------------- */
@@ -1350,6 +1392,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_migrates_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_open_existing_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_not_a_database, setup,
                                         teardown),
