@@ -129,8 +129,10 @@ static int fetch(const struct cli_args *a, double threshold, const char *format,
         fprintf(stderr, "benchvault compare: cannot start libcurl\n");
         return EXIT_USAGE;
     }
-    buf_init(&url, 8192);
-    buf_init(&hdr, 8192);
+    /* unbounded: a long --link or token must not be cut silently (the
+     * command line bounds them) */
+    buf_init(&url, 0);
+    buf_init(&hdr, 0);
     esc = curl_easy_escape(c, cli_str(a, "project"), 0);
     (void)buf_printf(
         &url, "%.*s/api/v1/projects/%s/compare?format=%s",

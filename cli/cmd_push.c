@@ -23,6 +23,7 @@
 #include "cli/cli.h"
 #include "ingest/ingest.h"
 #include "server/server.h"
+#include "service/service.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -315,7 +316,7 @@ static int push_db(const struct cli_args *a, const char *path,
         free(where);
         /* The same change-point examination a server ingest gets. */
         if (!item.duplicate)
-            srv_alerts_backfill(st, &item.run_id, 1);
+            svc_alerts_backfill(st, &item.run_id, 1);
     }
 out:
     store_close(st);

@@ -130,29 +130,6 @@ void srv_write_job_alerts(struct req *rq, struct jw *w)
     jw_arr_end(w);
 }
 
-void srv_series_change_points(struct store *st, int64_t project_id,
-                              const struct series *s, struct an_cp **cps,
-                              size_t *ncps)
-{
-    struct an_cpd_params p;
-    double *v;
-    struct errbuf eb;
-
-    *cps = NULL;
-    *ncps = 0;
-    if (s->npoints == 0)
-        return;
-    err_init(&eb);
-    srv_cpd_params(st, project_id, &p);
-    v = xreallocarray(NULL, s->npoints, sizeof *v);
-    for (size_t i = 0; i < s->npoints; i++)
-        v[i] = s->points[i].value;
-    if (an_changepoints(v, s->npoints, &p, cps, ncps, &eb) != ERR_OK)
-        log_warn("series change points: %s", eb.msg);
-    free(v);
-    err_cleanup(&eb);
-}
-
 void srv_write_series_change_points(struct jw *w, struct store *st,
                                     int64_t project_id, const struct series *s)
 {
@@ -160,7 +137,7 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
     size_t ncps = 0;
 
     jw_arr_begin(w);
-    srv_series_change_points(st, project_id, s, &cps, &ncps);
+    svc_series_change_points(st, project_id, s, &cps, &ncps);
     for (size_t i = 0; i < ncps; i++) {
         const struct an_cp *c = &cps[i];
         const struct series_point *pt = &s->points[c->index];

@@ -223,7 +223,7 @@ static bool load_series(struct req *rq, struct series *s,
         struct an_cp *cps = NULL;
         size_t ncps = 0;
 
-        srv_series_change_points(st, proj.id, s, &cps, &ncps);
+        svc_series_change_points(st, proj.id, s, &cps, &ncps);
         *ch = xcalloc(ncps ? ncps : 1, sizeof **ch);
         *nch = ncps;
         for (size_t i = 0; i < ncps; i++) {

@@ -2,7 +2,7 @@
  * HTML pages for one benchmark, one run and a project's alerts.  Design
  * notes:
  *  1. Change points on the benchmark page come from the same analysis as
- *     /api/v1/projects/{p}/series (srv_cpd_params + an_changepoints over
+ *     /api/v1/projects/{p}/series (svc_cpd_params + an_changepoints over
  *     the series values), so the page and the API never disagree.
  *  2. Branch and testbed are GET parameters: a selection is a shareable
  *     URL.  An unknown one is shown as "no data", not an error page,
@@ -175,7 +175,7 @@ static void change_points(struct buf *b, struct store *st,
 
     err_init(&eb);
     if (s->npoints > 0) {
-        srv_cpd_params(st, proj->id, &p);
+        svc_cpd_params(st, proj->id, &p);
         v = xreallocarray(NULL, s->npoints, sizeof *v);
         for (size_t i = 0; i < s->npoints; i++)
             v[i] = s->points[i].value;

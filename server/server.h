@@ -52,11 +52,5 @@ struct store_alert;
 void srv_write_alert(struct jw *w, const struct store_alert *a);
 
 struct store;
-/*
- * Runs change-point detection over runs stored without the server's
- * writer (the demo project, `push --db`), in the order given, as if each
- * had just been ingested: alerts open as they would have live.
- */
-void srv_alerts_backfill(struct store *st, const int64_t *run_ids, size_t n);
 
 #endif /* BV_SERVER_H */

@@ -42,8 +42,6 @@ struct route {
 
 /* ---- writer (group commit) ---------------------------------------------- */
 
-/* Alerts one ingest answer lists at most (regression detection). */
-#define SRV_JOB_ALERTS_MAX 32
 
 struct ingest_job {
     struct run run;                 /* owns */
@@ -56,8 +54,8 @@ struct ingest_job {
     int64_t run_id, result_count;
     bool duplicate;
     struct errbuf eb;
-    /* the alerts this run opened (srv_alerts_examine) */
-    int64_t alert_ids[SRV_JOB_ALERTS_MAX];
+    /* the alerts this run opened (svc_alerts_examine) */
+    int64_t alert_ids[SVC_RUN_ALERTS_MAX];
     size_t nalerts;
     struct ingest_job *next;
 };
@@ -232,35 +230,11 @@ struct store *srv_project_begin(struct req *rq, struct store_project *proj);
 
 /* ---- regression detection (alerts.c, route_alerts.c) -------------------- */
 
-struct an_cpd_params;
-struct srv_cpd_cache;
 
-/*
- * After a group commit, on the writer's connection: re-examines the tail
- * of every series the batch's stored runs touched (one examination per
- * series, whatever the number of its runs in the batch), records the
- * change points it confirms, opens alerts for regressions, resolves alerts
- * whose series came back, and puts the ids of the alerts it opened on the
- * jobs of the runs that touched their series.  Failures are logged: the
- * runs are stored whatever happens here.
- */
-void srv_alerts_examine(struct store *st, struct srv_cpd_cache **cache,
-                        struct ingest_job **jobs, size_t n);
-/* The writer's cache of series tails (*cache starts NULL); NULL-safe. */
-void srv_cpd_cache_free(struct srv_cpd_cache *c);
-/* A project's change-point parameters: the defaults with its settings. */
-void srv_cpd_params(struct store *st, int64_t project_id,
-                    struct an_cpd_params *p);
 /* Writes the alerts of rq->job as a JSON array (empty without a job). */
 void srv_write_job_alerts(struct req *rq, struct jw *w);
 /* Writes the change points of series s (full analysis with the project's
  * parameters) as a JSON array. */
-struct an_cp;
-/* The change points of a series with the project's detection settings:
- * *cps (caller frees) in index order; none on failure (logged). */
-void srv_series_change_points(struct store *st, int64_t project_id,
-                              const struct series *s, struct an_cp **cps,
-                              size_t *ncps);
 void srv_write_series_change_points(struct jw *w, struct store *st,
                                     int64_t project_id,
                                     const struct series *s);

@@ -32,7 +32,7 @@ struct writer {
     struct {
         int64_t id, at;
     } touched[TOUCH_SLOTS];
-    struct srv_cpd_cache *cpd; /* owns; regression detection's tails */
+    struct svc_cpd_cache *cpd; /* owns; regression detection's tails */
 };
 
 static void finish(struct ingest_job *job, enum err status, const char *msg)
@@ -40,6 +40,26 @@ static void finish(struct ingest_job *job, enum err status, const char *msg)
     job->status = status;
     err_set(&job->eb, "%s", msg);
     srv_job_done(job);
+}
+
+/* Regression detection over the batch's stored runs (service/alerts.c);
+ * the alerts each opened go on its job, for its answer. */
+static void examine(struct writer *w, struct ingest_job **jobs, size_t n)
+{
+    struct svc_alert_run *runs = xcalloc(n + 1, sizeof *runs);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct ingest_job *j = jobs[i];
+
+        runs[i].run_id = j->status == ERR_OK && !j->duplicate ? j->run_id : 0;
+    }
+    svc_alerts_examine(w->st, &w->cpd, runs, n);
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->nalerts = runs[i].nalerts;
+        memcpy(jobs[i]->alert_ids, runs[i].alert_ids,
+               runs[i].nalerts * sizeof runs[i].alert_ids[0]);
+    }
+    free(runs);
 }
 
 static void touch_tokens(struct writer *w, struct ingest_job **jobs, size_t n)
@@ -103,7 +123,7 @@ static void run_batch(struct writer *w, struct ingest_job **jobs, size_t n)
         touch_tokens(w, jobs, n);
     /* Regression detection, on this connection, before the answers. */
     if (!e)
-        srv_alerts_examine(w->st, &w->cpd, jobs, n);
+        examine(w, jobs, n);
     for (size_t i = 0; i < n; i++)
         srv_job_done(jobs[i]);
     free(items);
@@ -195,7 +215,7 @@ void writer_stop(struct writer *w)
     if (w->started)
         pthread_join(w->thread, NULL);
     w->started = false;
-    srv_cpd_cache_free(w->cpd);
+    svc_cpd_cache_free(w->cpd);
     w->cpd = NULL;
     store_close(w->st);
     w->st = NULL;

@@ -1840,7 +1840,7 @@ enum err svc_compare_create(struct store *st, const struct svc_compare_query *q,
     memset(&cs, 0, sizeof cs);
     cs.threshold = cs.allowance = NAN;
     memset(&proj, 0, sizeof proj);
-    buf_init(&c->notes, 1 << 16);
+    buf_init(&c->notes, 0); /* lines we write, each bounded */
     c->project = xstrdup(q->project);
     if (q->link_base && !svc_link_ok(q->link_base)) {
         err_set(eb, "link: expected an http:// or https:// URL without "

@@ -184,4 +184,48 @@ void svc_budget_results_free(struct svc_budget_result *r, size_t n);
 void svc_budget_result_json(struct jw *w, const struct svc_budget_result *r);
 
 
+/* ---- regression detection (service/alerts.c) --------------------------- */
+
+struct an_cpd_params;
+struct an_cp;
+struct series;
+struct svc_cpd_cache;
+
+/* Alerts one examined run lists at most. */
+#define SVC_RUN_ALERTS_MAX 32
+
+/* A stored run to examine, and (out) the alerts it opened. */
+struct svc_alert_run {
+    int64_t run_id; /* <= 0: skipped */
+    int64_t alert_ids[SVC_RUN_ALERTS_MAX];
+    size_t nalerts;
+};
+
+/*
+ * After runs are stored (the writer calls it after each group commit, on
+ * its connection): re-examines the tail of every series the runs touched
+ * (one examination per series, whatever the number of its runs), records
+ * the change points it confirms, opens alerts for regressions, resolves
+ * alerts whose series came back, and lists on each run the alerts it
+ * opened.  Failures are logged: the runs are stored whatever happens here.
+ */
+void svc_alerts_examine(struct store *st, struct svc_cpd_cache **cache,
+                        struct svc_alert_run *runs, size_t n);
+/* The cache of series tails (*cache starts NULL); NULL-safe. */
+void svc_cpd_cache_free(struct svc_cpd_cache *c);
+/*
+ * Runs change-point detection over runs stored without the server's
+ * writer (the demo project, `push --db`), in the order given, as if each
+ * had just been ingested: alerts open as they would have live.
+ */
+void svc_alerts_backfill(struct store *st, const int64_t *run_ids, size_t n);
+/* A project's change-point parameters: the defaults with its settings. */
+void svc_cpd_params(struct store *st, int64_t project_id,
+                    struct an_cpd_params *p);
+/* The change points of a series with the project's detection settings:
+ * *cps (caller frees) in index order; none on failure (logged). */
+void svc_series_change_points(struct store *st, int64_t project_id,
+                              const struct series *s, struct an_cp **cps,
+                              size_t *ncps);
+
 #endif /* BV_SERVICE_H */

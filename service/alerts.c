@@ -11,7 +11,7 @@
  *    index walk (store_cpd_tail), so the cost per series does not grow with
  *    its history.  analysis/ decides which change points of the newest part
  *    are confirmed (an_cpd_tail_examine; docs/changepoints.md).
- * 2a. The writer keeps the tails it read (struct srv_cpd_cache, bounded,
+ * 2a. The writer keeps the tails it read (struct svc_cpd_cache, bounded,
  *    cleared when full), and a batch's new points come with the query that
  *    maps its runs to series, so in the steady state a series costs no tail
  *    query at all.  A cached tail is used only when the new points come
@@ -35,9 +35,7 @@
  * 5. All the writes of a batch go in one transaction (store_cpd_apply), and
  *    only when there is something to write: most batches cost reads only.
  */
-#include "server/server_int.h"
-
-#include "analysis/analysis.h"
+#include "service/service_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +48,7 @@
 struct touch {
     struct store_cpd_series s;
     struct store_cpd_point p; /* the run's point of the series */
-    size_t job;               /* index into the batch */
+    size_t job;               /* index into the runs examined */
 };
 
 /* ---- the tail cache (note 2a) ---------------------------------------------
@@ -66,12 +64,12 @@ struct cpd_entry {
     size_t n;
 };
 
-struct srv_cpd_cache {
+struct svc_cpd_cache {
     struct cpd_entry *slot; /* owns; CACHE_SERIES * 2 slots */
     size_t count;
 };
 
-void srv_cpd_cache_free(struct srv_cpd_cache *c)
+void svc_cpd_cache_free(struct svc_cpd_cache *c)
 {
     if (!c)
         return;
@@ -102,7 +100,7 @@ static bool same_series(const struct store_cpd_series *a,
 }
 
 /* The entry of s, or the empty slot where it goes (linear probing). */
-static struct cpd_entry *cache_slot(struct srv_cpd_cache *c,
+static struct cpd_entry *cache_slot(struct svc_cpd_cache *c,
                                     const struct store_cpd_series *s)
 {
     size_t mask = 2 * CACHE_SERIES - 1;
@@ -114,7 +112,7 @@ static struct cpd_entry *cache_slot(struct srv_cpd_cache *c,
 
 /* Keeps the last keep points of pts[0..n) for s; clears the table when
  * it would pass CACHE_SERIES entries (no deletions, so no tombstones). */
-static void cache_put(struct srv_cpd_cache *c, const struct store_cpd_series *s,
+static void cache_put(struct svc_cpd_cache *c, const struct store_cpd_series *s,
                       const struct store_cpd_point *pts, size_t n, size_t keep,
                       bool complete)
 {
@@ -143,7 +141,7 @@ static void cache_put(struct srv_cpd_cache *c, const struct store_cpd_series *s,
 }
 
 /* Makes the next lookup of s miss (the entry stays, empty, incomplete). */
-static void cache_forget(struct srv_cpd_cache *c,
+static void cache_forget(struct svc_cpd_cache *c,
                          const struct store_cpd_series *s)
 {
     struct cpd_entry *en = cache_slot(c, s);
@@ -169,7 +167,7 @@ static int point_order(const struct store_cpd_point *a,
  * holds the cached points then the new ones (t[0..k), sorted by job, which
  * is ingest order), or NULL when the cache cannot answer.
  */
-static struct store_cpd_point *cache_tail(struct srv_cpd_cache *c,
+static struct store_cpd_point *cache_tail(struct svc_cpd_cache *c,
                                           const struct touch *t, size_t k,
                                           size_t want, size_t *n)
 {
@@ -219,7 +217,7 @@ static int touch_cmp(const void *a, const void *b)
     return x->job < y->job ? -1 : x->job > y->job;
 }
 
-void srv_cpd_params(struct store *st, int64_t project_id,
+void svc_cpd_params(struct store *st, int64_t project_id,
                     struct an_cpd_params *p)
 {
     struct store_cpd_settings cs;
@@ -325,7 +323,7 @@ static bool settled_back(const struct an_cpd_tail *tl, size_t n,
     return fabs(tl->last_mean - k->before) <= fabs(k->after - k->before) / 2;
 }
 
-static void examine_series(struct store *st, struct srv_cpd_cache *cache,
+static void examine_series(struct store *st, struct svc_cpd_cache *cache,
                            const struct touch *t, size_t nnew,
                            const struct an_cpd_params *p, size_t group,
                            struct plan *pl)
@@ -431,7 +429,7 @@ out:
 }
 
 /* Collects (series, job) pairs of the batch's stored runs (note 1). */
-static struct touch *collect(struct store *st, struct ingest_job **jobs,
+static struct touch *collect(struct store *st, struct svc_alert_run *runs,
                              size_t n, size_t *nt)
 {
     struct touch *t = NULL;
@@ -443,13 +441,12 @@ static struct touch *collect(struct store *st, struct ingest_job **jobs,
         size_t ns = 0;
         struct errbuf eb;
 
-        if (jobs[i]->status != ERR_OK || jobs[i]->duplicate ||
-            jobs[i]->run_id <= 0)
+        if (runs[i].run_id <= 0)
             continue;
         err_init(&eb);
-        if (store_cpd_series_of_run(st, jobs[i]->run_id, &ser, &ns, &eb)) {
+        if (store_cpd_series_of_run(st, runs[i].run_id, &ser, &ns, &eb)) {
             log_warn("change points: series of run %lld: %s",
-                     (long long)jobs[i]->run_id, eb.msg);
+                     (long long)runs[i].run_id, eb.msg);
             ns = 0;
         }
         err_cleanup(&eb);
@@ -470,8 +467,8 @@ static struct touch *collect(struct store *st, struct ingest_job **jobs,
     return t;
 }
 
-void srv_alerts_examine(struct store *st, struct srv_cpd_cache **cache,
-                        struct ingest_job **jobs, size_t n)
+void svc_alerts_examine(struct store *st, struct svc_cpd_cache **cache,
+                        struct svc_alert_run *runs, size_t n)
 {
     struct plan pl = {0};
     struct touch *t;
@@ -481,8 +478,8 @@ void srv_alerts_examine(struct store *st, struct srv_cpd_cache **cache,
     struct errbuf eb;
 
     for (size_t i = 0; i < n; i++)
-        jobs[i]->nalerts = 0;
-    t = collect(st, jobs, n, &nt);
+        runs[i].nalerts = 0;
+    t = collect(st, runs, n, &nt);
     if (!nt)
         goto out;
     if (!*cache) {
@@ -500,7 +497,7 @@ void srv_alerts_examine(struct store *st, struct srv_cpd_cache **cache,
 
         /* Groups are sorted by project: read its settings once. */
         if (first->s.project_id != params_of) {
-            srv_cpd_params(st, first->s.project_id, &p);
+            svc_cpd_params(st, first->s.project_id, &p);
             params_of = first->s.project_id;
         }
         if (nnew > NEW_MAX) {
@@ -532,10 +529,10 @@ void srv_alerts_examine(struct store *st, struct srv_cpd_cache **cache,
                  (long long)t[gstart[g]].s.benchmark_id,
                  (long long)t[gstart[g]].s.measure_id, 100 * pl.a[i].change);
         for (size_t k = gstart[g]; k < gstart[g + 1]; k++) {
-            struct ingest_job *job = jobs[t[k].job];
+            struct svc_alert_run *r = &runs[t[k].job];
 
-            if (job->nalerts < SRV_JOB_ALERTS_MAX)
-                job->alert_ids[job->nalerts++] = pl.a[i].new_alert_id;
+            if (r->nalerts < SVC_RUN_ALERTS_MAX)
+                r->alert_ids[r->nalerts++] = pl.a[i].new_alert_id;
         }
     }
 out:
@@ -550,17 +547,38 @@ out:
  * as if each had just been ingested, in the order given: the same
  * incremental analysis, confirmation and alerts as a live ingest.
  */
-void srv_alerts_backfill(struct store *st, const int64_t *run_ids, size_t n)
+void svc_alerts_backfill(struct store *st, const int64_t *run_ids, size_t n)
 {
-    struct srv_cpd_cache *cache = NULL;
-    struct ingest_job job;
-    struct ingest_job *jp = &job;
+    struct svc_cpd_cache *cache = NULL;
+    struct svc_alert_run run;
 
     for (size_t i = 0; i < n; i++) {
-        memset(&job, 0, sizeof job);
-        job.status = ERR_OK;
-        job.run_id = run_ids[i];
-        srv_alerts_examine(st, &cache, &jp, 1);
+        memset(&run, 0, sizeof run);
+        run.run_id = run_ids[i];
+        svc_alerts_examine(st, &cache, &run, 1);
     }
-    srv_cpd_cache_free(cache);
+    svc_cpd_cache_free(cache);
+}
+
+void svc_series_change_points(struct store *st, int64_t project_id,
+                              const struct series *s, struct an_cp **cps,
+                              size_t *ncps)
+{
+    struct an_cpd_params p;
+    double *v;
+    struct errbuf eb;
+
+    *cps = NULL;
+    *ncps = 0;
+    if (s->npoints == 0)
+        return;
+    err_init(&eb);
+    svc_cpd_params(st, project_id, &p);
+    v = xreallocarray(NULL, s->npoints, sizeof *v);
+    for (size_t i = 0; i < s->npoints; i++)
+        v[i] = s->points[i].value;
+    if (an_changepoints(v, s->npoints, &p, cps, ncps, &eb) != ERR_OK)
+        log_warn("series change points: %s", eb.msg);
+    free(v);
+    err_cleanup(&eb);
 }
