@@ -11,18 +11,13 @@
  *  4. In static mode (page_int.h) the dashboard has no search form: a
  *     static report cannot answer one.  The sort links stay, and the
  *     report's crawler saves each sorted view.
- *  5. What is worse now: each series' latest level (the runs since it moved
- *     beyond the threshold, at most AN_NOW_MAX_TAIL) against the median of
- *     the DASH_HISTORY runs before it, with the comparison's rules
- *     (an_level_now, an_decide).  A worse level without an alert is
- *     "suspected" (alerts wait for enough runs at the new level); an open
- *     alert says "regressed", an acknowledged one "known": it stays until
- *     the alert is resolved.  The default sort puts these first, worst
- *     first.
+ *  5. What is worse now comes from service/dashboard.c (svc_dashboard):
+ *     each series' latest level against the runs before it, "suspected"
+ *     before an alert confirms it, "known" while an acknowledged alert is
+ *     unresolved; the default sort puts these first, worst first.
  */
 #include "server/page_int.h"
 
-#include "analysis/analysis.h"
 #include "render/render.h"
 
 #include <math.h>
@@ -31,8 +26,6 @@
 #include <string.h>
 
 #define DASH_PAGE_ROWS 200 /* rows a page shows; every row is ranked */
-#define DASH_CV_POINTS 10
-#define DASH_HISTORY 20    /* runs a series' latest level is measured against */
 
 void route_page_projects(struct req *rq)
 {
@@ -86,166 +79,14 @@ out:
     err_cleanup(&eb);
 }
 
-/*
- * What a series' latest level says (note 5): worse or better than its
- * history with a verdict the comparison's rules give, and whether an alert
- * already says so.
- */
-enum dash_state {
-    DASH_NONE = 0,   /* nothing to say */
-    DASH_SUSPECTED,  /* worse now, no alert yet: too few runs to confirm */
-    DASH_ALERT,      /* an open alert on the series */
-    DASH_KNOWN,      /* an acknowledged alert: known, not fixed */
-    DASH_BETTER      /* better now */
-};
-
-static const char *const dash_state_names[] = {"", "suspected", "regressed",
-                                               "known", "improved"};
-
-/* One dashboard row: a benchmark's series for one measure. */
-struct dash_row {
-    const struct store_benchmark *bench; /* borrowed */
-    char *measure, *unit;                /* owns */
-    double last, change, cv;             /* NAN when unknown */
-    double worse;                        /* change signed so that worse > 0 */
-    size_t npoints, tail;                /* tail: runs at the latest level */
-    enum dash_state state;
-    const struct store_alert *alert;     /* borrowed: its open or known alert */
-};
-
-/* CV (stddev / mean) of the last DASH_CV_POINTS values: a cheap noise
- * level for the table, not a statistic to decide on. */
-static double noise_cv(const struct series *s)
-{
-    size_t from = s->npoints > DASH_CV_POINTS ? s->npoints - DASH_CV_POINTS : 0;
-    size_t k = s->npoints - from;
-    double mean = 0, ss = 0;
-
-    if (k < 3)
-        return NAN;
-    for (size_t i = from; i < s->npoints; i++)
-        mean += s->points[i].value;
-    mean /= (double)k;
-    for (size_t i = from; i < s->npoints; i++)
-        ss += (s->points[i].value - mean) * (s->points[i].value - mean);
-    if (mean == 0)
-        return NAN;
-    return sqrt(ss / (double)(k - 1)) / fabs(mean);
-}
-
-static const struct store_alert *alert_of(const struct store_alert *a,
-                                          size_t n, const struct series *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i].benchmark_id == s->benchmark_id &&
-            !strcmp(a[i].measure, s->measure) &&
-            !strcmp(a[i].branch, s->branch ? s->branch : "") &&
-            !strcmp(a[i].testbed, s->testbed ? s->testbed : "") &&
-            !strcmp(a[i].kind, "changepoint"))
-            return &a[i];
-    return NULL;
-}
-
-/*
- * A row from its series (note 5): the latest level against the runs before
- * it (an_level_now), judged with the comparison's default rules; an open or
- * acknowledged alert on the series says more than the level does.
- */
-static void dash_row_fill(struct dash_row *r, const struct store_benchmark *bm,
-                          const struct series *s, const struct store_alert *al,
-                          size_t nal, const struct store_alert *ak, size_t nak)
-{
-    double *v = xmalloc(s->npoints * sizeof *v);
-    double sign = s->direction == DIR_HIGHER ? -1 : 1;
-    struct an_rules rules;
-    struct an_now now;
-
-    memset(r, 0, sizeof *r);
-    an_rules_default(&rules);
-    r->bench = bm;
-    r->measure = xstrdup(s->measure);
-    r->unit = xstrdup(s->unit ? s->unit : "");
-    r->npoints = s->npoints;
-    r->last = s->points[s->npoints - 1].value;
-    r->change = r->worse = NAN;
-    r->cv = noise_cv(s);
-    for (size_t i = 0; i < s->npoints; i++)
-        v[i] = s->points[i].value;
-    if (an_level_now(v, s->npoints, DASH_HISTORY, rules.threshold,
-                     rules.noise_floor, &now)) {
-        struct an_decision d;
-        double qv = now.c.p_value;
-
-        r->change = now.change;
-        r->tail = now.tail;
-        r->worse = sign * now.change;
-        an_decide(&now.c, qv, s->direction, NULL, NAN, &rules, &d);
-        if (d.verdict == AN_REGRESSED)
-            r->state = DASH_SUSPECTED;
-        else if (d.verdict == AN_IMPROVED)
-            r->state = DASH_BETTER;
-    } else if (s->npoints > 1 && s->points[s->npoints - 2].value != 0) {
-        r->tail = 1;
-        r->change = r->last / s->points[s->npoints - 2].value - 1;
-        r->worse = sign * r->change;
-    }
-    if ((r->alert = alert_of(al, nal, s)) != NULL)
-        r->state = DASH_ALERT;
-    else if ((r->alert = alert_of(ak, nak, s)) != NULL)
-        r->state = DASH_KNOWN;
-    if (r->alert && isfinite(r->alert->change)) {
-        /* the alert measured the step against the level before it */
-        r->change = r->alert->change;
-        r->worse = sign * r->change;
-    }
-    free(v);
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-    const struct dash_row *x = a, *y = b;
-    int c = strcmp(x->bench->key, y->bench->key);
-
-    return c ? c : strcmp(x->measure, y->measure);
-}
-
-/* Worse now first: regressions by how much worse, then the rest by
- * change; unknown changes last. */
-static int cmp_change(const void *a, const void *b)
-{
-    const struct dash_row *x = a, *y = b;
-    double cx = isnan(x->worse) ? -INFINITY : x->worse;
-    double cy = isnan(y->worse) ? -INFINITY : y->worse;
-    int rx = x->state == DASH_SUSPECTED || x->state == DASH_ALERT ||
-             x->state == DASH_KNOWN;
-    int ry = y->state == DASH_SUSPECTED || y->state == DASH_ALERT ||
-             y->state == DASH_KNOWN;
-
-    if (rx != ry)
-        return ry - rx;
-    if (cx != cy)
-        return cx < cy ? 1 : -1;
-    return cmp_name(a, b);
-}
-
-static int cmp_noise(const void *a, const void *b)
-{
-    const struct dash_row *x = a, *y = b;
-    double cx = isnan(x->cv) ? -1 : x->cv;
-    double cy = isnan(y->cv) ? -1 : y->cv;
-
-    if (cx != cy)
-        return cx < cy ? 1 : -1;
-    return cmp_name(a, b);
-}
-
+/* The dashboard's sorts: a name in the URL, a label, service's order. */
 static const struct {
     const char *name, *label;
-    int (*cmp)(const void *, const void *);
+    enum svc_dash_sort sort;
 } sorts[] = {
-    {"change", "worse now", cmp_change},
-    {"name", "name", cmp_name},
-    {"noise", "noise", cmp_noise},
+    {"change", "worse now", SVC_DASH_WORSE},
+    {"name", "name", SVC_DASH_NAME},
+    {"noise", "noise", SVC_DASH_NOISE},
 };
 
 /* The alerts of one status under a heading; known (acknowledged) ones
@@ -406,12 +247,8 @@ void route_page_dashboard(struct req *rq)
 {
     struct store_project proj;
     struct store *st = srv_page_project_begin(rq, &proj);
-    struct store_benchmark *bm = NULL;
-    struct store_measure *ms = NULL;
-    size_t nb = 0, nm = 0, nrows = 0, si = 0;
-    struct dash_row *rows = NULL;
-    struct store_alert *al = NULL, *ak = NULL;
-    size_t nal = 0, nak = 0, cap = 0, page = 0, npages;
+    size_t nrows = 0, si = 0, page = 0, npages;
+    struct svc_dash_row *rows = NULL;
     const char *q = req_arg(rq, "q"), *sort = req_arg(rq, "sort");
     const char *pg = req_arg(rq, "page");
     struct buf *b = &rq->resp;
@@ -435,43 +272,10 @@ void route_page_dashboard(struct req *rq)
         }
         page = (size_t)(v - 1);
     }
-    if (store_benchmarks_list(st, proj.id, &bm, &nb, &eb) ||
-        store_measures_list(st, proj.id, &ms, &nm, &eb)) {
+    if (svc_dashboard(st, proj.id, q, sorts[si].sort, &rows, &nrows, &eb)) {
         srv_page_error(rq, 500, "could not read the benchmarks");
         goto out;
     }
-    if (store_alerts_list(st, proj.id, "open", 0, 1000, &al, &nal, &eb) ||
-        store_alerts_list(st, proj.id, "acknowledged", 0, 1000, &ak, &nak,
-                          &eb)) {
-        srv_page_error(rq, 500, "could not read the alerts");
-        goto out;
-    }
-    for (size_t i = 0; i < nb; i++) {
-        if (q && *q && !strstr(bm[i].key, q))
-            continue;
-        for (size_t k = 0; k < nm; k++) {
-            char id[24];
-            struct store_series_query sq = {.benchmark = id,
-                                            .measure = ms[k].name};
-            struct series s;
-
-            snprintf(id, sizeof id, "%lld", (long long)bm[i].id);
-            memset(&s, 0, sizeof s);
-            if (store_series_get(st, proj.id, &sq, &s, NULL) != ERR_OK ||
-                s.npoints == 0) {
-                series_cleanup(&s);
-                continue;
-            }
-            if (nrows == cap) {
-                cap = cap ? 2 * cap : 256;
-                rows = xreallocarray(rows, cap, sizeof *rows);
-            }
-            dash_row_fill(&rows[nrows++], &bm[i], &s, al, nal, ak, nak);
-            series_cleanup(&s);
-        }
-    }
-    if (nrows)
-        qsort(rows, nrows, sizeof *rows, sorts[si].cmp);
     npages = nrows ? (nrows + DASH_PAGE_ROWS - 1) / DASH_PAGE_ROWS : 1;
     if (page >= npages)
         page = npages - 1;
@@ -527,12 +331,12 @@ void route_page_dashboard(struct req *rq)
     }
     for (size_t i = page * DASH_PAGE_ROWS;
          i < nrows && i < (page + 1) * DASH_PAGE_ROWS; i++) {
-        const struct dash_row *r = &rows[i];
+        const struct svc_dash_row *r = &rows[i];
         char sfx[48];
 
-        snprintf(sfx, sizeof sfx, "/benchmarks/%lld", (long long)r->bench->id);
+        snprintf(sfx, sizeof sfx, "/benchmarks/%lld", (long long)r->bench_id);
         buf_adds(b, "<tr><td>");
-        srv_page_link(b, proj.slug, sfx, r->bench->key);
+        srv_page_link(b, proj.slug, sfx, r->key);
         buf_adds(b, "</td><td>");
         page_esc_text(b, r->measure);
         /* The URL is built escaped for its contexts (segment, query),
@@ -541,7 +345,7 @@ void route_page_dashboard(struct req *rq)
         buf_adds(&url, "/p/");
         page_esc_segment(&url, proj.slug);
         buf_printf(&url, "/charts/sparkline.png?benchmark=%lld&measure=",
-                   (long long)r->bench->id);
+                   (long long)r->bench_id);
         page_esc_query(&url, r->measure);
         buf_adds(b, "</td><td><img class=\"spark\" width=\"120\" "
                     "height=\"30\" alt=\"trend\" src=\"");
@@ -551,10 +355,9 @@ void route_page_dashboard(struct req *rq)
         buf_adds(b, "</td><td class=\"num\">");
         if (isnan(r->change)) {
             buf_adds(b, "–");
-        } else if (r->alert) {
+        } else if (r->state == SVC_DASH_ALERT || r->state == SVC_DASH_KNOWN) {
             char abbrev[13];
-            const char *sha =
-                srv_page_short_sha(r->alert->first_bad_commit, abbrev);
+            const char *sha = srv_page_short_sha(r->first_bad_commit, abbrev);
 
             buf_printf(b, "%+.1f%% <span class=\"muted small\">(since ",
                        r->change * 100);
@@ -565,10 +368,10 @@ void route_page_dashboard(struct req *rq)
                           "</span>",
                        r->change * 100, r->tail, r->tail == 1 ? "" : "s");
         }
-        buf_adds(b, r->state == DASH_BETTER ? "</td><td class=\"good\">"
-                    : r->state != DASH_NONE ? "</td><td class=\"bad\">"
-                                            : "</td><td>");
-        buf_adds(b, dash_state_names[r->state]);
+        buf_adds(b, r->state == SVC_DASH_BETTER ? "</td><td class=\"good\">"
+                    : r->state != SVC_DASH_NONE ? "</td><td class=\"bad\">"
+                                                : "</td><td>");
+        buf_adds(b, svc_dash_state_str(r->state));
         buf_adds(b, "</td><td class=\"num\">");
         if (isnan(r->cv))
             buf_adds(b, "–");
@@ -585,15 +388,7 @@ void route_page_dashboard(struct req *rq)
     srv_page_send(rq, 200);
 out:
     srv_store_release(rq->srv, st);
-    for (size_t i = 0; i < nrows; i++) {
-        free(rows[i].measure);
-        free(rows[i].unit);
-    }
-    free(rows);
-    store_alerts_free(al, nal);
-    store_alerts_free(ak, nak);
-    store_benchmarks_free(bm, nb);
-    store_measures_free(ms, nm);
+    svc_dash_rows_free(rows, nrows);
     store_project_cleanup(&proj);
     buf_cleanup(&url);
     err_cleanup(&eb);

@@ -228,4 +228,42 @@ void svc_series_change_points(struct store *st, int64_t project_id,
                               const struct series *s, struct an_cp **cps,
                               size_t *ncps);
 
+/* ---- the dashboard: what is worse now (service/dashboard.c) ------------- */
+
+enum svc_dash_state {
+    SVC_DASH_NONE = 0,  /* nothing to say */
+    SVC_DASH_SUSPECTED, /* worse now, no alert yet: too few runs to confirm */
+    SVC_DASH_ALERT,     /* an open alert on the series */
+    SVC_DASH_KNOWN,     /* an acknowledged alert: known, not fixed */
+    SVC_DASH_BETTER     /* better now */
+};
+/* "", "suspected", "regressed", "known", "improved". */
+const char *svc_dash_state_str(enum svc_dash_state s);
+
+enum svc_dash_sort {
+    SVC_DASH_WORSE = 0, /* suspected, regressed, known first, worst first */
+    SVC_DASH_NAME = 1,
+    SVC_DASH_NOISE = 2  /* noisiest first */
+};
+
+/* One series: a benchmark for one measure on its default branch. */
+struct svc_dash_row {
+    int64_t bench_id;
+    char *key, *measure, *unit; /* owns */
+    double last, change, cv;    /* NAN when unknown */
+    double worse;               /* change signed so that worse > 0 */
+    size_t npoints, tail;       /* tail: runs at the latest level */
+    enum svc_dash_state state;
+    char *first_bad_commit;     /* owns: its alert's, NULL without one */
+};
+
+/*
+ * Every series of the project whose benchmark key contains q (NULL or "":
+ * all), ranked by sort.  *rows (n) freed with svc_dash_rows_free.  ERR_DB.
+ */
+enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
+                       enum svc_dash_sort sort, struct svc_dash_row **rows,
+                       size_t *n, struct errbuf *eb);
+void svc_dash_rows_free(struct svc_dash_row *rows, size_t n);
+
 #endif /* BV_SERVICE_H */
