@@ -16,6 +16,7 @@ on a base history made on the spot (timings cannot travel between
 machines).
 """
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -170,14 +171,6 @@ def test_inconclusive_rows_carry_a_reason(comps):
                      "\n  " + "\n  ".join(bad[:40]))
 
 
-def single_value(r):
-    """A row whose sides hold one value per run: no per-sample statistics
-    (pytest-benchmark's throughput is 1/mean, one number per run)."""
-    hs, bs = r.get("head_stats") or {}, r.get("base_stats") or {}
-    return r.get("kind") == "no samples" or \
-        (hs.get("n", 2) <= 1 and bs.get("n", 2) <= 1)
-
-
 def test_summary_counts_only_decidable_rows(comps):
     """The summary's four counts are the rows' verdicts, single-value rows
     (one number per run, e.g. pytest-benchmark's throughput) are not among
@@ -189,7 +182,7 @@ def test_summary_counts_only_decidable_rows(comps):
                  for v in vu.VERDICTS}
         if any(s.get(v) != tally[v] for v in vu.VERDICTS):
             bad.append(f"{c.where()}: summary {s} but the rows say {tally}")
-        one = [r for r in c.rows if single_value(r)]
+        one = [r for r in c.rows if c.single_value(r)]
         counted = [f"{r['benchmark']} {r['measure']}" for r in one
                    if r.get("verdict") in vu.VERDICTS]
         if counted:
@@ -223,6 +216,19 @@ def agent_env(tmp, slowdown=None):
 SUITE_CMD = [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider",
              "test_bench.py", "--benchmark-min-time=0.0005",
              "--benchmark-max-time=0.5", "--benchmark-json=out.json"]
+
+
+SUITE_NOISE = re.compile(
+    r"Computing stats|^-{3,}|^Name \(|^Legend|^  (Outliers|OPS)|"
+    r"^\.+ +\[100%\]|^\d+ passed|^Wrote benchmark data|"
+    r"^test_\S+ +[\d,.]+ |^\s*$")
+
+
+def agent_says(p):
+    """What `benchvault run` itself printed, without the suite's own
+    output (pytest-benchmark's tables and progress)."""
+    lines = (p.stdout + "\n" + p.stderr).splitlines()
+    return "\n".join(x for x in lines if not SUITE_NOISE.search(x))
 
 
 def bv_run(srv, repo, branch, *extra, slowdown=None):
@@ -271,24 +277,24 @@ def gate_repo(srv):
                 p = bv_run(srv, repo, "main")
             finally:
                 stop_busy_loops(hogs)
-            assert p.returncode == 0, p.stdout + p.stderr
+            assert p.returncode == 0, agent_says(p)
         yield repo
 
 
 def test_run_gate_fails_on_the_20pct_slower_code(srv, gate_repo):
     p = bv_run(srv, gate_repo, "pr-slow", "--base", "branch:main",
                "--confirm", "1", "--fail-on-regression", slowdown=1.2)
-    print(p.stdout, p.stderr)
+    print(agent_says(p))
     assert p.returncode == 1, (
         f"`benchvault run --confirm 1 --fail-on-regression` exited "
         f"{p.returncode} on code with test_sort_list 20% slower (want 1):\n"
-        f"{p.stdout}\n{p.stderr}")
+        f"{agent_says(p)}")
 
 
 def test_run_gate_passes_identical_code(srv, gate_repo):
     p = bv_run(srv, gate_repo, "pr-same", "--base", "branch:main",
                "--confirm", "1", "--fail-on-regression")
-    print(p.stdout, p.stderr)
+    print(agent_says(p))
     assert p.returncode == 0, (
         f"`benchvault run --confirm 1 --fail-on-regression` exited "
-        f"{p.returncode} on identical code (want 0):\n{p.stdout}\n{p.stderr}")
+        f"{p.returncode} on identical code (want 0):\n{agent_says(p)}")

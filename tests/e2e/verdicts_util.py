@@ -50,6 +50,23 @@ def post_doc(url, token, project, entry, branch):
     return r.json()["run_id"]
 
 
+_one_value_cache = {}
+
+
+def one_value_pairs(url, project, run_id):
+    """The (benchmark key, measure) pairs that run holds as one value (its
+    stored result has no samples), from GET .../runs/{id}."""
+    k = (url, project, run_id)
+    if k not in _one_value_cache:
+        r = requests.get(f"{url}/api/v1/projects/{project}/runs/{run_id}",
+                         timeout=60)
+        assert r.status_code == 200, r.text
+        _one_value_cache[k] = {(x["key"], x["measure"])
+                               for x in r.json()["results"]
+                               if not x.get("samples")}
+    return _one_value_cache[k]
+
+
 def compare(url, project, base, head):
     r = requests.get(f"{url}/api/v1/projects/{project}/compare",
                      params={"base": base, "head": head}, timeout=300)
@@ -60,13 +77,18 @@ def compare(url, project, base, head):
 class Comparison:
     """One /compare answer and what it stands for."""
 
-    def __init__(self, history, kind, label, base, head, answer):
+    def __init__(self, history, kind, label, base, head, answer, url=None,
+                 project=None):
         self.history = history
         self.kind = kind      # e.g. slow20, slow20-pooled, loo, loo-pooled
         self.label = label    # the heads, by file stem
         self.base = base
         self.head = head
         self.j = answer
+        # pairs every head run holds as one value (see single_value)
+        self.one_value = set.intersection(*[
+            one_value_pairs(url, project, int(i)) for i in head.split(",")]) \
+            if url else set()
 
     @property
     def rows(self):
@@ -77,6 +99,17 @@ class Comparison:
             if r["benchmark"] == benchmark and r["measure"] == measure:
                 return r
         return None
+
+    def single_value(self, r):
+        """A row that is one value per run: every head run stores it
+        without samples (pytest-benchmark's throughput, 1/mean), and the row
+        does not say it was compared on more values than there are head
+        runs (as it would if throughput were derived from per-round
+        times)."""
+        if (r.get("benchmark"), r.get("measure")) not in self.one_value:
+            return False
+        n = (r.get("head_stats") or {}).get("n")
+        return n is None or n <= len(self.head.split(","))
 
     def where(self):
         return f"{self.history} {self.kind} {self.label} (base={self.base})"
@@ -121,23 +154,26 @@ def comparisons(url, token, with_loo=True):
             for s in stems:
                 out.append(Comparison(history, role, s, base, str(ids[s]),
                                       compare(url, project, base,
-                                              str(ids[s]))))
+                                              str(ids[s])), url, project))
             head = f"{ids[stems[0]]},{ids[stems[1]]}"
             out.append(Comparison(history, role + "-pooled",
                                   "+".join(stems), base, head,
-                                  compare(url, project, base, head)))
+                                  compare(url, project, base, head), url,
+                                  project))
         if not with_loo:
             continue
         for i, (stem, branch) in enumerate(sorted(loo.items())):
             b = f"branch:{branch}"
             out.append(Comparison(history, "loo", stem, b, str(ids[stem]),
-                                  compare(url, project, b, str(ids[stem]))))
+                                  compare(url, project, b, str(ids[stem])),
+                                  url, project))
             # pooled with a second run of the same code that is not in the
             # base: the identical-code heads, taken in turn
             other = f"{history}-same{1 + i % 2}"
             head = f"{ids[stem]},{ids[other]}"
             out.append(Comparison(history, "loo-pooled", f"{stem}+{other}",
-                                  b, head, compare(url, project, b, head)))
+                                  b, head, compare(url, project, b, head),
+                                  url, project))
     return out
 
 

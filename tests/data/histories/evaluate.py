@@ -94,7 +94,7 @@ def summary(vu, comps):
                    for c in loo)
         reg = sum(len(regressed_rows(c)) for c in loo)
         out.append(f"  {'leave-one-out single runs: regressed rows / rows':58}"
-                   f" {reg}/{rows} (at most 1 per 100 per history)")
+                   f" {reg}/{rows} (at most 1 per 100, all histories)")
         line("leave-one-out pooled heads without a regressed row",
              kind("loo-pooled"), lambda c: not regressed_rows(c))
 
@@ -114,6 +114,9 @@ def summary(vu, comps):
                        if r.get("verdict") == "inconclusive"))
     line("summaries with `not_compared`", comps,
          lambda c: "not_compared" in c.j.get("summary", {}))
+    line("comparisons counting no single-value row as a verdict", comps,
+         lambda c: not any(c.single_value(r) and r.get("verdict") in
+                           vu.VERDICTS for r in c.rows))
     return "\n".join(out)
 
 
