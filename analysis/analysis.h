@@ -127,6 +127,7 @@ struct an_compare {
     double noise;        /* run-to-run noise used (sd of log run centers) */
     double head_spread;  /* sd of the head runs' logs (2+ head runs) */
     size_t nhist;        /* history runs the noise came from */
+    size_t wild;         /* history runs far off the series (note 6) */
 };
 /*
  * Compares two sides.  With samples on both (at least one each), the change

@@ -17,19 +17,23 @@
  *    interval is symmetric in the ratio, not in the difference.
  * 3. Noise: sigma = 1.4826 x MAD of the history's logs (one wild run in the
  *    history cannot inflate it), corrected for small samples, at least
- *    the floor.  Several head runs
- *    also bring their own spread (standard deviation of their logs): when
- *    they disagree with each other more than the history does, that spread
- *    is used, so one wild head run is diluted, never confirmed, by a normal
- *    one.
- * 4. Standard error of d: sqrt(c_k s_head^2 / k + c_b sigma^2 / n_b), with
- *    c = 1 for one or two runs (a median of two is their mean) and pi / 2
- *    for the median of three or more (its variance against a mean's).
- * 5. t = d / se with h - 1 degrees of freedom, h the history's runs (the
- *    noise is estimated from them); p two-sided; 95% CI e^(d -+ t se) - 1.
+ *    the floor.  Several head runs bring their own spread: the variance is
+ *    pooled as in a two-sample t test ((h - 1) sigma^2 + (k - 1) s_head^2)
+ *    / (h + k - 2), so head runs that disagree (one wild, one normal)
+ *    widen the interval and are diluted, never confirmed, and head runs
+ *    that agree add degrees of freedom.
+ * 4. Standard error of d: sigma sqrt(c_k / k + c_b / n_b), with c = 1 for
+ *    one or two runs (a median of two is their mean) and pi / 2 for the
+ *    median of three or more (its variance against a mean's).
+ * 5. t = d / se with h + k - 2 degrees of freedom (h - 1 for one head
+ *    run); p two-sided; 95% CI e^(d -+ t se) - 1.
  *    The CI and p come from the same distribution, so p < 0.05 exactly
  *    when the CI leaves out zero, and no verdict can contradict its
  *    interval.
+ * 6. Wild runs: a history run beyond 4 robust SDs (and 3 noise floors) of
+ *    its series says the series has had runs that land far off.  One head
+ *    run of such a series cannot be told from such a run, so its verdict
+ *    waits for a confirmation (verdict.c); pooled runs decide as usual.
  */
 #include "analysis/analysis_int.h"
 
@@ -88,6 +92,24 @@ static double robust_sigma(double *x, size_t n)
     return s;
 }
 
+/*
+ * History runs far off their series (note 6): beyond 4 robust SDs of the
+ * median and beyond 3 noise floors.  x is reordered.
+ */
+static size_t count_wild(double *x, size_t n, double sigma, double floor)
+{
+    double c, bar;
+    size_t w = 0;
+
+    if (n < 3 || !isfinite(sigma))
+        return 0;
+    c = median_of(x, n);
+    bar = 4 * sigma > 3 * floor ? 4 * sigma : 3 * floor;
+    for (size_t i = 0; i < n; i++)
+        w += fabs(x[i] - c) > bar;
+    return w;
+}
+
 static double var_factor(size_t n)
 {
     return n >= 3 ? MEDIAN_VAR : 1;
@@ -96,7 +118,7 @@ static double var_factor(size_t n)
 bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
 {
     double *lb = NULL, *lh = NULL, *lhist = NULL;
-    double db, dh, sigma, shead, se, d, tc;
+    double db, dh, sigma, se, d, tc, df;
     size_t k = in->nhead, nb = in->nbase, h = in->nhist;
     bool ok = false;
 
@@ -121,24 +143,29 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
     d = dh - db;
     out->change = expm1(d);
     sigma = robust_sigma(lhist, h);
+    out->wild = count_wild(lhist, h, sigma, in->floor);
     if (!(sigma >= in->floor))
         sigma = in->floor;
-    out->noise = sigma;
-    shead = sigma;
+    df = (double)(h - 1);
     if (k >= 2) {
-        double m = an_mean(lh, k);
+        double m = an_mean(lh, k), v = an_var(lh, k, m);
 
-        out->head_spread = sqrt(an_var(lh, k, m));
-        if (out->head_spread > shead)
-            shead = out->head_spread;
+        out->head_spread = sqrt(v);
+        /* the pooled variance of a two-sample t test: head runs that
+         * disagree widen it, head runs that agree add degrees of freedom */
+        sigma = sqrt((df * sigma * sigma + (double)(k - 1) * v) /
+                     (df + (double)(k - 1)));
+        df += (double)(k - 1);
+        if (sigma < in->floor)
+            sigma = in->floor;
     }
-    se = sqrt(var_factor(k) * shead * shead / (double)k +
-              var_factor(nb) * sigma * sigma / (double)nb);
-    out->df = (double)(h - 1);
+    out->noise = sigma;
+    se = sigma * sqrt(var_factor(k) / (double)k + var_factor(nb) / (double)nb);
+    out->df = df;
     out->t = se > 0 ? d / se : NAN;
     if (se > 0) {
-        out->p_value = an_t_two_sided(d / se, (double)(h - 1));
-        tc = an_t_crit(0.95, (double)(h - 1));
+        out->p_value = an_t_two_sided(d / se, df);
+        tc = an_t_crit(0.95, df);
         out->change_ci[0] = expm1(d - tc * se);
         out->change_ci[1] = expm1(d + tc * se);
     }

@@ -213,6 +213,15 @@ static void decide_runs(const struct an_compare *c, double q, double s,
         out->mde = (Z_975 + Z_80) *
                    ((log1p(c->change_ci[1]) - log1p(c->change_ci[0])) / 2 /
                     Z_975);
+    if (out->significant && fabs(w) > tau && one_side && c->nhead == 1 &&
+        c->wild > 0) {
+        say(out, "%s against %s: %s, q %.2g, but %zu of the history's runs "
+                 "landed far off this series, so one run cannot be told from "
+                 "such a run: confirm with another head run (pooled)",
+            ch, vs, ci, q, c->wild);
+        out->needs_confirmation = true;
+        return;
+    }
     if (out->significant && fabs(w) > tau && one_side) {
         out->verdict = w > 0 ? AN_REGRESSED : AN_IMPROVED;
         say(out, "%s against %s: %s, q %.2g < %.2g, beyond the %s threshold",
