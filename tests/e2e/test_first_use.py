@@ -237,6 +237,23 @@ def test_pytest_throughput_per_round(server):
         assert abs(tp["median"] - 1.0 / med) <= 1e-3 * tp["median"]
 
 
+@pytest.mark.parametrize("name,ctype,derived", [
+    ("gbench_reps5_full", "application/json",
+     {"items_per_second", "bytes_per_second"}),
+    ("gotest_cpu_list", "text/plain", {"bytes_per_second"}),
+])
+def test_tool_rates_are_derived(server, name, ctype, derived):
+    run = stored(server, post(server, case(name), content_type=ctype,
+                              params={"branch": "main", "commit": "c"}))
+    seen = set()
+    for r in run["results"]:
+        assert r["derived"] is (r["measure"] in derived), r
+        if r["derived"]:
+            seen.add(r["measure"])
+            assert r["n"] == len(r["samples"]) > 0, r  # still decidable
+    assert seen, run["results"][:3]
+
+
 def test_pytest_throughput_without_data_is_one_value(server):
     doc = json.loads(case("pytest_saved_stats_only"))
     run = stored(server, post(server, json.dumps(doc)))
