@@ -38,7 +38,6 @@
  */
 #include "ingest/ingest_int.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -69,6 +68,9 @@ struct occ {
 /* Parameters a template may hold; more occurrences than this are not
  * searched (2^12 candidates at most). */
 #define HF_MAX_OCC 12
+/* Template checks for a whole file: a hostile file of 100,000 distinct
+ * commands must not cost n^2 of them (a real scan needs a few hundred). */
+#define HF_MAX_CHECKS 200000
 
 /* Whether substituting params (hyperfine's textual "{name}" -> value) into
  * template t gives exactly command. */
@@ -192,9 +194,10 @@ static bool same_names(const json_t *a, const json_t *b)
  * the same template reproduces.  Of the templates cs[i]'s command allows
  * (each subset of its values' occurrences put back as {name}), the one
  * that reproduces the most members wins; a tie goes to the one with more
- * placeholders.  False when the command has too many occurrences to search.
+ * placeholders.  False when the command has too many occurrences to search,
+ * none holds, or the file's budget of checks is spent.
  */
-static bool family_of(struct cmd *cs, size_t n, size_t i)
+static bool family_of(struct cmd *cs, size_t n, size_t i, size_t *checks)
 {
     struct occ o[HF_MAX_OCC];
     size_t no, best_hits = 0;
@@ -209,14 +212,27 @@ static bool family_of(struct cmd *cs, size_t n, size_t i)
         size_t hits = 0;
         unsigned bits = 0;
 
+        /* A candidate must hold for cs[i] itself. */
+        if (t && !reproduces(t, cs[i].raw, cs[i].command)) {
+            free(t);
+            t = NULL;
+        }
         if (!t)
             continue;
         for (unsigned m = mask; m; m &= m - 1)
             bits++;
-        for (size_t j = i; j < n; j++)
-            hits += cs[j].command && !cs[j].family &&
-                    same_names(cs[i].raw, cs[j].raw) &&
-                    reproduces(t, cs[j].raw, cs[j].command);
+        for (size_t j = i; j < n && *checks < HF_MAX_CHECKS; j++) {
+            if (!cs[j].command || cs[j].family ||
+                !same_names(cs[i].raw, cs[j].raw))
+                continue;
+            ++*checks;
+            hits += reproduces(t, cs[j].raw, cs[j].command);
+        }
+        if (*checks >= HF_MAX_CHECKS) {
+            free(t);
+            free(best);
+            return false;
+        }
         if (hits > best_hits || (hits == best_hits && bits > best_bits)) {
             free(best);
             best = t;
@@ -226,8 +242,10 @@ static bool family_of(struct cmd *cs, size_t n, size_t i)
             free(t);
         }
     }
-    /* The empty mask always reproduces cs[i] itself. */
-    assert(best && best_hits >= 1);
+    /* The empty mask reproduces cs[i] itself, unless a value holds text
+     * like "{name}" that substitution would change again. */
+    if (!best)
+        return false;
     for (size_t j = n; j-- > i;)
         if (cs[j].command && !cs[j].family &&
             same_names(cs[i].raw, cs[j].raw) &&
@@ -274,21 +292,28 @@ static bool cmd_read(struct ingest_ctx *c, struct cmd *cm, const json_t *r)
 
 static void families(struct ingest_ctx *c, struct cmd *cs, size_t n)
 {
+    size_t checks = 0, unnamed = 0, first = 0;
+
     for (size_t i = 0; i < n; i++) {
         if (!cs[i].command || cs[i].family)
             continue;
-        if (json_object_size(cs[i].raw) && family_of(cs, n, i))
+        if (json_object_size(cs[i].raw) && family_of(cs, n, i, &checks))
             continue;
         cs[i].family = xstrdup(cs[i].command);
-        if (json_object_size(cs[i].raw)) {
-            size_t mark = ingest_ptr_push_index(c, i);
+        if (json_object_size(cs[i].raw) && !unnamed++)
+            first = i;
+    }
+    if (unnamed) {
+        size_t mark = ingest_ptr_push_index(c, first);
 
-            ingest_warn(c, "the parameter values occur more than %d times "
-                        "in the command, so its scan cannot be named: "
-                        "stored under the command itself",
-                        HF_MAX_OCC);
-            ingest_ptr_pop(c, mark);
-        }
+        /* Once per file: a hostile file must not make 100,000 warnings. */
+        ingest_warn(c,
+                    "the scan of %zu command(s), this the first, cannot be "
+                    "named (a parameter value occurs more than %d times in "
+                    "it, holds {...} text, or the file has too many "
+                    "distinct scans): each is stored under its command",
+                    unnamed, HF_MAX_OCC);
+        ingest_ptr_pop(c, mark);
     }
 }
 

@@ -646,6 +646,56 @@ static void test_content_types(void **state)
     err_cleanup(&eb);
 }
 
+/* ---- hyperfine scans (issue 12 item 4) ----------------------------------- */
+
+/* A hyperfine file of n results "A<i> x<i>" with parameter n = "A<i>":
+ * every command its own scan, each needing a template search. */
+static char *distinct_scans(size_t n)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    (void)buf_adds(&b, "{\"results\": [");
+    for (size_t i = 0; i < n; i++)
+        (void)buf_printf(&b,
+                         "%s{\"command\": \"A%zu x%zu\", \"times\": [1], "
+                         "\"parameters\": {\"n\": \"A%zu\"}}",
+                         i ? "," : "", i, i, i);
+    (void)buf_adds(&b, "]}");
+    return buf_take(&b);
+}
+
+static void test_hyperfine_scan_limits(void **state)
+{
+    /* A value that occurs 13 times: not searched, said once. */
+    const char *many = "{\"results\": [{\"command\": \"1 1 1 1 1 1 1 1 1 1 1 1 "
+                       "1\", \"times\": [1], \"parameters\": {\"n\": \"1\"}}]}";
+    char *body = distinct_scans(5000);
+    struct run r;
+    struct errbuf eb;
+    uint64_t t0;
+    double s;
+
+    (void)state;
+    run_init(&r);
+    err_init(&eb);
+    assert_int_equal(parse(many, "p", &r, &eb), ERR_OK);
+    assert_string_equal(r.results[0].benchmark, "1 1 1 1 1 1 1 1 1 1 1 1 1");
+    assert_non_null(strstr(r.warnings[0], "cannot be named"));
+    /* 5,000 distinct scans: each is named by its template "{n} x<i>" and
+     * the search stays linear-ish (a budget, then each under itself). */
+    t0 = time_mono_ns();
+    assert_int_equal(parse(body, "p", &r, &eb), ERR_OK);
+    s = (double)(time_mono_ns() - t0) / 1e9;
+    assert_int_equal(r.nresults, 5000);
+    assert_string_equal(r.results[0].benchmark, "{n} x0");
+    assert_true(s < 20); /* n^2 checks would take minutes under ASan */
+    print_message("    5,000 distinct hyperfine scans: %.2f s\n", s);
+    free(body);
+    run_cleanup(&r);
+    err_cleanup(&eb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_limits_as_numbers),
         cmocka_unit_test(test_multipart_round_trip),
         cmocka_unit_test(test_content_types),
+        cmocka_unit_test(test_hyperfine_scan_limits),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
