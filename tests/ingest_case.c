@@ -14,7 +14,9 @@
  *                  bytes are compared exactly.
  *   error          line 1: the HTTP status the failure maps to (400, 413,
  *                  415, 422); then one line "pointer: message" per error
- *                  item in order, or, when there are no items, the one-line
+ *                  item in order ("?name: message" for an item about a
+ *                  parameter given beside the body, e.g. ?format), or,
+ *                  when there are no items, the one-line
  *                  errbuf message; then "(N more)" if items were dropped.
  *                  Compared exactly, line by line.
  * Optional files: format (the format argument), content_type (the body's
