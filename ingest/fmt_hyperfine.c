@@ -74,8 +74,7 @@ struct occ {
 
 /* Whether substituting params (hyperfine's textual "{name}" -> value) into
  * template t gives exactly command. */
-static bool reproduces(const char *t, const json_t *params,
-                       const char *command)
+static bool reproduces(const char *t, const json_t *params, const char *command)
 {
     struct buf out;
     bool same;

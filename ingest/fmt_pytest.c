@@ -42,8 +42,9 @@
  *     decidable as the latency; its value stays pytest's ops (1/mean, the
  *     harmonic mean of the rates: what pytest prints), and mean, median,
  *     min, max and stddev are those of the rates (the median is 1/median
- *     of the times for an odd number of rounds).  It is marked derived either way: it says nothing the
- *     latency does not, and a comparison can fold it into that row.
+ *     of the times for an odd number of rounds).  It is marked derived
+ *     either way: it says nothing the latency does not, and a comparison
+ *     can fold it into that row.
  */
 #include "ingest/ingest_int.h"
 

@@ -195,8 +195,10 @@ static bool int_arg(struct req *rq, const char *name, int64_t min, int64_t max,
         return true;
     if (parse_int64(v, min, max, out) == ERR_OK)
         return true;
-    req_query_problem(rq, name, "expected an integer in [%lld, %lld], got "
-                      "\"%.64s\"", (long long)min, (long long)max, v);
+    req_query_problem(rq, name,
+                      "expected an integer in [%lld, %lld], got "
+                      "\"%.64s\"",
+                      (long long)min, (long long)max, v);
     return false;
 }
 
@@ -213,8 +215,10 @@ void route_alerts_list(struct req *rq)
     enum err e;
 
     if (status && !store_alert_status_valid(status)) {
-        req_query_problem(rq, "status", "expected open, acknowledged, "
-                          "dismissed or resolved, got \"%.64s\"", status);
+        req_query_problem(rq, "status",
+                          "expected open, acknowledged, "
+                          "dismissed or resolved, got \"%.64s\"",
+                          status);
         return;
     }
     if (!int_arg(rq, "limit", 1, 1000, &limit) ||

@@ -369,8 +369,7 @@ static void print_error(enum err e, const struct errbuf *eb, struct buf *out)
     (void)buf_printf(out, "%d\n", status_of(e));
     /* An error about a parameter given beside the body: "?name: ...". */
     for (size_t i = 0; i < eb->nitems; i++)
-        (void)buf_printf(out, "%s%s: %s\n",
-                         eb->items[i].parameter ? "?" : "",
+        (void)buf_printf(out, "%s%s: %s\n", eb->items[i].parameter ? "?" : "",
                          eb->items[i].parameter ? eb->items[i].parameter
                                                 : eb->items[i].pointer,
                          eb->items[i].message);
