@@ -223,10 +223,12 @@ void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
 
     buf_init(&msg, 1024);
     va_start(ap, fmt);
-    (void)buf_vprintf(&msg, fmt, ap); /* short: values are quoted to 64 bytes */
+    /* Messages quote values to 64 bytes; past the limit, say less. */
+    if (buf_vprintf(&msg, fmt, ap))
+        buf_reset(&msg);
     va_end(ap);
     err_init(&eb);
-    err_add_param(&eb, name, "%s", buf_str(&msg));
+    err_add_param(&eb, name, "%s", msg.len ? buf_str(&msg) : "not valid");
     problem(rq, 400, eb.msg, &eb);
     err_cleanup(&eb);
     buf_cleanup(&msg);
@@ -338,9 +340,13 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
         struct buf msg;
 
         buf_init(&msg, 512);
-        (void)buf_printf(&msg, "method %s is not allowed on this path; "
-                         "allowed: %s", method, buf_str(&allow));
-        req_problem_status(rq, 405, buf_str(&msg));
+        /* The method is the client's: at most 32 bytes of it. */
+        if (buf_printf(&msg, "method %.32s is not allowed on this path; "
+                       "allowed: %s", method, buf_str(&allow)))
+            buf_reset(&msg);
+        req_problem_status(rq, 405,
+                           msg.len ? buf_str(&msg)
+                                   : "method not allowed on this path");
         buf_cleanup(&msg);
         rq->allow = buf_take(&allow);
     } else if (!rq->route) {
