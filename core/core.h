@@ -50,10 +50,12 @@ enum err {
 
 const char *err_str(enum err e);
 
-/* One problem with the input, located by a JSON pointer ("" = the whole). */
+/* One problem with the input, located by a JSON pointer into the body ("" =
+ * the whole), or, for a query parameter or flag, by its name. */
 struct err_item {
-    char *pointer; /* owns */
-    char *message; /* owns */
+    char *pointer;   /* owns; "" when parameter is set */
+    char *message;   /* owns */
+    char *parameter; /* owns; NULL unless the item is about a parameter */
 };
 
 #define ERRBUF_MAX_ITEMS 50
@@ -76,6 +78,10 @@ void err_cleanup(struct errbuf *eb);
 void err_set(struct errbuf *eb, const char *fmt, ...) CORE_PRINTF(2, 3);
 /* Adds a field error; also sets msg to "pointer: message" if msg is empty. */
 void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
+    CORE_PRINTF(3, 4);
+/* Adds an error about the query parameter (or flag) name; msg, if empty,
+ * becomes "query parameter \"name\": message". */
+void err_add_param(struct errbuf *eb, const char *name, const char *fmt, ...)
     CORE_PRINTF(3, 4);
 
 /* ---- memory: out-of-memory aborts (every network size is bounded first) */
@@ -239,10 +245,16 @@ struct result {
     enum direction direction; /* DIR_UNSET: the measure's default */
     double value;          /* central statistic, canonical unit */
     double mean, median, stddev, min, max, lower, upper;
-    int64_t n;             /* sample count, -1 if unknown */
+    int64_t n;             /* how many values stand behind the statistics:
+                              nsamples when samples are stored, else the
+                              count behind a mean with a stddev, else 1 (a
+                              single value); -1 if unknown */
     double *samples;       /* owns; canonical unit */
     size_t nsamples;
     char *pointer;         /* owns; JSON pointer of the source, for errors */
+    bool derived;          /* computed by the tool from another measure of
+                              the same benchmark (pytest's ops = 1/mean),
+                              not measured on its own */
 };
 
 struct resource_sample {

@@ -46,6 +46,7 @@ void err_cleanup(struct errbuf *eb)
     for (size_t i = 0; i < eb->nitems; i++) {
         free(eb->items[i].pointer);
         free(eb->items[i].message);
+        free(eb->items[i].parameter);
     }
     free(eb->items);
     memset(eb, 0, sizeof *eb);
@@ -62,29 +63,47 @@ void err_set(struct errbuf *eb, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Appends an item; false when the buffer is full (counted in dropped). */
+static struct err_item *item_add(struct errbuf *eb)
+{
+    if (eb->nitems >= ERRBUF_MAX_ITEMS) {
+        eb->dropped++;
+        return NULL;
+    }
+    if (eb->nitems == 0)
+        eb->items = xcalloc(ERRBUF_MAX_ITEMS, sizeof *eb->items);
+    return &eb->items[eb->nitems++];
+}
+
 void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
 {
     va_list ap;
-    char *msg;
+    struct err_item *it;
 
-    if (!eb)
+    if (!eb || !(it = item_add(eb)))
         return;
-    if (eb->nitems >= ERRBUF_MAX_ITEMS) {
-        eb->dropped++;
-        return;
-    }
     va_start(ap, fmt);
-    msg = xvasprintf_cut(4096, fmt, ap);
+    it->message = xvasprintf_cut(4096, fmt, ap);
     va_end(ap);
-    if (eb->nitems == 0)
-        eb->items = xcalloc(ERRBUF_MAX_ITEMS, sizeof *eb->items);
-    eb->items[eb->nitems].pointer = xstrdup(pointer ? pointer : "");
-    eb->items[eb->nitems].message = msg;
+    it->pointer = xstrdup(pointer ? pointer : "");
     if (!eb->msg[0])
         snprintf(eb->msg, sizeof eb->msg, "%s: %s",
-                 eb->items[eb->nitems].pointer[0]
-                     ? eb->items[eb->nitems].pointer
-                     : "(body)",
-                 eb->items[eb->nitems].message);
-    eb->nitems++;
+                 it->pointer[0] ? it->pointer : "(body)", it->message);
+}
+
+void err_add_param(struct errbuf *eb, const char *name, const char *fmt, ...)
+{
+    va_list ap;
+    struct err_item *it;
+
+    if (!eb || !(it = item_add(eb)))
+        return;
+    va_start(ap, fmt);
+    it->message = xvasprintf_cut(4096, fmt, ap);
+    va_end(ap);
+    it->pointer = xstrdup("");
+    it->parameter = xstrdup(name);
+    if (!eb->msg[0])
+        snprintf(eb->msg, sizeof eb->msg, "query parameter \"%s\": %s",
+                 it->parameter, it->message);
 }

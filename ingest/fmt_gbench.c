@@ -21,7 +21,8 @@
  *                            not stored (stddev / mean gives them)
  *   counters                 one measure each, named as the counter;
  *                            bytes_per_second in B/s, items_per_second in
- *                            1/s, any other counter dimensionless
+ *                            1/s (both marked derived: the library divides
+ *                            by the time), any other counter dimensionless
  *   <family>_BigO, _RMS      benchmark = the family, params {"complexity":
  *                            big_o}: measures big_o_coefficient (from
  *                            real_coefficient) and big_o_cpu_coefficient
@@ -345,6 +346,10 @@ static void add_measure(struct ingest_ctx *c, const struct inst *in,
                 : res.nsamples     ? ingest_median(res.samples, res.nsamples)
                                    : res.mean;
     mark = ingest_ptr_push_index(c, in->first);
+    /* The library's own rates are items or bytes over the iteration time:
+     * derived from the time measures (user counters may be anything). */
+    res.derived = !time && (strcmp(field, "bytes_per_second") == 0 ||
+                            strcmp(field, "items_per_second") == 0);
     if (isnan(res.value))
         ingest_warn(c, "%s of %s has no finite value; not stored", field,
                     in->run_name);

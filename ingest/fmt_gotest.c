@@ -16,7 +16,8 @@
  *   ns/op                    measure latency (s)
  *   B/op                     measure bytes_per_op (B)
  *   allocs/op                measure allocs_per_op (count)
- *   MB/s                     measure bytes_per_second (B/s; Go's MB = 1e6)
+ *   MB/s                     measure bytes_per_second (B/s; Go's MB = 1e6),
+ *                            derived (from ns/op and SetBytes)
  *   any other unit (x/op)    measure named after it ("hits/op" ->
  *                            hits_per_op), dimensionless, as written
  *   -count=N repeats         samples; value = their median; mean, min,
@@ -46,11 +47,12 @@
 
 static const struct {
     const char *unit, *measure, *canonical_as;
+    bool derived; /* Go computes it from ns/op (SetBytes / ns per op) */
 } known_units[] = {
-    {"ns/op", "latency", "ns"},
-    {"B/op", "bytes_per_op", "B"},
-    {"allocs/op", "allocs_per_op", ""},
-    {"MB/s", "bytes_per_second", "MB/s"},
+    {"ns/op", "latency", "ns", false},
+    {"B/op", "bytes_per_op", "B", false},
+    {"allocs/op", "allocs_per_op", "", false},
+    {"MB/s", "bytes_per_second", "MB/s", true},
 };
 
 /* ---- lines and tokens ---------------------------------------------------- */
@@ -545,6 +547,7 @@ static void group_results(struct gotest *gt, struct group *g)
         const char *measure = NULL, *unit = "";
         struct result res;
         struct buf name;
+        bool derived = false;
         size_t k;
 
         if (!s->n)
@@ -554,6 +557,7 @@ static void group_results(struct gotest *gt, struct group *g)
             if (strcmp(known_units[k].unit, s->unit) == 0) {
                 measure = known_units[k].measure;
                 unit = known_units[k].canonical_as;
+                derived = known_units[k].derived;
                 break;
             }
         }
@@ -577,6 +581,7 @@ static void group_results(struct gotest *gt, struct group *g)
         s->v = NULL;
         s->n = 0;
         res.n = (int64_t)res.nsamples;
+        res.derived = derived;
         ingest_stats_from_samples(&res);
         ingest_measure_add(c, &b, measure, unit, &res);
         result_cleanup(&res);

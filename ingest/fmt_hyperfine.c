@@ -9,7 +9,7 @@
  *   times, mean, median,     measure wall_time (s): samples = times,
  *   stddev, min, max         value = median; stddev null (one run) = absent
  *   user, system             measures user and system (s): mean CPU time
- *                            per run
+ *                            per run, one value (n = 1)
  *   memory_usage_byte        measure memory (B): per-run max RSS samples
  *   exit_codes               a warning when a run exited non-zero or was
  *                            killed (null), and kept in metadata
@@ -17,13 +17,19 @@
  * Design notes:
  *  1. A parameter scan substitutes the values into the command, so each
  *     value would be its own benchmark and no scaling curve could form.
- *     The family is therefore the command with each parameter's value put
- *     back as {name} (longest value first; "gzip -3 -c f" with level=3 is
- *     "gzip -{level} -c f"), the params telling the results apart.
- *     Substitution is textual, so this is a best effort: a value that also
- *     occurs elsewhere in the command is replaced there too, which can only
- *     split a family, never merge two results.  The real command line is
- *     kept in metadata.commands.
+ *     The family is the scan's command template, {name} put back where
+ *     hyperfine substituted each value, and params (the result's own
+ *     "parameters") tell the members apart.  hyperfine does not write the
+ *     template, and a value may also occur as literal text ("seq
+ *     {n}000000 | gzip -1" with n=1 gives "seq 1000000 | gzip -1"), so no
+ *     replace-every-occurrence guess is made: each subset of a command's
+ *     value occurrences is a candidate template, and a candidate holds
+ *     only where substituting a member's parameters into it gives that
+ *     member's command exactly.  The candidate that holds for the most
+ *     members with the same parameter names wins (ties: more
+ *     placeholders), and names all of them.  A command with more than
+ *     HF_MAX_OCC occurrences is stored under itself, with a warning.  The
+ *     real command line is kept in metadata.commands.
  *  2. Command names are not unique (two -n with one name, or one command
  *     given twice): a repeat gets the param "occurrence" (2, 3, ...) and a
  *     warning, instead of a duplicate-result error.
@@ -53,58 +59,200 @@ bool ingest_hyperfine_detect(const json_t *root)
 
 /* ---- identity (notes 1 and 2) ------------------------------------------- */
 
-static int by_value_length(const void *a, const void *b)
-{
-    size_t la = json_string_length(json_object_get(*(json_t *const *)a, "v"));
-    size_t lb = json_string_length(json_object_get(*(json_t *const *)b, "v"));
+/* A place where one parameter's value occurs in a command. */
+struct occ {
+    size_t pos, len;
+    const char *name; /* borrows: the parameter's name */
+};
 
-    return (la < lb) - (la > lb);
+/* Parameters a template may hold; more occurrences than this are not
+ * searched (2^12 candidates at most). */
+#define HF_MAX_OCC 12
+/* Template checks for a whole file: a hostile file of 100,000 distinct
+ * commands must not cost n^2 of them (a real scan needs a few hundred). */
+#define HF_MAX_CHECKS 200000
+
+/* Whether substituting params (hyperfine's textual "{name}" -> value) into
+ * template t gives exactly command. */
+static bool reproduces(const char *t, const json_t *params, const char *command)
+{
+    struct buf out;
+    bool same;
+
+    buf_init(&out, strlen(command) + 1);
+    while (*t) {
+        const char *close = *t == '{' ? strchr(t + 1, '}') : NULL;
+        const json_t *v = NULL;
+
+        if (close) {
+            char *name = xstrndup(t + 1, (size_t)(close - t - 1));
+
+            v = json_object_get(params, name);
+            free(name);
+        }
+        if (json_is_string(v)) {
+            if (buf_add(&out, json_string_value(v), json_string_length(v)))
+                break;
+            t = close + 1;
+        } else if (buf_addc(&out, *t++)) {
+            break;
+        }
+    }
+    same = !*t && strcmp(buf_str(&out), command) == 0;
+    buf_cleanup(&out);
+    return same;
 }
 
-/* command with each parameter value replaced by "{name}", longest value
- * first (so "10" is not read as "1" + "0"). */
-static char *template_of(const char *command, const json_t *params)
+/* Every occurrence, overlapping ones included, of every string-valued
+ * parameter in command; false when there are more than HF_MAX_OCC. */
+static bool occurrences(const char *command, const json_t *params,
+                        struct occ *o, size_t *n)
 {
-    size_t n = json_object_size(params), i = 0;
-    json_t **pairs = xcalloc(n ? n : 1, sizeof *pairs);
     const char *k;
     json_t *v;
-    char *t = xstrdup(command);
 
-    json_object_foreach ((json_t *)params, k, v)
-        pairs[i++] = json_pack("{s:s,s:O}", "k", k, "v", v);
-    qsort(pairs, n, sizeof *pairs, by_value_length);
-    for (i = 0; i < n; i++) {
-        const char *val = json_string_value(json_object_get(pairs[i], "v"));
-        const char *name = json_string_value(json_object_get(pairs[i], "k"));
-        struct buf out;
-        const char *p = t, *q;
-        size_t vl = val ? strlen(val) : 0;
+    *n = 0;
+    json_object_foreach ((json_t *)params, k, v) {
+        size_t vl = json_string_length(v);
+        const char *p = command, *q;
 
-        if (!vl)
+        if (!json_is_string(v) || !vl)
             continue;
-        buf_init(&out, 0);
-        while ((q = strstr(p, val)) != NULL) {
-            (void)buf_add(&out, p, (size_t)(q - p));
-            (void)buf_printf(&out, "{%s}", name);
-            p = q + vl;
+        while ((q = strstr(p, json_string_value(v))) != NULL) {
+            if (*n == HF_MAX_OCC)
+                return false;
+            o[(*n)++] = (struct occ){(size_t)(q - command), vl, k};
+            p = q + 1;
         }
-        (void)buf_adds(&out, p);
-        free(t);
-        t = buf_take(&out);
     }
-    for (i = 0; i < n; i++)
-        json_decref(pairs[i]);
-    free(pairs);
-    return t;
+    return true;
+}
+
+static int by_pos(const void *a, const void *b)
+{
+    const struct occ *x = a, *y = b;
+
+    return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The template with the occurrences in mask (sorted by position) put back
+ * as {name}; NULL when two of them overlap. */
+static char *template_of(const char *command, const struct occ *o, size_t n,
+                         unsigned mask)
+{
+    struct buf t;
+    size_t at = 0;
+
+    buf_init(&t, 0);
+    (void)buf_adds(&t, "");
+    for (size_t i = 0; i < n; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        if (o[i].pos < at) {
+            buf_cleanup(&t);
+            return NULL;
+        }
+        if (buf_add(&t, command + at, o[i].pos - at) ||
+            buf_printf(&t, "{%s}", o[i].name)) {
+            buf_cleanup(&t);
+            return NULL;
+        }
+        at = o[i].pos + o[i].len;
+    }
+    if (buf_adds(&t, command + at)) {
+        buf_cleanup(&t);
+        return NULL;
+    }
+    return buf_take(&t);
 }
 
 struct cmd {
     const json_t *r; /* borrows */
     const char *command;
-    json_t *params; /* owns; numbers converted */
-    char *family;   /* owns */
+    const json_t *raw; /* borrows: the "parameters" object as written */
+    json_t *params;    /* owns; numbers converted */
+    char *family;      /* owns */
 };
+
+/* Whether a and b name the same parameters (one scan, note 1). */
+static bool same_names(const json_t *a, const json_t *b)
+{
+    const char *k;
+    json_t *v;
+
+    if (json_object_size(a) != json_object_size(b))
+        return false;
+    json_object_foreach ((json_t *)a, k, v)
+        if (!json_object_get(b, k))
+            return false;
+    return true;
+}
+
+/*
+ * Note 1: the family of cs[i] and of every later member of its scan that
+ * the same template reproduces.  Of the templates cs[i]'s command allows
+ * (each subset of its values' occurrences put back as {name}), the one
+ * that reproduces the most members wins; a tie goes to the one with more
+ * placeholders.  False when the command has too many occurrences to search,
+ * none holds, or the file's budget of checks is spent.
+ */
+static bool family_of(struct cmd *cs, size_t n, size_t i, size_t *checks)
+{
+    struct occ o[HF_MAX_OCC];
+    size_t no, best_hits = 0;
+    unsigned best_bits = 0;
+    char *best = NULL;
+
+    if (!occurrences(cs[i].command, cs[i].raw, o, &no))
+        return false;
+    qsort(o, no, sizeof *o, by_pos);
+    for (unsigned mask = 0; mask < (1u << no); mask++) {
+        char *t = template_of(cs[i].command, o, no, mask);
+        size_t hits = 0;
+        unsigned bits = 0;
+
+        /* A candidate must hold for cs[i] itself. */
+        if (t && !reproduces(t, cs[i].raw, cs[i].command)) {
+            free(t);
+            t = NULL;
+        }
+        if (!t)
+            continue;
+        for (unsigned m = mask; m; m &= m - 1)
+            bits++;
+        for (size_t j = i; j < n && *checks < HF_MAX_CHECKS; j++) {
+            if (!cs[j].command || cs[j].family ||
+                !same_names(cs[i].raw, cs[j].raw))
+                continue;
+            ++*checks;
+            hits += reproduces(t, cs[j].raw, cs[j].command);
+        }
+        if (*checks >= HF_MAX_CHECKS) {
+            free(t);
+            free(best);
+            return false;
+        }
+        if (hits > best_hits || (hits == best_hits && bits > best_bits)) {
+            free(best);
+            best = t;
+            best_hits = hits;
+            best_bits = bits;
+        } else {
+            free(t);
+        }
+    }
+    /* The empty mask reproduces cs[i] itself, unless a value holds text
+     * like "{name}" that substitution would change again. */
+    if (!best)
+        return false;
+    for (size_t j = n; j-- > i;)
+        if (cs[j].command && !cs[j].family &&
+            same_names(cs[i].raw, cs[j].raw) &&
+            reproduces(best, cs[j].raw, cs[j].command))
+            cs[j].family = xstrdup(best);
+    free(best);
+    return true;
+}
 
 /* Reads commands and parameters; false for an entry left out. */
 static bool cmd_read(struct ingest_ctx *c, struct cmd *cm, const json_t *r)
@@ -123,6 +271,7 @@ static bool cmd_read(struct ingest_ctx *c, struct cmd *cm, const json_t *r)
     cm->params = json_object();
     if (ingest_get_obj(c, r, "parameters", &params) == INGEST_BAD)
         return false;
+    cm->raw = params;
     json_object_foreach (params, k, v) {
         json_t *num = json_is_string(v)
                           ? ingest_text_json_num(json_string_value(v),
@@ -140,16 +289,30 @@ static bool cmd_read(struct ingest_ctx *c, struct cmd *cm, const json_t *r)
     return true;
 }
 
-static void families(struct cmd *cs, size_t n)
+static void families(struct ingest_ctx *c, struct cmd *cs, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        json_t *raw;
+    size_t checks = 0, unnamed = 0, first = 0;
 
-        if (!cs[i].command)
+    for (size_t i = 0; i < n; i++) {
+        if (!cs[i].command || cs[i].family)
             continue;
-        raw = json_object_get(cs[i].r, "parameters");
-        cs[i].family = json_object_size(raw) ? template_of(cs[i].command, raw)
-                                             : xstrdup(cs[i].command);
+        if (json_object_size(cs[i].raw) && family_of(cs, n, i, &checks))
+            continue;
+        cs[i].family = xstrdup(cs[i].command);
+        if (json_object_size(cs[i].raw) && !unnamed++)
+            first = i;
+    }
+    if (unnamed) {
+        size_t mark = ingest_ptr_push_index(c, first);
+
+        /* Once per file: a hostile file must not make 100,000 warnings. */
+        ingest_warn(c,
+                    "the scan of %zu command(s), this the first, cannot be "
+                    "named (a parameter value occurs more than %d times in "
+                    "it, holds {...} text, or the file has too many "
+                    "distinct scans): each is stored under its command",
+                    unnamed, HF_MAX_OCC);
+        ingest_ptr_pop(c, mark);
     }
 }
 
@@ -190,7 +353,7 @@ static void cmd_results(struct ingest_ctx *c, const struct cmd *cm,
     struct result res;
     json_t *times, *mem, *params = json_deep_copy(cm->params), *dup;
     const json_t *r = cm->r;
-    size_t runs = 0, mark;
+    size_t mark;
     double v;
 
     ingest_bench_set(&b, cm->family, params);
@@ -219,7 +382,6 @@ static void cmd_results(struct ingest_ctx *c, const struct cmd *cm,
         mark = ingest_ptr_push(c, "times");
         ingest_sample_array(c, times, &res.samples, &res.nsamples);
         ingest_ptr_pop(c, mark);
-        runs = res.nsamples;
     }
     ingest_get_stat(c, r, "mean", &res.mean);
     ingest_get_stat(c, r, "median", &res.median);
@@ -242,10 +404,9 @@ static void cmd_results(struct ingest_ctx *c, const struct cmd *cm,
     static const char *const cpu[] = {"user", "system"};
     for (size_t k = 0; k < 2; k++) {
         result_init(&res);
+        /* One mean per run, no per-run values: n = 1 (result.c note 4). */
         if (ingest_get_stat(c, r, cpu[k], &v) == INGEST_OK) {
             res.value = res.mean = v;
-            if (runs)
-                res.n = (int64_t)runs;
             ingest_measure_add(c, &b, cpu[k], "s", &res);
         }
         result_cleanup(&res);
@@ -305,7 +466,7 @@ void ingest_hyperfine_parse(struct ingest_ctx *c, json_t *root)
             cs[i].command = NULL;
         ingest_ptr_pop(c, m2);
     }
-    families(cs, n);
+    families(c, cs, n);
     for (i = 0; i < n; i++) {
         size_t m2 = ingest_ptr_push_index(c, i);
 

@@ -11,8 +11,7 @@
  * benchmark is Name with params {"method": Type}; the final row (empty
  * Type, Name "Aggregated") is the benchmark "Aggregated" with no params.
  *   Average/Median/Min/Max Response Time  measure latency (ms -> s):
- *                             value = mean (note 2), median, min, max,
- *                             n = Request Count
+ *                             value = mean (note 2), median, min, max
  *   50%, 66%, ... 100%       measures latency_p50, latency_p66, ...,
  *                             latency_p99.9, latency_p100 (ms -> s)
  *   Requests/s               measure throughput (1/s)
@@ -26,6 +25,8 @@
  *                             p50_s ..., requests, failures, median_s,
  *                             mean_s, min_s, max_s, content_size_b; N/A ->
  *                             null); its first timestamp -> started_at
+ *   Request/Failure Count    metadata.locust_requests: {key: {requests,
+ *                             failures}} (note 5)
  *   failures                 metadata.locust_failures (method, name,
  *                             error, occurrences)
  *
@@ -44,6 +45,10 @@
  *     so it is context for a person, not a series to alert on.
  *  4. Pointers for errors are /<part>/<line>/<column>, e.g.
  *     /stats/3/Median Response Time.
+ *  5. Every measure here is one value per run (no per-request samples,
+ *     no stddev), so its n is 1 (ingest/result.c note 4): a comparison
+ *     must not read the request count as a sample size.  The counts are
+ *     kept in metadata.locust_requests by benchmark key.
  */
 #include "ingest/ingest_int.h"
 
@@ -243,7 +248,7 @@ static void one(struct ingest_ctx *c, const struct ingest_bench *b,
 }
 
 static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
-                      const struct header *h)
+                      const struct header *h, json_t *counts)
 {
     struct ingest_bench b = {NULL, NULL, NULL};
     const char *type = ingest_csv_field(r, (size_t)h->idx[C_TYPE]);
@@ -287,6 +292,14 @@ static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
     }
     ingest_bench_set(&b, name, params);
     json_decref(params);
+    /* Note 5: the counts the single values stand for. */
+    json_object_set_new(
+        counts, b.key,
+        json_pack("{s:I,s:I}", "requests", (json_int_t)reqs, "failures",
+                  (json_int_t)(g[C_FAILURES] == INGEST_OK && fails >= 0 &&
+                                       fails <= reqs
+                                   ? fails
+                                   : 0)));
     if (reqs <= 0) {
         ingest_warn(c, "%s had no requests: only its rates are stored", b.key);
     } else {
@@ -295,7 +308,6 @@ static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
         res.median = v[C_MEDIAN];
         res.min = v[C_MIN];
         res.max = v[C_MAX];
-        res.n = (int64_t)reqs;
         if (g[C_MEAN] == INGEST_OK)
             ingest_measure_add(c, &b, "latency", "ms", &res);
         result_cleanup(&res);
@@ -309,8 +321,7 @@ static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
                 one(c, &b, h->pct_name[i], "ms", pv, -1);
         }
         if (g[C_FAILURES] == INGEST_OK && fails >= 0)
-            one(c, &b, "failure_rate", "%", 100.0 * fails / reqs,
-                (int64_t)reqs);
+            one(c, &b, "failure_rate", "%", 100.0 * fails / reqs, -1);
         if (g[C_SIZE] == INGEST_OK)
             one(c, &b, "response_size", "B", v[C_SIZE], -1);
     }
@@ -321,7 +332,8 @@ static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
     ingest_bench_cleanup(&b);
 }
 
-static void parse_stats(struct ingest_ctx *c, const char *p, size_t n)
+static void parse_stats(struct ingest_ctx *c, const char *p, size_t n,
+                        json_t *counts)
 {
     struct ingest_csv r;
     struct header h;
@@ -351,7 +363,7 @@ static void parse_stats(struct ingest_ctx *c, const char *p, size_t n)
                 break;
             }
         } else {
-            stats_row(c, &r, &h);
+            stats_row(c, &r, &h, counts);
         }
         ingest_ptr_pop(c, m2);
     }
@@ -513,7 +525,7 @@ void ingest_locust_parse(struct ingest_ctx *c, const struct ingest_input *in)
     static const char *const known[] = {"stats", "stats_history", "failures"};
     const struct ingest_part *hist = part_named(in, "stats_history");
     const struct ingest_part *fails = part_named(in, "failures");
-    json_t *meta = json_object();
+    json_t *meta = json_object(), *counts = json_object();
 
     for (size_t i = 0; i < in->nparts; i++) {
         size_t k;
@@ -541,7 +553,9 @@ void ingest_locust_parse(struct ingest_ctx *c, const struct ingest_input *in)
                         "\"stats\" and \"stats_history\"");
         goto out;
     }
-    parse_stats(c, in->data, in->len);
+    parse_stats(c, in->data, in->len, counts);
+    if (json_object_size(counts))
+        json_object_set(meta, "locust_requests", counts);
     if (hist && hist->len) {
         json_t *rows =
             csv_rows(c, "stats_history", hist->data, hist->len, true);
@@ -558,5 +572,6 @@ void ingest_locust_parse(struct ingest_ctx *c, const struct ingest_input *in)
             csv_rows(c, "failures", fails->data, fails->len, false));
     ingest_set_json(&c->run->metadata, meta);
 out:
+    json_decref(counts);
     json_decref(meta);
 }

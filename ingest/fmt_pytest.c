@@ -7,14 +7,17 @@
  *   benchmarks[i]            benchmark = name without its "[...]" suffix,
  *                            params = the params dict
  *   stats                    measure latency (s): value = median, mean,
- *                            median, stddev, min, max, n = rounds,
- *                            samples = data (seconds per call) if present
- *   stats.ops                measure throughput (1/s)
+ *                            median, stddev, min, max, n = rounds
+ *                            (len(data) when data is present), samples =
+ *                            data (seconds per call) if present
+ *   stats.ops                measure throughput (1/s), derived: value =
+ *                            ops, samples = 1/data[i] (note 4)
  *   machine_info             testbed: name = node, info = cpu (brand_raw or
  *                            brand), cores (count, 4.x+), arch, os, python
  *   commit_info              commit sha, time, branch; "unversioned",
  *                            "(detached head)" and "(unknown)" are left to
- *                            the defaults (or the overrides) with a warning
+ *                            the defaults (or the overrides), dirty: true
+ *                            is noted; ingest.c's finish_run() warns
  *   datetime                 started_at (naive = UTC, with a warning)
  *   the rest                 metadata: version, machine_info, commit_info,
  *                            and per benchmark key its fullname, group,
@@ -33,6 +36,15 @@
  *     rather than failing the whole run.
  *  3. Free JSON (extra_info, params, machine_info) keeps integers exact
  *     (jansson's int64) and turns NaN/Infinity into null with a warning.
+ *  4. throughput is pytest's ops = 1/mean, one number per run that no
+ *     test can decide on its own.  Where the per-round times (data) are
+ *     present, its samples are the per-round rates 1/t_i, so it is as
+ *     decidable as the latency; its value stays pytest's ops (1/mean, the
+ *     harmonic mean of the rates: what pytest prints), and mean, median,
+ *     min, max and stddev are those of the rates (the median is 1/median
+ *     of the times for an odd number of rounds).  It is marked derived
+ *     either way: it says nothing the latency does not, and a comparison
+ *     can fold it into that row.
  */
 #include "ingest/ingest_int.h"
 
@@ -139,16 +151,8 @@ static void commit_from(struct ingest_ctx *c, json_t *ci)
         if (ingest_name_check(c, s, strlen(s)))
             ingest_set_owned(&run->commit_sha, s);
         ingest_ptr_pop(c, m2);
-    } else if (!s && !c->ov->commit) {
-        size_t m2 = ingest_ptr_push(c, "id");
-
-        ingest_warn(c,
-                    "no commit (%s); give one with ?commit= or "
-                    "--commit",
-                    json_is_string(json_object_get(ci, "id"))
-                        ? json_string_value(json_object_get(ci, "id"))
-                        : "absent");
-        ingest_ptr_pop(c, m2);
+    } else if (json_is_string(json_object_get(ci, "id"))) {
+        c->commit_said = json_string_value(json_object_get(ci, "id"));
     }
     if (json_is_string(json_object_get(ci, "time")))
         ingest_get_time(c, ci, "time", &run->commit_time);
@@ -159,17 +163,11 @@ static void commit_from(struct ingest_ctx *c, json_t *ci)
         if (ingest_name_check(c, s, strlen(s)))
             ingest_set_owned(&run->branch, s);
         ingest_ptr_pop(c, m2);
-    } else if (!s && !c->ov->branch) {
-        size_t m2 = ingest_ptr_push(c, "branch");
-
-        ingest_warn(c,
-                    "no branch (%s); give one with ?branch= or "
-                    "--branch",
-                    json_is_string(json_object_get(ci, "branch"))
-                        ? json_string_value(json_object_get(ci, "branch"))
-                        : "absent");
-        ingest_ptr_pop(c, m2);
+    } else if (json_is_string(json_object_get(ci, "branch"))) {
+        c->branch_said = json_string_value(json_object_get(ci, "branch"));
     }
+    /* finish_run() says it, for every format alike. */
+    c->dirty = json_is_true(json_object_get(ci, "dirty"));
     if (json_is_string(json_object_get(ci, "error"))) {
         size_t m2 = ingest_ptr_push(c, "error");
 
@@ -301,6 +299,29 @@ static json_t *entry_meta(struct ingest_ctx *c, json_t *b, json_t *stats)
     return m;
 }
 
+/* Per-round rates 1/t of the times t (note 4); none unless every time is
+ * positive. */
+struct rates {
+    double *v; /* owns */
+    size_t n;
+};
+
+static struct rates rates_of(const double *t, size_t n)
+{
+    struct rates r = {NULL, 0};
+
+    for (size_t i = 0; i < n; i++)
+        if (!(t[i] > 0))
+            return r;
+    if (!n)
+        return r;
+    r.v = xmalloc(n * sizeof *r.v);
+    for (size_t i = 0; i < n; i++)
+        r.v[i] = 1.0 / t[i];
+    r.n = n;
+    return r;
+}
+
 static void entry_results(struct ingest_ctx *c, const struct entry *e,
                           json_t *meta)
 {
@@ -310,6 +331,7 @@ static void entry_results(struct ingest_ctx *c, const struct entry *e,
     int64_t rounds = -1;
     double ops;
     size_t mark;
+    struct rates rates = {NULL, 0};
 
     if (ingest_get_obj(c, e->b, "stats", &stats) != INGEST_OK) {
         if (!json_object_get(e->b, "stats"))
@@ -338,6 +360,7 @@ static void entry_results(struct ingest_ctx *c, const struct entry *e,
         ingest_ptr_pop(c, m2);
     }
     res.value = !isnan(res.median) ? res.median : res.mean;
+    rates = rates_of(res.samples, res.nsamples);
     if (isnan(res.value)) {
         ingest_warn(c, "no finite median or mean: %s not stored", e->key);
     } else {
@@ -345,11 +368,20 @@ static void entry_results(struct ingest_ctx *c, const struct entry *e,
     }
     result_cleanup(&res);
     result_init(&res);
+    /* Note 4: throughput is derived from the latency. */
     if (ingest_get_stat(c, stats, "ops", &ops) == INGEST_OK) {
+        res.derived = true;
         res.value = ops;
+        if (rates.n) {
+            res.samples = rates.v;
+            res.nsamples = rates.n;
+            rates.v = NULL;
+            ingest_stats_from_samples(&res);
+        }
         ingest_measure_add(c, &b, "throughput", "ops/s", &res);
     }
 out:
+    free(rates.v);
     result_cleanup(&res);
     ingest_bench_cleanup(&b);
     ingest_ptr_pop(c, mark);

@@ -102,6 +102,28 @@ static const struct ingest_format *format_find(const char *name)
     return NULL;
 }
 
+/*
+ * An error about a run field given beside the body (a query parameter of
+ * POST .../runs, a push flag): it names the parameter, never a pointer
+ * into a body that does not hold the field.
+ */
+static void param_error(struct ingest_ctx *c, const char *name,
+                        const char *fmt, ...) CORE_PRINTF(3, 4);
+static void param_error(struct ingest_ctx *c, const char *name,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    struct buf msg;
+
+    c->nerrors++;
+    buf_init(&msg, 4096);
+    va_start(ap, fmt);
+    (void)buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    err_add_param(c->eb, name, "%s", buf_str(&msg));
+    buf_cleanup(&msg);
+}
+
 /* An override string: checked like the body field it replaces. */
 static void override_name(struct ingest_ctx *c, const char *field,
                           const char *value, char **dst)
@@ -112,9 +134,8 @@ static void override_name(struct ingest_ctx *c, const char *field,
     for (size_t i = 0; i < n && !bad; i++)
         bad = (unsigned char)value[i] < 0x20 || value[i] == 0x7f;
     if (bad) {
-        ingest_error_key(c, field,
-                         "the %s given beside the body is not valid: %s", field,
-                         ingest_quote(c, value, n));
+        param_error(c, field, "the %s given beside the body is not valid: %s",
+                    field, ingest_quote(c, value, n));
         return;
     }
     free(*dst);
@@ -125,6 +146,50 @@ static void set_default(char **field, const char *value)
 {
     if (!*field)
         *field = xstrdup(value);
+}
+
+/*
+ * The one place that says a run's branch or commit is missing, for every
+ * format (only pytest-benchmark's adapter used to, and only for its own
+ * fields): a run stored as branch "unknown" is in no branch's history, so
+ * no comparison will ever use it.  Not said when the override names it,
+ * nor when the run failed anyway.  A dirty working tree is said unless the
+ * commit was named beside the body (the caller then vouches for it).
+ */
+static void missing_warnings(struct ingest_ctx *c,
+                             const struct ingest_format *fmt)
+{
+    static const struct {
+        const char *field, *flag;
+    } what[] = {{"branch", "branch"}, {"commit", "commit"}};
+    const struct ingest_overrides *ov = c->ov;
+    struct run *run = c->run;
+
+    if (c->nerrors)
+        return;
+    for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+        bool branch = i == 0;
+        const char *have = branch ? run->branch : run->commit_sha;
+        const char *given = branch ? ov->branch : ov->commit;
+        const char *said = branch ? c->branch_said : c->commit_said;
+
+        if (have || given)
+            continue;
+        run_warn(run,
+                 "no %s in the %s input%s%s%s: stored as %s \"unknown\", "
+                 "which no comparison uses; name it with ?%s= (push and "
+                 "run: --%s)",
+                 what[i].field, fmt->name, said ? " (it says " : "",
+                 said ? ingest_quote(c, said, strlen(said)) : "",
+                 said ? ")" : "", what[i].field, what[i].flag, what[i].flag);
+    }
+    if (c->dirty && !ov->commit)
+        run_warn(run,
+                 "the working tree had uncommitted changes (dirty): these "
+                 "results are not exactly commit %s",
+                 ingest_quote(c, run->commit_sha ? run->commit_sha : "unknown",
+                              strlen(run->commit_sha ? run->commit_sha
+                                                     : "unknown")));
 }
 
 /*
@@ -166,9 +231,10 @@ static void finish_run(struct ingest_ctx *c, const struct ingest_format *fmt)
     if (ov->pr_number > 0)
         run->pr_number = ov->pr_number;
     else if (ov->pr_number < 0)
-        ingest_error_key(c, "pull_request",
-                         "the pull request number given beside the body "
-                         "must be positive");
+        param_error(c, "pr",
+                    "the pull request number given beside the body must be "
+                    "positive");
+    missing_warnings(c, fmt);
     set_default(&run->branch, "unknown");
     set_default(&run->commit_sha, "unknown");
     set_default(&run->testbed, "default");
@@ -302,6 +368,7 @@ enum err ingest_parse_body(const char *body, size_t len,
             list_formats(&names);
             err_set(eb, "unknown format %s; known: %s",
                     ingest_quote(&c, format, strlen(format)), buf_str(&names));
+            err_add_param(eb, "format", "%s", eb ? eb->msg : "");
             e = ERR_UNSUPPORTED;
             goto out;
         }

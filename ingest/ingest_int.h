@@ -50,6 +50,11 @@ struct ingest_ctx {
     bool markers;         /* the pre-scan rewrote NaN/Infinity tokens */
     bool project_handled; /* the adapter read a project (valid or not), or
                              the body is too wrong to ask for one */
+    /* What the input said instead of a branch or commit (pytest's
+     * "(detached head)", "unversioned"): shown in the one warning
+     * finish_run() gives for each (borrowed from the tree; may be NULL). */
+    const char *branch_said, *commit_said;
+    bool dirty; /* the input says its working tree had changes */
     struct ingest_dupset dups;
 };
 

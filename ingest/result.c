@@ -15,6 +15,15 @@
  *     unit_convert so that 12.3 ms is the double nearest 0.0123).  The
  *     central value is derived after conversion, so a median of samples is
  *     already in canonical units.
+ *  4. n says how many values the stored statistics stand for, so that a
+ *     comparison can tell a sampled row from a single value: the number
+ *     of samples when there are samples (whatever count the tool wrote
+ *     beside them); else the count the adapter read (pytest's rounds
+ *     beside mean and stddev when data is absent: a summary Welch's test
+ *     can use; the native format's "n"); else 1, one value per run.  A
+ *     tool adapter leaves n unset for a value that is one per run, even
+ *     when the tool averaged it over many (hyperfine's user and system,
+ *     locust's latencies): no sample stands behind that count.
  */
 #include "ingest/ingest_int.h"
 
@@ -217,8 +226,11 @@ void ingest_result_add(struct ingest_ctx *c, struct result *res, double factor)
         ingest_error(c, "needs a value, samples, or a mean/median");
         goto drop;
     }
-    if (res->n < 0 && res->nsamples)
+    /* Note 4: n counts what is stored. */
+    if (res->nsamples)
         res->n = (int64_t)res->nsamples;
+    else if (res->n < 0)
+        res->n = 1;
     dup = dupset_claim(&c->dups, c->run, res->key, res->measure,
                        c->run->nresults);
     if (dup) {

@@ -169,19 +169,15 @@ static bool int_arg(struct req *rq, const char *name, int64_t min, int64_t max,
                     int64_t *out)
 {
     const char *v = req_arg(rq, name);
-    struct errbuf eb;
 
     if (!v || !*v)
         return true;
     if (parse_int64(v, min, max, out) == ERR_OK)
         return true;
-    err_init(&eb);
-    err_add(&eb, "",
-            "query parameter \"%s\": expected an integer in "
-            "[%lld, %lld], got \"%.64s\"",
-            name, (long long)min, (long long)max, v);
-    req_problem(rq, ERR_MALFORMED, &eb);
-    err_cleanup(&eb);
+    req_query_problem(rq, name,
+                      "expected an integer in [%lld, %lld], got "
+                      "\"%.64s\"",
+                      (long long)min, (long long)max, v);
     return false;
 }
 
@@ -198,9 +194,10 @@ void route_alerts_list(struct req *rq)
     enum err e;
 
     if (status && !store_alert_status_valid(status)) {
-        req_problem_status(rq, 400,
-                           "query parameter \"status\": expected "
-                           "open, acknowledged, dismissed or resolved");
+        req_query_problem(rq, "status",
+                          "expected open, acknowledged, "
+                          "dismissed or resolved, got \"%.64s\"",
+                          status);
         return;
     }
     if (!int_arg(rq, "limit", 1, 1000, &limit) ||

@@ -98,6 +98,8 @@ void srv_write_run(struct jw *w, const struct run *r, bool with_results)
                 jw_int(w, res->n);
             else
                 jw_null(w);
+            jw_key(w, "derived");
+            jw_bool(w, res->derived);
             jw_key(w, "samples");
             jw_arr_begin(w);
             for (size_t k = 0; k < res->nsamples; k++)
@@ -398,18 +400,13 @@ static bool int_arg(struct req *rq, const char *name, int64_t min,
                     int64_t max, int64_t *out)
 {
     const char *v = req_arg(rq, name);
-    struct errbuf eb;
 
     if (!v || !*v)
         return true;
     if (parse_int64(v, min, max, out) == ERR_OK)
         return true;
-    err_init(&eb);
-    err_add(&eb, "", "query parameter \"%s\": expected an integer in "
-            "[%lld, %lld], got \"%.64s\"", name, (long long)min,
-            (long long)max, v);
-    req_problem(rq, ERR_MALFORMED, &eb);
-    err_cleanup(&eb);
+    req_query_problem(rq, name, "expected an integer in [%lld, %lld], got "
+                      "\"%.64s\"", (long long)min, (long long)max, v);
     return false;
 }
 
@@ -504,8 +501,8 @@ bool srv_series_args(struct req *rq, struct store_series_query *q)
     memset(q, 0, sizeof *q);
     q->benchmark = req_arg_set(rq, "benchmark");
     if (!q->benchmark) {
-        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
-                           "benchmark key or id) is required");
+        req_query_problem(rq, "benchmark",
+                          "a benchmark key or id is required");
         return false;
     }
     q->measure = req_arg_set(rq, "measure");

@@ -121,15 +121,13 @@ static bool opt_uint(struct req *rq, const char *name, int64_t min,
                      int64_t max, int64_t *v)
 {
     const char *s = req_arg(rq, name);
-    char msg[160];
 
     if (!s || !*s)
         return true;
     if (parse_int64(s, min, max, v) == ERR_OK)
         return true;
-    snprintf(msg, sizeof msg, "query parameter \"%s\": expected an integer "
-             "in [%lld, %lld]", name, (long long)min, (long long)max);
-    req_problem_status(rq, 400, msg);
+    req_query_problem(rq, name, "expected an integer in [%lld, %lld], got "
+                      "\"%.64s\"", (long long)min, (long long)max, s);
     return false;
 }
 
@@ -151,7 +149,7 @@ static bool chart_options(struct req *rq, struct chart_opts *o,
     o->height = (unsigned)h;
     o->scale = (double)scale;
     if (fmt && *fmt && strcmp(fmt, "png") && strcmp(fmt, "svg")) {
-        req_problem_status(rq, 400, "query parameter \"format\": png or svg");
+        req_query_problem(rq, "format", "png or svg");
         return false;
     }
     o->format = fmt && !strcmp(fmt, "svg") ? CHART_SVG : CHART_PNG;
@@ -481,8 +479,7 @@ void route_chart_resources(struct req *rq)
     if (!chart_options(rq, &o, 900, 400))
         return;
     if (!arg || parse_int64(arg, 1, INT64_MAX, &id) != ERR_OK) {
-        req_problem_status(rq, 400, "query parameter \"run\" (a run id) "
-                           "is required");
+        req_query_problem(rq, "run", "a run id is required");
         return;
     }
     st = srv_project_begin(rq, &proj);
@@ -621,8 +618,8 @@ void route_chart_compare(struct req *rq)
     q.head = req_arg(rq, "head");
     q.threshold = NAN;
     if (!q.head || !*q.head) {
-        req_problem_status(rq, 400, "query parameter \"head\" (a run id, "
-                           "branch:NAME or commit:SHA) is required");
+        req_query_problem(rq, "head", "a run id, branch:NAME or commit:SHA "
+                          "is required");
         return;
     }
     if (!auth_check(rq, rq->route->access, rq->params[0]))
@@ -695,8 +692,8 @@ void route_chart_scaling(struct req *rq)
     if (!chart_options(rq, &o, 900, 400))
         return;
     if (!family) {
-        req_problem_status(rq, 400, "query parameter \"benchmark\" (a "
-                           "benchmark family name) is required");
+        req_query_problem(rq, "benchmark",
+                          "a benchmark family name is required");
         return;
     }
     st = srv_project_begin(rq, &proj);
@@ -762,13 +759,10 @@ static enum err draw_distribution(const struct chart_opts *o, const void *ctx,
 static const char *required(struct req *rq, const char *name, const char *what)
 {
     const char *v = req_arg(rq, name);
-    char msg[200];
 
     if (v && *v)
         return v;
-    snprintf(msg, sizeof msg, "query parameter \"%s\" (%s) is required",
-             name, what);
-    req_problem_status(rq, 400, msg);
+    req_query_problem(rq, name, "%s is required", what);
     return NULL;
 }
 
@@ -778,9 +772,8 @@ static bool svg_only(struct req *rq, struct chart_opts *o)
     const char *fmt = req_arg(rq, "format");
 
     if (fmt && *fmt && strcmp(fmt, "svg")) {
-        req_problem_status(rq, 400, "query parameter \"format\": "
-                           "distribution.svg is SVG; ask distribution.png "
-                           "for a PNG");
+        req_query_problem(rq, "format", "distribution.svg is SVG; ask "
+                          "distribution.png for a PNG");
         return false;
     }
     o->format = CHART_SVG;

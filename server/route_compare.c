@@ -26,13 +26,7 @@ static bool arg_fraction(struct req *rq, const char *name, double *out)
         return true;
     x = strtod(v, &end);
     if (end == v || *end || !(x >= 0 && x <= 10)) {
-        char msg[160];
-
-        snprintf(msg, sizeof msg,
-                 "query parameter \"%s\": expected a "
-                 "fraction such as 0.05 (5%%)",
-                 name);
-        req_problem_status(rq, 400, msg);
+        req_query_problem(rq, name, "expected a fraction such as 0.05 (5%%)");
         return false;
     }
     *out = x;
@@ -43,17 +37,13 @@ static bool arg_int(struct req *rq, const char *name, int64_t min, int64_t max,
                     int64_t *out)
 {
     const char *v = req_arg(rq, name);
-    char msg[160];
 
     if (!v || !*v)
         return true;
     if (parse_int64(v, min, max, out) == ERR_OK)
         return true;
-    snprintf(msg, sizeof msg,
-             "query parameter \"%s\": expected an integer "
-             "in [%lld, %lld]",
-             name, (long long)min, (long long)max);
-    req_problem_status(rq, 400, msg);
+    req_query_problem(rq, name, "expected an integer in [%lld, %lld]",
+                      (long long)min, (long long)max);
     return false;
 }
 
@@ -108,9 +98,7 @@ void route_compare(struct req *rq)
         if (!strcmp(format, formats[i].name))
             type = formats[i].type;
     if (!type) {
-        req_problem_status(rq, 400,
-                           "query parameter \"format\": json, text "
-                           "or markdown");
+        req_query_problem(rq, "format", "json, text or markdown");
         return;
     }
     q.project = rq->params[0];

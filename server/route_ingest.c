@@ -167,8 +167,8 @@ void route_ingest(struct req *rq)
     ov.base_branch = req_arg(rq, "base_branch");
     pr = req_arg(rq, "pr");
     if (pr && *pr && parse_int64(pr, 1, INT64_MAX, &ov.pr_number)) {
-        req_problem_status(rq, 400, "query parameter \"pr\": expected a "
-                           "positive integer");
+        req_query_problem(rq, "pr", "expected a positive integer, got "
+                          "\"%.64s\"", pr);
         return;
     }
     format = req_arg(rq, "format");

@@ -266,8 +266,7 @@ void route_page_dashboard(struct req *rq)
         int64_t v;
 
         if (parse_int64(pg, 1, 1000000, &v)) {
-            req_problem_status(rq, 400, "query parameter \"page\": expected "
-                                        "a page number from 1");
+            req_query_problem(rq, "page", "expected a page number from 1");
             goto out;
         }
         page = (size_t)(v - 1);

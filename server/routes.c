@@ -113,22 +113,53 @@ fail:
     return false;
 }
 
-int routes_match(const struct route *table, size_t n, const char *method,
-                 const char *path, char **params, bool *method_mismatch)
+/* Adds method (and HEAD after GET) to the comma-separated list. */
+static void allow_add(struct buf *allow, const char *method)
 {
-    *method_mismatch = false;
-    for (size_t i = 0; i < n; i++) {
+    const char *p = buf_str(allow);
+    size_t n = strlen(method);
+
+    for (;;) {
+        const char *q = strstr(p, method);
+
+        if (!q)
+            break;
+        if ((q == buf_str(allow) || q[-1] == ' ') &&
+            (q[n] == '\0' || q[n] == ','))
+            return;
+        p = q + n;
+    }
+    /* A method list of a route table: far below any limit. */
+    if (allow->len)
+        (void)buf_adds(allow, ", ");
+    (void)buf_adds(allow, method);
+    if (strcmp(method, "GET") == 0)
+        allow_add(allow, "HEAD");
+}
+
+int routes_match(const struct route *table, size_t n, const char *method,
+                 const char *path, char **params, struct buf *allow)
+{
+    struct buf others;
+    int found = -1;
+
+    buf_init(&others, 256);
+    for (size_t i = 0; i < n && found < 0; i++) {
         char *tmp[ROUTE_MAX_PARAMS] = {NULL};
 
         if (!match(table[i].pattern, path, tmp))
             continue;
         if (strcmp(table[i].method, method) == 0) {
             memcpy(params, tmp, sizeof tmp);
-            return (int)i;
+            found = (int)i;
+            break;
         }
-        *method_mismatch = true;
+        allow_add(&others, table[i].method);
         for (int k = 0; k < ROUTE_MAX_PARAMS; k++)
             free(tmp[k]);
     }
-    return -1;
+    if (found < 0 && allow && others.len)
+        (void)buf_adds(allow, buf_str(&others));
+    buf_cleanup(&others);
+    return found;
 }

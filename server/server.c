@@ -178,7 +178,14 @@ static void problem(struct req *rq, unsigned status, const char *detail,
         jw_arr_begin(&w);
         for (size_t i = 0; i < eb->nitems; i++) {
             jw_obj_begin(&w);
-            jw_kstr(&w, "pointer", eb->items[i].pointer);
+            if (eb->items[i].parameter) {
+                /* Not a place in the body (docs/api.md "Errors"). */
+                jw_key(&w, "pointer");
+                jw_null(&w);
+                jw_kstr(&w, "parameter", eb->items[i].parameter);
+            } else {
+                jw_kstr(&w, "pointer", eb->items[i].pointer);
+            }
             jw_kstr(&w, "message", eb->items[i].message);
             jw_obj_end(&w);
         }
@@ -206,6 +213,25 @@ void req_problem(struct req *rq, enum err e, const struct errbuf *eb)
 void req_problem_status(struct req *rq, unsigned status, const char *detail)
 {
     problem(rq, status, detail, NULL);
+}
+
+void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
+{
+    struct errbuf eb;
+    struct buf msg;
+    va_list ap;
+
+    buf_init(&msg, 1024);
+    va_start(ap, fmt);
+    /* Messages quote values to 64 bytes; past the limit, say less. */
+    if (buf_vprintf(&msg, fmt, ap))
+        buf_reset(&msg);
+    va_end(ap);
+    err_init(&eb);
+    err_add_param(&eb, name, "%s", msg.len ? buf_str(&msg) : "not valid");
+    problem(rq, 400, eb.msg, &eb);
+    err_cleanup(&eb);
+    buf_cleanup(&msg);
 }
 
 const char *req_arg(struct req *rq, const char *name)
@@ -250,9 +276,8 @@ static enum MHD_Result send_answer(struct req *rq)
     if (rq->www_auth)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 rq->www_auth);
-    if (rq->status == 405)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-                                "GET, HEAD, POST, PATCH, PUT");
+    if (rq->status == 405 && rq->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     /* Pages load only this server's stylesheet, script and images: an
      * injected element would do nothing even if escaping ever failed;
@@ -296,7 +321,7 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
                               const char *url, const char *method)
 {
     struct req *rq = xcalloc(1, sizeof *rq);
-    bool mismatch = false;
+    struct buf allow;
     const char *match_method = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
     rq->srv = s;
@@ -307,15 +332,27 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
     rq->t0_ns = time_mono_ns();
     buf_init(&rq->body, s->cfg.limits.max_body);
     buf_init(&rq->resp, 0);
+    buf_init(&allow, 256);
     rq->route_index = routes_match(s->routes, s->nroutes, match_method,
-                                   url, rq->params, &mismatch);
+                                   url, rq->params, &allow);
     rq->route = rq->route_index >= 0 ? &s->routes[rq->route_index] : NULL;
-    if (!rq->route) {
-        if (mismatch)
-            req_problem_status(rq, 405, "method not allowed on this path");
-        else
-            req_problem_status(rq, 404, "no such resource");
+    if (!rq->route && allow.len) {
+        struct buf msg;
+
+        buf_init(&msg, 512);
+        /* The method is the client's: at most 32 bytes of it. */
+        if (buf_printf(&msg, "method %.32s is not allowed on this path; "
+                       "allowed: %s", method, buf_str(&allow)))
+            buf_reset(&msg);
+        req_problem_status(rq, 405,
+                           msg.len ? buf_str(&msg)
+                                   : "method not allowed on this path");
+        buf_cleanup(&msg);
+        rq->allow = buf_take(&allow);
+    } else if (!rq->route) {
+        req_problem_status(rq, 404, "no such resource");
     }
+    buf_cleanup(&allow);
     return rq;
 }
 
@@ -331,6 +368,7 @@ static void req_free(struct req *rq)
     free(rq->location);
     free(rq->etag);
     free(rq->set_cookie);
+    free(rq->allow);
     if (rq->has_token)
         store_token_cleanup(&rq->token);
     if (rq->job) {

@@ -147,6 +147,7 @@ struct req {
     char *etag;                   /* owns; ETag header (quoted) */
     char *set_cookie;             /* owns; Set-Cookie header (pages) */
     const char *cache_control;    /* NULL: "no-store" */
+    char *allow;                  /* owns; a 405's Allow header */
     size_t bytes_out;
 };
 
@@ -166,6 +167,15 @@ const char *req_header(struct req *rq, const char *name);
 void req_problem(struct req *rq, enum err e, const struct errbuf *eb);
 /* Answers with a problem+json with this status and detail. */
 void req_problem_status(struct req *rq, unsigned status, const char *detail);
+/*
+ * Answers 400 for a bad query parameter: problem+json whose detail is
+ * "query parameter \"name\": message" and whose one error names it
+ * ({"pointer": null, "parameter": name, "message"}), never a body pointer.
+ * Every query-parameter error goes through here or through an errbuf item
+ * made by err_add_param (docs/api.md "Errors").
+ */
+void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
+    CORE_PRINTF(3, 4);
 /* Starts a JSON answer: status, content type, a writer over rq->resp. */
 void req_json_begin(struct req *rq, unsigned status, struct jw *w);
 
@@ -180,9 +190,11 @@ bool auth_check(struct req *rq, enum access need, const char *project);
 /* ---- routes ------------------------------------------------------------- */
 
 const struct route *routes_table(size_t *n);
-/* Finds the route; *method_mismatch when the path matched another method. */
+/* Finds the route; -1 when none.  When the path matches routes of other
+ * methods only, allow (if not NULL) receives them, "GET, HEAD, POST" (HEAD
+ * with GET), in table order without repeats; it stays empty otherwise. */
 int routes_match(const struct route *routes, size_t n, const char *method,
-                 const char *path, char **params, bool *method_mismatch);
+                 const char *path, char **params, struct buf *allow);
 
 /* handlers */
 void route_health(struct req *rq);

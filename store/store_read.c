@@ -435,7 +435,7 @@ static enum err read_results(struct store *st, struct run *out,
     e = store_stmt(st, SQ_RUN_RESULTS,
                    "SELECT r.id, b.name, b.key, b.params, m.name, m.unit, "
                    "m.direction, r.value, r.mean, r.median, r.stddev, r.min, "
-                   "r.max, r.n, r.lower, r.upper, r.samples "
+                   "r.max, r.n, r.lower, r.upper, r.samples, r.derived "
                    "FROM result r JOIN benchmark b ON b.id = r.benchmark_id "
                    "JOIN measure m ON m.id = r.measure_id "
                    "WHERE r.run_id = ?1 ORDER BY b.key, m.name",
@@ -466,6 +466,7 @@ static enum err read_results(struct store *st, struct run *out,
         res->n = store_col_int_or(s, 13, -1);
         res->lower = store_col_double(s, 14);
         res->upper = store_col_double(s, 15);
+        res->derived = sqlite3_column_int64(s, 17) != 0;
         blob = sqlite3_column_blob(s, 16);
         if (store_samples_decode(blob, (size_t)sqlite3_column_bytes(s, 16),
                                  &res->samples, &res->nsamples) != ERR_OK) {

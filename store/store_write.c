@@ -469,8 +469,8 @@ static enum err insert_result(struct store *st, int64_t run_id, int64_t bid,
     e = store_stmt(st, SQ_RESULT_INSERT,
                    "INSERT INTO result (run_id, benchmark_id, measure_id, "
                    "value, mean, median, stddev, min, max, n, lower, upper, "
-                   "samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                   "?11, ?12, ?13)",
+                   "samples, derived) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                   "?9, ?10, ?11, ?12, ?13, ?14)",
                    &s, eb);
     if (e != ERR_OK)
         goto out;
@@ -491,6 +491,7 @@ static enum err insert_result(struct store *st, int64_t run_id, int64_t bid,
     store_bind_double(&b, res->lower);
     store_bind_double(&b, res->upper);
     store_bind_blob(&b, blob, len);
+    store_bind_int(&b, res->derived);
     e = store_step_bound(st, &b, &row, eb, "insert result");
     if (e != ERR_OK &&
         sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_UNIQUE) {

@@ -14,7 +14,9 @@
  *                  bytes are compared exactly.
  *   error          line 1: the HTTP status the failure maps to (400, 413,
  *                  415, 422); then one line "pointer: message" per error
- *                  item in order, or, when there are no items, the one-line
+ *                  item in order ("?name: message" for an item about a
+ *                  parameter given beside the body, e.g. ?format), or,
+ *                  when there are no items, the one-line
  *                  errbuf message; then "(N more)" if items were dropped.
  *                  Compared exactly, line by line.
  * Optional files: format (the format argument), content_type (the body's
@@ -230,6 +232,8 @@ static void print_run(const struct run *r, struct buf *out)
         jw_knum(&w, "lower", res->lower);
         jw_knum(&w, "upper", res->upper);
         jw_kint(&w, "n", res->n);
+        jw_key(&w, "derived");
+        jw_bool(&w, res->derived);
         jw_key(&w, "samples");
         jw_arr_begin(&w);
         for (size_t k = 0; k < res->nsamples; k++)
@@ -363,8 +367,11 @@ static int status_of(enum err e)
 static void print_error(enum err e, const struct errbuf *eb, struct buf *out)
 {
     (void)buf_printf(out, "%d\n", status_of(e));
+    /* An error about a parameter given beside the body: "?name: ...". */
     for (size_t i = 0; i < eb->nitems; i++)
-        (void)buf_printf(out, "%s: %s\n", eb->items[i].pointer,
+        (void)buf_printf(out, "%s%s: %s\n", eb->items[i].parameter ? "?" : "",
+                         eb->items[i].parameter ? eb->items[i].parameter
+                                                : eb->items[i].pointer,
                          eb->items[i].message);
     if (eb->nitems == 0)
         (void)buf_printf(out, "%s\n", eb->msg);

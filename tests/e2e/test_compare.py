@@ -108,14 +108,17 @@ def save(report):
 
 
 def latency(j):
-    """The rows with samples (throughput from pytest-benchmark's ops is one
-    value per run: those rows are `no samples`, always inconclusive)."""
+    """The latency rows (throughput, pytest-benchmark's ops, is derived from
+    them: per-round rates 1/t where `data` is present, else one value per
+    run, a `no samples` row that is always inconclusive)."""
     return [r for r in j["rows"] if r["measure"] == "latency"]
 
 
 def regressed(j):
-    return sorted(r["benchmark"] for r in j["rows"]
-                  if r["verdict"] == "regressed")
+    """The benchmarks with a regressed row: a benchmark whose latency and
+    derived throughput both regressed counts once (the same evidence)."""
+    return sorted({r["benchmark"] for r in j["rows"]
+                   if r["verdict"] == "regressed"})
 
 
 def recorded_runs(history="B"):

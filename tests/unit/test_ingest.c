@@ -135,7 +135,8 @@ static void test_format_argument(void **state)
     assert_string_equal(eb.msg, "unknown format \"criterion\"; known: "
                                 "benchvault/v1, pytest-benchmark, gbench, "
                                 "hyperfine, locust, gotest, bmf");
-    assert_int_equal(eb.nitems, 0);
+    assert_int_equal(eb.nitems, 1);
+    assert_string_equal(eb.items[0].parameter, "format");
     assert_true(run_is_empty(&r));
     run_cleanup(&r);
     err_cleanup(&eb);
@@ -144,7 +145,8 @@ static void test_format_argument(void **state)
 static void test_output_reused(void **state)
 {
     const char *a =
-        "{\"project\": \"p\", \"branch\": \"x\", \"m\": NaN, " ONE_RESULT "}";
+        "{\"project\": \"p\", \"branch\": \"x\", \"commit\": {\"sha\": "
+        "\"c1\"}, \"m\": NaN, " ONE_RESULT "}";
     const char *b = "{\"project\": \"q\", " ONE_RESULT "}";
     struct run r;
     struct errbuf eb;
@@ -160,7 +162,8 @@ static void test_output_reused(void **state)
     assert_string_equal(r.project, "q");
     assert_string_equal(r.branch, "unknown");
     assert_int_equal(r.nresults, 1);
-    assert_int_equal(r.nwarnings, 0);
+    /* its own warnings only: no branch, no commit */
+    assert_int_equal(r.nwarnings, 2);
     /* A failure empties it. */
     assert_int_equal(
         parse("{\"project\": \"p\", \"results\": 1}", NULL, &r, &eb),
@@ -196,9 +199,11 @@ static void test_overrides(void **state)
     assert_int_equal(ingest_parse(body, strlen(body), NULL, &ov, NULL, &r, &eb),
                      ERR_INVALID);
     assert_int_equal(eb.nitems, 3);
-    assert_string_equal(eb.items[0].pointer, "/branch");
-    assert_string_equal(eb.items[1].pointer, "/testbed");
-    assert_string_equal(eb.items[2].pointer, "/pull_request");
+    /* They name the parameter, not a place in the body (issue 12.14). */
+    assert_string_equal(eb.items[0].pointer, "");
+    assert_string_equal(eb.items[0].parameter, "branch");
+    assert_string_equal(eb.items[1].parameter, "testbed");
+    assert_string_equal(eb.items[2].parameter, "pr");
     err_cleanup(&eb);
 
     /* The URL project alone is enough; a bad one is reported. */
@@ -226,7 +231,8 @@ static void test_prescan_strings(void **state)
     /* Tokens inside strings (with escaped quotes and backslashes before
      * them) are text; only the bare one is rewritten. */
     const char *body =
-        "{\"project\": \"p\", \"metadata\": {\"a\": \"x\\\\\\\" NaN\", "
+        "{\"project\": \"p\", \"branch\": \"main\", \"commit\": {\"sha\": "
+        "\"c1\"}, \"metadata\": {\"a\": \"x\\\\\\\" NaN\", "
         "\"b\": \"[{Infinity\", \"c\": NaN, \"d\": "
         "[1,NaN,-Infinity]}, " ONE_RESULT "}";
     struct run r;
@@ -250,7 +256,8 @@ static void test_prescan_strings(void **state)
 static void test_prescan_marker_text_kept(void **state)
 {
     /* Without a bare token, a string that spells a marker is just text. */
-    const char *body = "{\"project\": \"p\", \"metadata\": "
+    const char *body = "{\"project\": \"p\", \"branch\": \"main\", "
+                       "\"commit\": {\"sha\": \"c1\"}, \"metadata\": "
                        "{\"s\": \"\\u0000NaN\"}, " ONE_RESULT "}";
     struct run r;
     struct errbuf eb;
@@ -639,6 +646,56 @@ static void test_content_types(void **state)
     err_cleanup(&eb);
 }
 
+/* ---- hyperfine scans (issue 12 item 4) ----------------------------------- */
+
+/* A hyperfine file of n results "A<i> x<i>" with parameter n = "A<i>":
+ * every command its own scan, each needing a template search. */
+static char *distinct_scans(size_t n)
+{
+    struct buf b;
+
+    buf_init(&b, 0);
+    (void)buf_adds(&b, "{\"results\": [");
+    for (size_t i = 0; i < n; i++)
+        (void)buf_printf(&b,
+                         "%s{\"command\": \"A%zu x%zu\", \"times\": [1], "
+                         "\"parameters\": {\"n\": \"A%zu\"}}",
+                         i ? "," : "", i, i, i);
+    (void)buf_adds(&b, "]}");
+    return buf_take(&b);
+}
+
+static void test_hyperfine_scan_limits(void **state)
+{
+    /* A value that occurs 13 times: not searched, said once. */
+    const char *many = "{\"results\": [{\"command\": \"1 1 1 1 1 1 1 1 1 1 1 1 "
+                       "1\", \"times\": [1], \"parameters\": {\"n\": \"1\"}}]}";
+    char *body = distinct_scans(5000);
+    struct run r;
+    struct errbuf eb;
+    uint64_t t0;
+    double s;
+
+    (void)state;
+    run_init(&r);
+    err_init(&eb);
+    assert_int_equal(parse(many, "p", &r, &eb), ERR_OK);
+    assert_string_equal(r.results[0].benchmark, "1 1 1 1 1 1 1 1 1 1 1 1 1");
+    assert_non_null(strstr(r.warnings[0], "cannot be named"));
+    /* 5,000 distinct scans: each is named by its template "{n} x<i>" and
+     * the search stays linear-ish (a budget, then each under itself). */
+    t0 = time_mono_ns();
+    assert_int_equal(parse(body, "p", &r, &eb), ERR_OK);
+    s = (double)(time_mono_ns() - t0) / 1e9;
+    assert_int_equal(r.nresults, 5000);
+    assert_string_equal(r.results[0].benchmark, "{n} x0");
+    assert_true(s < 20); /* n^2 checks would take minutes under ASan */
+    print_message("    5,000 distinct hyperfine scans: %.2f s\n", s);
+    free(body);
+    run_cleanup(&r);
+    err_cleanup(&eb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_limits_as_numbers),
         cmocka_unit_test(test_multipart_round_trip),
         cmocka_unit_test(test_content_types),
+        cmocka_unit_test(test_hyperfine_scan_limits),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
