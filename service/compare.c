@@ -97,6 +97,8 @@ struct svc_compare {
     size_t nrows;
     struct cmp_row *single; /* one value per run: not compared (note 2) */
     size_t nsingle;
+    struct cmp_row *folded; /* derived rows beside their source (note 2) */
+    size_t nfolded;
     char **only_base, **only_head; /* "key (measure)" */
     size_t nonly_base, nonly_head;
     struct store_budget *budget_rules;
@@ -611,6 +613,40 @@ static void row_cleanup(struct cmp_row *r)
     free(r->hs);
 }
 
+/* Whether rows[0..n) holds a measured (not derived) row of key. */
+static bool has_source(const struct cmp_row *rows, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].b->derived &&
+            !strcmp(rows[i].b->key ? rows[i].b->key : "", key ? key : ""))
+            return true;
+    return false;
+}
+
+/*
+ * A measure the tool derived from another of the same benchmark (pytest's
+ * ops from its times, gbench's items/s) says what its source says: it is
+ * compared, but beside its source, not as a second verdict in the counts
+ * (note 2).  Without its source in the comparison it stays a row.
+ */
+static void fold_derived(struct svc_compare *c)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < c->nrows; i++) {
+        struct cmp_row *r = &c->rows[i];
+
+        if (r->b->derived && has_source(c->rows, c->nrows, r->b->key)) {
+            c->folded = xreallocarray(c->folded, c->nfolded + 1,
+                                      sizeof *c->folded);
+            c->folded[c->nfolded++] = *r;
+        } else {
+            c->rows[k++] = *r;
+        }
+    }
+    c->nrows = k;
+}
+
 /*
  * The rows (note 2): per series both sides have, each run's central value
  * and the samples pooled per side; the statistics come later (compute).
@@ -680,6 +716,7 @@ static void build_rows(struct svc_compare *c)
         i = j;
     }
     free(e);
+    fold_derived(c);
 }
 
 /* ---- thresholds, history, verdicts (note 3) ---------------------------- */
@@ -770,20 +807,49 @@ static void trim_history(struct cmp_row *row, bool from_branch)
  * otherwise the last `history` runs of the base branch on the base
  * testbed up to the newest base run, the head's runs left out.
  */
+/* The histories of rows[0..n) (in key, measure order) from the points
+ * h[0..nh) (in the same order): one merge walk. */
+static void rows_history(struct cmp_row *rows, size_t n,
+                         const struct store_history_point *h, size_t nh)
+{
+    double *v = xmalloc((nh ? nh : 1) * sizeof *v);
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct result *r = rows[i].b;
+        size_t m = 0;
+
+        while (k < nh &&
+               cmp_series(h[k].key, h[k].measure, r->key, r->measure) < 0)
+            k++;
+        while (k < nh &&
+               !cmp_series(h[k].key, h[k].measure, r->key, r->measure)) {
+            v[m++] = center_of(h[k].samples, h[k].nsamples, h[k].value);
+            k++;
+        }
+        row_history(&rows[i], v, m);
+        trim_history(&rows[i], false);
+    }
+    free(v);
+}
+
 static enum err history(struct store *st, int64_t pid, struct svc_compare *c,
                         struct errbuf *eb)
 {
     const struct store_run_ref *upto = &c->base.refs[0];
     struct store_history_point *h = NULL;
     int64_t *excl;
-    double *v = NULL;
-    size_t nh = 0, k = 0;
+    size_t nh = 0;
     enum err e;
 
     if (c->base.from_branch) {
         for (size_t i = 0; i < c->nrows; i++) {
             row_history(&c->rows[i], c->rows[i].bc, c->rows[i].nbc);
             trim_history(&c->rows[i], true);
+        }
+        for (size_t i = 0; i < c->nfolded; i++) {
+            row_history(&c->folded[i], c->folded[i].bc, c->folded[i].nbc);
+            trim_history(&c->folded[i], true);
         }
         for (size_t i = 0; i < c->nsingle; i++)
             row_history(&c->single[i], c->single[i].bc, c->single[i].nbc);
@@ -803,26 +869,10 @@ static enum err history(struct store *st, int64_t pid, struct svc_compare *c,
     free(excl);
     if (e)
         return e;
-    v = xmalloc((nh ? nh : 1) * sizeof *v);
-    /* rows and points are both in (key, measure) order: one merge walk */
-    for (size_t i = 0; i < c->nrows; i++) {
-        const struct result *r = c->rows[i].b;
-        size_t m = 0;
-
-        while (k < nh &&
-               cmp_series(h[k].key, h[k].measure, r->key, r->measure) < 0)
-            k++;
-        while (k < nh &&
-               !cmp_series(h[k].key, h[k].measure, r->key, r->measure)) {
-            v[m++] = center_of(h[k].samples, h[k].nsamples, h[k].value);
-            k++;
-        }
-        row_history(&c->rows[i], v, m);
-        trim_history(&c->rows[i], false);
-    }
+    rows_history(c->rows, c->nrows, h, nh);
+    rows_history(c->folded, c->nfolded, h, nh);
     for (size_t i = 0; i < c->nsingle; i++)
         row_history(&c->single[i], NULL, 0);
-    free(v);
     store_history_free(h, nh);
     return ERR_OK;
 }
@@ -832,10 +882,11 @@ static enum err history(struct store *st, int64_t pid, struct svc_compare *c,
  * min_history runs to measure the run-to-run noise by, else the pooled
  * samples (each run counting once).
  */
-static enum err compute(struct svc_compare *c, struct errbuf *eb)
+static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
+                            size_t n, struct errbuf *eb)
 {
-    for (size_t i = 0; i < c->nrows; i++) {
-        struct cmp_row *row = &c->rows[i];
+    for (size_t i = 0; i < n; i++) {
+        struct cmp_row *row = &rows[i];
         struct an_runs in = {row->bc, row->nbc, row->hc, row->nhc,
                              row->hist, row->nhist, c->rules.noise_floor};
         enum err e;
@@ -846,6 +897,17 @@ static enum err compute(struct svc_compare *c, struct errbuf *eb)
         if (e)
             return e;
     }
+    return ERR_OK;
+}
+
+static enum err compute(struct svc_compare *c, struct errbuf *eb)
+{
+    enum err e = compute_rows(c, c->rows, c->nrows, eb);
+
+    if (!e)
+        e = compute_rows(c, c->folded, c->nfolded, eb);
+    if (e)
+        return e;
     for (size_t i = 0; i < c->nsingle; i++) {
         struct cmp_row *row = &c->single[i];
         double b = an_median(row->bc, row->nbc);
@@ -884,6 +946,21 @@ static void decide(const struct svc_compare_query *q,
         an_decide(&row->c, row->q, row->b->direction, &row->noise,
                   row->head_center, &r, &row->d);
         c->counts[row->d.verdict]++;
+    }
+    for (size_t i = 0; i < c->nfolded; i++) {
+        struct cmp_row *row = &c->folded[i];
+        struct an_rules r = c->rules;
+
+        /* a derived row is tested with its source (note 2): its q is the
+         * source's, and it is not counted */
+        row->q = NAN;
+        for (size_t k = 0; k < c->nrows; k++)
+            if (!strcmp(c->rows[k].b->key, row->b->key) &&
+                !c->rows[k].b->derived)
+                row->q = c->rows[k].q;
+        row->threshold = r.threshold = row_threshold(q, cs, row->b);
+        an_decide(&row->c, row->q, row->b->direction, &row->noise,
+                  row->head_center, &r, &row->d);
     }
     for (size_t i = 0; i < c->nsingle; i++) {
         struct cmp_row *row = &c->single[i];
@@ -1310,6 +1387,7 @@ static void write_json(const struct svc_compare *c, struct buf *out)
     jw_kint(&w, "unchanged", (int64_t)c->counts[AN_UNCHANGED]);
     jw_kint(&w, "inconclusive", (int64_t)c->counts[AN_INCONCLUSIVE]);
     jw_kint(&w, "not_compared", (int64_t)c->nsingle);
+    jw_kint(&w, "derived", (int64_t)c->nfolded);
     jw_kint(&w, "rows", (int64_t)c->nrows);
     jw_kint(&w, "budgets_failed", (int64_t)c->budgets_failed);
     jw_obj_end(&w);
@@ -1317,6 +1395,11 @@ static void write_json(const struct svc_compare *c, struct buf *out)
     jw_arr_begin(&w);
     for (size_t i = 0; i < c->nrows; i++)
         row_json(&w, &c->rows[i]);
+    jw_arr_end(&w);
+    jw_key(&w, "derived");
+    jw_arr_begin(&w);
+    for (size_t i = 0; i < c->nfolded; i++)
+        row_json(&w, &c->folded[i]);
     jw_arr_end(&w);
     jw_key(&w, "not_compared");
     jw_arr_begin(&w);
@@ -1428,6 +1511,14 @@ static void write_text(const struct svc_compare *c, struct buf *out)
                              an_verdict_str(c->rows[i].d.verdict),
                              c->rows[i].b->key, c->rows[i].b->measure,
                              c->rows[i].d.reason);
+    for (size_t i = 0; i < c->nfolded; i++) {
+        char ch[16];
+
+        fmt_pct(ch, sizeof ch, c->folded[i].c.change);
+        (void)buf_printf(out, "derived, beside its source: %s (%s): %s, %s\n",
+                         c->folded[i].b->key, c->folded[i].b->measure, ch,
+                         an_verdict_str(c->folded[i].d.verdict));
+    }
     if (c->nsingle)
         (void)buf_printf(out, "%zu not compared (one value per run; judged "
                               "by budgets and trends):\n", c->nsingle);
@@ -1620,6 +1711,14 @@ static void write_markdown(const struct svc_compare *c, struct buf *out)
         (void)buf_printf(out, " (%zu not compared: one value per run)",
                          c->nsingle);
     (void)buf_adds(out, "\n\n");
+    if (c->nfolded)
+        (void)buf_printf(out, "%zu derived %s (such as throughput from the "
+                              "same timings) %s beside %s source and %s not "
+                              "counted.\n\n",
+                         c->nfolded, c->nfolded == 1 ? "row" : "rows",
+                         c->nfolded == 1 ? "is" : "are",
+                         c->nfolded == 1 ? "its" : "their",
+                         c->nfolded == 1 ? "is" : "are");
     if (!c->nrows)
         (void)buf_printf(out, "**Nothing was comparable**: base and head "
                               "share no benchmark and measure with samples "
@@ -1694,6 +1793,8 @@ static void write_markdown(const struct svc_compare *c, struct buf *out)
         }
         md_row(out, c, &c->rows[i]);
     }
+    for (size_t i = 0; i < c->nfolded && out->len - start < MD_ALL_BYTES; i++)
+        md_row(out, c, &c->folded[i]);
     (void)buf_adds(out, "\n</details>\n\n" COMMENT_MARKER "\n");
 }
 
@@ -1733,6 +1834,9 @@ void svc_compare_free(struct svc_compare *c)
     for (size_t i = 0; i < c->nsingle; i++)
         row_cleanup(&c->single[i]);
     free(c->single);
+    for (size_t i = 0; i < c->nfolded; i++)
+        row_cleanup(&c->folded[i]);
+    free(c->folded);
     for (size_t i = 0; i < c->nonly_base; i++)
         free(c->only_base[i]);
     free(c->only_base);

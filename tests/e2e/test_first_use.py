@@ -157,7 +157,7 @@ def test_push_prints_the_same_warnings(server, tmpdir_path):
     assert "no branch" not in p.stderr and "no commit" not in p.stderr, \
         p.stderr
     db = os.path.join(tmpdir_path, "local.db")
-    p = run_cli("push", "--db", db, "--project", "local", path)
+    p = run_cli("push", "--db", db, "--create", "--project", "local", path)
     assert "warning: no branch in the hyperfine input" in p.stderr, p.stderr
 
 
