@@ -166,3 +166,28 @@ def test_report_writes_every_benchmark(server, tmpdir_path):
     ids = {int(m.group(1)) for f in os.listdir(os.path.join(out, "benchmarks"))
            for m in [re.match(r"^(\d+)\.html$", f)] if m}
     assert len(ids) == n, sorted(ids)[:10]
+
+
+def test_nothing_comparable_is_said(server):
+    """A base with no benchmark in common (issue 12 item 6): the page, the
+    text and the comment say nothing was comparable, never 'No benchmark
+    changed'."""
+    rnd = random.Random(9)
+    a = post(server, run_body("n0001", 1, {"alpha": samples(rnd, 1.0)},
+                              project="nc"), project="nc")
+    b = post(server, run_body("n0002", 2, {"beta": samples(rnd, 1.0)},
+                              branch="feature", project="nc"), project="nc")
+    html = server.get("/p/nc/compare", params={"base": a, "head": b}).text
+    assert "Nothing was comparable" in html
+    assert "No benchmark changed" not in html
+    j = server.get("/api/v1/projects/nc/compare",
+                   params={"base": a, "head": b}).json()
+    assert j["rows"] == [] and j["only_in_base"] and j["only_in_head"]
+    md = server.get("/api/v1/projects/nc/compare",
+                    params={"base": a, "head": b, "format": "markdown"}).text
+    assert "**Nothing was comparable**" in md
+    txt = server.get("/api/v1/projects/nc/compare",
+                     params={"base": a, "head": b, "format": "text"}).text
+    assert "nothing was comparable" in txt
+    html = server.get(f"/p/nc/runs/{b}").text
+    assert "No benchmark changed" not in html
