@@ -117,15 +117,12 @@ static bool truthy(const json_t *v)
     return json_is_true(v);
 }
 
-/* A row says "one run cannot decide" in any of the ways a server may. */
+/* A row says "one run cannot decide" by its needs_confirmation field
+ * (never by words of its reason, which are for people). */
 static bool row_needs_confirmation(const json_t *row)
 {
-    const json_t *r = json_object_get(row, "reason");
-
-    if (truthy(json_object_get(row, "needs_confirmation")) ||
-        truthy(json_object_get(row, "confirm")))
-        return true;
-    return json_is_string(r) && strstr(json_string_value(r), "confirm");
+    return truthy(json_object_get(row, "needs_confirmation")) ||
+           truthy(json_object_get(row, "confirm"));
 }
 
 static void read_row(const json_t *v, struct ingest_compare_row *row)
