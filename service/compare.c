@@ -3,33 +3,42 @@
  * pages and the pull-request comment show, `benchvault compare --db` prints
  * and the agent gates on (server/route_compare.c is its HTTP side).
  *
- * Design notes:
- * 1. References.  A side is run ids ("12" or "12,13": pooled), the latest
- *    run of a branch in commit order ("branch:main") or of a commit
+ * Design notes (docs/statistics.md says the same for users):
+ * 1. References.  A side is run ids ("12" or "12,13": pooled, each run
+ *    counting once), a branch ("branch:main") or a commit
  *    ("commit:3f2a9c1", a prefix of at least 4).  Explicit ids resolve
  *    first; a branch or commit on the other side is then looked up on the
  *    same testbed as the first resolved run, so machines are not
- *    compared.  Without base, the head's pull-request base branch (else
- *    main) is used; when the head is itself on that branch, the base is
- *    the run before the head there (same testbed, an earlier commit), so
- *    a run on main is compared with its predecessor, not with itself.  When the head run is a pull request that carries its
- *    base commit (metadata "base_commit", see store_stats.c) and the base
- *    is that base branch, the base is the branch's run at that commit, or
- *    the latest one before the base commit's time, not the moving tip;
- *    the answer says which it used.
- * 2. Rows.  Every benchmark key x measure that both sides have is a row.
- *    A side that pools several runs concatenates their samples; when some
- *    run lacks samples, each run's central value becomes one sample (the
- *    run is then the unit).  One run without samples is compared by its
- *    summary (mean, stddev, n) or, lacking that, its value alone.  Rows
- *    only one side has are listed, not compared.
- * 3. Verdicts (analysis/verdict.c): Benjamini-Hochberg over every row's
- *    p-value, each row's noise threshold (the query's, else the first
+ *    compared.  A branch as the base is its recent history, the run is
+ *    the unit: the last `history` runs of the branch on that testbed up to
+ *    its tip (expand_branch), the head's runs left out.  When the head run
+ *    is a pull request that carries its base commit (metadata
+ *    "base_commit", see store_stats.c), the history ends at the branch's
+ *    run at that commit, or the latest one before the base commit's time,
+ *    not at the moving tip.  Without base, the head's pull-request base
+ *    branch (else main) is used; when the head is itself on that branch,
+ *    the base is the history before the head there, never the head.  The
+ *    answer says which runs formed the base and how.
+ * 2. Rows.  Every benchmark key x measure that both sides have is a row;
+ *    rows only one side has are listed, not compared.  Each run gives its
+ *    central value (the median of its samples, else its value), and each
+ *    side's samples are pooled with every run counting once (pool: equal
+ *    numbers of quantiles per run).  A series with one value per run on
+ *    every run is not compared (single); a measure the tool derived from
+ *    another of the same benchmark is compared beside its source and not
+ *    counted (fold_derived).
+ * 3. Statistics and verdicts.  A history that straddles a step is cut at
+ *    its last change point (trim_history).  With min_history runs of
+ *    history a row is compared run against run (an_compare_runs: the
+ *    history's spread is the noise); with less, by its pooled samples and
+ *    the run-to-run allowance.  Benjamini-Hochberg over every row's
+ *    p-value; each row's noise threshold is the query's, else the first
  *    matching per-pattern rule of the project's settings, else the
- *    project's default, else 5%), and the series' run-to-run noise from
- *    the last `history` runs of the base branch on the base testbed up to
- *    the base run in commit order, the head's runs left out.
- * 4. Budgets are checked on the head runs (route_budgets.c).
+ *    project's default, else 5%; an_decide gives the verdict and its
+ *    reason.  The history is the base's own runs for a branch baseline,
+ *    else the last `history` runs of the base branch on the base testbed
+ *    up to the base run in commit order, the head's runs left out.
+ * 4. Budgets are checked on the head runs (service/budgets.c).
  * 5. Recommendations are short sentences with their evidence, at most
  *    MAX_RECS: regressions, broken budgets, super-linear scaling of a
  *    family in the head's first run, what its resource samples say, noisy
