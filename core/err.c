@@ -75,35 +75,42 @@ static struct err_item *item_add(struct errbuf *eb)
     return &eb->items[eb->nitems++];
 }
 
-void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
+/* An item of pointer (NULL: "") or query parameter name (NULL: none) with
+ * a message from fmt; the first item also fills eb->msg. */
+static void item_vadd(struct errbuf *eb, const char *pointer, const char *name,
+                      const char *fmt, va_list ap)
 {
-    va_list ap;
     struct err_item *it;
 
     if (!eb || !(it = item_add(eb)))
         return;
-    va_start(ap, fmt);
     it->message = xvasprintf_cut(4096, fmt, ap);
-    va_end(ap);
     it->pointer = xstrdup(pointer ? pointer : "");
-    if (!eb->msg[0])
+    it->parameter = name ? xstrdup(name) : NULL;
+    if (eb->msg[0])
+        return;
+    if (name)
+        snprintf(eb->msg, sizeof eb->msg, "query parameter \"%s\": %s", name,
+                 it->message);
+    else
         snprintf(eb->msg, sizeof eb->msg, "%s: %s",
                  it->pointer[0] ? it->pointer : "(body)", it->message);
+}
+
+void err_add(struct errbuf *eb, const char *pointer, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    item_vadd(eb, pointer, NULL, fmt, ap);
+    va_end(ap);
 }
 
 void err_add_param(struct errbuf *eb, const char *name, const char *fmt, ...)
 {
     va_list ap;
-    struct err_item *it;
 
-    if (!eb || !(it = item_add(eb)))
-        return;
     va_start(ap, fmt);
-    it->message = xvasprintf_cut(4096, fmt, ap);
+    item_vadd(eb, NULL, name, fmt, ap);
     va_end(ap);
-    it->pointer = xstrdup("");
-    it->parameter = xstrdup(name);
-    if (!eb->msg[0])
-        snprintf(eb->msg, sizeof eb->msg, "query parameter \"%s\": %s",
-                 it->parameter, it->message);
 }
