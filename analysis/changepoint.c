@@ -95,15 +95,21 @@
 
 #define MAX_PERMUTATIONS 100000u
 
+/* The methods that walk Hunter's windows (notes 3 and 10). */
+static bool windowed(enum an_cpd_method m)
+{
+    return m == AN_CPD_HUNTER || m == AN_CPD_STEPS;
+}
+
 void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m)
 {
     memset(p, 0, sizeof *p);
     p->method = m;
     p->window = AN_CPD_WINDOW;
-    p->max_pvalue = m == AN_CPD_HUNTER ? AN_CPD_PVALUE : AN_CPD_PERM_PVALUE;
-    p->min_magnitude = m == AN_CPD_HUNTER ? AN_CPD_MAGNITUDE : 0.0;
+    p->max_pvalue = windowed(m) ? AN_CPD_PVALUE : AN_CPD_PERM_PVALUE;
+    p->min_magnitude = windowed(m) ? AN_CPD_MAGNITUDE : 0.0;
     p->min_size = AN_CPD_MIN_SIZE;
-    p->outlier_filter = m == AN_CPD_HUNTER ? AN_CPD_OUTLIER_FILTER : 0.0;
+    p->outlier_filter = windowed(m) ? AN_CPD_OUTLIER_FILTER : 0.0;
     p->permutations = AN_CPD_PERMUTATIONS;
     p->seed = 1;
 }
@@ -111,7 +117,7 @@ void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m)
 enum err an_cpd_params_check(const struct an_cpd_params *p, struct errbuf *eb)
 {
     if (p->method != AN_CPD_HUNTER && p->method != AN_CPD_PERMUTATION &&
-        p->method != AN_CPD_TTEST) {
+        p->method != AN_CPD_TTEST && p->method != AN_CPD_STEPS) {
         err_set(eb, "unknown change-point method");
         return ERR_INVALID;
     }
@@ -230,6 +236,8 @@ static void cp_fill(struct an_cp *c, size_t index, const struct moments *l,
     c->after_n = (size_t)r->n;
     c->change = l->mean != 0.0 ? r->mean / l->mean - 1.0 : NAN;
     c->magnitude = magnitude(l->mean, r->mean);
+    c->step = NAN;
+    c->drift = NAN;
 }
 
 /* ---- the q-hat table of one window (note 2) ----------------------------- */
@@ -653,6 +661,218 @@ static void merge(const double *x, size_t n, const size_t *weak, size_t k,
     free(cp);
 }
 
+/* ---- steps: a step must beat a drift (note 10) -------------------------- */
+
+/* The moments of the points (t, z[t]) of one segment; two segments merge
+ * exactly (Chan's formula for co-moments). */
+struct rmom {
+    double n, mt, mz; /* count, mean index, mean value */
+    double stt, szz, stz; /* sums of squared and cross deviations */
+};
+
+static void rmom_of(const double *z, size_t a, size_t b, struct rmom *m)
+{
+    double n = (double)(b - a), sz = 0.0, szz = 0.0, stz = 0.0;
+
+    assert(a < b);
+    for (size_t i = a; i < b; i++)
+        sz += z[i];
+    m->n = n;
+    m->mt = 0.5 * ((double)a + (double)(b - 1));
+    m->mz = sz / n;
+    for (size_t i = a; i < b; i++) {
+        double d = z[i] - m->mz;
+
+        szz += d * d;
+        stz += ((double)i - m->mt) * d;
+    }
+    m->stt = n * (n * n - 1.0) / 12.0;
+    m->szz = szz;
+    m->stz = stz;
+}
+
+static struct rmom rmom_merge(const struct rmom *a, const struct rmom *b)
+{
+    struct rmom r;
+    double n = a->n + b->n, w = a->n * b->n / n;
+    double dt = b->mt - a->mt, dz = b->mz - a->mz;
+
+    r.n = n;
+    r.mt = a->mt + dt * (b->n / n);
+    r.mz = a->mz + dz * (b->n / n);
+    r.stt = a->stt + b->stt + dt * dt * w;
+    r.szz = a->szz + b->szz + dz * dz * w;
+    r.stz = a->stz + b->stz + dt * dz * w;
+    return r;
+}
+
+/* A change point of the steps merge. */
+struct scp {
+    size_t index;
+    double p;     /* two-sided p of the step, net of the common drift */
+    double size;  /* upper 95% bound of |step| (the floor's scale) */
+    double step;  /* the step */
+    double drift; /* the common drift per point */
+};
+
+#define STEP_Z 2.3263478740408408 /* one-sided 99% normal quantile */
+
+/*
+ * The step between segments l and r net of a drift they share (note 10):
+ * z = a + b t + c [t in r] fitted over both by least squares; c is the
+ * step, its p-value the t-test of c = 0 with n - 3 degrees of freedom.
+ * logs: z is log values, so the size is a log ratio; otherwise the size
+ * is relative to the larger absolute segment mean.
+ */
+static void step_test(struct scp *c, const struct rmom *l, const struct rmom *r,
+                      bool logs, double vif, double pv)
+{
+    double stt = l->stt + r->stt, stz = l->stz + r->stz;
+    double beta = stt > 0.0 ? stz / stt : 0.0;
+    double dt = r->mt - l->mt;
+    double jump = (r->mz - l->mz) - beta * dt;
+    double df = l->n + r->n - (stt > 0.0 ? 3.0 : 2.0);
+    double rss = l->szz + r->szz - beta * stz;
+    double v = 1.0 / l->n + 1.0 / r->n + (stt > 0.0 ? dt * dt / stt : 0.0);
+    double se, size, scale;
+
+    c->step = jump;
+    c->drift = beta;
+    if (!(df >= 1.0)) {
+        c->p = 1.0;
+        c->size = 0.0;
+        return;
+    }
+    se = rss > 0.0 ? sqrt(rss / df * v * vif) : 0.0;
+    if (!(se > 0.0))
+        c->p = jump == 0.0 ? 1.0 : 0.0;
+    else
+        c->p = fmin(1.0, 2.0 * gsl_cdf_tdist_Q(fabs(jump) / se, df));
+    size = fabs(jump) + STEP_Z * se;
+    /* The size is measured net of the drift only where the drift is
+     * significant (at pv); otherwise as the difference of the means, whose
+     * error is half as large: a step of a staircase must not lose its size
+     * to a drift that two flat segments do not have. */
+    if (stt > 0.0 && rss > 0.0 &&
+        2.0 * gsl_cdf_tdist_Q(fabs(beta) / sqrt(rss / df / stt * vif), df) >
+            pv) {
+        rss = l->szz + r->szz;
+        se = sqrt(rss / (l->n + r->n - 2.0) * (1.0 / l->n + 1.0 / r->n) *
+                  vif);
+        size = fabs(r->mz - l->mz) + STEP_Z * se;
+    }
+    if (!logs) {
+        scale = fmax(fabs(l->mz), fabs(r->mz));
+        size = scale > 0.0 ? size / scale : INFINITY;
+    }
+    c->size = size;
+}
+
+/*
+ * The variance inflation of a mean of serially correlated points,
+ * (1 + rho) / (1 - rho), rho the lag-1 autocorrelation of the residuals
+ * from the lines of the weak segments (clipped to [0, 0.9]): 1 for
+ * independent runs, more for a series whose points follow each other.
+ */
+static double inflation(const double *z, size_t n, const size_t *weak,
+                        size_t k, const struct rmom *seg)
+{
+    double num = 0.0, den = 0.0, rho;
+
+    for (size_t i = 0; i <= k; i++) {
+        size_t a = i ? weak[i - 1] : 0, b = i < k ? weak[i] : n;
+        const struct rmom *m = &seg[i];
+        double beta = m->stt > 0.0 ? m->stz / m->stt : 0.0, prev = 0.0;
+
+        for (size_t t = a; t < b; t++) {
+            double e = z[t] - m->mz - beta * ((double)t - m->mt);
+
+            if (t > a)
+                num += prev * e;
+            den += e * e;
+            prev = e;
+        }
+    }
+    rho = den > 0.0 ? num / den : 0.0;
+    rho = fmin(fmax(rho, 0.0), 0.9);
+    return (1.0 + rho) / (1.0 - rho);
+}
+
+/*
+ * The merge of the steps method over the weak split points of z[0..n)
+ * (sorted, distinct, in (0, n)): repeatedly deletes the change point with
+ * the largest p-value while it is >= pv, then the one whose step is
+ * smallest while even its upper bound is below the floor, recomputing both
+ * neighbours.  Means are reported from y (the values, filtered).
+ */
+static void merge_steps(const double *y, const double *z, bool logs, size_t n,
+                        const size_t *weak, size_t k, double pv, double mm,
+                        struct an_cp **out, size_t *nout)
+{
+    struct rmom *seg = xreallocarray(NULL, k + 1, sizeof *seg);
+    struct scp *cp = xreallocarray(NULL, k ? k : 1, sizeof *cp);
+    double floor = logs ? log1p(mm) : mm, vif;
+
+    for (size_t i = 0; i <= k; i++)
+        rmom_of(z, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
+    vif = inflation(z, n, weak, k, seg);
+    for (size_t i = 0; i < k; i++) {
+        cp[i].index = weak[i];
+        step_test(&cp[i], &seg[i], &seg[i + 1], logs, vif, pv);
+    }
+    while (k > 0) {
+        size_t wi = 0;
+
+        for (size_t i = 1; i < k; i++)
+            if (cp[i].p > cp[wi].p)
+                wi = i;
+        if (cp[wi].p < pv) {
+            wi = 0;
+            for (size_t i = 1; i < k; i++)
+                if (cp[i].size < cp[wi].size)
+                    wi = i;
+            if (!(cp[wi].size < floor))
+                break;
+        }
+        seg[wi] = rmom_merge(&seg[wi], &seg[wi + 1]);
+        memmove(&seg[wi + 1], &seg[wi + 2], (k - wi - 1) * sizeof *seg);
+        memmove(&cp[wi], &cp[wi + 1], (k - wi - 1) * sizeof *cp);
+        k--;
+        if (wi > 0)
+            step_test(&cp[wi - 1], &seg[wi - 1], &seg[wi], logs, vif, pv);
+        if (wi < k)
+            step_test(&cp[wi], &seg[wi], &seg[wi + 1], logs, vif, pv);
+    }
+    *out = NULL;
+    *nout = k;
+    if (k) {
+        struct moments l, r;
+
+        *out = xreallocarray(NULL, k, sizeof **out);
+        moments_of(y, cp[0].index, &l);
+        for (size_t i = 0; i < k; i++) {
+            size_t b = i + 1 < k ? cp[i + 1].index : n;
+            struct an_cp *o = &(*out)[i];
+
+            moments_of(y + cp[i].index, b - cp[i].index, &r);
+            cp_fill(o, cp[i].index, &l, &r, cp[i].p);
+            o->step = cp[i].step;
+            o->drift = cp[i].drift;
+            if (logs) {
+                o->magnitude = expm1(fabs(cp[i].step));
+            } else {
+                double scale = fmax(fabs(seg[i].mz), fabs(seg[i + 1].mz));
+
+                o->magnitude =
+                    scale > 0.0 ? fabs(cp[i].step) / scale : INFINITY;
+            }
+            l = r;
+        }
+    }
+    free(seg);
+    free(cp);
+}
+
 void an_cpd_state_init(struct an_cpd_state *s)
 {
     memset(s, 0, sizeof *s);
@@ -665,6 +885,7 @@ void an_cpd_state_cleanup(struct an_cpd_state *s)
     free(s->weak);
     free(s->starts);
     free(s->y);
+    free(s->z);
     memset(s, 0, sizeof *s);
 }
 
@@ -683,34 +904,48 @@ static enum err check_values(const double *x, size_t n, struct errbuf *eb)
     return ERR_OK;
 }
 
+static bool all_positive(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(x[i] > 0.0))
+            return false;
+    return true;
+}
+
 enum err an_cpd_hunter_update(const double *x, size_t n,
                               const struct an_cpd_params *p,
                               struct an_cpd_state *state, struct an_cp **out,
                               size_t *nout, struct errbuf *eb)
 {
     struct idx_list weak = {0}, starts = {0};
-    const double *y;
+    const double *y, *z;
     double pv1;
     size_t restart = 0, dirty = 0;
+    bool steps, logs;
     enum err e;
 
     *out = NULL;
     *nout = 0;
     e = an_cpd_params_check(p, eb);
-    if (e == ERR_OK && p->method != AN_CPD_HUNTER) {
-        err_set(eb, "incremental analysis is for the hunter method");
+    if (e == ERR_OK && !windowed(p->method)) {
+        err_set(eb, "incremental analysis is for the hunter and steps "
+                    "methods");
         e = ERR_INVALID;
     }
     if (e == ERR_OK)
         e = check_values(x, n, eb);
     if (e != ERR_OK)
         return e;
+    steps = p->method == AN_CPD_STEPS;
+    /* Note 10: steps walks the log values when it can. */
+    logs = steps && all_positive(x, n);
     pv1 = split_pvalue(p->max_pvalue);
     /* Note 5: reuse the walk up to the first window that saw a point which
      * has changed since: a new one, or a filtered one near the old end. */
     if (state->n > 0 && state->n <= n && state->window == p->window &&
         state->min_size == p->min_size && state->split_pvalue == pv1 &&
-        state->outlier_filter == p->outlier_filter) {
+        state->outlier_filter == p->outlier_filter &&
+        state->method == p->method && state->log_scale == logs) {
         size_t same = state->n;
 
         if (p->outlier_filter > 0.0)
@@ -741,20 +976,41 @@ enum err an_cpd_hunter_update(const double *x, size_t n,
         filter_outliers(x, n, dirty, p->outlier_filter, state->y);
         y = state->y;
     }
-    split_walk(y, n, restart, p->window, p->min_size, pv1, &weak, &starts);
-    merge(y, n, weak.v, weak.n, p->max_pvalue, p->min_magnitude,
-          p->otava_stale_merge, out, nout);
+    z = y;
+    if (logs) {
+        if (dirty == 0) {
+            free(state->z);
+            state->z = NULL;
+        }
+        state->z = xreallocarray(state->z, n ? n : 1, sizeof *state->z);
+        for (size_t i = dirty; i < n; i++)
+            state->z[i] = log(y[i]);
+        z = state->z;
+    }
+    split_walk(z, n, restart, p->window, p->min_size, pv1, &weak, &starts);
+    if (steps)
+        merge_steps(y, z, logs, n, weak.v, weak.n, p->max_pvalue,
+                    p->min_magnitude, out, nout);
+    else
+        merge(y, n, weak.v, weak.n, p->max_pvalue, p->min_magnitude,
+              p->otava_stale_merge, out, nout);
     free(state->weak);
     free(state->starts);
     if (p->outlier_filter <= 0.0) {
         free(state->y);
         state->y = NULL;
     }
+    if (!logs) {
+        free(state->z);
+        state->z = NULL;
+    }
     state->n = n;
     state->window = p->window;
     state->min_size = p->min_size;
     state->split_pvalue = pv1;
     state->outlier_filter = p->outlier_filter;
+    state->method = p->method;
+    state->log_scale = logs;
     state->weak = weak.v;
     state->nweak = weak.n;
     state->starts = starts.v;
@@ -925,7 +1181,7 @@ enum err an_changepoints(const double *x, size_t n,
         e = check_values(x, n, eb);
     if (e != ERR_OK)
         return e;
-    if (p->method == AN_CPD_HUNTER) {
+    if (windowed(p->method)) {
         an_cpd_state_init(&st);
         e = an_cpd_hunter_update(x, n, p, &st, out, nout, eb);
         an_cpd_state_cleanup(&st);
@@ -982,8 +1238,8 @@ enum err an_cpd_tail_examine(const double *x, size_t n, size_t n_new,
     enum err e;
 
     memset(out, 0, sizeof *out);
-    if (p->method != AN_CPD_HUNTER) {
-        err_set(eb, "the tail examination uses the hunter method");
+    if (!windowed(p->method)) {
+        err_set(eb, "the tail examination uses the hunter or steps method");
         return ERR_INVALID;
     }
     e = an_changepoints(x, n, p, &out->all, &out->nall, eb);

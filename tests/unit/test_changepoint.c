@@ -1,7 +1,8 @@
 /*
  * Unit tests of analysis/changepoint.c.
  *
- * 1. The external reference vectors in ../shared/cpd-reference (read with
+ * 1. The external reference vectors (copies of ../shared/cpd-reference in
+ *    tests/data/cpd, read with
  *    jansson, which tests may use directly): MongoDB's q-hat per split,
  *    Otava's 14-point sequence, and the 365-point TigerBeetle series in its
  *    ten parameter sets, both Otava 0.8.0's answers (with its stale merge)
@@ -33,7 +34,7 @@
 #include "core/core.h"
 #include "tests/unit/cpd_gen.h"
 
-#define REF SHARED_DIR "/cpd-reference/"
+#define REF TESTS_DIR "/data/cpd/"
 
 static json_t *load_json(const char *path)
 {
