@@ -666,30 +666,9 @@ static void merge(const double *x, size_t n, const size_t *weak, size_t k,
 /* The moments of the points (t, z[t]) of one segment; two segments merge
  * exactly (Chan's formula for co-moments). */
 struct rmom {
-    double n, mt, mz; /* count, mean index, mean value */
+    double n, mt, mz;     /* count, mean index, mean value */
     double stt, szz, stz; /* sums of squared and cross deviations */
 };
-
-static void rmom_of(const double *z, size_t a, size_t b, struct rmom *m)
-{
-    double n = (double)(b - a), sz = 0.0, szz = 0.0, stz = 0.0;
-
-    assert(a < b);
-    for (size_t i = a; i < b; i++)
-        sz += z[i];
-    m->n = n;
-    m->mt = 0.5 * ((double)a + (double)(b - 1));
-    m->mz = sz / n;
-    for (size_t i = a; i < b; i++) {
-        double d = z[i] - m->mz;
-
-        szz += d * d;
-        stz += ((double)i - m->mt) * d;
-    }
-    m->stt = n * (n * n - 1.0) / 12.0;
-    m->szz = szz;
-    m->stz = stz;
-}
 
 static struct rmom rmom_merge(const struct rmom *a, const struct rmom *b)
 {
@@ -706,26 +685,128 @@ static struct rmom rmom_merge(const struct rmom *a, const struct rmom *b)
     return r;
 }
 
+/* Prefix sums of z - z0, (z - z0)^2 and t (z - z0): the moments of any
+ * range in O(1).  The shift by z0 (the first value) keeps the differences
+ * exact enough for values far from 0 with little noise. */
+struct prefix {
+    double *s1, *s2, *st; /* owns: n + 1 sums each */
+    double z0;
+};
+
+static void prefix_init(struct prefix *p, const double *z, size_t n)
+{
+    double a = 0.0, b = 0.0, c = 0.0;
+
+    p->s1 = xreallocarray(NULL, n + 1, sizeof *p->s1);
+    p->s2 = xreallocarray(NULL, n + 1, sizeof *p->s2);
+    p->st = xreallocarray(NULL, n + 1, sizeof *p->st);
+    p->z0 = n ? z[0] : 0.0;
+    p->s1[0] = p->s2[0] = p->st[0] = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = z[i] - p->z0;
+
+        a += d;
+        b += d * d;
+        c += (double)i * d;
+        p->s1[i + 1] = a;
+        p->s2[i + 1] = b;
+        p->st[i + 1] = c;
+    }
+}
+
+static void prefix_cleanup(struct prefix *p)
+{
+    free(p->s1);
+    free(p->s2);
+    free(p->st);
+    memset(p, 0, sizeof *p);
+}
+
+static void rmom_range(const struct prefix *p, size_t a, size_t b,
+                       struct rmom *m)
+{
+    double n = (double)(b - a), s1 = p->s1[b] - p->s1[a];
+    double md = s1 / n;
+
+    assert(a < b);
+    m->n = n;
+    m->mt = 0.5 * ((double)a + (double)(b - 1));
+    m->mz = p->z0 + md;
+    m->stt = n * (n * n - 1.0) / 12.0;
+    m->szz = fmax(0.0, (p->s2[b] - p->s2[a]) - s1 * md);
+    m->stz = (p->st[b] - p->st[a]) - m->mt * s1;
+}
+
+/* The sign of the slope of m when it is significant at pv, else 0. */
+static int slope_sign(const struct rmom *m, double vif, double pv)
+{
+    double b, rss, df = m->n - 2.0;
+
+    if (!(df >= 1.0) || !(m->stt > 0.0))
+        return 0;
+    b = m->stz / m->stt;
+    rss = m->szz - b * m->stz;
+    if (b == 0.0)
+        return 0;
+    if (rss > 0.0 &&
+        2.0 * gsl_cdf_tdist_Q(fabs(b) / sqrt(rss / df / m->stt * vif), df) >
+            pv)
+        return 0;
+    return b > 0.0 ? 1 : -1;
+}
+
+/*
+ * Whether z[a..b) drifts: both of its halves slope the same way, each
+ * significantly at pv.  A segment that holds a step slopes as a whole but
+ * not in both halves; a drift does.
+ */
+static bool drifts(const struct prefix *p, size_t a, size_t b, double vif,
+                   double pv)
+{
+    struct rmom h1, h2;
+    size_t mid = a + (b - a) / 2;
+    int s1;
+
+    if (b - a < 6)
+        return false;
+    rmom_range(p, a, mid, &h1);
+    rmom_range(p, mid, b, &h2);
+    s1 = slope_sign(&h1, vif, pv);
+    return s1 != 0 && s1 == slope_sign(&h2, vif, pv);
+}
+
 /* A change point of the steps merge. */
 struct scp {
     size_t index;
     double p;     /* two-sided p of the step, net of the common drift */
-    double size;  /* upper 95% bound of |step| (the floor's scale) */
+    double size;  /* upper 99% bound of |step| (the floor's scale) */
     double step;  /* the step */
     double drift; /* the common drift per point */
 };
 
 #define STEP_Z 2.3263478740408408 /* one-sided 99% normal quantile */
 
+/* What step_test needs besides the two segments. */
+struct step_ctx {
+    const struct prefix *pre;
+    bool logs;  /* z is log values */
+    double vif; /* variance inflation (inflation()) */
+    double pv;  /* significance level */
+};
+
 /*
- * The step between segments l and r net of a drift they share (note 10):
- * z = a + b t + c [t in r] fitted over both by least squares; c is the
- * step, its p-value the t-test of c = 0 with n - 3 degrees of freedom.
- * logs: z is log values, so the size is a log ratio; otherwise the size
- * is relative to the larger absolute segment mean.
+ * The step between segments l = z[a..c) and r = z[c..b) net of a drift
+ * they share (note 10): z = a + b t + s [t >= c] fitted over both by least
+ * squares; s is the step, its p-value the t-test of s = 0 with n - 3
+ * degrees of freedom (the SE inflated by vif).  Its size for the floor is
+ * the upper 99% bound of |s| where one of the segments drifts (drifts()),
+ * else of the difference of the means, whose error is half as large: a
+ * staircase of steps must not lose its steps to a drift that its flat
+ * segments do not have.  logs: the size is a log ratio; otherwise relative
+ * to the larger absolute segment mean.
  */
 static void step_test(struct scp *c, const struct rmom *l, const struct rmom *r,
-                      bool logs, double vif, double pv)
+                      size_t a, size_t b, const struct step_ctx *x)
 {
     double stt = l->stt + r->stt, stz = l->stz + r->stz;
     double beta = stt > 0.0 ? stz / stt : 0.0;
@@ -743,25 +824,20 @@ static void step_test(struct scp *c, const struct rmom *l, const struct rmom *r,
         c->size = 0.0;
         return;
     }
-    se = rss > 0.0 ? sqrt(rss / df * v * vif) : 0.0;
+    se = rss > 0.0 ? sqrt(rss / df * v * x->vif) : 0.0;
     if (!(se > 0.0))
         c->p = jump == 0.0 ? 1.0 : 0.0;
     else
         c->p = fmin(1.0, 2.0 * gsl_cdf_tdist_Q(fabs(jump) / se, df));
     size = fabs(jump) + STEP_Z * se;
-    /* The size is measured net of the drift only where the drift is
-     * significant (at pv); otherwise as the difference of the means, whose
-     * error is half as large: a step of a staircase must not lose its size
-     * to a drift that two flat segments do not have. */
-    if (stt > 0.0 && rss > 0.0 &&
-        2.0 * gsl_cdf_tdist_Q(fabs(beta) / sqrt(rss / df / stt * vif), df) >
-            pv) {
+    if (!drifts(x->pre, a, c->index, x->vif, x->pv) &&
+        !drifts(x->pre, c->index, b, x->vif, x->pv)) {
         rss = l->szz + r->szz;
-        se = sqrt(rss / (l->n + r->n - 2.0) * (1.0 / l->n + 1.0 / r->n) *
-                  vif);
+        se = sqrt(fmax(0.0, rss) / (l->n + r->n - 2.0) *
+                  (1.0 / l->n + 1.0 / r->n) * x->vif);
         size = fabs(r->mz - l->mz) + STEP_Z * se;
     }
-    if (!logs) {
+    if (!x->logs) {
         scale = fmax(fabs(l->mz), fabs(r->mz));
         size = scale > 0.0 ? size / scale : INFINITY;
     }
@@ -798,6 +874,17 @@ static double inflation(const double *z, size_t n, const size_t *weak,
     return (1.0 + rho) / (1.0 - rho);
 }
 
+/* Segment i's bounds among k change points of a series of n points. */
+static size_t seg_start(const struct scp *cp, size_t i)
+{
+    return i ? cp[i - 1].index : 0;
+}
+
+static size_t seg_end(const struct scp *cp, size_t k, size_t n, size_t i)
+{
+    return i < k ? cp[i].index : n;
+}
+
 /*
  * The merge of the steps method over the weak split points of z[0..n)
  * (sorted, distinct, in (0, n)): repeatedly deletes the change point with
@@ -811,15 +898,22 @@ static void merge_steps(const double *y, const double *z, bool logs, size_t n,
 {
     struct rmom *seg = xreallocarray(NULL, k + 1, sizeof *seg);
     struct scp *cp = xreallocarray(NULL, k ? k : 1, sizeof *cp);
-    double floor = logs ? log1p(mm) : mm, vif;
+    double floor = logs ? log1p(mm) : mm;
+    struct prefix pre;
+    struct step_ctx x;
 
+    prefix_init(&pre, z, n);
     for (size_t i = 0; i <= k; i++)
-        rmom_of(z, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
-    vif = inflation(z, n, weak, k, seg);
-    for (size_t i = 0; i < k; i++) {
+        rmom_range(&pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
+    x.pre = &pre;
+    x.logs = logs;
+    x.vif = inflation(z, n, weak, k, seg);
+    x.pv = pv;
+    for (size_t i = 0; i < k; i++)
         cp[i].index = weak[i];
-        step_test(&cp[i], &seg[i], &seg[i + 1], logs, vif, pv);
-    }
+    for (size_t i = 0; i < k; i++)
+        step_test(&cp[i], &seg[i], &seg[i + 1], seg_start(cp, i),
+                  seg_end(cp, k, n, i + 1), &x);
     while (k > 0) {
         size_t wi = 0;
 
@@ -839,10 +933,13 @@ static void merge_steps(const double *y, const double *z, bool logs, size_t n,
         memmove(&cp[wi], &cp[wi + 1], (k - wi - 1) * sizeof *cp);
         k--;
         if (wi > 0)
-            step_test(&cp[wi - 1], &seg[wi - 1], &seg[wi], logs, vif, pv);
+            step_test(&cp[wi - 1], &seg[wi - 1], &seg[wi],
+                      seg_start(cp, wi - 1), seg_end(cp, k, n, wi), &x);
         if (wi < k)
-            step_test(&cp[wi], &seg[wi], &seg[wi + 1], logs, vif, pv);
+            step_test(&cp[wi], &seg[wi], &seg[wi + 1], seg_start(cp, wi),
+                      seg_end(cp, k, n, wi + 1), &x);
     }
+    prefix_cleanup(&pre);
     *out = NULL;
     *nout = k;
     if (k) {
@@ -851,10 +948,10 @@ static void merge_steps(const double *y, const double *z, bool logs, size_t n,
         *out = xreallocarray(NULL, k, sizeof **out);
         moments_of(y, cp[0].index, &l);
         for (size_t i = 0; i < k; i++) {
-            size_t b = i + 1 < k ? cp[i + 1].index : n;
+            size_t e = i + 1 < k ? cp[i + 1].index : n;
             struct an_cp *o = &(*out)[i];
 
-            moments_of(y + cp[i].index, b - cp[i].index, &r);
+            moments_of(y + cp[i].index, e - cp[i].index, &r);
             cp_fill(o, cp[i].index, &l, &r, cp[i].p);
             o->step = cp[i].step;
             o->drift = cp[i].drift;
