@@ -465,6 +465,7 @@ enum err an_changepoints(const double *x, size_t n,
  * (an_cpd_state_init) or one from other parameters or a longer series gives
  * a full analysis.  The state owns its arrays.
  */
+struct an_cpd_prefix; /* private to changepoint.c */
 struct an_cpd_state {
     size_t n;                /* points analysed */
     size_t window, min_size; /* parameters the walk was made with */
@@ -473,6 +474,7 @@ struct an_cpd_state {
     enum an_cpd_method method; /* hunter or steps */
     bool log_scale;          /* steps: the walk ran on log values */
     double *z;               /* owns: steps: the series the walk saw */
+    struct an_cpd_prefix *pre; /* owns: steps: its prefix sums (n + 1) */
     size_t *weak, nweak;     /* owns: change points before merging */
     size_t *starts, nstarts; /* owns: window starts of the walk */
 };

@@ -685,62 +685,107 @@ static struct rmom rmom_merge(const struct rmom *a, const struct rmom *b)
     return r;
 }
 
-/* Prefix sums of z - z0, (z - z0)^2 and t (z - z0): the moments of any
- * range in O(1).  The shift by z0 (the first value) keeps the differences
- * exact enough for values far from 0 with little noise. */
-struct prefix {
-    double *s1, *s2, *st; /* owns: n + 1 sums each */
-    double z0;
+/*
+ * Prefix sums (note 11): entry i holds the sums over j < i of d_j = z_j - z0,
+ * d_j^2, j d_j, d_{j-1} d_j (j >= 1), e_j = y_j - y0 and e_j^2, where z0 and
+ * y0 are the first values.  The moments of any range, the lag-1
+ * autocorrelation of a segment and its values' mean and SD then cost O(1),
+ * and an update only extends them.  The shifts keep the differences exact
+ * enough for values far from 0 with little noise.
+ */
+struct an_cpd_prefix {
+    double s1, s2, st, sdd, y1, y2;
 };
 
-static void prefix_init(struct prefix *p, const double *z, size_t n)
+/* Extends pre (n + 1 entries, entries 0..from valid) over z and y. */
+static void prefix_extend(struct an_cpd_prefix *pre, const double *z,
+                          const double *y, size_t n, size_t from)
 {
-    double a = 0.0, b = 0.0, c = 0.0;
+    double z0 = n ? z[0] : 0.0, y0 = n ? y[0] : 0.0;
 
-    p->s1 = xreallocarray(NULL, n + 1, sizeof *p->s1);
-    p->s2 = xreallocarray(NULL, n + 1, sizeof *p->s2);
-    p->st = xreallocarray(NULL, n + 1, sizeof *p->st);
-    p->z0 = n ? z[0] : 0.0;
-    p->s1[0] = p->s2[0] = p->st[0] = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = z[i] - p->z0;
+    if (from == 0)
+        memset(&pre[0], 0, sizeof *pre);
+    for (size_t i = from; i < n; i++) {
+        double d = z[i] - z0, e = y[i] - y0;
+        struct an_cpd_prefix *q = &pre[i + 1];
+        const struct an_cpd_prefix *o = &pre[i];
 
-        a += d;
-        b += d * d;
-        c += (double)i * d;
-        p->s1[i + 1] = a;
-        p->s2[i + 1] = b;
-        p->st[i + 1] = c;
+        q->s1 = o->s1 + d;
+        q->s2 = o->s2 + d * d;
+        q->st = o->st + (double)i * d;
+        q->sdd = o->sdd + (i ? (z[i - 1] - z0) * d : 0.0);
+        q->y1 = o->y1 + e;
+        q->y2 = o->y2 + e * e;
     }
 }
 
-static void prefix_cleanup(struct prefix *p)
-{
-    free(p->s1);
-    free(p->s2);
-    free(p->st);
-    memset(p, 0, sizeof *p);
-}
+/* What the steps merge reads: the series and its prefix sums. */
+struct pview {
+    const struct an_cpd_prefix *p;
+    double z0, y0;
+};
 
-static void rmom_range(const struct prefix *p, size_t a, size_t b,
+static void rmom_range(const struct pview *v, size_t a, size_t b,
                        struct rmom *m)
 {
-    double n = (double)(b - a), s1 = p->s1[b] - p->s1[a];
+    const struct an_cpd_prefix *p = v->p;
+    double n = (double)(b - a), s1 = p[b].s1 - p[a].s1;
     double md = s1 / n;
 
     assert(a < b);
     m->n = n;
     m->mt = 0.5 * ((double)a + (double)(b - 1));
-    m->mz = p->z0 + md;
+    m->mz = v->z0 + md;
     m->stt = n * (n * n - 1.0) / 12.0;
-    m->szz = fmax(0.0, (p->s2[b] - p->s2[a]) - s1 * md);
-    m->stz = (p->st[b] - p->st[a]) - m->mt * s1;
+    m->szz = fmax(0.0, (p[b].s2 - p[a].s2) - s1 * md);
+    m->stz = (p[b].st - p[a].st) - m->mt * s1;
 }
 
-/* The sign of the slope of m when it is significant at pv, else 0. */
-static int slope_sign(const struct rmom *m, double vif, double pv)
+/* The moments of the values y[a..b) (for the report). */
+static void ymom_range(const struct pview *v, size_t a, size_t b,
+                       struct moments *m)
 {
-    double b, rss, df = m->n - 2.0;
+    const struct an_cpd_prefix *p = v->p;
+    double n = (double)(b - a), s1 = p[b].y1 - p[a].y1;
+
+    assert(a < b);
+    m->n = n;
+    m->mean = v->y0 + s1 / n;
+    m->m2 = fmax(0.0, (p[b].y2 - p[a].y2) - s1 * (s1 / n));
+}
+
+/*
+ * The sums of the lag-1 products and of the squares of the residuals of
+ * z[a..b) from its line m (note 11: in O(1) from the prefix sums).
+ */
+static void lag1_range(const struct pview *v, size_t a, size_t b,
+                       const struct rmom *m, double *num, double *den)
+{
+    const struct an_cpd_prefix *p = v->p;
+    double beta = m->stt > 0.0 ? m->stz / m->stt : 0.0;
+    double md = m->mz - v->z0, h = 0.5 * (m->n - 1.0);
+    double la, lb, lc, le;
+
+    *den = fmax(0.0, m->szz - beta * m->stz);
+    *num = 0.0;
+    if (b - a < 2)
+        return;
+    /* sum over t in [a, b-1) of e_t e_{t+1}, e_t = d_t - md - beta u_t,
+     * u_t = t - mt: the sum of u_t + u_{t+1} is 0. */
+    la = p[b].sdd - p[a + 1].sdd;
+    lb = (p[b - 1].s1 - p[a].s1) + (p[b].s1 - p[a + 1].s1);
+    lc = (p[b - 1].st - p[a].st) + (1.0 - m->mt) * (p[b - 1].s1 - p[a].s1) +
+         (p[b].st - p[a + 1].st) - (1.0 + m->mt) * (p[b].s1 - p[a + 1].s1);
+    le = m->stt - h * h - h;
+    *num = la - md * lb - beta * lc + md * md * (m->n - 1.0) + beta * beta * le;
+}
+
+/* The sign of the slope of m when it is significant at pv, else 0.  zc:
+ * the normal quantile of pv / 2; a t below it is not significant for any
+ * degrees of freedom, and costs no t distribution. */
+static int slope_sign(const struct rmom *m, double vif, double pv, double zc)
+{
+    double b, rss, df = m->n - 2.0, t;
 
     if (!(df >= 1.0) || !(m->stt > 0.0))
         return 0;
@@ -748,10 +793,11 @@ static int slope_sign(const struct rmom *m, double vif, double pv)
     rss = m->szz - b * m->stz;
     if (b == 0.0)
         return 0;
-    if (rss > 0.0 &&
-        2.0 * gsl_cdf_tdist_Q(fabs(b) / sqrt(rss / df / m->stt * vif), df) >
-            pv)
-        return 0;
+    if (rss > 0.0) {
+        t = fabs(b) / sqrt(rss / df / m->stt * vif);
+        if (t < zc || 2.0 * gsl_cdf_tdist_Q(t, df) > pv)
+            return 0;
+    }
     return b > 0.0 ? 1 : -1;
 }
 
@@ -760,8 +806,8 @@ static int slope_sign(const struct rmom *m, double vif, double pv)
  * significantly at pv.  A segment that holds a step slopes as a whole but
  * not in both halves; a drift does.
  */
-static bool drifts(const struct prefix *p, size_t a, size_t b, double vif,
-                   double pv)
+static bool drifts(const struct pview *p, size_t a, size_t b, double vif,
+                   double pv, double zc)
 {
     struct rmom h1, h2;
     size_t mid = a + (b - a) / 2;
@@ -771,8 +817,8 @@ static bool drifts(const struct prefix *p, size_t a, size_t b, double vif,
         return false;
     rmom_range(p, a, mid, &h1);
     rmom_range(p, mid, b, &h2);
-    s1 = slope_sign(&h1, vif, pv);
-    return s1 != 0 && s1 == slope_sign(&h2, vif, pv);
+    s1 = slope_sign(&h1, vif, pv, zc);
+    return s1 != 0 && s1 == slope_sign(&h2, vif, pv, zc);
 }
 
 /* A change point of the steps merge. */
@@ -788,10 +834,11 @@ struct scp {
 
 /* What step_test needs besides the two segments. */
 struct step_ctx {
-    const struct prefix *pre;
+    const struct pview *pre;
     bool logs;  /* z is log values */
     double vif; /* variance inflation (inflation()) */
     double pv;  /* significance level */
+    double zc;  /* the normal quantile of pv / 2 */
 };
 
 /*
@@ -830,8 +877,8 @@ static void step_test(struct scp *c, const struct rmom *l, const struct rmom *r,
     else
         c->p = fmin(1.0, 2.0 * gsl_cdf_tdist_Q(fabs(jump) / se, df));
     size = fabs(jump) + STEP_Z * se;
-    if (!drifts(x->pre, a, c->index, x->vif, x->pv) &&
-        !drifts(x->pre, c->index, b, x->vif, x->pv)) {
+    if (!drifts(x->pre, a, c->index, x->vif, x->pv, x->zc) &&
+        !drifts(x->pre, c->index, b, x->vif, x->pv, x->zc)) {
         rss = l->szz + r->szz;
         se = sqrt(fmax(0.0, rss) / (l->n + r->n - 2.0) *
                   (1.0 / l->n + 1.0 / r->n) * x->vif);
@@ -850,24 +897,18 @@ static void step_test(struct scp *c, const struct rmom *l, const struct rmom *r,
  * from the lines of the weak segments (clipped to [0, 0.9]): 1 for
  * independent runs, more for a series whose points follow each other.
  */
-static double inflation(const double *z, size_t n, const size_t *weak,
+static double inflation(const struct pview *v, size_t n, const size_t *weak,
                         size_t k, const struct rmom *seg)
 {
     double num = 0.0, den = 0.0, rho;
 
     for (size_t i = 0; i <= k; i++) {
-        size_t a = i ? weak[i - 1] : 0, b = i < k ? weak[i] : n;
-        const struct rmom *m = &seg[i];
-        double beta = m->stt > 0.0 ? m->stz / m->stt : 0.0, prev = 0.0;
+        double nu, de;
 
-        for (size_t t = a; t < b; t++) {
-            double e = z[t] - m->mz - beta * ((double)t - m->mt);
-
-            if (t > a)
-                num += prev * e;
-            den += e * e;
-            prev = e;
-        }
+        lag1_range(v, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i], &nu,
+                   &de);
+        num += nu;
+        den += de;
     }
     rho = den > 0.0 ? num / den : 0.0;
     rho = fmin(fmax(rho, 0.0), 0.9);
@@ -892,23 +933,22 @@ static size_t seg_end(const struct scp *cp, size_t k, size_t n, size_t i)
  * smallest while even its upper bound is below the floor, recomputing both
  * neighbours.  Means are reported from y (the values, filtered).
  */
-static void merge_steps(const double *y, const double *z, bool logs, size_t n,
+static void merge_steps(const struct pview *pre, bool logs, size_t n,
                         const size_t *weak, size_t k, double pv, double mm,
                         struct an_cp **out, size_t *nout)
 {
     struct rmom *seg = xreallocarray(NULL, k + 1, sizeof *seg);
     struct scp *cp = xreallocarray(NULL, k ? k : 1, sizeof *cp);
     double floor = logs ? log1p(mm) : mm;
-    struct prefix pre;
     struct step_ctx x;
 
-    prefix_init(&pre, z, n);
     for (size_t i = 0; i <= k; i++)
-        rmom_range(&pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
-    x.pre = &pre;
+        rmom_range(pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
+    x.pre = pre;
     x.logs = logs;
-    x.vif = inflation(z, n, weak, k, seg);
+    x.vif = inflation(pre, n, weak, k, seg);
     x.pv = pv;
+    x.zc = gsl_cdf_ugaussian_Qinv(0.5 * pv);
     for (size_t i = 0; i < k; i++)
         cp[i].index = weak[i];
     for (size_t i = 0; i < k; i++)
@@ -939,19 +979,18 @@ static void merge_steps(const double *y, const double *z, bool logs, size_t n,
             step_test(&cp[wi], &seg[wi], &seg[wi + 1], seg_start(cp, wi),
                       seg_end(cp, k, n, wi + 1), &x);
     }
-    prefix_cleanup(&pre);
     *out = NULL;
     *nout = k;
     if (k) {
         struct moments l, r;
 
         *out = xreallocarray(NULL, k, sizeof **out);
-        moments_of(y, cp[0].index, &l);
+        ymom_range(pre, 0, cp[0].index, &l);
         for (size_t i = 0; i < k; i++) {
             size_t e = i + 1 < k ? cp[i + 1].index : n;
             struct an_cp *o = &(*out)[i];
 
-            moments_of(y + cp[i].index, e - cp[i].index, &r);
+            ymom_range(pre, cp[i].index, e, &r);
             cp_fill(o, cp[i].index, &l, &r, cp[i].p);
             o->step = cp[i].step;
             o->drift = cp[i].drift;
@@ -983,6 +1022,7 @@ void an_cpd_state_cleanup(struct an_cpd_state *s)
     free(s->starts);
     free(s->y);
     free(s->z);
+    free(s->pre);
     memset(s, 0, sizeof *s);
 }
 
@@ -1034,8 +1074,13 @@ enum err an_cpd_hunter_update(const double *x, size_t n,
     if (e != ERR_OK)
         return e;
     steps = p->method == AN_CPD_STEPS;
-    /* Note 10: steps walks the log values when it can. */
-    logs = steps && all_positive(x, n);
+    /* Note 10: steps walks the log values when it can.  The points a state
+     * has seen are those of x (the contract), so only new ones are read. */
+    if (steps && state->n > 0 && state->n <= n &&
+        state->method == AN_CPD_STEPS && state->log_scale)
+        logs = all_positive(x + state->n, n - state->n);
+    else
+        logs = steps && all_positive(x, n);
     pv1 = split_pvalue(p->max_pvalue);
     /* Note 5: reuse the walk up to the first window that saw a point which
      * has changed since: a new one, or a filtered one near the old end. */
@@ -1085,12 +1130,26 @@ enum err an_cpd_hunter_update(const double *x, size_t n,
         z = state->z;
     }
     split_walk(z, n, restart, p->window, p->min_size, pv1, &weak, &starts);
-    if (steps)
-        merge_steps(y, z, logs, n, weak.v, weak.n, p->max_pvalue,
+    if (steps) {
+        struct pview v;
+
+        if (dirty == 0) {
+            free(state->pre);
+            state->pre = NULL;
+        }
+        state->pre = xreallocarray(state->pre, n + 1, sizeof *state->pre);
+        prefix_extend(state->pre, z, y, n, dirty);
+        v.p = state->pre;
+        v.z0 = n ? z[0] : 0.0;
+        v.y0 = n ? y[0] : 0.0;
+        merge_steps(&v, logs, n, weak.v, weak.n, p->max_pvalue,
                     p->min_magnitude, out, nout);
-    else
+    } else {
+        free(state->pre);
+        state->pre = NULL;
         merge(y, n, weak.v, weak.n, p->max_pvalue, p->min_magnitude,
               p->otava_stale_merge, out, nout);
+    }
     free(state->weak);
     free(state->starts);
     if (p->outlier_filter <= 0.0) {
