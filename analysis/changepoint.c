@@ -933,34 +933,25 @@ static size_t seg_end(const struct scp *cp, size_t k, size_t n, size_t i)
  * smallest while even its upper bound is below the floor, recomputing both
  * neighbours.  Means are reported from y (the values, filtered).
  */
-static void merge_steps(const struct pview *pre, bool logs, size_t n,
-                        const size_t *weak, size_t k, double pv, double mm,
-                        struct an_cp **out, size_t *nout)
+/* One merge pass with x (note 10); returns the change points left. */
+static size_t merge_pass(const struct step_ctx *x, size_t n,
+                         const size_t *weak, size_t k, double floor,
+                         struct rmom *seg, struct scp *cp)
 {
-    struct rmom *seg = xreallocarray(NULL, k + 1, sizeof *seg);
-    struct scp *cp = xreallocarray(NULL, k ? k : 1, sizeof *cp);
-    double floor = logs ? log1p(mm) : mm;
-    struct step_ctx x;
-
     for (size_t i = 0; i <= k; i++)
-        rmom_range(pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
-    x.pre = pre;
-    x.logs = logs;
-    x.vif = inflation(pre, n, weak, k, seg);
-    x.pv = pv;
-    x.zc = gsl_cdf_ugaussian_Qinv(0.5 * pv);
+        rmom_range(x->pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
     for (size_t i = 0; i < k; i++)
         cp[i].index = weak[i];
     for (size_t i = 0; i < k; i++)
         step_test(&cp[i], &seg[i], &seg[i + 1], seg_start(cp, i),
-                  seg_end(cp, k, n, i + 1), &x);
+                  seg_end(cp, k, n, i + 1), x);
     while (k > 0) {
         size_t wi = 0;
 
         for (size_t i = 1; i < k; i++)
             if (cp[i].p > cp[wi].p)
                 wi = i;
-        if (cp[wi].p < pv) {
+        if (cp[wi].p < x->pv) {
             wi = 0;
             for (size_t i = 1; i < k; i++)
                 if (cp[i].size < cp[wi].size)
@@ -974,11 +965,59 @@ static void merge_steps(const struct pview *pre, bool logs, size_t n,
         k--;
         if (wi > 0)
             step_test(&cp[wi - 1], &seg[wi - 1], &seg[wi],
-                      seg_start(cp, wi - 1), seg_end(cp, k, n, wi), &x);
+                      seg_start(cp, wi - 1), seg_end(cp, k, n, wi), x);
         if (wi < k)
             step_test(&cp[wi], &seg[wi], &seg[wi + 1], seg_start(cp, wi),
-                      seg_end(cp, k, n, wi + 1), &x);
+                      seg_end(cp, k, n, wi + 1), x);
     }
+    return k;
+}
+
+#define VIF_ROUNDS 4
+
+/*
+ * The merge of the steps method over the weak split points of z[0..n)
+ * (sorted, distinct, in (0, n)): repeatedly deletes the change point with
+ * the largest p-value while it is >= pv, then the one whose step is
+ * smallest while even its upper bound is below the floor, recomputing both
+ * neighbours.  The variance inflation is that of the residuals of the
+ * segments the merge leaves: it starts from the weak segments' and the
+ * merge runs again while the segments left show more (at most VIF_ROUNDS
+ * times; fewer segments, more autocorrelation, so it only grows).  Means
+ * are reported from y (the values, filtered).
+ */
+static void merge_steps(const struct pview *pre, bool logs, size_t n,
+                        const size_t *weak, size_t k0, double pv, double mm,
+                        struct an_cp **out, size_t *nout)
+{
+    struct rmom *seg = xreallocarray(NULL, k0 + 1, sizeof *seg);
+    struct scp *cp = xreallocarray(NULL, k0 ? k0 : 1, sizeof *cp);
+    size_t *left = xreallocarray(NULL, k0 ? k0 : 1, sizeof *left);
+    double floor = logs ? log1p(mm) : mm;
+    struct step_ctx x;
+    size_t k = 0;
+
+    x.pre = pre;
+    x.logs = logs;
+    x.pv = pv;
+    x.zc = gsl_cdf_ugaussian_Qinv(0.5 * pv);
+    for (size_t i = 0; i <= k0; i++)
+        rmom_range(pre, i ? weak[i - 1] : 0, i < k0 ? weak[i] : n, &seg[i]);
+    x.vif = inflation(pre, n, weak, k0, seg);
+    for (int round = 0; round < VIF_ROUNDS; round++) {
+        double vif;
+
+        k = merge_pass(&x, n, weak, k0, floor, seg, cp);
+        for (size_t i = 0; i < k; i++)
+            left[i] = cp[i].index;
+        vif = inflation(pre, n, left, k, seg);
+        if (!(vif > x.vif * (1.0 + 1e-9)))
+            break;
+        x.vif = vif;
+        if (round + 1 == VIF_ROUNDS)
+            k = merge_pass(&x, n, weak, k0, floor, seg, cp);
+    }
+    free(left);
     *out = NULL;
     *nout = k;
     if (k) {
