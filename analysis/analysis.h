@@ -379,6 +379,8 @@ void an_advise_short_history(size_t n, size_t total, size_t min_history,
  * in order.  A change point's index is the 0-based first point of the new
  * segment (the convention of Otava, MongoDB and TCPD).  Inputs are borrowed;
  * *out arrays are caller-owned (free()).  Design notes in changepoint.c.
+ * The default (AN_CPD_DEFAULT, steps) tells steps from trends; hunter keeps
+ * Otava's rules and, with Otava's parameters, reproduces Otava.
  */
 enum an_cpd_method {
     AN_CPD_HUNTER = 0,      /* Hunter/Otava: windows, t-test, merge */

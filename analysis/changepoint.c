@@ -85,6 +85,39 @@
  *    points that the last AN_CPD_CONFIRM examinations all found (stateless:
  *    the shorter prefixes are analysed again) cuts those false alerts by
  *    about half for a delay of two runs (docs/changepoints.md).
+ * 10. Steps (method steps, the default).  Hunter's procedure answers "is
+ *    there a shift?" and so cuts a smooth trend into a staircase, and its
+ *    magnitude is relative to one side (-5% reads 5.26%, +5% 5.00%).  Steps
+ *    keeps Hunter's window walk (notes 2, 2a, 3, 5, 8), on log values when
+ *    every value is > 0, and replaces the merge's test:
+ *    a. A change point between segments L and R is tested net of a drift
+ *       they share: z = a + b t + s [t in R] by least squares over L u R
+ *       (two means and one common slope); s is the step, its p-value the
+ *       t-test of s = 0 (n - 3 degrees of freedom).  A trend cut in two has
+ *       s near 0 and goes; a step on a trend stays.
+ *    b. The standard error is inflated by (1 + rho) / (1 - rho), rho the
+ *       lag-1 autocorrelation of the residuals from the segments' lines
+ *       (clipped to [0, 0.9]), because a t-test on serially correlated
+ *       points is far too confident.  Runs of a benchmark are close to
+ *       independent (rho ~ 0, no change); economic or physical series are
+ *       not.  rho is measured on the segments the merge leaves: the merge
+ *       runs again while that makes it grow.
+ *    c. The size is a log ratio, the same up and down; the floor (the
+ *       magnitude parameter) removes a step only when the upper 99% bound
+ *       of its size is below log(1 + magnitude), so a step of exactly the
+ *       floor is kept (a point estimate would drop half of them).  The size
+ *       is the drift-adjusted s where one of the two segments drifts (both
+ *       of its halves slope the same way, significantly at p), else the
+ *       difference of the means (half the error): a staircase of steps,
+ *       once one step is gone, must not make its neighbours read as drift.
+ *    d. Values <= 0 anywhere: the walk and the tests run on the values, and
+ *       sizes are relative to the larger absolute segment mean.
+ *    The result carries step (s) and drift (b) additively in struct an_cp.
+ * 11. Prefix sums (struct an_cpd_prefix) of z, z^2, t z, the lag-1 products
+ *    and of the values y and y^2 give every segment's moments, residual
+ *    autocorrelation and reported mean and SD in O(1); the incremental
+ *    state keeps them and extends them from the first point that changed,
+ *    so an update of the steps method costs what Hunter's does.
  */
 #include "analysis/analysis.h"
 
@@ -974,6 +1007,7 @@ static size_t merge_pass(const struct step_ctx *x, size_t n,
 }
 
 #define VIF_ROUNDS 4
+#define VIF_GROWTH 1.05 /* less growth than this changes little */
 
 /*
  * The merge of the steps method over the weak split points of z[0..n)
@@ -1011,7 +1045,7 @@ static void merge_steps(const struct pview *pre, bool logs, size_t n,
         for (size_t i = 0; i < k; i++)
             left[i] = cp[i].index;
         vif = inflation(pre, n, left, k, seg);
-        if (!(vif > x.vif * (1.0 + 1e-9)))
+        if (!(vif > x.vif * VIF_GROWTH))
             break;
         x.vif = vif;
         if (round + 1 == VIF_ROUNDS)

@@ -14,9 +14,9 @@
  *    than 1 false alert per 1,000 points of step-free history when every
  *    point is ingested in turn (the server's tail examination).
  *
- * `unit_changepoint --report` skips the tests and prints the figures of
- * docs/changepoints.md on a larger corpus (a release build takes about a
- * minute).
+ * `unit_changepoint --report [hunter]` skips the tests and prints the
+ * figures of docs/changepoints.md on a larger corpus for the default method
+ * (or hunter's defaults; a release build takes a few minutes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -829,17 +829,39 @@ static void test_steps_trend_is_not_steps(void **state)
 /* ---- the report of docs/changepoints.md -----------------------------------
  */
 
-static int report(void)
+static int report(enum an_cpd_method m)
 {
     static const char *const kinds[] = {
         "plain", "outliers 1%", "bimodal 5% at +8%", "outliers + bimodal"};
     double sum_alerts = 0.0;
     size_t cells = 0;
 
-    printf("Defaults: window %d, p %g, magnitude %g, min_size %d, outlier "
-           "filter %g, confirmations %d.\n\n",
-           AN_CPD_WINDOW, AN_CPD_PVALUE, AN_CPD_MAGNITUDE, AN_CPD_MIN_SIZE,
+    printf("Method %s; defaults: window %d, p %g, magnitude %g, min_size %d, "
+           "outlier filter %g, confirmations %d.\n\n",
+           m == AN_CPD_STEPS ? "steps" : "hunter", AN_CPD_WINDOW,
+           AN_CPD_PVALUE, AN_CPD_MAGNITUDE, AN_CPD_MIN_SIZE,
            AN_CPD_OUTLIER_FILTER, AN_CPD_CONFIRM);
+    printf("Steps of exactly one size (1,000-point histories, 8 steps, 1%% "
+           "outliers, half bimodal; 40 histories per cell; recall within 2 "
+           "runs):\n\n| CV | +5%% | -5%% | +10%% | -10%% |\n"
+           "|---|---|---|---|---|\n");
+    for (size_t ci = 0; ci < 3; ci++) {
+        static const double cv3[] = {0.01, 0.02, 0.03};
+        double rec[4];
+
+        for (int j = 0; j < 4; j++) {
+            struct recall r;
+            double size = j < 2 ? 0.05 : 0.10;
+            int cls = j < 2 ? 1 : 2;
+
+            step_recall(m, cv3[ci], size, size, j % 2 ? -1 : 1, 40, 400, &r);
+            rec[j] = (double)r.found[cls] / (double)r.total[cls];
+        }
+        printf("| %g%% | %.3f | %.3f | %.3f | %.3f |\n", 100 * cv3[ci],
+               rec[0], rec[1], rec[2], rec[3]);
+        fflush(stdout);
+    }
+    printf("\n");
     printf("Steps (1,000-point histories, 8 steps of 3-30%% up or down, 1%% "
            "outliers, half bimodal; 100 histories per CV):\n\n");
     printf("| CV | recall 3-5%% | 5-10%% | 10-20%% | 20-30%% | precision "
@@ -847,7 +869,7 @@ static int report(void)
     for (size_t ci = 0; ci < 4; ci++) {
         struct recall r;
 
-        step_recall(AN_CPD_DEFAULT, cvs[ci], 0.03, 0.30, 0, 100, 1, &r);
+        step_recall(m, cvs[ci], 0.03, 0.30, 0, 100, 1, &r);
         printf("| %g%% | %.2f | %.2f | %.2f | %.2f | %.3f |\n", 100 * cvs[ci],
                (double)r.found[0] / (double)r.total[0],
                (double)r.found[1] / (double)r.total[1],
@@ -864,7 +886,7 @@ static int report(void)
         for (int kind = 0; kind < 4; kind++) {
             double cps, alerts;
 
-            step_free(AN_CPD_DEFAULT, cvs[ci], kind & 1 ? 0.01 : 0.0,
+            step_free(m, cvs[ci], kind & 1 ? 0.01 : 0.0,
                       kind & 2 ? 0.05 : 0.0, 0.0, 0, 10,
                       5000 + 100 * ci + 10 * (uint64_t)kind, &cps, &alerts);
             printf("| %g%% | %s | %.2f | %.2f |\n", 100 * cvs[ci], kinds[kind],
@@ -882,9 +904,21 @@ static int report(void)
         static const double drifts[] = {0.05, 0.10, 0.20, 0.50};
         double cps;
 
-        step_free(AN_CPD_DEFAULT, 0.03, 0.01, 0.0, drifts[d], 0, 20,
-                  7000 + (uint64_t)d, &cps, NULL);
+        step_free(m, 0.03, 0.01, 0.0, drifts[d], 0, 20, 7000 + (uint64_t)d,
+                  &cps, NULL);
         printf("| %g%% | %.2f |\n", 100 * drifts[d], cps);
+    }
+    printf("\nHeavy tails and wild runs (step-free, 20 histories per cell; "
+           "change points per 1,000 points, full analysis):\n\n"
+           "| CV | Student t, 3 df | wild single runs 2%% |\n|---|---|---|\n");
+    for (size_t ci = 0; ci < 4; ci++) {
+        double t3, wild;
+
+        step_free(m, cvs[ci], 0.0, 0.0, 0.0, 3, 20, 8000 + 10 * ci, &t3, NULL);
+        step_free(m, cvs[ci], 0.02, 0.0, 0.0, 0, 20, 8500 + 10 * ci, &wild,
+                  NULL);
+        printf("| %g%% | %.2f | %.2f |\n", 100 * cvs[ci], t3, wild);
+        fflush(stdout);
     }
     return 0;
 }
@@ -911,6 +945,8 @@ int main(int argc, char **argv)
 
     an_init();
     if (argc > 1 && strcmp(argv[1], "--report") == 0)
-        return report();
+        return report(argc > 2 && strcmp(argv[2], "hunter") == 0
+                          ? AN_CPD_HUNTER
+                          : AN_CPD_DEFAULT);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
