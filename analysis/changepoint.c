@@ -641,9 +641,15 @@ static void merge(const double *x, size_t n, const size_t *weak, size_t k,
                   double pv, double mm, bool stale, struct an_cp **out,
                   size_t *nout)
 {
-    struct moments *seg = xreallocarray(NULL, k + 1, sizeof *seg);
-    struct mcp *cp = xreallocarray(NULL, k ? k : 1, sizeof *cp);
+    struct moments *seg;
+    struct mcp *cp;
 
+    *out = NULL;
+    *nout = 0;
+    if (k == 0)
+        return; /* nothing to merge (n may be 0: an empty series) */
+    seg = xreallocarray(NULL, k + 1, sizeof *seg);
+    cp = xreallocarray(NULL, k, sizeof *cp);
     for (size_t i = 0; i <= k; i++) {
         size_t a = i ? weak[i - 1] : 0, b = i < k ? weak[i] : n;
 
@@ -968,7 +974,7 @@ static size_t seg_end(const struct scp *cp, size_t k, size_t n, size_t i)
  */
 /* One merge pass with x (note 10); returns the change points left. */
 static size_t merge_pass(const struct step_ctx *x, size_t n,
-                         const size_t *weak, size_t k, double floor,
+                         const size_t *weak, size_t k, double least,
                          struct rmom *seg, struct scp *cp)
 {
     for (size_t i = 0; i <= k; i++)
@@ -989,7 +995,7 @@ static size_t merge_pass(const struct step_ctx *x, size_t n,
             for (size_t i = 1; i < k; i++)
                 if (cp[i].size < cp[wi].size)
                     wi = i;
-            if (!(cp[wi].size < floor))
+            if (!(cp[wi].size < least))
                 break;
         }
         seg[wi] = rmom_merge(&seg[wi], &seg[wi + 1]);
@@ -1027,10 +1033,18 @@ static void merge_steps(const struct pview *pre, bool logs, size_t n,
     struct rmom *seg = xreallocarray(NULL, k0 + 1, sizeof *seg);
     struct scp *cp = xreallocarray(NULL, k0 ? k0 : 1, sizeof *cp);
     size_t *left = xreallocarray(NULL, k0 ? k0 : 1, sizeof *left);
-    double floor = logs ? log1p(mm) : mm;
+    double least = logs ? log1p(mm) : mm;
     struct step_ctx x;
     size_t k = 0;
 
+    *out = NULL;
+    *nout = 0;
+    if (k0 == 0) {
+        free(seg);
+        free(cp);
+        free(left);
+        return; /* nothing to merge (n may be 0) */
+    }
     x.pre = pre;
     x.logs = logs;
     x.pv = pv;
@@ -1041,7 +1055,7 @@ static void merge_steps(const struct pview *pre, bool logs, size_t n,
     for (int round = 0; round < VIF_ROUNDS; round++) {
         double vif;
 
-        k = merge_pass(&x, n, weak, k0, floor, seg, cp);
+        k = merge_pass(&x, n, weak, k0, least, seg, cp);
         for (size_t i = 0; i < k; i++)
             left[i] = cp[i].index;
         vif = inflation(pre, n, left, k, seg);
@@ -1049,7 +1063,7 @@ static void merge_steps(const struct pview *pre, bool logs, size_t n,
             break;
         x.vif = vif;
         if (round + 1 == VIF_ROUNDS)
-            k = merge_pass(&x, n, weak, k0, floor, seg, cp);
+            k = merge_pass(&x, n, weak, k0, least, seg, cp);
     }
     free(left);
     *out = NULL;
@@ -1424,6 +1438,8 @@ enum err an_changepoints(const double *x, size_t n,
                 AN_CPD_PERM_MAX_POINTS, n);
         return ERR_TOO_LARGE;
     }
+    if (n < 2)
+        return ERR_OK; /* nothing to split (and no table to build) */
     return divisive_whole(x, n, p, out, nout);
 }
 

@@ -354,7 +354,7 @@ static void test_spikes_make_no_change_points(void **state)
 
 static void test_params_and_values_checked(void **state)
 {
-    double x[20] = {0}, bad[3] = {1.0, NAN, 2.0};
+    double x[20] = {0}, bad[3] = {1.0, NAN, 2.0}, two[2] = {5.0, 6.0};
     struct an_cpd_params p;
     struct an_cp dummy, *out = &dummy;
     size_t nout = 9;
@@ -391,11 +391,18 @@ static void test_params_and_values_checked(void **state)
         an_changepoints(big, AN_CPD_PERM_MAX_POINTS + 1, &p, &out, &nout, &eb),
         ERR_TOO_LARGE);
     free(big);
-    /* Constant data: no split is worth anything. */
+    /* Constant data: no split is worth anything; no data or a point or
+     * two: nothing to find, and no trouble finding it. */
     for (int m = 0; m < 4; m++) {
         an_cpd_params_default(&p, (enum an_cpd_method)m);
         assert_int_equal(an_changepoints(x, 20, &p, &out, &nout, &eb), ERR_OK);
         assert_int_equal(nout, 0);
+        for (size_t n = 0; n < 3; n++) {
+            assert_int_equal(
+                an_changepoints(n ? two : NULL, n, &p, &out, &nout, &eb),
+                ERR_OK);
+            assert_int_equal(nout, 0);
+        }
     }
     err_cleanup(&eb);
 }
