@@ -406,13 +406,13 @@ enum an_cpd_method {
 
 struct an_cpd_params {
     enum an_cpd_method method;
-    size_t window;        /* hunter: window length, 2..AN_CPD_MAX_WINDOW */
+    size_t window;        /* hunter, steps: 2..AN_CPD_MAX_WINDOW */
     double max_pvalue;    /* significance level, (0, 1] */
-    double min_magnitude; /* hunter: least relative change kept, >= 0 */
+    double min_magnitude; /* hunter, steps: least relative change kept */
     size_t min_size;      /* least points in a segment, >= 1 */
-    double outlier_filter; /* hunter: a point further than this many robust
-                              SDs from the median of its 7 neighbours is
-                              replaced by that median first; 0 = off (as
+    double outlier_filter; /* hunter, steps: a point further than this many
+                              robust SDs from the median of its 7 neighbours
+                              is replaced by that median first; 0 = off (as
                               Otava) */
     unsigned permutations; /* permutation: 1..100000 */
     uint64_t seed;        /* permutation: same seed, same answer */

@@ -973,9 +973,9 @@ static size_t seg_end(const struct scp *cp, size_t k, size_t n, size_t i)
  * neighbours.  Means are reported from y (the values, filtered).
  */
 /* One merge pass with x (note 10); returns the change points left. */
-static size_t merge_pass(const struct step_ctx *x, size_t n,
-                         const size_t *weak, size_t k, double least,
-                         struct rmom *seg, struct scp *cp)
+static size_t merge_pass(const struct step_ctx *x, size_t n, const size_t *weak,
+                         size_t k, double least, struct rmom *seg,
+                         struct scp *cp)
 {
     for (size_t i = 0; i <= k; i++)
         rmom_range(x->pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);

@@ -151,9 +151,17 @@ static double time_incremental(const double *x, size_t n,
 int main(int argc, char **argv)
 {
     struct figure figs[] = {
-        {"full_10k_ms", "full analysis, 10,000 points", 115, 2.3, {0, 0},
+        {"full_10k_ms",
+         "full analysis, 10,000 points",
+         115,
+         2.3,
+         {0, 0},
          {0, 0}},
-        {"full_100k_ms", "full analysis, 100,000 points", 1300, 26, {0, 0},
+        {"full_100k_ms",
+         "full analysis, 100,000 points",
+         1300,
+         26,
+         {0, 0},
          {0, 0}},
         {"add_one_10k_ms",
          "add one point to 10,000 (incremental)",
@@ -208,8 +216,8 @@ int main(int argc, char **argv)
     }
     printf("change points (bench_changepoint; CV 3%% history with steps, "
            "outliers, bimodal runs)\n");
-    printf("%-42s %12s %12s %10s %10s %9s\n", "", "Otava params",
-           "defaults", "Otava", "target", "x Otava");
+    printf("%-42s %12s %12s %10s %10s %9s\n", "", "Otava params", "defaults",
+           "Otava", "target", "x Otava");
     for (size_t i = 0; i < sizeof figs / sizeof *figs; i++)
         printf("%-42s %9.3f ms %9.3f ms %7.0f ms %7.2f ms %8.0fx %s\n",
                figs[i].label, figs[i].ms[0], figs[i].ms[1], figs[i].otava_ms,

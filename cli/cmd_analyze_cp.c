@@ -6,9 +6,9 @@
  * 0-based first point of the new segment.
  *
  * The defaults are the server's (analysis.h): the steps method; --p
- * defaults by method (steps and hunter 0.001, permutation 0.05).  p, magnitude and the outlier filter
- * are decimals, read here with strtod and range-checked by
- * an_cpd_params_check, so the messages match the server's.
+ * defaults by method (steps and hunter 0.001, permutation 0.05).  p, magnitude
+ * and the outlier filter are decimals, read here with strtod and range-checked
+ * by an_cpd_params_check, so the messages match the server's.
  */
 #include "analysis/analysis.h"
 #include "cli/cli.h"
@@ -18,8 +18,7 @@
 #include <string.h>
 
 static const struct cli_opt opts[] = {
-    {"method", OPT_STR, 0, 0, "steps", NULL,
-     "steps|hunter|permutation|ttest",
+    {"method", OPT_STR, 0, 0, "steps", NULL, "steps|hunter|permutation|ttest",
      "steps (default): Hunter's windows on log values, a step kept only "
      "when it beats a drift; hunter: Otava's windows, t-test and merge; "
      "permutation: the divisive procedure with a permutation test (short "

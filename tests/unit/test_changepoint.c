@@ -293,8 +293,7 @@ static void test_incremental_equals_full(void **state)
             size_t ninc, nfull;
 
             assert_int_equal(
-                an_cpd_hunter_update(x, m, &p, &st, &inc, &ninc, &eb),
-                ERR_OK);
+                an_cpd_hunter_update(x, m, &p, &st, &inc, &ninc, &eb), ERR_OK);
             assert_int_equal(an_changepoints(x, m, &p, &full, &nfull, &eb),
                              ERR_OK);
             if (!same_cps(inc, ninc, full, nfull))
@@ -463,8 +462,8 @@ static int size_class(double d)
 
 /* Full analyses of histories with steps: recall and precision, +-2 runs. */
 static void step_recall(enum an_cpd_method m, double cv, double smin,
-                        double smax, int sign, size_t histories,
-                        uint64_t seed0, struct recall *r)
+                        double smax, int sign, size_t histories, uint64_t seed0,
+                        struct recall *r)
 {
     struct an_cpd_params p;
     struct errbuf eb;
@@ -694,8 +693,7 @@ static void test_steps_symmetric_size(void **state)
         assert_int_equal(out[0].index, 120);
         mag[dir] = out[0].magnitude;
         assert_true(fabs(mag[dir] - 0.05) < 0.004);
-        assert_true(fabs(out[0].step - (dir ? -1.0 : 1.0) * log(1.05)) <
-                    0.004);
+        assert_true(fabs(out[0].step - (dir ? -1.0 : 1.0) * log(1.05)) < 0.004);
         free(out);
         gen_history_free(&h);
     }
@@ -713,8 +711,7 @@ static void test_steps_recall(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof cv / sizeof *cv; i++) {
-        step_recall(AN_CPD_DEFAULT, cv[i], 0.10, 0.10, 0, 20, 100 + 20 * i,
-                    &r);
+        step_recall(AN_CPD_DEFAULT, cv[i], 0.10, 0.10, 0, 20, 100 + 20 * i, &r);
         rec = (double)r.found[2] / (double)r.total[2];
         print_message("steps: recall of 10%% steps at CV %g%%: %.3f (%zu), "
                       "precision %.3f\n",
@@ -845,9 +842,9 @@ static int report(enum an_cpd_method m)
 
     printf("Method %s; defaults: window %d, p %g, magnitude %g, min_size %d, "
            "outlier filter %g, confirmations %d.\n\n",
-           m == AN_CPD_STEPS ? "steps" : "hunter", AN_CPD_WINDOW,
-           AN_CPD_PVALUE, AN_CPD_MAGNITUDE, AN_CPD_MIN_SIZE,
-           AN_CPD_OUTLIER_FILTER, AN_CPD_CONFIRM);
+           m == AN_CPD_STEPS ? "steps" : "hunter", AN_CPD_WINDOW, AN_CPD_PVALUE,
+           AN_CPD_MAGNITUDE, AN_CPD_MIN_SIZE, AN_CPD_OUTLIER_FILTER,
+           AN_CPD_CONFIRM);
     printf("Steps of exactly one size (1,000-point histories, 8 steps, 1%% "
            "outliers, half bimodal; 40 histories per cell; recall within 2 "
            "runs):\n\n| CV | +5%% | -5%% | +10%% | -10%% |\n"
@@ -864,8 +861,8 @@ static int report(enum an_cpd_method m)
             step_recall(m, cv3[ci], size, size, j % 2 ? -1 : 1, 40, 400, &r);
             rec[j] = (double)r.found[cls] / (double)r.total[cls];
         }
-        printf("| %g%% | %.3f | %.3f | %.3f | %.3f |\n", 100 * cv3[ci],
-               rec[0], rec[1], rec[2], rec[3]);
+        printf("| %g%% | %.3f | %.3f | %.3f | %.3f |\n", 100 * cv3[ci], rec[0],
+               rec[1], rec[2], rec[3]);
         fflush(stdout);
     }
     printf("\n");
@@ -893,9 +890,9 @@ static int report(enum an_cpd_method m)
         for (int kind = 0; kind < 4; kind++) {
             double cps, alerts;
 
-            step_free(m, cvs[ci], kind & 1 ? 0.01 : 0.0,
-                      kind & 2 ? 0.05 : 0.0, 0.0, 0, 10,
-                      5000 + 100 * ci + 10 * (uint64_t)kind, &cps, &alerts);
+            step_free(m, cvs[ci], kind & 1 ? 0.01 : 0.0, kind & 2 ? 0.05 : 0.0,
+                      0.0, 0, 10, 5000 + 100 * ci + 10 * (uint64_t)kind, &cps,
+                      &alerts);
             printf("| %g%% | %s | %.2f | %.2f |\n", 100 * cvs[ci], kinds[kind],
                    cps, alerts);
             fflush(stdout);
