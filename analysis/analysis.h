@@ -429,12 +429,20 @@ void an_advise_short_history(size_t n, size_t total, size_t min_history,
  * in order.  A change point's index is the 0-based first point of the new
  * segment (the convention of Otava, MongoDB and TCPD).  Inputs are borrowed;
  * *out arrays are caller-owned (free()).  Design notes in changepoint.c.
+ * The default (AN_CPD_DEFAULT, steps) tells steps from trends; hunter keeps
+ * Otava's rules and, with Otava's parameters, reproduces Otava.
  */
 enum an_cpd_method {
     AN_CPD_HUNTER = 0,      /* Hunter/Otava: windows, t-test, merge */
     AN_CPD_PERMUTATION = 1, /* Matteson-James: permutation test */
-    AN_CPD_TTEST = 2        /* whole-series divisive, t-test (checking) */
+    AN_CPD_TTEST = 2,       /* whole-series divisive, t-test (checking) */
+    AN_CPD_STEPS = 3        /* the default: Hunter's windows on log values,
+                               a merge that keeps a step only when it beats
+                               a drift (changepoint.c note 10) */
 };
+
+/* The method benchvault uses unless told otherwise (CLI and server). */
+#define AN_CPD_DEFAULT AN_CPD_STEPS
 
 #define AN_CPD_WINDOW 50
 #define AN_CPD_PVALUE 0.001
@@ -448,13 +456,13 @@ enum an_cpd_method {
 
 struct an_cpd_params {
     enum an_cpd_method method;
-    size_t window;        /* hunter: window length, 2..AN_CPD_MAX_WINDOW */
+    size_t window;        /* hunter, steps: 2..AN_CPD_MAX_WINDOW */
     double max_pvalue;    /* significance level, (0, 1] */
-    double min_magnitude; /* hunter: least relative change kept, >= 0 */
+    double min_magnitude; /* hunter, steps: least relative change kept */
     size_t min_size;      /* least points in a segment, >= 1 */
-    double outlier_filter; /* hunter: a point further than this many robust
-                              SDs from the median of its 7 neighbours is
-                              replaced by that median first; 0 = off (as
+    double outlier_filter; /* hunter, steps: a point further than this many
+                              robust SDs from the median of its 7 neighbours
+                              is replaced by that median first; 0 = off (as
                               Otava) */
     unsigned permutations; /* permutation: 1..100000 */
     uint64_t seed;        /* permutation: same seed, same answer */
@@ -462,9 +470,10 @@ struct an_cpd_params {
                                a stale left neighbour (not for use) */
 };
 
-/* The defaults of a method (hunter: window 50, p 0.001, magnitude 0.05,
- * min_size 5, outlier filter 5; permutation and ttest: p 0.05, 199
- * permutations, min_size 5, no filter).  docs/changepoints.md says why. */
+/* The defaults of a method (hunter and steps: window 50, p 0.001,
+ * magnitude 0.05, min_size 5, outlier filter 5; permutation and ttest:
+ * p 0.05, 199 permutations, min_size 5, no filter).  docs/changepoints.md
+ * says why. */
 void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m);
 /* ERR_INVALID with a message naming the bad parameter. */
 enum err an_cpd_params_check(const struct an_cpd_params *p,
@@ -478,7 +487,16 @@ struct an_cp {
     double before_sd, after_sd;     /* their population SDs */
     size_t before_n, after_n;
     double change;       /* after_mean / before_mean - 1 (NAN if 0) */
-    double magnitude;    /* max(|after/before - 1|, |before/after - 1|) */
+    double magnitude;    /* hunter, ttest, permutation: max(|after/before -
+                            1|, |before/after - 1|); steps: exp(|step|) - 1
+                            of the drift-adjusted step on the log scale
+                            (the same size up and down) */
+    double step;         /* steps: the jump on the log scale (or in the
+                            data's unit when a value is <= 0) net of the
+                            segments' common drift; others: NAN */
+    double drift;        /* steps: that common drift per point, on the same
+                            scale (a trend, not a change point); others:
+                            NAN */
 };
 
 /*
@@ -499,17 +517,23 @@ enum err an_changepoints(const double *x, size_t n,
  * (an_cpd_state_init) or one from other parameters or a longer series gives
  * a full analysis.  The state owns its arrays.
  */
+struct an_cpd_prefix; /* private to changepoint.c */
 struct an_cpd_state {
     size_t n;                /* points analysed */
     size_t window, min_size; /* parameters the walk was made with */
     double split_pvalue, outlier_filter;
     double *y;               /* owns: the filtered series (filter on) */
+    enum an_cpd_method method; /* hunter or steps */
+    bool log_scale;          /* steps: the walk ran on log values */
+    double *z;               /* owns: steps: the series the walk saw */
+    struct an_cpd_prefix *pre; /* owns: steps: its prefix sums (n + 1) */
     size_t *weak, nweak;     /* owns: change points before merging */
     size_t *starts, nstarts; /* owns: window starts of the walk */
 };
 void an_cpd_state_init(struct an_cpd_state *s);
 void an_cpd_state_cleanup(struct an_cpd_state *s);
-/* As an_changepoints for AN_CPD_HUNTER, and updates *state. */
+/* As an_changepoints for AN_CPD_HUNTER or AN_CPD_STEPS (both walk the
+ * same windows), and updates *state.  ERR_INVALID for another method. */
 enum err an_cpd_hunter_update(const double *x, size_t n,
                               const struct an_cpd_params *p,
                               struct an_cpd_state *state, struct an_cp **out,
@@ -542,7 +566,8 @@ struct an_cpd_tail {
 /* Points to fetch for an ingest of n_new points (4 windows + n_new). */
 size_t an_cpd_tail_len(const struct an_cpd_params *p, size_t n_new);
 /*
- * Examines the tail x[0..n) after n_new new points with p (hunter).  The
+ * Examines the tail x[0..n) after n_new new points with p (hunter or
+ * steps).  The
  * caller an_cpd_tail_cleanup()s out, also on failure.  Errors as
  * an_changepoints.
  */

@@ -85,6 +85,39 @@
  *    points that the last AN_CPD_CONFIRM examinations all found (stateless:
  *    the shorter prefixes are analysed again) cuts those false alerts by
  *    about half for a delay of two runs (docs/changepoints.md).
+ * 10. Steps (method steps, the default).  Hunter's procedure answers "is
+ *    there a shift?" and so cuts a smooth trend into a staircase, and its
+ *    magnitude is relative to one side (-5% reads 5.26%, +5% 5.00%).  Steps
+ *    keeps Hunter's window walk (notes 2, 2a, 3, 5, 8), on log values when
+ *    every value is > 0, and replaces the merge's test:
+ *    a. A change point between segments L and R is tested net of a drift
+ *       they share: z = a + b t + s [t in R] by least squares over L u R
+ *       (two means and one common slope); s is the step, its p-value the
+ *       t-test of s = 0 (n - 3 degrees of freedom).  A trend cut in two has
+ *       s near 0 and goes; a step on a trend stays.
+ *    b. The standard error is inflated by (1 + rho) / (1 - rho), rho the
+ *       lag-1 autocorrelation of the residuals from the segments' lines
+ *       (clipped to [0, 0.9]), because a t-test on serially correlated
+ *       points is far too confident.  Runs of a benchmark are close to
+ *       independent (rho ~ 0, no change); economic or physical series are
+ *       not.  rho is measured on the segments the merge leaves: the merge
+ *       runs again while that makes it grow.
+ *    c. The size is a log ratio, the same up and down; the floor (the
+ *       magnitude parameter) removes a step only when the upper 99% bound
+ *       of its size is below log(1 + magnitude), so a step of exactly the
+ *       floor is kept (a point estimate would drop half of them).  The size
+ *       is the drift-adjusted s where one of the two segments drifts (both
+ *       of its halves slope the same way, significantly at p), else the
+ *       difference of the means (half the error): a staircase of steps,
+ *       once one step is gone, must not make its neighbours read as drift.
+ *    d. Values <= 0 anywhere: the walk and the tests run on the values, and
+ *       sizes are relative to the larger absolute segment mean.
+ *    The result carries step (s) and drift (b) additively in struct an_cp.
+ * 11. Prefix sums (struct an_cpd_prefix) of z, z^2, t z, the lag-1 products
+ *    and of the values y and y^2 give every segment's moments, residual
+ *    autocorrelation and reported mean and SD in O(1); the incremental
+ *    state keeps them and extends them from the first point that changed,
+ *    so an update of the steps method costs what Hunter's does.
  */
 #include "analysis/analysis.h"
 
@@ -95,15 +128,21 @@
 
 #define MAX_PERMUTATIONS 100000u
 
+/* The methods that walk Hunter's windows (notes 3 and 10). */
+static bool windowed(enum an_cpd_method m)
+{
+    return m == AN_CPD_HUNTER || m == AN_CPD_STEPS;
+}
+
 void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m)
 {
     memset(p, 0, sizeof *p);
     p->method = m;
     p->window = AN_CPD_WINDOW;
-    p->max_pvalue = m == AN_CPD_HUNTER ? AN_CPD_PVALUE : AN_CPD_PERM_PVALUE;
-    p->min_magnitude = m == AN_CPD_HUNTER ? AN_CPD_MAGNITUDE : 0.0;
+    p->max_pvalue = windowed(m) ? AN_CPD_PVALUE : AN_CPD_PERM_PVALUE;
+    p->min_magnitude = windowed(m) ? AN_CPD_MAGNITUDE : 0.0;
     p->min_size = AN_CPD_MIN_SIZE;
-    p->outlier_filter = m == AN_CPD_HUNTER ? AN_CPD_OUTLIER_FILTER : 0.0;
+    p->outlier_filter = windowed(m) ? AN_CPD_OUTLIER_FILTER : 0.0;
     p->permutations = AN_CPD_PERMUTATIONS;
     p->seed = 1;
 }
@@ -111,7 +150,7 @@ void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m)
 enum err an_cpd_params_check(const struct an_cpd_params *p, struct errbuf *eb)
 {
     if (p->method != AN_CPD_HUNTER && p->method != AN_CPD_PERMUTATION &&
-        p->method != AN_CPD_TTEST) {
+        p->method != AN_CPD_TTEST && p->method != AN_CPD_STEPS) {
         err_set(eb, "unknown change-point method");
         return ERR_INVALID;
     }
@@ -230,6 +269,8 @@ static void cp_fill(struct an_cp *c, size_t index, const struct moments *l,
     c->after_n = (size_t)r->n;
     c->change = l->mean != 0.0 ? r->mean / l->mean - 1.0 : NAN;
     c->magnitude = magnitude(l->mean, r->mean);
+    c->step = NAN;
+    c->drift = NAN;
 }
 
 /* ---- the q-hat table of one window (note 2) ----------------------------- */
@@ -600,9 +641,15 @@ static void merge(const double *x, size_t n, const size_t *weak, size_t k,
                   double pv, double mm, bool stale, struct an_cp **out,
                   size_t *nout)
 {
-    struct moments *seg = xreallocarray(NULL, k + 1, sizeof *seg);
-    struct mcp *cp = xreallocarray(NULL, k ? k : 1, sizeof *cp);
+    struct moments *seg;
+    struct mcp *cp;
 
+    *out = NULL;
+    *nout = 0;
+    if (k == 0)
+        return; /* nothing to merge (n may be 0: an empty series) */
+    seg = xreallocarray(NULL, k + 1, sizeof *seg);
+    cp = xreallocarray(NULL, k, sizeof *cp);
     for (size_t i = 0; i <= k; i++) {
         size_t a = i ? weak[i - 1] : 0, b = i < k ? weak[i] : n;
 
@@ -653,6 +700,402 @@ static void merge(const double *x, size_t n, const size_t *weak, size_t k,
     free(cp);
 }
 
+/* ---- steps: a step must beat a drift (note 10) -------------------------- */
+
+/* The moments of the points (t, z[t]) of one segment; two segments merge
+ * exactly (Chan's formula for co-moments). */
+struct rmom {
+    double n, mt, mz;     /* count, mean index, mean value */
+    double stt, szz, stz; /* sums of squared and cross deviations */
+};
+
+static struct rmom rmom_merge(const struct rmom *a, const struct rmom *b)
+{
+    struct rmom r;
+    double n = a->n + b->n, w = a->n * b->n / n;
+    double dt = b->mt - a->mt, dz = b->mz - a->mz;
+
+    r.n = n;
+    r.mt = a->mt + dt * (b->n / n);
+    r.mz = a->mz + dz * (b->n / n);
+    r.stt = a->stt + b->stt + dt * dt * w;
+    r.szz = a->szz + b->szz + dz * dz * w;
+    r.stz = a->stz + b->stz + dt * dz * w;
+    return r;
+}
+
+/*
+ * Prefix sums (note 11): entry i holds the sums over j < i of d_j = z_j - z0,
+ * d_j^2, j d_j, d_{j-1} d_j (j >= 1), e_j = y_j - y0 and e_j^2, where z0 and
+ * y0 are the first values.  The moments of any range, the lag-1
+ * autocorrelation of a segment and its values' mean and SD then cost O(1),
+ * and an update only extends them.  The shifts keep the differences exact
+ * enough for values far from 0 with little noise.
+ */
+struct an_cpd_prefix {
+    double s1, s2, st, sdd, y1, y2;
+};
+
+/* Extends pre (n + 1 entries, entries 0..from valid) over z and y. */
+static void prefix_extend(struct an_cpd_prefix *pre, const double *z,
+                          const double *y, size_t n, size_t from)
+{
+    double z0 = n ? z[0] : 0.0, y0 = n ? y[0] : 0.0;
+
+    if (from == 0)
+        memset(&pre[0], 0, sizeof *pre);
+    for (size_t i = from; i < n; i++) {
+        double d = z[i] - z0, e = y[i] - y0;
+        struct an_cpd_prefix *q = &pre[i + 1];
+        const struct an_cpd_prefix *o = &pre[i];
+
+        q->s1 = o->s1 + d;
+        q->s2 = o->s2 + d * d;
+        q->st = o->st + (double)i * d;
+        q->sdd = o->sdd + (i ? (z[i - 1] - z0) * d : 0.0);
+        q->y1 = o->y1 + e;
+        q->y2 = o->y2 + e * e;
+    }
+}
+
+/* What the steps merge reads: the series and its prefix sums. */
+struct pview {
+    const struct an_cpd_prefix *p;
+    double z0, y0;
+};
+
+static void rmom_range(const struct pview *v, size_t a, size_t b,
+                       struct rmom *m)
+{
+    const struct an_cpd_prefix *p = v->p;
+    double n = (double)(b - a), s1 = p[b].s1 - p[a].s1;
+    double md = s1 / n;
+
+    assert(a < b);
+    m->n = n;
+    m->mt = 0.5 * ((double)a + (double)(b - 1));
+    m->mz = v->z0 + md;
+    m->stt = n * (n * n - 1.0) / 12.0;
+    m->szz = fmax(0.0, (p[b].s2 - p[a].s2) - s1 * md);
+    m->stz = (p[b].st - p[a].st) - m->mt * s1;
+}
+
+/* The moments of the values y[a..b) (for the report). */
+static void ymom_range(const struct pview *v, size_t a, size_t b,
+                       struct moments *m)
+{
+    const struct an_cpd_prefix *p = v->p;
+    double n = (double)(b - a), s1 = p[b].y1 - p[a].y1;
+
+    assert(a < b);
+    m->n = n;
+    m->mean = v->y0 + s1 / n;
+    m->m2 = fmax(0.0, (p[b].y2 - p[a].y2) - s1 * (s1 / n));
+}
+
+/*
+ * The sums of the lag-1 products and of the squares of the residuals of
+ * z[a..b) from its line m (note 11: in O(1) from the prefix sums).
+ */
+static void lag1_range(const struct pview *v, size_t a, size_t b,
+                       const struct rmom *m, double *num, double *den)
+{
+    const struct an_cpd_prefix *p = v->p;
+    double beta = m->stt > 0.0 ? m->stz / m->stt : 0.0;
+    double md = m->mz - v->z0, h = 0.5 * (m->n - 1.0);
+    double la, lb, lc, le;
+
+    *den = fmax(0.0, m->szz - beta * m->stz);
+    *num = 0.0;
+    if (b - a < 2)
+        return;
+    /* sum over t in [a, b-1) of e_t e_{t+1}, e_t = d_t - md - beta u_t,
+     * u_t = t - mt: the sum of u_t + u_{t+1} is 0. */
+    la = p[b].sdd - p[a + 1].sdd;
+    lb = (p[b - 1].s1 - p[a].s1) + (p[b].s1 - p[a + 1].s1);
+    lc = (p[b - 1].st - p[a].st) + (1.0 - m->mt) * (p[b - 1].s1 - p[a].s1) +
+         (p[b].st - p[a + 1].st) - (1.0 + m->mt) * (p[b].s1 - p[a + 1].s1);
+    le = m->stt - h * h - h;
+    *num = la - md * lb - beta * lc + md * md * (m->n - 1.0) + beta * beta * le;
+}
+
+/* The sign of the slope of m when it is significant at pv, else 0.  zc:
+ * the normal quantile of pv / 2; a t below it is not significant for any
+ * degrees of freedom, and costs no t distribution. */
+static int slope_sign(const struct rmom *m, double vif, double pv, double zc)
+{
+    double b, rss, df = m->n - 2.0, t;
+
+    if (!(df >= 1.0) || !(m->stt > 0.0))
+        return 0;
+    b = m->stz / m->stt;
+    rss = m->szz - b * m->stz;
+    if (b == 0.0)
+        return 0;
+    if (rss > 0.0) {
+        t = fabs(b) / sqrt(rss / df / m->stt * vif);
+        if (t < zc || 2.0 * gsl_cdf_tdist_Q(t, df) > pv)
+            return 0;
+    }
+    return b > 0.0 ? 1 : -1;
+}
+
+/*
+ * Whether z[a..b) drifts: both of its halves slope the same way, each
+ * significantly at pv.  A segment that holds a step slopes as a whole but
+ * not in both halves; a drift does.
+ */
+static bool drifts(const struct pview *p, size_t a, size_t b, double vif,
+                   double pv, double zc)
+{
+    struct rmom h1, h2;
+    size_t mid = a + (b - a) / 2;
+    int s1;
+
+    if (b - a < 6)
+        return false;
+    rmom_range(p, a, mid, &h1);
+    rmom_range(p, mid, b, &h2);
+    s1 = slope_sign(&h1, vif, pv, zc);
+    return s1 != 0 && s1 == slope_sign(&h2, vif, pv, zc);
+}
+
+/* A change point of the steps merge. */
+struct scp {
+    size_t index;
+    double p;     /* two-sided p of the step, net of the common drift */
+    double size;  /* upper 99% bound of |step| (the floor's scale) */
+    double step;  /* the step */
+    double drift; /* the common drift per point */
+};
+
+#define STEP_Z 2.3263478740408408 /* one-sided 99% normal quantile */
+
+/* What step_test needs besides the two segments. */
+struct step_ctx {
+    const struct pview *pre;
+    bool logs;  /* z is log values */
+    double vif; /* variance inflation (inflation()) */
+    double pv;  /* significance level */
+    double zc;  /* the normal quantile of pv / 2 */
+};
+
+/*
+ * The step between segments l = z[a..c) and r = z[c..b) net of a drift
+ * they share (note 10): z = a + b t + s [t >= c] fitted over both by least
+ * squares; s is the step, its p-value the t-test of s = 0 with n - 3
+ * degrees of freedom (the SE inflated by vif).  Its size for the floor is
+ * the upper 99% bound of |s| where one of the segments drifts (drifts()),
+ * else of the difference of the means, whose error is half as large: a
+ * staircase of steps must not lose its steps to a drift that its flat
+ * segments do not have.  logs: the size is a log ratio; otherwise relative
+ * to the larger absolute segment mean.
+ */
+static void step_test(struct scp *c, const struct rmom *l, const struct rmom *r,
+                      size_t a, size_t b, const struct step_ctx *x)
+{
+    double stt = l->stt + r->stt, stz = l->stz + r->stz;
+    double beta = stt > 0.0 ? stz / stt : 0.0;
+    double dt = r->mt - l->mt;
+    double jump = (r->mz - l->mz) - beta * dt;
+    double df = l->n + r->n - (stt > 0.0 ? 3.0 : 2.0);
+    double rss = l->szz + r->szz - beta * stz;
+    double v = 1.0 / l->n + 1.0 / r->n + (stt > 0.0 ? dt * dt / stt : 0.0);
+    double se, size, scale;
+
+    c->step = jump;
+    c->drift = beta;
+    if (!(df >= 1.0)) {
+        c->p = 1.0;
+        c->size = 0.0;
+        return;
+    }
+    se = rss > 0.0 ? sqrt(rss / df * v * x->vif) : 0.0;
+    if (!(se > 0.0))
+        c->p = jump == 0.0 ? 1.0 : 0.0;
+    else
+        c->p = fmin(1.0, 2.0 * gsl_cdf_tdist_Q(fabs(jump) / se, df));
+    size = fabs(jump) + STEP_Z * se;
+    if (!drifts(x->pre, a, c->index, x->vif, x->pv, x->zc) &&
+        !drifts(x->pre, c->index, b, x->vif, x->pv, x->zc)) {
+        rss = l->szz + r->szz;
+        se = sqrt(fmax(0.0, rss) / (l->n + r->n - 2.0) *
+                  (1.0 / l->n + 1.0 / r->n) * x->vif);
+        size = fabs(r->mz - l->mz) + STEP_Z * se;
+    }
+    if (!x->logs) {
+        scale = fmax(fabs(l->mz), fabs(r->mz));
+        size = scale > 0.0 ? size / scale : INFINITY;
+    }
+    c->size = size;
+}
+
+/*
+ * The variance inflation of a mean of serially correlated points,
+ * (1 + rho) / (1 - rho), rho the lag-1 autocorrelation of the residuals
+ * from the lines of the weak segments (clipped to [0, 0.9]): 1 for
+ * independent runs, more for a series whose points follow each other.
+ */
+static double inflation(const struct pview *v, size_t n, const size_t *weak,
+                        size_t k, const struct rmom *seg)
+{
+    double num = 0.0, den = 0.0, rho;
+
+    for (size_t i = 0; i <= k; i++) {
+        double nu, de;
+
+        lag1_range(v, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i], &nu,
+                   &de);
+        num += nu;
+        den += de;
+    }
+    rho = den > 0.0 ? num / den : 0.0;
+    rho = fmin(fmax(rho, 0.0), 0.9);
+    return (1.0 + rho) / (1.0 - rho);
+}
+
+/* Segment i's bounds among k change points of a series of n points. */
+static size_t seg_start(const struct scp *cp, size_t i)
+{
+    return i ? cp[i - 1].index : 0;
+}
+
+static size_t seg_end(const struct scp *cp, size_t k, size_t n, size_t i)
+{
+    return i < k ? cp[i].index : n;
+}
+
+/*
+ * The merge of the steps method over the weak split points of z[0..n)
+ * (sorted, distinct, in (0, n)): repeatedly deletes the change point with
+ * the largest p-value while it is >= pv, then the one whose step is
+ * smallest while even its upper bound is below the floor, recomputing both
+ * neighbours.  Means are reported from y (the values, filtered).
+ */
+/* One merge pass with x (note 10); returns the change points left. */
+static size_t merge_pass(const struct step_ctx *x, size_t n, const size_t *weak,
+                         size_t k, double least, struct rmom *seg,
+                         struct scp *cp)
+{
+    for (size_t i = 0; i <= k; i++)
+        rmom_range(x->pre, i ? weak[i - 1] : 0, i < k ? weak[i] : n, &seg[i]);
+    for (size_t i = 0; i < k; i++)
+        cp[i].index = weak[i];
+    for (size_t i = 0; i < k; i++)
+        step_test(&cp[i], &seg[i], &seg[i + 1], seg_start(cp, i),
+                  seg_end(cp, k, n, i + 1), x);
+    while (k > 0) {
+        size_t wi = 0;
+
+        for (size_t i = 1; i < k; i++)
+            if (cp[i].p > cp[wi].p)
+                wi = i;
+        if (cp[wi].p < x->pv) {
+            wi = 0;
+            for (size_t i = 1; i < k; i++)
+                if (cp[i].size < cp[wi].size)
+                    wi = i;
+            if (!(cp[wi].size < least))
+                break;
+        }
+        seg[wi] = rmom_merge(&seg[wi], &seg[wi + 1]);
+        memmove(&seg[wi + 1], &seg[wi + 2], (k - wi - 1) * sizeof *seg);
+        memmove(&cp[wi], &cp[wi + 1], (k - wi - 1) * sizeof *cp);
+        k--;
+        if (wi > 0)
+            step_test(&cp[wi - 1], &seg[wi - 1], &seg[wi],
+                      seg_start(cp, wi - 1), seg_end(cp, k, n, wi), x);
+        if (wi < k)
+            step_test(&cp[wi], &seg[wi], &seg[wi + 1], seg_start(cp, wi),
+                      seg_end(cp, k, n, wi + 1), x);
+    }
+    return k;
+}
+
+#define VIF_ROUNDS 4
+#define VIF_GROWTH 1.05 /* less growth than this changes little */
+
+/*
+ * The merge of the steps method over the weak split points of z[0..n)
+ * (sorted, distinct, in (0, n)): repeatedly deletes the change point with
+ * the largest p-value while it is >= pv, then the one whose step is
+ * smallest while even its upper bound is below the floor, recomputing both
+ * neighbours.  The variance inflation is that of the residuals of the
+ * segments the merge leaves: it starts from the weak segments' and the
+ * merge runs again while the segments left show more (at most VIF_ROUNDS
+ * times; fewer segments, more autocorrelation, so it only grows).  Means
+ * are reported from y (the values, filtered).
+ */
+static void merge_steps(const struct pview *pre, bool logs, size_t n,
+                        const size_t *weak, size_t k0, double pv, double mm,
+                        struct an_cp **out, size_t *nout)
+{
+    struct rmom *seg = xreallocarray(NULL, k0 + 1, sizeof *seg);
+    struct scp *cp = xreallocarray(NULL, k0 ? k0 : 1, sizeof *cp);
+    size_t *left = xreallocarray(NULL, k0 ? k0 : 1, sizeof *left);
+    double least = logs ? log1p(mm) : mm;
+    struct step_ctx x;
+    size_t k = 0;
+
+    *out = NULL;
+    *nout = 0;
+    if (k0 == 0) {
+        free(seg);
+        free(cp);
+        free(left);
+        return; /* nothing to merge (n may be 0) */
+    }
+    x.pre = pre;
+    x.logs = logs;
+    x.pv = pv;
+    x.zc = gsl_cdf_ugaussian_Qinv(0.5 * pv);
+    for (size_t i = 0; i <= k0; i++)
+        rmom_range(pre, i ? weak[i - 1] : 0, i < k0 ? weak[i] : n, &seg[i]);
+    x.vif = inflation(pre, n, weak, k0, seg);
+    for (int round = 0; round < VIF_ROUNDS; round++) {
+        double vif;
+
+        k = merge_pass(&x, n, weak, k0, least, seg, cp);
+        for (size_t i = 0; i < k; i++)
+            left[i] = cp[i].index;
+        vif = inflation(pre, n, left, k, seg);
+        if (!(vif > x.vif * VIF_GROWTH))
+            break;
+        x.vif = vif;
+        if (round + 1 == VIF_ROUNDS)
+            k = merge_pass(&x, n, weak, k0, least, seg, cp);
+    }
+    free(left);
+    *out = NULL;
+    *nout = k;
+    if (k) {
+        struct moments l, r;
+
+        *out = xreallocarray(NULL, k, sizeof **out);
+        ymom_range(pre, 0, cp[0].index, &l);
+        for (size_t i = 0; i < k; i++) {
+            size_t e = i + 1 < k ? cp[i + 1].index : n;
+            struct an_cp *o = &(*out)[i];
+
+            ymom_range(pre, cp[i].index, e, &r);
+            cp_fill(o, cp[i].index, &l, &r, cp[i].p);
+            o->step = cp[i].step;
+            o->drift = cp[i].drift;
+            if (logs) {
+                o->magnitude = expm1(fabs(cp[i].step));
+            } else {
+                double scale = fmax(fabs(seg[i].mz), fabs(seg[i + 1].mz));
+
+                o->magnitude =
+                    scale > 0.0 ? fabs(cp[i].step) / scale : INFINITY;
+            }
+            l = r;
+        }
+    }
+    free(seg);
+    free(cp);
+}
+
 void an_cpd_state_init(struct an_cpd_state *s)
 {
     memset(s, 0, sizeof *s);
@@ -665,6 +1108,8 @@ void an_cpd_state_cleanup(struct an_cpd_state *s)
     free(s->weak);
     free(s->starts);
     free(s->y);
+    free(s->z);
+    free(s->pre);
     memset(s, 0, sizeof *s);
 }
 
@@ -683,34 +1128,53 @@ static enum err check_values(const double *x, size_t n, struct errbuf *eb)
     return ERR_OK;
 }
 
+static bool all_positive(const double *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!(x[i] > 0.0))
+            return false;
+    return true;
+}
+
 enum err an_cpd_hunter_update(const double *x, size_t n,
                               const struct an_cpd_params *p,
                               struct an_cpd_state *state, struct an_cp **out,
                               size_t *nout, struct errbuf *eb)
 {
     struct idx_list weak = {0}, starts = {0};
-    const double *y;
+    const double *y, *z;
     double pv1;
     size_t restart = 0, dirty = 0;
+    bool steps, logs;
     enum err e;
 
     *out = NULL;
     *nout = 0;
     e = an_cpd_params_check(p, eb);
-    if (e == ERR_OK && p->method != AN_CPD_HUNTER) {
-        err_set(eb, "incremental analysis is for the hunter method");
+    if (e == ERR_OK && !windowed(p->method)) {
+        err_set(eb, "incremental analysis is for the hunter and steps "
+                    "methods");
         e = ERR_INVALID;
     }
     if (e == ERR_OK)
         e = check_values(x, n, eb);
     if (e != ERR_OK)
         return e;
+    steps = p->method == AN_CPD_STEPS;
+    /* Note 10: steps walks the log values when it can.  The points a state
+     * has seen are those of x (the contract), so only new ones are read. */
+    if (steps && state->n > 0 && state->n <= n &&
+        state->method == AN_CPD_STEPS && state->log_scale)
+        logs = all_positive(x + state->n, n - state->n);
+    else
+        logs = steps && all_positive(x, n);
     pv1 = split_pvalue(p->max_pvalue);
     /* Note 5: reuse the walk up to the first window that saw a point which
      * has changed since: a new one, or a filtered one near the old end. */
     if (state->n > 0 && state->n <= n && state->window == p->window &&
         state->min_size == p->min_size && state->split_pvalue == pv1 &&
-        state->outlier_filter == p->outlier_filter) {
+        state->outlier_filter == p->outlier_filter &&
+        state->method == p->method && state->log_scale == logs) {
         size_t same = state->n;
 
         if (p->outlier_filter > 0.0)
@@ -741,20 +1205,55 @@ enum err an_cpd_hunter_update(const double *x, size_t n,
         filter_outliers(x, n, dirty, p->outlier_filter, state->y);
         y = state->y;
     }
-    split_walk(y, n, restart, p->window, p->min_size, pv1, &weak, &starts);
-    merge(y, n, weak.v, weak.n, p->max_pvalue, p->min_magnitude,
-          p->otava_stale_merge, out, nout);
+    z = y;
+    if (logs) {
+        if (dirty == 0) {
+            free(state->z);
+            state->z = NULL;
+        }
+        state->z = xreallocarray(state->z, n ? n : 1, sizeof *state->z);
+        for (size_t i = dirty; i < n; i++)
+            state->z[i] = log(y[i]);
+        z = state->z;
+    }
+    split_walk(z, n, restart, p->window, p->min_size, pv1, &weak, &starts);
+    if (steps) {
+        struct pview v;
+
+        if (dirty == 0) {
+            free(state->pre);
+            state->pre = NULL;
+        }
+        state->pre = xreallocarray(state->pre, n + 1, sizeof *state->pre);
+        prefix_extend(state->pre, z, y, n, dirty);
+        v.p = state->pre;
+        v.z0 = n ? z[0] : 0.0;
+        v.y0 = n ? y[0] : 0.0;
+        merge_steps(&v, logs, n, weak.v, weak.n, p->max_pvalue,
+                    p->min_magnitude, out, nout);
+    } else {
+        free(state->pre);
+        state->pre = NULL;
+        merge(y, n, weak.v, weak.n, p->max_pvalue, p->min_magnitude,
+              p->otava_stale_merge, out, nout);
+    }
     free(state->weak);
     free(state->starts);
     if (p->outlier_filter <= 0.0) {
         free(state->y);
         state->y = NULL;
     }
+    if (!logs) {
+        free(state->z);
+        state->z = NULL;
+    }
     state->n = n;
     state->window = p->window;
     state->min_size = p->min_size;
     state->split_pvalue = pv1;
     state->outlier_filter = p->outlier_filter;
+    state->method = p->method;
+    state->log_scale = logs;
     state->weak = weak.v;
     state->nweak = weak.n;
     state->starts = starts.v;
@@ -925,7 +1424,7 @@ enum err an_changepoints(const double *x, size_t n,
         e = check_values(x, n, eb);
     if (e != ERR_OK)
         return e;
-    if (p->method == AN_CPD_HUNTER) {
+    if (windowed(p->method)) {
         an_cpd_state_init(&st);
         e = an_cpd_hunter_update(x, n, p, &st, out, nout, eb);
         an_cpd_state_cleanup(&st);
@@ -939,6 +1438,8 @@ enum err an_changepoints(const double *x, size_t n,
                 AN_CPD_PERM_MAX_POINTS, n);
         return ERR_TOO_LARGE;
     }
+    if (n < 2)
+        return ERR_OK; /* nothing to split (and no table to build) */
     return divisive_whole(x, n, p, out, nout);
 }
 
@@ -982,8 +1483,8 @@ enum err an_cpd_tail_examine(const double *x, size_t n, size_t n_new,
     enum err e;
 
     memset(out, 0, sizeof *out);
-    if (p->method != AN_CPD_HUNTER) {
-        err_set(eb, "the tail examination uses the hunter method");
+    if (!windowed(p->method)) {
+        err_set(eb, "the tail examination uses the hunter or steps method");
         return ERR_INVALID;
     }
     e = an_changepoints(x, n, p, &out->all, &out->nall, eb);

@@ -11,13 +11,19 @@
  *   2. a full analysis of a 100,000-point series;
  *   3. adding one point to 10,000 with the incremental mode (the state of
  *      the first 10,000 is built outside the timed region, each time).
- * Each with Otava's parameters (window 50, p 0.001, magnitude 0, no
- * minimum segment beyond one point, no outlier filter: the figures that
- * compare with Apache Otava's 115 ms, 1.3 s and 6 ms) and with benchvault's
- * defaults.  The time is the median of --reps (15) runs, CLOCK_MONOTONIC.
- * Every incremental answer is checked against a full analysis of the same
- * points: they must be identical (exit status 1 otherwise).  Targets (10x
- * Otava): 12 ms, 130 ms, 0.6 ms; shown, never enforced.
+ * Each with Otava's parameters (the hunter method, window 50, p 0.001,
+ * magnitude 0, no minimum segment beyond one point, no outlier filter) and
+ * with benchvault's defaults (the steps method).  The time is the median of
+ * --reps (15) runs, CLOCK_MONOTONIC.  Every incremental answer is checked
+ * against a full analysis of the same points: they must be identical (exit
+ * status 1 otherwise).
+ *
+ * Otava itself is not run here (it is a Python package this machine does
+ * not have): its times are the constants below, Apache Otava 0.8.0 on the
+ * same three tasks as measured when this bench was written (115 ms, 1.3 s,
+ * 6 ms), on another machine.  So the "x Otava" column compares a figure
+ * measured now with one measured then: read it as an order of magnitude.
+ * Targets (50x Otava): 2.3 ms, 26 ms, 0.12 ms; shown, never enforced.
  */
 #include "analysis/analysis.h"
 #include "tests/unit/cpd_gen.h"
@@ -29,6 +35,7 @@
 
 struct figure {
     const char *name, *label;
+    double otava_ms; /* Apache Otava 0.8.0 (see above) */
     double target_ms;
     double ms[2];  /* Otava's parameters, benchvault's defaults */
     size_t cps[2]; /* change points found */
@@ -57,7 +64,7 @@ static double median(double *v, size_t n)
 
 static void params_for(int set, struct an_cpd_params *p)
 {
-    an_cpd_params_default(p, AN_CPD_HUNTER);
+    an_cpd_params_default(p, set == 0 ? AN_CPD_HUNTER : AN_CPD_DEFAULT);
     if (set == 0) {
         p->min_magnitude = 0.0;
         p->min_size = 1;
@@ -144,11 +151,22 @@ static double time_incremental(const double *x, size_t n,
 int main(int argc, char **argv)
 {
     struct figure figs[] = {
-        {"full_10k_ms", "full analysis, 10,000 points", 12, {0, 0}, {0, 0}},
-        {"full_100k_ms", "full analysis, 100,000 points", 130, {0, 0}, {0, 0}},
+        {"full_10k_ms",
+         "full analysis, 10,000 points",
+         115,
+         2.3,
+         {0, 0},
+         {0, 0}},
+        {"full_100k_ms",
+         "full analysis, 100,000 points",
+         1300,
+         26,
+         {0, 0},
+         {0, 0}},
         {"add_one_10k_ms",
          "add one point to 10,000 (incremental)",
-         0.6,
+         6,
+         0.12,
          {0, 0},
          {0, 0}},
     };
@@ -198,10 +216,13 @@ int main(int argc, char **argv)
     }
     printf("change points (bench_changepoint; CV 3%% history with steps, "
            "outliers, bimodal runs)\n");
-    printf("%-42s %12s %12s %10s\n", "", "Otava params", "defaults", "target");
+    printf("%-42s %12s %12s %10s %10s %9s\n", "", "Otava params", "defaults",
+           "Otava", "target", "x Otava");
     for (size_t i = 0; i < sizeof figs / sizeof *figs; i++)
-        printf("%-42s %9.3f ms %9.3f ms %7.1f ms %s\n", figs[i].label,
-               figs[i].ms[0], figs[i].ms[1], figs[i].target_ms,
+        printf("%-42s %9.3f ms %9.3f ms %7.0f ms %7.2f ms %8.0fx %s\n",
+               figs[i].label, figs[i].ms[0], figs[i].ms[1], figs[i].otava_ms,
+               figs[i].target_ms,
+               figs[i].otava_ms / fmax(figs[i].ms[0], figs[i].ms[1]),
                figs[i].ms[0] <= figs[i].target_ms &&
                        figs[i].ms[1] <= figs[i].target_ms
                    ? "ok"
@@ -222,9 +243,9 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < sizeof figs / sizeof *figs; i++)
                 fprintf(f,
                         "\"%s\":{\"otava_params\":%.4f,\"defaults\":%.4f,"
-                        "\"target\":%g},",
+                        "\"otava\":%g,\"target\":%g},",
                         figs[i].name, figs[i].ms[0], figs[i].ms[1],
-                        figs[i].target_ms);
+                        figs[i].otava_ms, figs[i].target_ms);
             fprintf(f, "\"incremental_equals_full\":%s}\n",
                     ok ? "true" : "false");
             fclose(f);

@@ -5,10 +5,10 @@
  * [{index, p_value, before_mean, after_mean, change}]}.  index is the
  * 0-based first point of the new segment.
  *
- * The defaults are the server's (analysis.h); --p defaults by method
- * (hunter 0.001, permutation 0.05).  p, magnitude and the outlier filter
- * are decimals, read here with strtod and range-checked by
- * an_cpd_params_check, so the messages match the server's.
+ * The defaults are the server's (analysis.h): the steps method; --p
+ * defaults by method (steps and hunter 0.001, permutation 0.05).  p, magnitude
+ * and the outlier filter are decimals, read here with strtod and range-checked
+ * by an_cpd_params_check, so the messages match the server's.
  */
 #include "analysis/analysis.h"
 #include "cli/cli.h"
@@ -18,23 +18,25 @@
 #include <string.h>
 
 static const struct cli_opt opts[] = {
-    {"method", OPT_STR, 0, 0, "hunter", NULL, "hunter|permutation|ttest",
-     "hunter: Otava's windows, t-test and merge; permutation: the "
-     "divisive procedure with a permutation test (short series)"},
+    {"method", OPT_STR, 0, 0, "steps", NULL, "steps|hunter|permutation|ttest",
+     "steps (default): Hunter's windows on log values, a step kept only "
+     "when it beats a drift; hunter: Otava's windows, t-test and merge; "
+     "permutation: the divisive procedure with a permutation test (short "
+     "series)"},
     {"window", OPT_INT, 2, AN_CPD_MAX_WINDOW, "50", NULL, "N",
-     "hunter: window length"},
+     "steps, hunter: window length"},
     {"p", OPT_STR, 0, 0, NULL, NULL, "P",
-     "significance level (hunter 0.001, permutation 0.05)"},
+     "significance level (steps, hunter 0.001, permutation 0.05)"},
     {"magnitude", OPT_STR, 0, 0, NULL, NULL, "M",
-     "hunter: least relative change kept (0.05)"},
+     "steps, hunter: least relative change kept (0.05)"},
     {"min-size", OPT_INT, 1, AN_CPD_MAX_WINDOW / 2, "5", NULL, "N",
      "least points in a segment"},
     {"permutations", OPT_INT, 1, 100000, "199", NULL, "N",
      "permutation: permutations per test"},
     {"seed", OPT_INT, 0, INT64_MAX, "1", NULL, "S", "permutation: random seed"},
     {"outlier-filter", OPT_STR, 0, 0, NULL, NULL, "K",
-     "hunter: replace points K robust SDs from their neighbours' median "
-     "first (5; 0 turns it off, as Otava)"},
+     "steps, hunter: replace points K robust SDs from their neighbours' "
+     "median first (5; 0 turns it off, as Otava)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -42,6 +44,7 @@ static const struct {
     const char *name;
     enum an_cpd_method method;
 } methods[] = {
+    {"steps", AN_CPD_STEPS},
     {"hunter", AN_CPD_HUNTER},
     {"permutation", AN_CPD_PERMUTATION},
     {"ttest", AN_CPD_TTEST},
@@ -114,7 +117,7 @@ int cli_analyze_changepoints(int argc, char **argv)
     }
     if (!known) {
         fprintf(stderr, "benchvault analyze changepoints: --method must be "
-                        "hunter, permutation or ttest\n");
+                        "steps, hunter, permutation or ttest\n");
         goto out;
     }
     p.window = (size_t)cli_int(&a, "window");
@@ -148,10 +151,10 @@ int cli_analyze_changepoints(int argc, char **argv)
     jw_kint(&w, "n", (int64_t)n);
     jw_key(&w, "params");
     jw_obj_begin(&w);
-    if (p.method == AN_CPD_HUNTER)
+    if (p.method == AN_CPD_HUNTER || p.method == AN_CPD_STEPS)
         jw_kint(&w, "window", (int64_t)p.window);
     jw_knum(&w, "p", p.max_pvalue);
-    if (p.method == AN_CPD_HUNTER) {
+    if (p.method == AN_CPD_HUNTER || p.method == AN_CPD_STEPS) {
         jw_knum(&w, "magnitude", p.min_magnitude);
         jw_knum(&w, "outlier_filter", p.outlier_filter);
     }
@@ -170,6 +173,10 @@ int cli_analyze_changepoints(int argc, char **argv)
         jw_knum(&w, "before_mean", cps[i].before_mean);
         jw_knum(&w, "after_mean", cps[i].after_mean);
         jw_knum(&w, "change", cps[i].change);
+        if (p.method == AN_CPD_STEPS) {
+            jw_knum(&w, "step", cps[i].step);
+            jw_knum(&w, "drift", cps[i].drift);
+        }
         jw_obj_end(&w);
     }
     jw_arr_end(&w);

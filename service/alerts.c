@@ -224,7 +224,7 @@ void svc_cpd_params(struct store *st, int64_t project_id,
     struct an_cpd_params q;
     struct errbuf eb;
 
-    an_cpd_params_default(p, AN_CPD_HUNTER);
+    an_cpd_params_default(p, AN_CPD_DEFAULT);
     err_init(&eb);
     if (store_cpd_settings_get(st, project_id, &cs, &eb) != ERR_OK) {
         log_warn("change-point settings of project %lld: %s",

@@ -12,7 +12,10 @@
  *   - steps: at random places at least min_gap apart, the level is
  *     multiplied by 1 + d, |d| uniform in [step_min, step_max], random sign;
  *   - slow drift: the level moves by drift per 1,000 points (compounded),
- *     which is not a step and must not be reported as many.
+ *     which is not a step and must not be reported as many;
+ *   - heavy tails: with tail_df > 2 the noise's normal is replaced by a
+ *     Student t with tail_df degrees of freedom scaled to the same SD
+ *     (tail_df 3: a run of 5 SDs is about 100 times likelier than normal).
  * The random stream is splitmix64 from a seed: one seed, one history.
  */
 #ifndef BV_TESTS_CPD_GEN_H
@@ -35,6 +38,7 @@ struct gen_cfg {
     double step_min, step_max; /* relative size range */
     size_t min_gap;            /* points between steps and from the ends */
     double drift;              /* relative level change per 1,000 points */
+    unsigned tail_df;          /* > 2: Student t noise (heavy tails) */
 };
 
 struct gen_history {
@@ -125,7 +129,19 @@ static void gen_history_make(const struct gen_cfg *c, uint64_t seed,
         if (j < k && h->step_at[j] == i)
             level *= 1.0 + h->step_size[j++];
         level *= drift_step;
-        v = level * exp(sig * gen_normal(&s) - 0.5 * sig * sig);
+        if (c->tail_df > 2) {
+            double chi = 0.0, g = gen_normal(&s), df = (double)c->tail_df;
+
+            for (unsigned d = 0; d < c->tail_df; d++) {
+                double u = gen_normal(&s);
+
+                chi += u * u;
+            }
+            g = g / sqrt(chi / df) * sqrt((df - 2.0) / df);
+            v = level * exp(sig * g - 0.5 * sig * sig);
+        } else {
+            v = level * exp(sig * gen_normal(&s) - 0.5 * sig * sig);
+        }
         if (c->bimodal_rate > 0 && gen_unif(&s) < c->bimodal_rate)
             v *= 1.0 + c->bimodal_shift;
         if (c->outlier_rate > 0 && gen_unif(&s) < c->outlier_rate)

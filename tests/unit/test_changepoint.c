@@ -1,7 +1,8 @@
 /*
  * Unit tests of analysis/changepoint.c.
  *
- * 1. The external reference vectors in ../shared/cpd-reference (read with
+ * 1. The external reference vectors (copies of ../shared/cpd-reference in
+ *    tests/data/cpd, read with
  *    jansson, which tests may use directly): MongoDB's q-hat per split,
  *    Otava's 14-point sequence, and the 365-point TigerBeetle series in its
  *    ten parameter sets, both Otava 0.8.0's answers (with its stale merge)
@@ -13,9 +14,9 @@
  *    than 1 false alert per 1,000 points of step-free history when every
  *    point is ingested in turn (the server's tail examination).
  *
- * `unit_changepoint --report` skips the tests and prints the figures of
- * docs/changepoints.md on a larger corpus (a release build takes about a
- * minute).
+ * `unit_changepoint --report [hunter]` skips the tests and prints the
+ * figures of docs/changepoints.md on a larger corpus for the default method
+ * (or hunter's defaults; a release build takes a few minutes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +34,7 @@
 #include "core/core.h"
 #include "tests/unit/cpd_gen.h"
 
-#define REF SHARED_DIR "/cpd-reference/"
+#define REF TESTS_DIR "/data/cpd/"
 
 static json_t *load_json(const char *path)
 {
@@ -249,6 +250,7 @@ static bool same_cps(const struct an_cp *a, size_t na, const struct an_cp *b,
 
 static void test_incremental_equals_full(void **state)
 {
+    double *shifted;
     struct gen_cfg c = {.n = 700,
                         .cv = 0.04,
                         .outlier_rate = 0.01,
@@ -264,24 +266,35 @@ static void test_incremental_equals_full(void **state)
     (void)state;
     err_init(&eb);
     gen_history_make(&c, 11, &h);
-    for (int variant = 0; variant < 3; variant++) {
+    shifted = xcalloc(h.n, sizeof *shifted);
+    for (size_t i = 0; i < h.n; i++)
+        shifted[i] = h.x[i] - 100.0; /* about half <= 0: no log scale */
+    /* 0-2: hunter; 3: steps (log values); 4: steps on values <= 0; 5:
+     * steps whose first non-positive value comes late (log scale, then
+     * not). */
+    for (int variant = 0; variant < 6; variant++) {
         struct an_cpd_params p;
         struct an_cpd_state st;
+        const double *x = variant == 4 ? shifted : h.x;
 
-        an_cpd_params_default(&p, AN_CPD_HUNTER);
+        an_cpd_params_default(&p, variant >= 3 ? AN_CPD_STEPS : AN_CPD_HUNTER);
         if (variant == 1)
             otava_params(&p, AN_CPD_HUNTER, 30, 0.01, 0.0);
         if (variant == 2)
             p.window = 20;
+        if (variant == 5) {
+            memcpy(shifted, h.x, h.n * sizeof *shifted);
+            shifted[400] = -1.0;
+            x = shifted;
+        }
         an_cpd_state_init(&st);
         for (size_t m = 1; m <= h.n; m += (m < 120 ? 1 : 7)) {
             struct an_cp *inc = NULL, *full = NULL;
             size_t ninc, nfull;
 
             assert_int_equal(
-                an_cpd_hunter_update(h.x, m, &p, &st, &inc, &ninc, &eb),
-                ERR_OK);
-            assert_int_equal(an_changepoints(h.x, m, &p, &full, &nfull, &eb),
+                an_cpd_hunter_update(x, m, &p, &st, &inc, &ninc, &eb), ERR_OK);
+            assert_int_equal(an_changepoints(x, m, &p, &full, &nfull, &eb),
                              ERR_OK);
             if (!same_cps(inc, ninc, full, nfull))
                 fail_msg("variant %d: incremental differs at %zu points",
@@ -292,6 +305,7 @@ static void test_incremental_equals_full(void **state)
         assert_true(st.n > 600);
         an_cpd_state_cleanup(&st);
     }
+    free(shifted);
     gen_history_free(&h);
     err_cleanup(&eb);
 }
@@ -339,7 +353,7 @@ static void test_spikes_make_no_change_points(void **state)
 
 static void test_params_and_values_checked(void **state)
 {
-    double x[20] = {0}, bad[3] = {1.0, NAN, 2.0};
+    double x[20] = {0}, bad[3] = {1.0, NAN, 2.0}, two[2] = {5.0, 6.0};
     struct an_cpd_params p;
     struct an_cp dummy, *out = &dummy;
     size_t nout = 9;
@@ -376,11 +390,18 @@ static void test_params_and_values_checked(void **state)
         an_changepoints(big, AN_CPD_PERM_MAX_POINTS + 1, &p, &out, &nout, &eb),
         ERR_TOO_LARGE);
     free(big);
-    /* Constant data: no split is worth anything. */
-    for (int m = 0; m < 3; m++) {
+    /* Constant data: no split is worth anything; no data or a point or
+     * two: nothing to find, and no trouble finding it. */
+    for (int m = 0; m < 4; m++) {
         an_cpd_params_default(&p, (enum an_cpd_method)m);
         assert_int_equal(an_changepoints(x, 20, &p, &out, &nout, &eb), ERR_OK);
         assert_int_equal(nout, 0);
+        for (size_t n = 0; n < 3; n++) {
+            assert_int_equal(
+                an_changepoints(n ? two : NULL, n, &p, &out, &nout, &eb),
+                ERR_OK);
+            assert_int_equal(nout, 0);
+        }
     }
     err_cleanup(&eb);
 }
@@ -440,15 +461,16 @@ static int size_class(double d)
 }
 
 /* Full analyses of histories with steps: recall and precision, +-2 runs. */
-static void step_recall(double cv, double smin, size_t histories,
-                        uint64_t seed0, struct recall *r)
+static void step_recall(enum an_cpd_method m, double cv, double smin,
+                        double smax, int sign, size_t histories, uint64_t seed0,
+                        struct recall *r)
 {
     struct an_cpd_params p;
     struct errbuf eb;
 
     memset(r, 0, sizeof *r);
     err_init(&eb);
-    an_cpd_params_default(&p, AN_CPD_HUNTER);
+    an_cpd_params_default(&p, m);
     for (uint64_t s = seed0; s < seed0 + histories; s++) {
         struct gen_cfg c = {.n = 1000,
                             .cv = cv,
@@ -457,7 +479,7 @@ static void step_recall(double cv, double smin, size_t histories,
                             .bimodal_shift = 0.08,
                             .nsteps = 8,
                             .step_min = smin,
-                            .step_max = 0.30,
+                            .step_max = smax,
                             .min_gap = 60};
         struct gen_history h;
         struct an_cp *out = NULL;
@@ -469,6 +491,8 @@ static void step_recall(double cv, double smin, size_t histories,
         for (size_t k = 0; k < h.nsteps; k++) {
             int cls = size_class(h.step_size[k]);
 
+            if (sign && (h.step_size[k] > 0) != (sign > 0))
+                continue; /* steps of the other direction */
             r->total[cls]++;
             for (size_t i = 0; i < nout; i++) {
                 long d = (long)out[i].index - (long)h.step_at[k];
@@ -500,7 +524,8 @@ static const double cvs[] = {0.01, 0.03, 0.05, 0.10};
 
 /* False change points (full analysis) and false alerts (ingest) per 1,000
  * points of step-free history of one kind. */
-static void step_free(double cv, double outliers, double bimodal, double drift,
+static void step_free(enum an_cpd_method m, double cv, double outliers,
+                      double bimodal, double drift, unsigned tail_df,
                       size_t histories, uint64_t seed0, double *cps_per_k,
                       double *alerts_per_k)
 {
@@ -509,14 +534,15 @@ static void step_free(double cv, double outliers, double bimodal, double drift,
     struct errbuf eb;
 
     err_init(&eb);
-    an_cpd_params_default(&p, AN_CPD_HUNTER);
+    an_cpd_params_default(&p, m);
     for (uint64_t s = seed0; s < seed0 + histories; s++) {
         struct gen_cfg c = {.n = 1000,
                             .cv = cv,
                             .outlier_rate = outliers,
                             .bimodal_rate = bimodal,
                             .bimodal_shift = 0.08,
-                            .drift = drift};
+                            .drift = drift,
+                            .tail_df = tail_df};
         struct gen_history h;
         struct an_cp *out = NULL;
         size_t nout;
@@ -543,7 +569,7 @@ static void test_acceptance_recall(void **state)
     double recall;
 
     (void)state;
-    step_recall(0.03, 0.10, 40, 1, &r);
+    step_recall(AN_CPD_HUNTER, 0.03, 0.10, 0.30, 0, 40, 1, &r);
     recall =
         (double)(r.found[2] + r.found[3]) / (double)(r.total[2] + r.total[3]);
     print_message("recall of steps >= 10%% at CV 3%%: %.3f (%zu steps), "
@@ -564,8 +590,9 @@ static void test_acceptance_false_alerts(void **state)
     /* 16 kinds of step-free history, one 1,000-point history each. */
     for (size_t ci = 0; ci < 4; ci++)
         for (int kind = 0; kind < 4; kind++) {
-            step_free(cvs[ci], kind & 1 ? 0.01 : 0.0, kind & 2 ? 0.05 : 0.0,
-                      0.0, 1, 9000 + 10 * ci + (uint64_t)kind, &cps, &alerts);
+            step_free(AN_CPD_HUNTER, cvs[ci], kind & 1 ? 0.01 : 0.0,
+                      kind & 2 ? 0.05 : 0.0, 0.0, 0, 1,
+                      9000 + 10 * ci + (uint64_t)kind, &cps, &alerts);
             sum += alerts;
             cells++;
         }
@@ -574,7 +601,7 @@ static void test_acceptance_false_alerts(void **state)
     assert_true(sum / (double)cells < 1.0);
 }
 
-static void test_tail_examination(void **state)
+static void tail_examination(enum an_cpd_method m)
 {
     struct gen_cfg c = {.n = 260, .cv = 0.02};
     struct gen_history h;
@@ -582,12 +609,11 @@ static void test_tail_examination(void **state)
     struct errbuf eb;
     size_t first_seen = 0, k;
 
-    (void)state;
     err_init(&eb);
     gen_history_make(&c, 5, &h);
     for (size_t i = 220; i < h.n; i++)
         h.x[i] *= 1.15;
-    an_cpd_params_default(&p, AN_CPD_HUNTER);
+    an_cpd_params_default(&p, m);
     k = an_cpd_tail_len(&p, 1);
     assert_int_equal(k, 201);
     for (size_t t = 221; t <= h.n && !first_seen; t++) {
@@ -612,20 +638,234 @@ static void test_tail_examination(void **state)
     err_cleanup(&eb);
 }
 
+static void test_tail_examination(void **state)
+{
+    (void)state;
+    tail_examination(AN_CPD_HUNTER);
+    tail_examination(AN_CPD_STEPS);
+}
+
+/* ---- the steps method, the default (changepoint.c note 10) ----------------
+ */
+
+static void test_steps_is_the_default(void **state)
+{
+    struct an_cpd_params p;
+
+    (void)state;
+    assert_int_equal(AN_CPD_DEFAULT, AN_CPD_STEPS);
+    an_cpd_params_default(&p, AN_CPD_DEFAULT);
+    assert_int_equal(p.window, AN_CPD_WINDOW);
+    assert_true(p.max_pvalue == AN_CPD_PVALUE);
+    assert_true(p.min_magnitude == AN_CPD_MAGNITUDE);
+    assert_int_equal(p.min_size, AN_CPD_MIN_SIZE);
+    assert_true(p.outlier_filter == AN_CPD_OUTLIER_FILTER);
+    assert_int_equal(an_cpd_params_check(&p, NULL), ERR_OK);
+}
+
+/*
+ * A step up by a factor f and a step down by 1/f are the same size: the
+ * size is a log ratio.  Otava's magnitude (hunter) measured them against
+ * one side's mean, so a step of exactly the floor went one way and not the
+ * other.
+ */
+static void test_steps_symmetric_size(void **state)
+{
+    struct gen_cfg c = {.n = 240, .cv = 0.005};
+    struct gen_history h;
+    struct an_cpd_params p;
+    double mag[2];
+    struct errbuf eb;
+
+    (void)state;
+    err_init(&eb);
+    an_cpd_params_default(&p, AN_CPD_DEFAULT);
+    for (int dir = 0; dir < 2; dir++) {
+        struct an_cp *out = NULL;
+        size_t nout;
+
+        gen_history_make(&c, 17, &h);
+        for (size_t i = 120; i < h.n; i++)
+            h.x[i] *= dir ? 1.0 / 1.05 : 1.05;
+        assert_int_equal(an_changepoints(h.x, h.n, &p, &out, &nout, &eb),
+                         ERR_OK);
+        assert_int_equal(nout, 1);
+        assert_int_equal(out[0].index, 120);
+        mag[dir] = out[0].magnitude;
+        assert_true(fabs(mag[dir] - 0.05) < 0.004);
+        assert_true(fabs(out[0].step - (dir ? -1.0 : 1.0) * log(1.05)) < 0.004);
+        free(out);
+        gen_history_free(&h);
+    }
+    assert_true(fabs(mag[0] - mag[1]) < 0.004);
+    err_cleanup(&eb);
+}
+
+/* Recall of steps of exactly +-10% at CV 1-3% and of +5% and -5% (each
+ * direction alone) at CV 1%, found within 2 runs (acceptance, issue 11). */
+static void test_steps_recall(void **state)
+{
+    static const double cv[] = {0.01, 0.02, 0.03};
+    struct recall r;
+    double rec;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof cv / sizeof *cv; i++) {
+        step_recall(AN_CPD_DEFAULT, cv[i], 0.10, 0.10, 0, 20, 100 + 20 * i, &r);
+        rec = (double)r.found[2] / (double)r.total[2];
+        print_message("steps: recall of 10%% steps at CV %g%%: %.3f (%zu), "
+                      "precision %.3f\n",
+                      100 * cv[i], rec, r.total[2],
+                      (double)r.true_pos / (double)r.detected);
+        assert_true(r.total[2] >= 150);
+        assert_true(rec >= 0.95);
+        assert_true((double)r.true_pos / (double)r.detected > 0.9);
+    }
+    for (int sign = -1; sign <= 1; sign += 2) {
+        step_recall(AN_CPD_DEFAULT, 0.01, 0.05, 0.05, sign, 30, 300, &r);
+        rec = (double)r.found[1] / (double)r.total[1];
+        print_message("steps: recall of %+d%% steps at CV 1%%: %.3f (%zu)\n",
+                      5 * sign, rec, r.total[1]);
+        assert_true(r.total[1] >= 100);
+        assert_true(rec >= 0.9);
+    }
+}
+
+/*
+ * Step-free histories: fewer than 1 change point per 1,000 points for each
+ * kind of noise at CV 1-5%: plain, wild single runs (2%, x1.2-2.5), heavy
+ * tails (Student t, 3 degrees of freedom), bimodal runs, and slow drifts of
+ * 10% and 50% per 1,000 points (Otava's procedure cuts the latter into
+ * steps: about 5 per 1,000 points).
+ */
+static void test_steps_step_free(void **state)
+{
+    static const double cv[] = {0.01, 0.02, 0.03, 0.05};
+    static const struct {
+        const char *name;
+        double outliers, bimodal, drift;
+        unsigned tail_df;
+    } kinds[] = {
+        {"plain", 0.0, 0.0, 0.0, 0},
+        {"wild single runs 2%", 0.02, 0.0, 0.0, 0},
+        {"heavy tails (t3)", 0.0, 0.0, 0.0, 3},
+        {"bimodal 5% at +8%", 0.0, 0.05, 0.0, 0},
+        {"drift 10%/1,000", 0.01, 0.0, 0.10, 0},
+        {"drift 50%/1,000", 0.01, 0.0, 0.50, 0},
+    };
+    double all = 0.0;
+
+    (void)state;
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+        double sum = 0.0, cps;
+
+        for (size_t i = 0; i < sizeof cv / sizeof *cv; i++) {
+            step_free(AN_CPD_DEFAULT, cv[i], kinds[k].outliers,
+                      kinds[k].bimodal, kinds[k].drift, kinds[k].tail_df, 3,
+                      11000 + 100 * k + 10 * i, &cps, NULL);
+            sum += cps;
+        }
+        sum /= (double)(sizeof cv / sizeof *cv);
+        print_message("steps: %s: %.2f change points per 1,000 points\n",
+                      kinds[k].name, sum);
+        assert_true(sum < 1.0);
+        all += sum;
+    }
+    assert_true(all / (double)(sizeof kinds / sizeof *kinds) < 0.5);
+}
+
+/* Ingesting point by point as the server does: fewer than 1 false alert per
+ * 1,000 step-free points with the default method. */
+static void test_steps_false_alerts(void **state)
+{
+    double sum = 0.0, cps, alerts;
+    size_t cells = 0;
+
+    (void)state;
+    for (size_t ci = 0; ci < 4; ci++)
+        for (int kind = 0; kind < 4; kind++) {
+            step_free(AN_CPD_DEFAULT, cvs[ci], kind & 1 ? 0.01 : 0.0,
+                      kind & 2 ? 0.05 : 0.0, 0.0, 0, 1,
+                      9000 + 10 * ci + (uint64_t)kind, &cps, &alerts);
+            sum += alerts;
+            cells++;
+        }
+    print_message("steps: false alerts per 1,000 points (ingest): %.2f\n",
+                  sum / (double)cells);
+    assert_true(sum / (double)cells < 1.0);
+}
+
+/* A drift is not a step, and a step on a drift is still one. */
+static void test_steps_trend_is_not_steps(void **state)
+{
+    struct gen_cfg c = {.n = 1000, .cv = 0.01, .drift = 0.5};
+    struct gen_history h;
+    struct an_cpd_params p;
+    struct an_cp *out = NULL;
+    size_t nout;
+    struct errbuf eb;
+
+    (void)state;
+    err_init(&eb);
+    gen_history_make(&c, 23, &h);
+    an_cpd_params_default(&p, AN_CPD_DEFAULT);
+    assert_int_equal(an_changepoints(h.x, h.n, &p, &out, &nout, &eb), ERR_OK);
+    assert_int_equal(nout, 0);
+    free(out);
+    /* Otava's procedure (hunter, benchvault's filter and floor) cuts it. */
+    an_cpd_params_default(&p, AN_CPD_HUNTER);
+    assert_int_equal(an_changepoints(h.x, h.n, &p, &out, &nout, &eb), ERR_OK);
+    assert_true(nout >= 2);
+    free(out);
+    for (size_t i = 600; i < h.n; i++)
+        h.x[i] *= 1.10;
+    an_cpd_params_default(&p, AN_CPD_DEFAULT);
+    assert_int_equal(an_changepoints(h.x, h.n, &p, &out, &nout, &eb), ERR_OK);
+    assert_int_equal(nout, 1);
+    assert_int_equal(out[0].index, 600);
+    assert_true(fabs(out[0].step - log(1.10)) < 0.01);
+    assert_true(out[0].drift > 0.0);
+    free(out);
+    gen_history_free(&h);
+    err_cleanup(&eb);
+}
+
 /* ---- the report of docs/changepoints.md -----------------------------------
  */
 
-static int report(void)
+static int report(enum an_cpd_method m)
 {
     static const char *const kinds[] = {
         "plain", "outliers 1%", "bimodal 5% at +8%", "outliers + bimodal"};
     double sum_alerts = 0.0;
     size_t cells = 0;
 
-    printf("Defaults: window %d, p %g, magnitude %g, min_size %d, outlier "
-           "filter %g, confirmations %d.\n\n",
-           AN_CPD_WINDOW, AN_CPD_PVALUE, AN_CPD_MAGNITUDE, AN_CPD_MIN_SIZE,
-           AN_CPD_OUTLIER_FILTER, AN_CPD_CONFIRM);
+    printf("Method %s; defaults: window %d, p %g, magnitude %g, min_size %d, "
+           "outlier filter %g, confirmations %d.\n\n",
+           m == AN_CPD_STEPS ? "steps" : "hunter", AN_CPD_WINDOW, AN_CPD_PVALUE,
+           AN_CPD_MAGNITUDE, AN_CPD_MIN_SIZE, AN_CPD_OUTLIER_FILTER,
+           AN_CPD_CONFIRM);
+    printf("Steps of exactly one size (1,000-point histories, 8 steps, 1%% "
+           "outliers, half bimodal; 40 histories per cell; recall within 2 "
+           "runs):\n\n| CV | +5%% | -5%% | +10%% | -10%% |\n"
+           "|---|---|---|---|---|\n");
+    for (size_t ci = 0; ci < 3; ci++) {
+        static const double cv3[] = {0.01, 0.02, 0.03};
+        double rec[4];
+
+        for (int j = 0; j < 4; j++) {
+            struct recall r;
+            double size = j < 2 ? 0.05 : 0.10;
+            int cls = j < 2 ? 1 : 2;
+
+            step_recall(m, cv3[ci], size, size, j % 2 ? -1 : 1, 40, 400, &r);
+            rec[j] = (double)r.found[cls] / (double)r.total[cls];
+        }
+        printf("| %g%% | %.3f | %.3f | %.3f | %.3f |\n", 100 * cv3[ci], rec[0],
+               rec[1], rec[2], rec[3]);
+        fflush(stdout);
+    }
+    printf("\n");
     printf("Steps (1,000-point histories, 8 steps of 3-30%% up or down, 1%% "
            "outliers, half bimodal; 100 histories per CV):\n\n");
     printf("| CV | recall 3-5%% | 5-10%% | 10-20%% | 20-30%% | precision "
@@ -633,7 +873,7 @@ static int report(void)
     for (size_t ci = 0; ci < 4; ci++) {
         struct recall r;
 
-        step_recall(cvs[ci], 0.03, 100, 1, &r);
+        step_recall(m, cvs[ci], 0.03, 0.30, 0, 100, 1, &r);
         printf("| %g%% | %.2f | %.2f | %.2f | %.2f | %.3f |\n", 100 * cvs[ci],
                (double)r.found[0] / (double)r.total[0],
                (double)r.found[1] / (double)r.total[1],
@@ -650,8 +890,8 @@ static int report(void)
         for (int kind = 0; kind < 4; kind++) {
             double cps, alerts;
 
-            step_free(cvs[ci], kind & 1 ? 0.01 : 0.0, kind & 2 ? 0.05 : 0.0,
-                      0.0, 10, 5000 + 100 * ci + 10 * (uint64_t)kind, &cps,
+            step_free(m, cvs[ci], kind & 1 ? 0.01 : 0.0, kind & 2 ? 0.05 : 0.0,
+                      0.0, 0, 10, 5000 + 100 * ci + 10 * (uint64_t)kind, &cps,
                       &alerts);
             printf("| %g%% | %s | %.2f | %.2f |\n", 100 * cvs[ci], kinds[kind],
                    cps, alerts);
@@ -668,9 +908,21 @@ static int report(void)
         static const double drifts[] = {0.05, 0.10, 0.20, 0.50};
         double cps;
 
-        step_free(0.03, 0.01, 0.0, drifts[d], 20, 7000 + (uint64_t)d, &cps,
-                  NULL);
+        step_free(m, 0.03, 0.01, 0.0, drifts[d], 0, 20, 7000 + (uint64_t)d,
+                  &cps, NULL);
         printf("| %g%% | %.2f |\n", 100 * drifts[d], cps);
+    }
+    printf("\nHeavy tails and wild runs (step-free, 20 histories per cell; "
+           "change points per 1,000 points, full analysis):\n\n"
+           "| CV | Student t, 3 df | wild single runs 2%% |\n|---|---|---|\n");
+    for (size_t ci = 0; ci < 4; ci++) {
+        double t3, wild;
+
+        step_free(m, cvs[ci], 0.0, 0.0, 0.0, 3, 20, 8000 + 10 * ci, &t3, NULL);
+        step_free(m, cvs[ci], 0.02, 0.0, 0.0, 0, 20, 8500 + 10 * ci, &wild,
+                  NULL);
+        printf("| %g%% | %.2f | %.2f |\n", 100 * cvs[ci], t3, wild);
+        fflush(stdout);
     }
     return 0;
 }
@@ -687,10 +939,18 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_tail_examination),
         cmocka_unit_test(test_acceptance_recall),
         cmocka_unit_test(test_acceptance_false_alerts),
+        cmocka_unit_test(test_steps_is_the_default),
+        cmocka_unit_test(test_steps_symmetric_size),
+        cmocka_unit_test(test_steps_recall),
+        cmocka_unit_test(test_steps_step_free),
+        cmocka_unit_test(test_steps_false_alerts),
+        cmocka_unit_test(test_steps_trend_is_not_steps),
     };
 
     an_init();
     if (argc > 1 && strcmp(argv[1], "--report") == 0)
-        return report();
+        return report(argc > 2 && strcmp(argv[2], "hunter") == 0
+                          ? AN_CPD_HUNTER
+                          : AN_CPD_DEFAULT);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
