@@ -52,6 +52,9 @@ struct agent_sampler_opts {
     pid_t root;            /* the tree's top */
     bool include_root;     /* false: only root's descendants (the agent itself
                               is the root when it is a subreaper) */
+    bool root_reaps;       /* root is a child subreaper: every member is
+                              reaped by a member or by root, so CPU is
+                              exact (sampler.c note 2) */
     bool gpu;              /* try NVML */
     const char *nvml_path; /* NULL: $BENCHVAULT_NVML_LIB or the driver's */
 };
@@ -69,14 +72,23 @@ void agent_sampler_free(struct agent_sampler *s);
 
 /*
  * Reads the tree at t_ms (milliseconds since the baseline, increasing) and
- * fills *out: CPU % of one core over the interval since the last tick, RSS
- * summed over live processes, cumulative read/write bytes since the
- * baseline, GPU utilisation (% of one GPU, summed over GPUs) and memory.
- * Processes that exited keep their last-seen counters, so the cumulative
- * values never go backwards.
+ * fills *out: CPU % of one core over the interval since the last tick (a
+ * process that exited is counted through its reaper's children's time,
+ * so its CPU is neither lost nor late), RSS summed over live processes
+ * (NAN when none is alive: only zombies are left), cumulative read/write
+ * bytes since the baseline, GPU utilisation (% of one GPU, summed over
+ * GPUs) and memory.  Processes that exited keep their last-seen I/O
+ * counters, so the cumulative values never go backwards.
  */
 void agent_sampler_tick(struct agent_sampler *s, int64_t t_ms,
                         struct resource_sample *out);
+/*
+ * Once the command (and the orphans) are reaped: reads the tree once more
+ * without a sample, so the summary's CPU time is the root's reaped
+ * children's (getrusage RUSAGE_CHILDREN when root is this process) plus
+ * what still runs.
+ */
+void agent_sampler_settle(struct agent_sampler *s);
 /* The summary so far (out is overwritten). */
 void agent_sampler_summary(const struct agent_sampler *s,
                            struct agent_summary *out);

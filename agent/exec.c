@@ -26,6 +26,10 @@
  *     reads 0.  The command and the orphans are reaped with wait4(), whose
  *     ru_maxrss (the largest single process among them and what they reaped)
  *     is a floor for the peak RSS.
+ *  7. Once the command is reaped (and the orphans that exited with it),
+ *     the sampler settles: the summary's CPU time is then this process's
+ *     getrusage(RUSAGE_CHILDREN) since the start (what /usr/bin/time
+ *     reports) plus any descendant still running.
  */
 /* wait4() is not POSIX; glibc declares it under _DEFAULT_SOURCE (note 6). */
 #define _DEFAULT_SOURCE
@@ -182,7 +186,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
         return ERR_INVALID;
     }
     /* Design note 1: orphans come to us and stay in the tree. */
-    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    so.root_reaps = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     so.root = getpid();
     so.include_root = false;
     so.gpu = o->gpu;
@@ -310,6 +314,8 @@ enum err agent_exec(const struct agent_exec_opts *o,
             maxrss = ru.ru_maxrss;
     }
     pid = -1;
+    /* Design note 7: the final CPU time from what we reaped. */
+    reap_orphans(-1, &maxrss);
     if (WIFEXITED(status)) {
         out->exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
@@ -318,6 +324,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
     if (outpipe[0] >= 0)
         (void)drain_stdout(outpipe[0], out, max_out);
     out->forwarded = g_forwarded;
+    agent_sampler_settle(smp);
     agent_sampler_summary(smp, &out->summary);
     /* Design note 6: Linux reports ru_maxrss in KiB. */
     if (isnan(out->summary.rss_peak_bytes) ||

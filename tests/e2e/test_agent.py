@@ -131,7 +131,9 @@ def test_pytest_benchmark_suite(server, tmpdir_path):
     res = run["resources"]
     assert len(res) >= 5
     assert max(s["cpu_pct"] or 0 for s in res) > 20
-    assert max(s["rss_bytes"] for s in res) > 10 * 2**20
+    assert max(s["rss_bytes"] or 0 for s in res) > 10 * 2**20
+    # The exit tick sees only the zombie: no RSS reading, not a 0.
+    assert res[-1]["rss_bytes"] is None
     m = resource_measures(run)
     assert m["cpu_time"] > 0.3
     assert m["peak_rss"] > 10 * 2**20
@@ -177,9 +179,10 @@ def test_cpu_burner_and_memory_grower(server, tmpdir_path):
     assert p.returncode == 0, p.stderr
     res = api_run(server, "res", 2)["resources"]
     # The growth: from 0.3 MiB above the interpreter's start (however long
-    # a loaded machine made the start) to the peak (the exit sample reads a
-    # zombie: RSS 0).
-    peak = max(range(len(res)), key=lambda i: res[i]["rss_bytes"])
+    # a loaded machine made the start) to the peak (the exit sample has no
+    # RSS: only the zombie is left).
+    assert res[-1]["rss_bytes"] is None
+    peak = max(range(len(res)), key=lambda i: res[i]["rss_bytes"] or 0)
     start = res[0]["rss_bytes"]
     pts = [(s["t_ms"] / 1000, s["rss_bytes"] / 2**20) for s in res[:peak + 1]
            if s["rss_bytes"] >= start + 0.3 * 2**20]
