@@ -303,6 +303,8 @@ struct agent_budget_check {
     const struct ingest_budget *rule; /* borrows */
     char *key;                        /* owns; the benchmark key */
     const char *measure;              /* borrows the rule's */
+    const char *unit; /* borrows: the canonical unit of value and of the
+                         rule's threshold (the rule's, else the result's) */
     double value; /* the median of the runs' values, canonical unit */
     bool broken;
 };

@@ -745,6 +745,8 @@ static void scan(struct agent_sampler *s, struct resource_sample *out,
     read_members(s);
     carry_lost(s);
     retire(s);
+    if (s->baseline)
+        s->root_cut0 = s->root_cut;
     cpu = s->gone_cpu + s->root_cut - s->root_cut0;
     rd = s->gone_rd;
     wr = s->gone_wr;
@@ -788,7 +790,6 @@ static void scan(struct agent_sampler *s, struct resource_sample *out,
         s->last_cpu = s->prev_cpu = cpu;
         s->last_t = s->prev_t = 0;
         s->procs_max = (int64_t)nm;
-        s->root_cut0 = s->root_cut;
         return;
     }
     out->t_ms = t_ms;

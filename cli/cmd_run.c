@@ -362,24 +362,18 @@ static int worse(int a, int b)
     return b > a ? b : a;
 }
 
+/* A value as a person reads it, in the core's SI/binary units ("1.94 µs",
+ * "4.801 MiB"); never a bare %g. */
 static void human(struct buf *b, double v, const char *unit)
 {
+    char s[48];
+
     if (isnan(v)) {
         (void)buf_adds(b, "n/a");
-    } else if (!strcmp(unit, "B")) {
-        if (v >= 1073741824.0)
-            (void)buf_printf(b, "%.2f GiB", v / 1073741824.0);
-        else if (v >= 1048576.0)
-            (void)buf_printf(b, "%.1f MiB", v / 1048576.0);
-        else if (v >= 1024.0)
-            (void)buf_printf(b, "%.1f KiB", v / 1024.0);
-        else
-            (void)buf_printf(b, "%.0f B", v);
-    } else if (!strcmp(unit, "%")) {
-        (void)buf_printf(b, "%.1f%%", v);
-    } else {
-        (void)buf_printf(b, "%.4g %s", v, unit);
+        return;
     }
+    unit_format(s, sizeof s, v, unit ? unit : "");
+    (void)buf_adds(b, s);
 }
 
 static void print_resources(const struct agent_summary *m)
@@ -391,7 +385,9 @@ static void print_resources(const struct agent_summary *m)
     human(&b, m->cpu_mean_pct, "%");
     (void)buf_adds(&b, " mean, ");
     human(&b, m->cpu_max_pct, "%");
-    (void)buf_printf(&b, " max (%.2f s); peak RSS ", m->cpu_time_s);
+    (void)buf_adds(&b, " max (");
+    human(&b, m->cpu_time_s, "s");
+    (void)buf_adds(&b, "); peak RSS ");
     human(&b, m->rss_peak_bytes, "B");
     (void)buf_adds(&b, "; disk read ");
     human(&b, m->read_bytes, "B");
@@ -585,12 +581,18 @@ static void print_compare(const char *base, const struct ingest_compare *c)
     printf("compared with %s: %s\n", base, buf_str(&line));
     for (size_t i = 0; i < c->nrows; i++) {
         const struct ingest_compare_row *r = &c->rows[i];
+        struct buf v;
 
         if (strcmp(r->verdict, "regressed") && strcmp(r->verdict, "improved"))
             continue;
-        printf("  %s: %s %s: %.6g -> %.6g %s (%+.1f%%", r->verdict,
+        buf_init(&v, 0);
+        human(&v, r->base, r->unit);
+        (void)buf_adds(&v, " -> ");
+        human(&v, r->head, r->unit);
+        printf("  %s: %s %s: %s (%+.1f%%", r->verdict,
                r->benchmark ? r->benchmark : "?", r->measure ? r->measure : "?",
-               r->base, r->head, r->unit ? r->unit : "", r->change * 100.0);
+               buf_str(&v), r->change * 100.0);
+        buf_cleanup(&v);
         if (!isnan(r->change_lo))
             printf(", 95%% CI %+.1f%% .. %+.1f%%", r->change_lo * 100.0,
                    r->change_hi * 100.0);
@@ -713,13 +715,18 @@ static int report(struct session *s, const struct ingest_compare *cmp,
     else if (note)
         printf("no comparison: %s\n", note);
     for (size_t i = 0; i < nchecks; i++) {
+        struct buf v;
+
         if (!checks[i].broken)
             continue;
         broken++;
-        printf("budget broken: %s %s = %.6g %s, %s %.6g\n", checks[i].key,
-               checks[i].measure, checks[i].value, checks[i].rule->unit,
-               checks[i].rule->is_max ? "max" : "min",
-               checks[i].rule->threshold);
+        buf_init(&v, 0);
+        human(&v, checks[i].value, checks[i].unit);
+        (void)buf_adds(&v, checks[i].rule->is_max ? ", max " : ", min ");
+        human(&v, checks[i].rule->threshold, checks[i].unit);
+        printf("budget broken: %s %s = %s\n", checks[i].key,
+               checks[i].measure, buf_str(&v));
+        buf_cleanup(&v);
     }
     for (size_t i = 0; cmp && i < cmp->nbudgets; i++) {
         if (!cmp->budgets[i].broken)

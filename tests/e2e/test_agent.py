@@ -656,11 +656,21 @@ def test_budget_broken_fails_the_gate(server, tmpdir_path):
         json.dump({"budgets": [{"benchmark": "resources",
                                 "measure": "peak_rss", "max": 1,
                                 "unit": "KiB"}]}, fh)
+    comment = os.path.join(tmpdir_path, "c.md")
     p = bv_run(tmpdir_path, "--server", server.url, "--token",
                server.write_token, "--project", "bud", "--budgets", budgets,
-               "--fail-on-regression", "--", "/bin/true")
+               "--fail-on-regression", "--comment-file", comment, "--",
+               "/bin/true")
     assert p.returncode == 1, p.stderr
-    assert "budget broken: resources peak_rss" in p.stdout
+    # Issue 12 item 14: units on both sides, in a unit a person reads (it
+    # printed "5.03398e+06 B, max 1.04858e+06").
+    assert re.search(r"budget broken: resources peak_rss = [0-9.]+ (KiB|MiB), "
+                     r"max 1 KiB\n", p.stdout), p.stdout
+    assert not re.search(r"\d[eE][+-]\d", p.stdout), p.stdout
+    with open(comment) as fh:
+        md = fh.read()
+    assert re.search(r"\| resources \| peak\\_rss \| [0-9.]+ (KiB|MiB) \| "
+                     r"max 1 KiB \| \*\*broken\*\* \|", md), md
     p = bv_run(tmpdir_path, "--server", server.url, "--token",
                server.write_token, "--project", "bud", "--budgets", budgets,
                "--", "/bin/true")
@@ -712,6 +722,12 @@ def test_gate_with_the_real_comparison(server, tmpdir_path):
     # The latency regression: 30% slower on every sample.
     assert p.returncode == 1, p.stdout + p.stderr
     assert "regressed: bench_0[size=0] latency" in p.stdout
+    # Values in the SI formatter's units, never %g ("1.94014e-06 -> ...").
+    assert re.search(r"latency: [0-9.]+ ms -> [0-9.]+ ms \(\+", p.stdout), \
+        p.stdout
+    # (a p-value may be 9.2e-15: that is its notation)
+    assert not re.search(r"\d[eE][+-]\d", re.sub(r"p = \S+", "", p.stdout)), \
+        p.stdout
     # The comment is the server's, links back to it, then this job's part
     assert md.startswith("### benchvault: 1 regression, "), md
     assert re.search(r"\| \[bench\\_0\\\[size=0\\\]\]\(" +

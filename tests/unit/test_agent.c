@@ -411,6 +411,23 @@ static void test_exiting_children_counted_once(void **state)
         assert_true(isnan(x.samples[x.nsamples - 1].rss_bytes));
         agent_exec_result_cleanup(&x);
     }
+    /* A command shorter than an interval: its one sample (the exit) holds
+     * all of its CPU, whatever this process reaped before the baseline. */
+    {
+        char *quick[] = {(char *)self_exe, "--child", "exit", "0", NULL};
+        struct agent_exec_result x;
+        const struct resource_sample *r;
+
+        run_cmd(quick, 1000, &x);
+        assert_int_equal(x.nsamples, 1);
+        r = &x.samples[0];
+        print_message("quick: %.2f%% over %lld ms, cpu %.4f s\n", r->cpu_pct,
+                      (long long)r->t_ms, x.summary.cpu_time_s);
+        assert_true(x.summary.cpu_time_s > 0);
+        assert_true(fabs(r->cpu_pct / 100.0 * (double)r->t_ms / 1000.0 -
+                         x.summary.cpu_time_s) < 0.002);
+        agent_exec_result_cleanup(&x);
+    }
 }
 
 static void test_orphan_stays_in_tree(void **state)
