@@ -31,6 +31,33 @@ void agent_cleanup(void);
 enum err agent_file_read(const char *path, size_t max, struct buf *out,
                          struct errbuf *eb);
 
+/* ---- results files (results.c) ------------------------------------------ */
+
+/*
+ * Whether path names locust's `--csv PREFIX` files: format "locust", or
+ * "auto" (or NULL) and path is not a file, and PREFIX_stats.csv exists
+ * (a path ending in "_stats.csv" is the same prefix).  *prefix (caller's
+ * buffer, reset) gets PREFIX.
+ */
+bool agent_locust_prefix(const char *path, const char *format,
+                         struct buf *prefix);
+/* The file whose modification time says the command wrote its results:
+ * PREFIX_stats.csv for a locust prefix (or format "locust"), else path.
+ * xmalloc'd. */
+char *agent_results_primary(const char *path, const char *format);
+/*
+ * Reads the results named by path into body (appended): a locust prefix's
+ * files as one multipart/form-data body (its Content-Type into ctype),
+ * else the file as it is (ctype ""), at most max bytes per file.
+ * ERR_NOT_FOUND, ERR_TOO_LARGE or ERR_IO with eb.
+ */
+enum err agent_results_read(const char *path, const char *format, size_t max,
+                            struct buf *body, char *ctype, size_t ctsz,
+                            struct errbuf *eb);
+/* True when PREFIX_exceptions.csv lists an exception (more than its
+ * header): locust's exit 1 then means more than failed requests. */
+bool agent_locust_exceptions(const char *prefix);
+
 /* ---- sampling ----------------------------------------------------------- */
 
 /* What a tree cost over the sampled window.  GPU fields NAN without a GPU. */
@@ -101,6 +128,7 @@ struct agent_exec_opts {
     char *const *argv;   /* borrows; argv[0] is looked up in PATH */
     int interval_ms;     /* 10 .. 60000 */
     bool capture_stdout; /* keep the command's standard output (--results -) */
+    bool tee_stdout;     /* and copy it to ours as it comes (the CI log) */
     size_t max_stdout;   /* bytes kept at most */
     bool gpu;
     const char *nvml_path;

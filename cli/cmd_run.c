@@ -10,7 +10,8 @@
  *     unless --testbed names it.
  *  2. The results file is found from --results, else from the command's own
  *     flags (a table: pytest-benchmark's --benchmark-json, Google
- *     Benchmark's --benchmark_out, hyperfine's --export-json); without one
+ *     Benchmark's --benchmark_out, hyperfine's --export-json, locust's
+ *     --csv PREFIX, whose files agent/results.c finds); without one
  *     the run holds the resource measures only.  A results file that the
  *     command did not rewrite (same mtime as before the run) is refused:
  *     uploading last week's numbers as today's is the worst failure here.
@@ -28,6 +29,14 @@
  *     branch's run at the branch point (or the latest before it) instead
  *     of the moving tip.  Without a pull request or --base there is
  *     nothing to compare with.
+ *  6. A command that fails (non-zero exit, a signal) is reported, what it
+ *     produced is uploaded, and run exits 2 without a comparison.  A tool
+ *     may exit non-zero for an outcome that its results record: locust
+ *     exits 1 when any request failed, and its failure_rate says how many.
+ *     Such an exit (a table: format, status, a check on the parsed
+ *     results) is said in one sentence and the run goes on as a success;
+ *     locust's exit 1 with a user-code exception in PREFIX_exceptions.csv
+ *     stays a failure.
  */
 #include "agent/agent.h"
 #include "cli/cli.h"
@@ -101,12 +110,14 @@ static const struct cli_opt opts[] = {
 
 /* Flags by which a tool names its results file (design note 2). */
 static const struct {
-    const char *flag; /* --flag=PATH, or --flag PATH */
+    const char *flag;   /* --flag=PATH, or --flag PATH */
     const char *tool;
+    const char *format; /* how to find the files; NULL: the file itself */
 } result_flags[] = {
-    {"--benchmark-json", "pytest-benchmark"},
-    {"--benchmark_out", "Google Benchmark"},
-    {"--export-json", "hyperfine"},
+    {"--benchmark-json", "pytest-benchmark", NULL},
+    {"--benchmark_out", "Google Benchmark", NULL},
+    {"--export-json", "hyperfine", NULL},
+    {"--csv", "locust", "locust"}, /* a PREFIX (agent/results.c) */
 };
 
 struct session {
@@ -117,6 +128,8 @@ struct session {
     struct ingest_budget *rules;
     size_t nrules;
     const char *results; /* borrowed from argv; NULL: none */
+    const char *results_format; /* how results names its files: the tool's
+                                   (locust's --csv PREFIX) or --format */
     char *spool_dir;
     struct run runs[RUN_MAX_CONFIRM + 1];
     int64_t ids[RUN_MAX_CONFIRM + 1];
@@ -137,13 +150,16 @@ static void say(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static const char *infer_results(char **argv, size_t n)
+/* The results the command names in its own flags; *format gets how to
+ * find them (NULL: the file itself). */
+static const char *infer_results(char **argv, size_t n, const char **format)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < sizeof result_flags / sizeof result_flags[0];
              k++) {
             size_t fl = strlen(result_flags[k].flag);
 
+            *format = result_flags[k].format;
             if (strncmp(argv[i], result_flags[k].flag, fl) != 0)
                 continue;
             if (argv[i][fl] == '=' && argv[i][fl + 1])
@@ -152,6 +168,7 @@ static const char *infer_results(char **argv, size_t n)
                 return argv[i + 1];
         }
     }
+    *format = NULL;
     return NULL;
 }
 
@@ -296,6 +313,7 @@ static int read_results(struct session *s, const struct agent_exec_result *x,
     struct errbuf eb;
     struct buf file;
     const char *body;
+    char ctype[128] = "";
     size_t len;
     int rc = EXIT_OK;
 
@@ -320,24 +338,29 @@ static int read_results(struct session *s, const struct agent_exec_result *x,
             goto out;
         }
     } else {
+        /* locust's PREFIX names PREFIX_stats.csv (agent/results.c) */
+        char *primary = agent_results_primary(s->results, s->results_format);
         struct stat st;
+        bool written = stat(primary, &st) == 0;
+        bool stale = written && existed &&
+                     st.st_mtim.tv_sec == before->tv_sec &&
+                     st.st_mtim.tv_nsec == before->tv_nsec;
 
-        if (stat(s->results, &st) != 0) {
-            say("the results file %s was not written: %s", s->results,
+        if (!written)
+            say("the results file %s was not written: %s", primary,
                 strerror(errno));
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        if (existed && st.st_mtim.tv_sec == before->tv_sec &&
-            st.st_mtim.tv_nsec == before->tv_nsec) {
+        else if (stale)
             say("the results file %s was not rewritten by the command "
                 "(it is older than this run); refusing to upload stale "
                 "results",
-                s->results);
+                primary);
+        free(primary);
+        if (!written || stale) {
             rc = EXIT_USAGE;
             goto out;
         }
-        if (agent_file_read(s->results, lim.max_body, &file, &eb)) {
+        if (agent_results_read(s->results, s->results_format, lim.max_body,
+                               &file, ctype, sizeof ctype, &eb)) {
             say("%s", eb.msg);
             rc = EXIT_USAGE;
             goto out;
@@ -345,7 +368,8 @@ static int read_results(struct session *s, const struct agent_exec_result *x,
         body = file.data;
         len = file.len;
     }
-    if (ingest_parse(body, len, cli_str(a, "format"), &ov, &lim, r, &eb)) {
+    if (ingest_parse_body(body, len, ctype, cli_str(a, "format"), &ov, &lim, r,
+                          &eb)) {
         print_errors(s->results, &eb);
         rc = EXIT_USAGE;
     }
@@ -353,6 +377,73 @@ out:
     err_cleanup(&eb);
     buf_cleanup(&file);
     return rc;
+}
+
+/* locust exits 1 when a request failed or a user task raised (its
+ * --exit-code-on-error): only failed requests, which its results record as
+ * failure_rate, are explained (design note 6). */
+static bool locust_failed_requests(const struct session *s,
+                                   const struct run *r, struct buf *why)
+{
+    const struct result *fail = NULL, *lat = NULL;
+    struct buf prefix;
+    bool raised;
+
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct result *x = &r->results[i];
+
+        if (strcmp(x->key, "Aggregated") != 0)
+            continue;
+        if (!strcmp(x->measure, "failure_rate"))
+            fail = x;
+        else if (!strcmp(x->measure, "latency"))
+            lat = x;
+    }
+    if (!fail || !(fail->value > 0))
+        return false;
+    buf_init(&prefix, 0);
+    raised = !agent_locust_prefix(s->results, s->results_format, &prefix) ||
+             agent_locust_exceptions(buf_str(&prefix));
+    buf_cleanup(&prefix);
+    if (raised)
+        return false;
+    (void)buf_adds(why, "locust exited with status 1 because requests "
+                        "failed");
+    if (lat && lat->n > 0)
+        (void)buf_printf(why, " (%.0f of %lld, %.1f%%)",
+                         fail->value / 100.0 * (double)lat->n,
+                         (long long)lat->n, fail->value);
+    (void)buf_adds(why, " and nothing else went wrong: the run is uploaded "
+                        "and compared as usual, with failed requests "
+                        "recorded as the measure failure_rate (a budget on "
+                        "failure_rate fails the job on them)");
+    return true;
+}
+
+/* Exit statuses with which a tool reports an outcome that its results
+ * record, not a failure to run (design note 6). */
+static const struct {
+    const char *format; /* the results' format */
+    int exit_code;
+    bool (*explains)(const struct session *s, const struct run *r,
+                     struct buf *why);
+} explained_exits[] = {
+    {"locust", 1, locust_failed_requests},
+};
+
+/* True (with the sentence in why) when the command's non-zero exit is one
+ * its parsed results explain. */
+static bool exit_explained(const struct session *s,
+                           const struct agent_exec_result *x,
+                           const struct run *r, struct buf *why)
+{
+    for (size_t i = 0;
+         i < sizeof explained_exits / sizeof explained_exits[0]; i++)
+        if (r->format && !strcmp(r->format, explained_exits[i].format) &&
+            x->exit_code == explained_exits[i].exit_code &&
+            explained_exits[i].explains(s, r, why))
+            return true;
+    return false;
 }
 
 /* Exit statuses by severity (design note 4). */
@@ -894,8 +985,11 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     s.results = cli_str(&a, "results");
+    s.results_format = cli_str(&a, "format");
     if (!s.results)
-        s.results = infer_results(a.rest, a.nrest);
+        s.results = infer_results(a.rest, a.nrest, &s.results_format);
+    if (!s.results_format || !strcmp(s.results_format, "auto"))
+        s.results_format = cli_str(&a, "format");
     if (s.http.server)
         (void)deliver_spool(&s, false);
     gather_facts(&s);
@@ -911,13 +1005,20 @@ int cmd_run(int argc, char **argv)
         int64_t id = 0;
         int d;
 
-        if (s.results && strcmp(s.results, "-") && stat(s.results, &st) == 0) {
-            existed = true;
-            before = st.st_mtim;
+        if (s.results && strcmp(s.results, "-")) {
+            char *primary =
+                agent_results_primary(s.results, s.results_format);
+
+            if (stat(primary, &st) == 0) {
+                existed = true;
+                before = st.st_mtim;
+            }
+            free(primary);
         }
         xo.argv = a.rest;
         xo.interval_ms = (int)cli_int(&a, "interval-ms");
         xo.capture_stdout = s.results && !strcmp(s.results, "-");
+        xo.tee_stdout = true; /* the CI log keeps the command's output */
         xo.max_stdout = (size_t)cli_size(&a, "max-body");
         xo.gpu = !cli_flag(&a, "no-gpu");
         xo.nvml_path = cli_str(&a, "nvml-lib");
@@ -933,14 +1034,25 @@ int cmd_run(int argc, char **argv)
             say("the command was stopped by signal %d%s", x.term_signal,
                 x.forwarded ? " (forwarded by the agent)" : "");
             s.command_failed = true;
-        } else if (x.exit_code != 0) {
-            say("the command exited with status %d", x.exit_code);
-            s.command_failed = true;
         }
         print_resources(&x.summary);
         if (!attempt)
             s.summary = x.summary;
         d = read_results(&s, &x, &before, existed, r);
+        if (!x.term_signal && x.exit_code != 0) {
+            struct buf why;
+
+            buf_init(&why, 0);
+            if (d == EXIT_OK && exit_explained(&s, &x, r, &why)) {
+                say("%s", buf_str(&why));
+            } else {
+                say("the command exited with status %d: a failed command "
+                    "(what it produced is still uploaded; exit 2)",
+                    x.exit_code);
+                s.command_failed = true;
+            }
+            buf_cleanup(&why);
+        }
         if (d == EXIT_OK) {
             decorate(&s, r, &x, attempt, a.rest);
             if (!r->project) {

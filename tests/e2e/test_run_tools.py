@@ -16,11 +16,14 @@ The benchmark sources are copies under tests/data/agent/ (never
 compare the agent with the kernel's account of the same run, never with
 wall-clock expectations.
 """
+import functools
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -120,6 +123,10 @@ def test_cpu_go_test_bench(tmpdir_path):
     assert p.returncode == 0, p.stderr
     doc = check_cpu(tmpdir_path, out, "go test -bench")
     assert any(r["benchmark"] == "BenchmarkSort" for r in doc["results"])
+    # --results - reads the command's output and still shows it (tee): a
+    # CI log is not left empty.
+    assert re.search(r"^BenchmarkSort\S*\s+2000\s", p.stdout, re.M), p.stdout
+    assert p.stdout.index("BenchmarkSort") < p.stdout.index("resources:")
 
 
 def test_cpu_pytest_benchmark(tmpdir_path):
@@ -175,3 +182,101 @@ def test_leak_advice_reads_1_mib_per_s(server, tmpdir_path):
     rate = float(m.group(1))
     print(f"leak advice: {rate} MiB/s")
     assert abs(rate - 1.0) <= 0.10
+
+
+# ---- locust ----------------------------------------------------------------------
+
+LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+class U(HttpUser):
+    wait_time = constant(0.05)
+
+    @task(3)
+    def small(self):
+        self.client.get("/small.txt")
+
+    @task(1)
+    def missing(self):
+        self.client.get("/missing")
+"""
+
+RAISING = LOCUSTFILE + """
+    @task(1)
+    def broken(self):
+        raise RuntimeError("a bug in the load script")
+"""
+
+
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def website(tmpdir_path):
+    www = os.path.join(tmpdir_path, "www")
+    os.mkdir(www)
+    with open(os.path.join(www, "small.txt"), "w") as fh:
+        fh.write("hello\n")
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=www))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def locust_cmd(site, locustfile, *csv):
+    return ["locust", "-f", locustfile, "--headless", "-u", "2", "-r", "2",
+            "-t", "4s", "--host", site, "--only-summary", *csv]
+
+
+def stored_run(server, project, stdout):
+    m = re.search(r"stored run (\d+)", stdout)
+    assert m, stdout
+    r = server.get(f"/api/v1/projects/{project}/runs/{m.group(1)}")
+    assert r.status_code == 200
+    return r.json()
+
+
+@pytest.mark.skipif(not shutil.which("locust"), reason="locust not installed")
+def test_locust_csv_and_failed_requests(server, website, tmpdir_path):
+    with open(os.path.join(tmpdir_path, "locustfile.py"), "w") as fh:
+        fh.write(LOCUSTFILE)
+    with open(os.path.join(tmpdir_path, "raising.py"), "w") as fh:
+        fh.write(RAISING)
+    up = ("--server", server.url, "--token", server.write_token)
+    # 1. --csv PREFIX is found by itself.  locust exits 1 (404s are failed
+    # requests): said, not a failed command; the run is uploaded.
+    p = bv_run(tmpdir_path, *up, "--project", "lc", "--",
+               *locust_cmd(website, "locustfile.py", "--csv", "lr"))
+    print(p.stderr)
+    assert p.returncode == 0, p.stderr
+    assert "locust exited with status 1 because requests failed" in p.stderr
+    run = stored_run(server, "lc", p.stdout)
+    assert run["metadata"]["agent"]["results_format"] == "locust"
+    assert run["metadata"]["agent"]["exit_code"] == 1
+    fr = {r["key"]: r["value"] for r in run["results"]
+          if r["measure"] == "failure_rate"}
+    assert fr["Aggregated"] > 0 and fr["/missing[method=GET]"] == 100
+    assert fr["/small.txt[method=GET]"] == 0
+    assert "locust_history" in run["metadata"]
+    # 2. --results PREFIX --format locust (and --csv=PREFIX spelled with =)
+    for extra, csv in ((("--results", "lr2", "--format", "locust"),
+                        ("--csv", "lr2")),
+                       ((), ("--csv=lr3",))):
+        p = bv_run(tmpdir_path, *up, "--project", "lc", *extra, "--",
+                   *locust_cmd(website, "locustfile.py", *csv))
+        assert p.returncode == 0, p.stderr
+        assert stored_run(server, "lc", p.stdout)["format"] == \
+            "benchvault/v1"
+    # 3. A load script that raises: locust's exit 1 is then a failure of
+    # the command (exit 2), and what it produced is still uploaded.
+    p = bv_run(tmpdir_path, *up, "--project", "lc", "--",
+               *locust_cmd(website, "raising.py", "--csv", "lr4"))
+    assert p.returncode == 2, p.stderr
+    assert "exited with status 1" in p.stderr
+    assert "because requests failed" not in p.stderr
+    assert stored_run(server, "lc", p.stdout)["metadata"]["agent"][
+        "exit_code"] == 1
