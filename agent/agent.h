@@ -208,6 +208,10 @@ struct agent_facts {
     int64_t merge_base_time; /* its committer time; TIME_NONE if unknown */
     char *ci_provider, *ci_url, *ci_job; /* owns */
     char *repository;                    /* owns; "owner/name" on GitHub */
+    char *checkout_sha; /* owns; the commit checked out and measured when
+                           it is not commit_sha: the CI's merge of the pull
+                           request into its base (facts.c note 4) */
+    bool fork;          /* a pull request from another repository */
 };
 
 void agent_facts_init(struct agent_facts *f);
@@ -229,6 +233,14 @@ enum err agent_facts_git(struct agent_facts *f, struct errbuf *eb);
  */
 void agent_facts_ci(struct agent_facts *f, agent_getenv_fn get, void *ud,
                     struct errbuf *eb);
+/*
+ * When CI named another commit than git's HEAD (a pull request's head
+ * instead of the CI's merge commit): keeps HEAD as f->checkout_sha and
+ * reads the named commit's time, author and message from git, or clears
+ * git's (they were HEAD's).  git_head: what agent_facts_git found (may be
+ * NULL).
+ */
+void agent_facts_commit_settle(struct agent_facts *f, const char *git_head);
 /* Sets f->merge_base from `git merge-base HEAD origin/BASE` (or BASE)
  * when f->base_branch is known; ERR_NOT_FOUND when it cannot be found. */
 enum err agent_facts_merge_base(struct agent_facts *f);

@@ -22,7 +22,9 @@
  *     is spooled), 2 usage or input error (including a failed or
  *     interrupted command: what it produced is still reported and
  *     uploaded), 1 a confirmed regression or a broken budget with
- *     --fail-on-regression, 0 otherwise.
+ *     --fail-on-regression, 0 otherwise  With --spool-ok a spooled run
+ *     is not a failure (3 becomes what the command's outcome says): a CI
+ *     job then passes and its cache keeps the spool.
  *  5. Comparison base: --base, else the pull request's base branch
  *     ("branch:NAME").  The run carries the merge-base as metadata
  *     "base_commit" {sha, time}, from which the server picks the base
@@ -63,8 +65,9 @@ static const struct cli_opt opts[] = {
      "branch (default: CI variables, else git)"},
     {"commit", OPT_STR, 0, 0, NULL, NULL, "SHA",
      "commit (default: CI variables, else git)"},
-    {"testbed", OPT_STR, 0, 0, NULL, NULL, "NAME",
-     "testbed name (default: from the machine's fingerprint)"},
+    {"testbed", OPT_STR, 0, 0, NULL, "BENCHVAULT_TESTBED", "NAME",
+     "testbed name (default: from the machine's fingerprint; name it in CI, "
+     "where one runner label is served by several CPU models)"},
     {"pr", OPT_INT, 1, INT64_MAX, NULL, NULL, "N",
      "pull request number (default: from CI variables)"},
     {"base-branch", OPT_STR, 0, 0, NULL, NULL, "NAME",
@@ -82,6 +85,9 @@ static const struct cli_opt opts[] = {
      "$XDG_CACHE_HOME/benchvault/spool)"},
     {"deliver-spool", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "only deliver spooled runs, then exit (no command)"},
+    {"spool-ok", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "exit 0, not 3, when the server is unreachable and the run is spooled "
+     "(CI: the job passes and keeps the spool for the next one)"},
     {"confirm", OPT_INT, 0, RUN_MAX_CONFIRM, NULL, NULL, "N",
      "extra runs to confirm a suspected regression (default: 1 in CI, "
      "else 0)"},
@@ -136,6 +142,7 @@ struct session {
     size_t nruns;
     struct agent_summary summary; /* the first run's */
     bool command_failed;
+    bool spooled; /* a run went to the spool (not lost) */
 };
 
 static void say(const char *fmt, ...) CORE_PRINTF(1, 2);
@@ -242,6 +249,13 @@ static void decorate(struct session *s, struct run *r,
     for (size_t i = 0; i < x->nsamples; i++)
         *run_resource_add(r) = x->samples[i];
     agent_summary_to_results(&x->summary, r);
+    if (f->checkout_sha) {
+        /* what was measured: the CI's merge commit (facts.c note 4) */
+        char *j = json_string(f->checkout_sha);
+
+        metadata_set(r, "checkout", j);
+        free(j);
+    }
     if (f->merge_base) {
         char *j = json_string(f->merge_base);
 
@@ -592,6 +606,11 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
         break;
     case AGENT_REJECTED:
         say("the server refused the run (%ld): %s", up.status, up.answer);
+        if (up.status == 401 && !(s->http.token && *s->http.token))
+            say("no token was given (--token or BENCHVAULT_TOKEN)%s",
+                s->facts.fork ? ": a pull request from a fork gets no "
+                                "secrets (docs/ci.md: the fork guard)"
+                              : "");
         rc = EXIT_USAGE;
         break;
     case AGENT_UNREACHABLE:
@@ -613,6 +632,7 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
             "will be delivered by the next `benchvault run` or "
             "`benchvault run --deliver-spool`",
             up.answer, spooled);
+        s->spooled = true;
         break;
     }
 out:
@@ -757,12 +777,14 @@ static void gather_facts(struct session *s)
     const struct cli_args *a = s->a;
     struct agent_testbed tb;
     struct errbuf eb;
+    char *head;
 
     err_init(&eb);
     (void)agent_facts_git(&s->facts, &eb);
     if (eb.msg[0])
         log_debug("%s", eb.msg);
     err_cleanup(&eb);
+    head = s->facts.commit_sha ? xstrdup(s->facts.commit_sha) : NULL;
     err_init(&eb);
     agent_facts_ci(&s->facts, NULL, NULL, &eb);
     if (eb.msg[0])
@@ -770,6 +792,9 @@ static void gather_facts(struct session *s)
     err_cleanup(&eb);
     set_str(&s->facts.branch, cli_str(a, "branch"));
     set_str(&s->facts.commit_sha, cli_str(a, "commit"));
+    /* a pull request's head, not the CI's merge commit (facts.c note 4) */
+    agent_facts_commit_settle(&s->facts, head);
+    free(head);
     set_str(&s->facts.base_branch, cli_str(a, "base-branch"));
     if (cli_str(a, "pr"))
         s->facts.pr_number = cli_int(a, "pr");
@@ -1092,6 +1117,12 @@ int cmd_run(int argc, char **argv)
     if (rc != EXIT_UNREACHABLE && s.nruns)
         rc = worse(
             rc, report(&s, have_cmp ? &cmp : NULL, base_used, note, confirmed));
+    /* ... unless asked to pass: then what the command did decides. */
+    if (rc == EXIT_UNREACHABLE && s.spooled && cli_flag(&a, "spool-ok")) {
+        say("--spool-ok: the server is away and the run is spooled, which "
+            "does not fail the job; keep the spool folder for the next job");
+        rc = s.command_failed ? EXIT_USAGE : EXIT_OK;
+    }
 out:
     ingest_compare_cleanup(&cmp);
     free(base_used);

@@ -759,9 +759,11 @@ static void test_facts_github(void **state)
 {
     char event[] = "/tmp/bv-agent-event-XXXXXX";
     int fd = mkstemp(event);
-    const char *json = "{\"action\":\"synchronize\",\"number\":42,"
-                       "\"pull_request\":{\"number\":42,\"head\":{\"sha\":"
-                       "\"abc\"}}}";
+    const char *json =
+        "{\"action\":\"synchronize\",\"number\":42,"
+        "\"pull_request\":{\"number\":42,\"head\":{\"sha\":\"abc\","
+        "\"repo\":{\"full_name\":\"someone/alpha-q\"}},\"base\":{\"sha\":"
+        "\"def\",\"repo\":{\"full_name\":\"acme/alpha-q\"}}}}";
     const char *kv[] = {"GITHUB_ACTIONS",
                         "true",
                         "GITHUB_SHA",
@@ -797,7 +799,10 @@ static void test_facts_github(void **state)
     agent_facts_ci(&f, table_get, &t, &eb);
     assert_string_equal(eb.msg, "");
     assert_string_equal(f.ci_provider, "github");
-    assert_string_equal(f.commit_sha, "0123456789abcdef");
+    /* Issue 12 item 12: the pull request's head commit, not GITHUB_SHA
+     * (GitHub's synthetic merge commit, which the job checked out). */
+    assert_string_equal(f.commit_sha, "abc");
+    assert_true(f.fork); /* someone/alpha-q into acme/alpha-q */
     assert_string_equal(f.branch, "feature-x");
     assert_string_equal(f.base_branch, "main");
     assert_int_equal(f.pr_number, 42);
@@ -805,6 +810,14 @@ static void test_facts_github(void **state)
                         "https://github.com/acme/alpha-q/actions/runs/777");
     assert_string_equal(f.repository, "acme/alpha-q");
     assert_string_equal(f.ci_job, "bench");
+    /* git's HEAD was the merge commit: kept as the checkout; its time and
+     * message are not the head's ("abc" is no commit here: cleared). */
+    f.commit_message = xstrdup("Merge abc into def");
+    f.commit_time = 5;
+    agent_facts_commit_settle(&f, "0123456789abcdef");
+    assert_string_equal(f.checkout_sha, "0123456789abcdef");
+    assert_null(f.commit_message);
+    assert_true(f.commit_time == TIME_NONE);
     agent_facts_cleanup(&f);
     unlink(event);
     err_cleanup(&eb);
@@ -826,6 +839,8 @@ static void test_facts_gitlab(void **state)
                         "https://gitlab.example/j/9",
                         "CI_COMMIT_TIMESTAMP",
                         "2026-11-26T12:00:00+01:00",
+                        NULL,
+                        NULL,
                         NULL};
     struct env_table t = {kv};
     struct agent_facts f;
@@ -837,6 +852,15 @@ static void test_facts_gitlab(void **state)
     agent_facts_ci(&f, table_get, &t, &eb);
     assert_string_equal(f.ci_provider, "gitlab");
     assert_string_equal(f.commit_sha, "feedface");
+    assert_false(f.fork);
+    agent_facts_cleanup(&f);
+    /* A merged results pipeline: CI_COMMIT_SHA is the merge; the merge
+     * request's own head is CI_MERGE_REQUEST_SOURCE_BRANCH_SHA. */
+    kv[14] = "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA";
+    kv[15] = "c0ffee";
+    agent_facts_init(&f);
+    agent_facts_ci(&f, table_get, &t, &eb);
+    assert_string_equal(f.commit_sha, "c0ffee");
     assert_string_equal(f.branch, "topic");
     assert_string_equal(f.base_branch, "develop");
     assert_int_equal(f.pr_number, 17);
