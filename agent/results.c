@@ -144,7 +144,8 @@ bool agent_locust_exceptions(const char *prefix)
     (void)buf_adds(&path, prefix);
     (void)buf_adds(&path, "_exceptions.csv");
     /* The header alone when nothing was raised (FORMATS.md section 4). */
-    if (agent_file_read(buf_str(&path), (size_t)1 << 20, &text, &eb) == ERR_OK &&
+    if (agent_file_read(buf_str(&path), (size_t)1 << 20, &text, &eb) ==
+            ERR_OK &&
         (nl = strchr(buf_str(&text), '\n')) != NULL)
         any = nl[1 + strspn(nl + 1, "\r\n")] != '\0';
     err_cleanup(&eb);

@@ -620,6 +620,7 @@ static void read_root(struct agent_sampler *s)
         r.stat_fd = r.io_fd = -1;
         if (read_stat(s, &r))
             s->root_cut = r.cut;
+        proc_release(s, &r); /* the kept file, if it was kept */
     }
 }
 

@@ -75,8 +75,9 @@ static const struct cli_opt opts[] = {
     {"format", OPT_STR, 0, 0, "auto", NULL, "NAME",
      "results format (auto detects)"},
     {"results", OPT_STR, 0, 0, NULL, NULL, "FILE|-",
-     "results file, or - for the command's standard output (default: "
-     "found in the command's flags)"},
+     "results file (locust: the --csv PREFIX), or - for the command's "
+     "standard output, which is still shown (default: found in the "
+     "command's flags)"},
     {"interval-ms", OPT_INT, 10, 60000, "100", NULL, "MS", "sampling interval"},
     {"budgets", OPT_STR, 0, 0, NULL, NULL, "FILE",
      "budget rules (JSON) checked on the runs"},
