@@ -31,6 +31,33 @@ void agent_cleanup(void);
 enum err agent_file_read(const char *path, size_t max, struct buf *out,
                          struct errbuf *eb);
 
+/* ---- results files (results.c) ------------------------------------------ */
+
+/*
+ * Whether path names locust's `--csv PREFIX` files: format "locust", or
+ * "auto" (or NULL) and path is not a file, and PREFIX_stats.csv exists
+ * (a path ending in "_stats.csv" is the same prefix).  *prefix (caller's
+ * buffer, reset) gets PREFIX.
+ */
+bool agent_locust_prefix(const char *path, const char *format,
+                         struct buf *prefix);
+/* The file whose modification time says the command wrote its results:
+ * PREFIX_stats.csv for a locust prefix (or format "locust"), else path.
+ * xmalloc'd. */
+char *agent_results_primary(const char *path, const char *format);
+/*
+ * Reads the results named by path into body (appended): a locust prefix's
+ * files as one multipart/form-data body (its Content-Type into ctype),
+ * else the file as it is (ctype ""), at most max bytes per file.
+ * ERR_NOT_FOUND, ERR_TOO_LARGE or ERR_IO with eb.
+ */
+enum err agent_results_read(const char *path, const char *format, size_t max,
+                            struct buf *body, char *ctype, size_t ctsz,
+                            struct errbuf *eb);
+/* True when PREFIX_exceptions.csv lists an exception (more than its
+ * header): locust's exit 1 then means more than failed requests. */
+bool agent_locust_exceptions(const char *prefix);
+
 /* ---- sampling ----------------------------------------------------------- */
 
 /* What a tree cost over the sampled window.  GPU fields NAN without a GPU. */
@@ -52,6 +79,9 @@ struct agent_sampler_opts {
     pid_t root;            /* the tree's top */
     bool include_root;     /* false: only root's descendants (the agent itself
                               is the root when it is a subreaper) */
+    bool root_reaps;       /* root is a child subreaper: every member is
+                              reaped by a member or by root, so CPU is
+                              exact (sampler.c note 2) */
     bool gpu;              /* try NVML */
     const char *nvml_path; /* NULL: $BENCHVAULT_NVML_LIB or the driver's */
 };
@@ -69,14 +99,23 @@ void agent_sampler_free(struct agent_sampler *s);
 
 /*
  * Reads the tree at t_ms (milliseconds since the baseline, increasing) and
- * fills *out: CPU % of one core over the interval since the last tick, RSS
- * summed over live processes, cumulative read/write bytes since the
- * baseline, GPU utilisation (% of one GPU, summed over GPUs) and memory.
- * Processes that exited keep their last-seen counters, so the cumulative
- * values never go backwards.
+ * fills *out: CPU % of one core over the interval since the last tick (a
+ * process that exited is counted through its reaper's children's time,
+ * so its CPU is neither lost nor late), RSS summed over live processes
+ * (NAN when none is alive: only zombies are left), cumulative read/write
+ * bytes since the baseline, GPU utilisation (% of one GPU, summed over
+ * GPUs) and memory.  Processes that exited keep their last-seen I/O
+ * counters, so the cumulative values never go backwards.
  */
 void agent_sampler_tick(struct agent_sampler *s, int64_t t_ms,
                         struct resource_sample *out);
+/*
+ * Once the command (and the orphans) are reaped: reads the tree once more
+ * without a sample, so the summary's CPU time is the root's reaped
+ * children's (getrusage RUSAGE_CHILDREN when root is this process) plus
+ * what still runs.
+ */
+void agent_sampler_settle(struct agent_sampler *s);
 /* The summary so far (out is overwritten). */
 void agent_sampler_summary(const struct agent_sampler *s,
                            struct agent_summary *out);
@@ -89,6 +128,7 @@ struct agent_exec_opts {
     char *const *argv;   /* borrows; argv[0] is looked up in PATH */
     int interval_ms;     /* 10 .. 60000 */
     bool capture_stdout; /* keep the command's standard output (--results -) */
+    bool tee_stdout;     /* and copy it to ours as it comes (the CI log) */
     size_t max_stdout;   /* bytes kept at most */
     bool gpu;
     const char *nvml_path;
@@ -168,6 +208,10 @@ struct agent_facts {
     int64_t merge_base_time; /* its committer time; TIME_NONE if unknown */
     char *ci_provider, *ci_url, *ci_job; /* owns */
     char *repository;                    /* owns; "owner/name" on GitHub */
+    char *checkout_sha; /* owns; the commit checked out and measured when
+                           it is not commit_sha: the CI's merge of the pull
+                           request into its base (facts.c note 4) */
+    bool fork;          /* a pull request from another repository */
 };
 
 void agent_facts_init(struct agent_facts *f);
@@ -189,6 +233,14 @@ enum err agent_facts_git(struct agent_facts *f, struct errbuf *eb);
  */
 void agent_facts_ci(struct agent_facts *f, agent_getenv_fn get, void *ud,
                     struct errbuf *eb);
+/*
+ * When CI named another commit than git's HEAD (a pull request's head
+ * instead of the CI's merge commit): keeps HEAD as f->checkout_sha and
+ * reads the named commit's time, author and message from git, or clears
+ * git's (they were HEAD's).  git_head: what agent_facts_git found (may be
+ * NULL).
+ */
+void agent_facts_commit_settle(struct agent_facts *f, const char *git_head);
 /* Sets f->merge_base from `git merge-base HEAD origin/BASE` (or BASE)
  * when f->base_branch is known; ERR_NOT_FOUND when it cannot be found. */
 enum err agent_facts_merge_base(struct agent_facts *f);
@@ -291,6 +343,8 @@ struct agent_budget_check {
     const struct ingest_budget *rule; /* borrows */
     char *key;                        /* owns; the benchmark key */
     const char *measure;              /* borrows the rule's */
+    const char *unit; /* borrows: the canonical unit of value and of the
+                         rule's threshold (the rule's, else the result's) */
     double value; /* the median of the runs' values, canonical unit */
     bool broken;
 };

@@ -117,9 +117,9 @@ static void budgets(struct buf *out, const struct agent_report *rep)
         (void)buf_adds(out, " | ");
         (void)page_esc_md(out, b->measure);
         (void)buf_adds(out, " | ");
-        value(out, b->value, b->rule->unit);
+        value(out, b->value, b->unit);
         (void)buf_printf(out, " | %s ", b->rule->is_max ? "max" : "min");
-        value(out, b->rule->threshold, b->rule->unit);
+        value(out, b->rule->threshold, b->unit);
         (void)buf_printf(out, " | %s |\n", b->broken ? "**broken**" : "ok");
     }
 }

@@ -26,6 +26,16 @@
  *     reads 0.  The command and the orphans are reaped with wait4(), whose
  *     ru_maxrss (the largest single process among them and what they reaped)
  *     is a floor for the peak RSS.
+ *  7. Once the command is reaped (and the orphans that exited with it),
+ *     the sampler settles: the summary's CPU time is then this process's
+ *     getrusage(RUSAGE_CHILDREN) since the start (what /usr/bin/time
+ *     reports) plus any descendant still running.
+ *  8. --results - captures the command's standard output through a pipe;
+ *     with tee_stdout every chunk is also written to the agent's own
+ *     standard output as it arrives, so a CI log shows the command's
+ *     output.  SIGPIPE is ignored meanwhile (a closed log must not kill
+ *     the agent: the copy just stops), and the child gets the disposition
+ *     back before exec.
  */
 /* wait4() is not POSIX; glibc declares it under _DEFAULT_SOURCE (note 6). */
 #define _DEFAULT_SOURCE
@@ -99,8 +109,26 @@ static struct resource_sample *sample_add(struct agent_exec_result *r,
     return &r->samples[r->nsamples++];
 }
 
-/* Reads what the command wrote so far; false at end of file. */
-static bool drain_stdout(int fd, struct agent_exec_result *r, size_t max)
+/* Writes all of p to fd (design note 8); false once it cannot. */
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Reads what the command wrote so far; false at end of file.  *tee >= 0:
+ * also copied there (set to -1 once that fails). */
+static bool drain_stdout(int fd, struct agent_exec_result *r, size_t max,
+                         int *tee)
 {
     char chunk[65536];
 
@@ -111,6 +139,8 @@ static bool drain_stdout(int fd, struct agent_exec_result *r, size_t max)
             size_t room = max > r->out.len ? max - r->out.len : 0;
             size_t take = (size_t)n < room ? (size_t)n : room;
 
+            if (*tee >= 0 && !write_all(*tee, chunk, (size_t)n))
+                *tee = -1;
             if (take)
                 (void)buf_add(&r->out, chunk, take);
             if (take < (size_t)n)
@@ -162,7 +192,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
 {
     struct agent_sampler_opts so = {0};
     struct agent_sampler *smp = NULL;
-    struct sigaction sa, old[NFORWARD], old_chld;
+    struct sigaction sa, old[NFORWARD], old_chld, old_pipe;
     int errpipe[2] = {-1, -1}, outpipe[2] = {-1, -1}, wake[2] = {-1, -1};
     int interval = o->interval_ms < 10 ? 10 : o->interval_ms, status = 0,
         child_errno = 0;
@@ -172,6 +202,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
     int64_t next;
     long maxrss = 0;
     pid_t pid = -1;
+    int tee = o->capture_stdout && o->tee_stdout ? STDOUT_FILENO : -1;
     enum err e = ERR_OK;
 
     memset(out, 0, sizeof *out);
@@ -182,7 +213,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
         return ERR_INVALID;
     }
     /* Design note 1: orphans come to us and stay in the tree. */
-    (void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    so.root_reaps = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
     so.root = getpid();
     so.include_root = false;
     so.gpu = o->gpu;
@@ -218,7 +249,12 @@ enum err agent_exec(const struct agent_exec_opts *o,
     sa.sa_handler = on_child;
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, &old_chld);
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, &old_pipe); /* design note 8 */
     handlers = true;
+    fflush(stdout); /* our lines before the command's (note 8) */
 
     t0 = time_mono_ns();
     out->started_at = time_now_ms();
@@ -235,6 +271,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
          * a child that could not exec must not return into the agent. */
         if (outpipe[1] >= 0 && dup2(outpipe[1], STDOUT_FILENO) < 0)
             _exit(127);
+        sigaction(SIGPIPE, &old_pipe, NULL);
         execvp(o->argv[0], o->argv);
         err = errno;
         (void)!write(errpipe[1], &err, sizeof err);
@@ -280,7 +317,7 @@ enum err agent_exec(const struct agent_exec_opts *o,
         (void)poll(pf, npf, timeout);
         while (read(wake[0], drain, sizeof drain) > 0)
             ;
-        if (out_open && !drain_stdout(outpipe[0], out, max_out)) {
+        if (out_open && !drain_stdout(outpipe[0], out, max_out, &tee)) {
             out_open = false;
         }
         memset(&si, 0, sizeof si);
@@ -310,14 +347,17 @@ enum err agent_exec(const struct agent_exec_opts *o,
             maxrss = ru.ru_maxrss;
     }
     pid = -1;
+    /* Design note 7: the final CPU time from what we reaped. */
+    reap_orphans(-1, &maxrss);
     if (WIFEXITED(status)) {
         out->exit_code = WEXITSTATUS(status);
     } else if (WIFSIGNALED(status)) {
         out->term_signal = WTERMSIG(status);
     }
     if (outpipe[0] >= 0)
-        (void)drain_stdout(outpipe[0], out, max_out);
+        (void)drain_stdout(outpipe[0], out, max_out, &tee);
     out->forwarded = g_forwarded;
+    agent_sampler_settle(smp);
     agent_sampler_summary(smp, &out->summary);
     /* Design note 6: Linux reports ru_maxrss in KiB. */
     if (isnan(out->summary.rss_peak_bytes) ||
@@ -334,6 +374,7 @@ out:
         for (size_t i = 0; i < NFORWARD; i++)
             sigaction(forward_signals[i], &old[i], NULL);
         sigaction(SIGCHLD, &old_chld, NULL);
+        sigaction(SIGPIPE, &old_pipe, NULL);
     }
     g_wake_fd = -1;
     close_fd(&errpipe[0]);

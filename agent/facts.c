@@ -14,6 +14,15 @@
  *     GitLab CI: CI_COMMIT_SHA, CI_COMMIT_REF_NAME (or the merge request's
  *     source branch), CI_MERGE_REQUEST_IID,
  * CI_MERGE_REQUEST_TARGET_BRANCH_NAME, CI_JOB_URL.
+ *  4. A pull request's CI job checks out a merge of the pull request into
+ *     its base (GitHub: refs/pull/N/merge, whose sha is GITHUB_SHA;
+ *     GitLab's merged-results pipelines: CI_COMMIT_SHA).  That commit is
+ *     synthetic and soon gone; the run is stored under the pull request's
+ *     own head commit (GitHub: the event's pull_request.head.sha; GitLab:
+ *     CI_MERGE_REQUEST_SOURCE_BRANCH_SHA, set only in merged results
+ *     pipelines), and the commit measured is kept as metadata "checkout".
+ *     The merge-base is still taken from HEAD: what was measured is the
+ *     merge, whose base is the base branch's tip.
  *  3. The merge-base with the base branch is what a pull request should be
  *     compared with (the base branch may have moved on since the branch
  *     point).  It needs the base branch's history in the checkout
@@ -52,6 +61,7 @@ void agent_facts_cleanup(struct agent_facts *f)
     free(f->ci_url);
     free(f->ci_job);
     free(f->repository);
+    free(f->checkout_sha);
     agent_facts_init(f);
 }
 
@@ -85,23 +95,11 @@ static char *git(const char *a1, const char *a2, const char *a3, const char *a4)
     return s;
 }
 
-enum err agent_facts_git(struct agent_facts *f, struct errbuf *eb)
+/* The committer time, author and message of rev (NULL: HEAD) into f. */
+static void read_commit(struct agent_facts *f, const char *rev)
 {
-    char *sha = git("rev-parse", "--verify", "HEAD", NULL), *v, *nl;
+    char *v = git("log", "-1", "--format=%cI%n%an%n%B", rev), *nl;
 
-    if (!sha) {
-        err_set(eb, "no git facts: not a git checkout, or git is missing");
-        return ERR_OK;
-    }
-    set(&f->commit_sha, sha);
-    free(sha);
-    /* A detached HEAD (CI checkouts) answers "HEAD": no branch from git. */
-    v = git("rev-parse", "--abbrev-ref", "HEAD", NULL);
-    if (v && strcmp(v, "HEAD") != 0)
-        set(&f->branch, v);
-    free(v);
-    /* Committer time, author, then the whole message. */
-    v = git("log", "-1", "--format=%cI%n%an%n%B", NULL);
     if (v && (nl = strchr(v, '\n')) != NULL) {
         char *author = nl + 1, *msg;
         int64_t t;
@@ -117,7 +115,40 @@ enum err agent_facts_git(struct agent_facts *f, struct errbuf *eb)
         set(&f->commit_author, author);
     }
     free(v);
+}
+
+enum err agent_facts_git(struct agent_facts *f, struct errbuf *eb)
+{
+    char *sha = git("rev-parse", "--verify", "HEAD", NULL), *v;
+
+    if (!sha) {
+        err_set(eb, "no git facts: not a git checkout, or git is missing");
+        return ERR_OK;
+    }
+    set(&f->commit_sha, sha);
+    free(sha);
+    /* A detached HEAD (CI checkouts) answers "HEAD": no branch from git. */
+    v = git("rev-parse", "--abbrev-ref", "HEAD", NULL);
+    if (v && strcmp(v, "HEAD") != 0)
+        set(&f->branch, v);
+    free(v);
+    read_commit(f, NULL);
     return ERR_OK;
+}
+
+void agent_facts_commit_settle(struct agent_facts *f, const char *git_head)
+{
+    if (!f->commit_sha || !git_head || !strcmp(f->commit_sha, git_head))
+        return;
+    set(&f->checkout_sha, git_head);
+    /* HEAD's time, author and message are not the named commit's. */
+    f->commit_time = TIME_NONE;
+    free(f->commit_author);
+    f->commit_author = NULL;
+    free(f->commit_message);
+    f->commit_message = NULL;
+    if (f->commit_sha[0] != '-') /* never an option of git log */
+        read_commit(f, f->commit_sha);
 }
 
 enum err agent_facts_merge_base(struct agent_facts *f)
@@ -184,15 +215,21 @@ static void github(struct agent_facts *f, agent_getenv_fn get, void *ud,
     if (event) {
         struct buf body;
         struct errbuf ev;
-        int64_t pr = 0;
+        struct ingest_ci_event ce;
 
         buf_init(&body, 0);
         err_init(&ev);
+        memset(&ce, 0, sizeof ce);
         if (agent_file_read(event, (size_t)16 << 20, &body, &ev) ||
-            ingest_ci_event_pr(body.data, body.len, &pr, &ev))
+            ingest_ci_event_read(body.data, body.len, &ce, &ev)) {
             err_set(eb, "GITHUB_EVENT_PATH: %s", ev.msg);
-        else if (pr > 0)
-            f->pr_number = pr;
+        } else if (ce.pr_number > 0) {
+            f->pr_number = ce.pr_number;
+            set(&f->commit_sha, ce.head_sha); /* note 4 */
+            f->fork = ce.head_repo && ce.base_repo &&
+                      strcmp(ce.head_repo, ce.base_repo) != 0;
+        }
+        ingest_ci_event_cleanup(&ce);
         err_cleanup(&ev);
         buf_cleanup(&body);
     }
@@ -206,6 +243,8 @@ static void gitlab(struct agent_facts *f, agent_getenv_fn get, void *ud)
 
     set(&f->ci_provider, "gitlab");
     set(&f->commit_sha, val(get, ud, "CI_COMMIT_SHA"));
+    /* merged results pipelines: the merge request's own head (note 4) */
+    set(&f->commit_sha, val(get, ud, "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"));
     set(&f->branch, val(get, ud, "CI_COMMIT_REF_NAME"));
     set(&f->branch, val(get, ud, "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"));
     set(&f->base_branch, val(get, ud, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"));
@@ -217,6 +256,12 @@ static void gitlab(struct agent_facts *f, agent_getenv_fn get, void *ud)
         f->commit_time = v;
     if (iid && parse_int64(iid, 1, INT64_MAX, &v) == ERR_OK)
         f->pr_number = v;
+    {
+        const char *src = val(get, ud, "CI_MERGE_REQUEST_SOURCE_PROJECT_ID");
+        const char *dst = val(get, ud, "CI_MERGE_REQUEST_PROJECT_ID");
+
+        f->fork = src && dst && strcmp(src, dst) != 0;
+    }
 }
 
 void agent_facts_ci(struct agent_facts *f, agent_getenv_fn get, void *ud,

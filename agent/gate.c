@@ -239,6 +239,7 @@ void agent_budgets_check(const struct ingest_budget *rules, size_t nrules,
             c->rule = rule;
             c->key = xstrdup(res->key);
             c->measure = rule->measure;
+            c->unit = rule->unit[0] ? rule->unit : res->unit ? res->unit : "";
             c->value = median(vals, nv);
             c->broken = rule->is_max ? c->value > rule->threshold
                                      : c->value < rule->threshold;

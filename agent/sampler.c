@@ -17,10 +17,31 @@
  *     cost proportional to the tree, plus one directory listing.
  *  2. Counters are cumulative and charged from the baseline: a process seen
  *     at agent_sampler_create starts from what it had then, a later one
- *     from zero.  When a member exits, its last-seen values move into the
- *     "gone" totals, so tree totals never go backwards.  cutime/cstime are
- *     never read (they would count a reaped child twice); CPU a child used
- *     after its last tick is lost (at most one interval of it).
+ *     from zero.  CPU is counted so that a process that exits is counted
+ *     exactly once, however it ends: the tree's CPU is the sum over live
+ *     members of their own time plus the time of the children they
+ *     reaped (cutime + cstime, cumulative: a reaped child's reaped
+ *     children are in it), plus what the root reaped (the root's
+ *     children's time: getrusage(RUSAGE_CHILDREN) when the root is this
+ *     process).  A child that exits leaves the sum as its parent's
+ *     cutime takes it in, at the same read, so nothing is lost at the
+ *     last tick and nothing is added late.  This holds when every member
+ *     is reaped by a member or by the root: the root is a child subreaper
+ *     (opts.root_reaps).  Otherwise a member whose parent is outside the
+ *     tree keeps its last-seen time, as other counters do.  Known limit:
+ *     a parent that ignores SIGCHLD has its children reaped by the kernel,
+ *     which adds them to no cutime: their CPU after the last tick is lost.
+ *  2a. Reads race with exits.  Members are read in PID order, so a parent
+ *     (older, lower PID, except after the PID space wraps) is read before
+ *     its children: a child read after its parent is not in the parent's
+ *     cutime yet.  A child whose read fails (reaped after the listing) may
+ *     or may not be in the parent's cutime already, so its parent (or the
+ *     root) is read again after the failure, when it certainly is, and
+ *     the child counts zero.  Own time is the kernel's exact CPU clock of
+ *     the process (clock_gettime on clock_getcpuclockid, nanoseconds, dead
+ *     threads included), read before the stat file, so a reused PID is
+ *     caught by the stat read; cutime comes from /proc/PID/stat in clock
+ *     ticks, good to two ticks (20 ms) per reaping parent.
  *  3. I/O: when a parent reaps a child, the kernel adds the child's I/O to
  *     the parent's /proc/PID/io.  So a gone member whose parent is a live
  *     member is not added to the gone totals (the parent now carries it);
@@ -44,11 +65,15 @@
  *     process, so a reused PID cannot be misread through it (pread fails
  *     with ESRCH once the process is gone).  At most SAMPLER_MAX_FDS are
  *     kept; past that, files are opened per read.
- *  7. CPU times are counted in clock ticks (USER_HZ, 10 ms), so one
- *     interval's CPU % is good to about +-10% of a core per 100 ms; an
- *     interval shorter than SAMPLER_MIN_WINDOW_MS (the exit tick) is
- *     measured over the window from the tick before it.  Totals (cpu_time,
- *     cpu_mean) have no such error beyond one tick.
+ *  7. An interval shorter than SAMPLER_MIN_WINDOW_MS (the exit tick) is
+ *     measured over the window from the tick before it: a reaping parent's
+ *     cutime is good to 20 ms, which is large against a few milliseconds.
+ *  8. A zombie (exited, not yet reaped) has no memory: its RSS reads 0.  A
+ *     tick at which no member is alive records RSS as absent (NAN), not 0,
+ *     so the series ends where the process ended.
+ *  9. agent_sampler_settle, once the command and the orphans are reaped,
+ *     sets the final CPU total from the root's reaped-children time (exact
+ *     to the microsecond for this process) plus whatever still runs.
  */
 #include "agent/agent_int.h"
 
@@ -58,6 +83,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SAMPLER_MAX_THREADS 256
@@ -76,7 +103,14 @@ struct proc {
     bool member;
     bool fresh;              /* first seen at this tick */
     bool resolved;           /* membership decided */
-    double cpu, cpu0;        /* utime + stime, clock ticks; 0 = baseline */
+    bool zombie;             /* exited, not reaped (note 8) */
+    bool lost;               /* its read failed this tick (note 2a) */
+    bool carried;            /* lost, and in a reaper's cutime by now */
+    bool reread;             /* read again after a child was lost */
+    bool has_clk;            /* clk is its CPU clock */
+    clockid_t clk;
+    double cpu, cpu0;        /* own user + system, seconds; 0 = baseline */
+    double cut, cut0;        /* its reaped children's, seconds (note 2) */
     double rd, wr, rd0, wr0; /* storage bytes */
     double ctx, ctx0, ctx_gone;
     struct thr *thr; /* owns */
@@ -95,16 +129,18 @@ struct agent_sampler {
     pid_t *members; /* owns; sorted, for NVML */
     size_t capmembers;
     double gone_cpu, gone_rd, gone_wr, gone_ctx;
+    double root_cut, root_cut0; /* the root's reaped children, seconds */
     double hz, page;
     double last_cpu, prev_cpu; /* at the last two ticks */
     int64_t last_t, prev_t;
     bool baseline; /* the create-time read */
+    bool settling; /* agent_sampler_settle's read */
     bool ctx_now;  /* this tick reads switches */
     int64_t ctx_last_t;
     size_t nmembers;
     /* summary */
     double cpu_max, rss_peak, gpu_util_sum, gpu_util_max, gpu_mem_peak;
-    double rd_total, wr_total, ctx_total, cpu_total;
+    double rd_total, wr_total, ctx_total, cpu_total; /* cpu: seconds */
     int64_t threads_max, procs_max;
     size_t nsamples, ngpu;
     bool gpu_util_pp, gpu_mem_pp;
@@ -234,11 +270,29 @@ static const char *stat_field(const char *after, int k)
     return p;
 }
 
-/* Reads /proc/PID/stat into p.  False when the process is gone. */
+/* The process's own CPU time in seconds from its CPU clock (note 2a);
+ * -1 when there is none (then the stat file's ticks stand in). */
+static double clock_cpu(struct proc *p)
+{
+    struct timespec ts;
+
+    if (!p->has_clk) {
+        if (clock_getcpuclockid(p->pid, &p->clk) != 0)
+            return -1;
+        p->has_clk = true;
+    }
+    if (clock_gettime(p->clk, &ts) != 0)
+        return -1;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Reads /proc/PID/stat (and the CPU clock) into p.  False when the
+ * process is gone. */
 static bool read_stat(struct agent_sampler *s, struct proc *p)
 {
     char path[64];
     const char *after, *f;
+    double own = clock_cpu(p); /* first: the stat read then vouches */
 
     snprintf(path, sizeof path, "/proc/%ld/stat", (long)p->pid);
     if (slurp_keep(s, path, &p->stat_fd) < 0)
@@ -248,6 +302,7 @@ static bool read_stat(struct agent_sampler *s, struct proc *p)
     if (!after || after[1] != ' ')
         return false;
     after += 2;
+    p->zombie = after[0] == 'Z' || after[0] == 'X';
     if (!(f = stat_field(after, 1)))
         return false;
     p->ppid = (pid_t)strtol(f, NULL, 10);
@@ -256,11 +311,18 @@ static bool read_stat(struct agent_sampler *s, struct proc *p)
     {
         char *end;
         double ut = (double)strtoull(f, &end, 10);
-        double st = (double)strtoull(end, NULL, 10);
+        double st = (double)strtoull(end, &end, 10);
+        double cut = (double)strtoull(end, &end, 10);
+        double cst = (double)strtoull(end, NULL, 10);
 
-        /* The kernel keeps these monotonic; guard anyway (note 2). */
-        if (ut + st > p->cpu)
-            p->cpu = ut + st;
+        if (own < 0)
+            own = (ut + st) / s->hz;
+        /* The kernel keeps these monotonic; a tick-based fallback read
+         * after a clock read must not go back (note 2). */
+        if (own > p->cpu)
+            p->cpu = own;
+        if ((cut + cst) / s->hz > p->cut)
+            p->cut = (cut + cst) / s->hz;
     }
     if (!(f = stat_field(after, 17)))
         return false;
@@ -474,8 +536,8 @@ static void resolve(struct agent_sampler *s)
     }
 }
 
-/* Reads the new and the known members; drops processes that vanished
- * between the listing and the read. */
+/* Reads the new and the known members in PID order (note 2a); drops new
+ * processes that vanished between the listing and the read. */
 static void read_members(struct agent_sampler *s)
 {
     size_t k = 0;
@@ -483,6 +545,7 @@ static void read_members(struct agent_sampler *s)
     for (size_t i = 0; i < s->nnext; i++) {
         struct proc *p = &s->next[i];
 
+        p->lost = p->carried = p->reread = false;
         if (p->fresh) {
             if (!read_stat(s, p)) {
                 proc_release(s, p);
@@ -495,6 +558,7 @@ static void read_members(struct agent_sampler *s)
                 /* Gone since the listing: next tick retires it.  The
                  * failed read may have closed the kept file. */
                 p->stat_fd = probe.stat_fd;
+                p->lost = true;
             } else if (probe.start != p->start) {
                 /* PID reused (only possible when the file was not kept
                  * open): the old one is gone, this one is new. */
@@ -519,16 +583,118 @@ static void read_members(struct agent_sampler *s)
                 proc_release(s, p); /* outsiders are never read again */
             continue;
         }
+        if (p->lost)
+            continue;
         read_io(s, p);
         if (s->ctx_now || p->fresh)
             read_ctx(s, p);
         if (p->fresh && s->baseline) {
             p->cpu0 = p->cpu;
+            p->cut0 = p->cut;
             p->rd0 = p->rd;
             p->wr0 = p->wr;
             p->ctx0 = p->ctx;
         }
     }
+}
+
+/* The root's reaped children's CPU, seconds (note 2): this process's own
+ * getrusage, else the root's stat file.  Kept when unreadable. */
+static void read_root(struct agent_sampler *s)
+{
+    if (s->o.include_root)
+        return;
+    if (s->o.root == getpid()) {
+        struct rusage ru;
+
+        if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+            s->root_cut = (double)ru.ru_utime.tv_sec +
+                          (double)ru.ru_utime.tv_usec / 1e6 +
+                          (double)ru.ru_stime.tv_sec +
+                          (double)ru.ru_stime.tv_usec / 1e6;
+    } else {
+        struct proc r;
+
+        memset(&r, 0, sizeof r);
+        r.pid = s->o.root;
+        r.stat_fd = r.io_fd = -1;
+        if (read_stat(s, &r))
+            s->root_cut = r.cut;
+        proc_release(s, &r); /* the kept file, if it was kept */
+    }
+}
+
+/*
+ * Whether a member that is gone (or whose read failed) is in a reaper's
+ * cutime: its parent is the root or a member, or the root reaps every
+ * orphan (note 2).  pid is its parent; members of s->gone count too (a
+ * parent gone in the same interval took it along into its own parent).
+ */
+static bool reaped_in_tree(const struct agent_sampler *s, pid_t ppid)
+{
+    if (s->o.root_reaps)
+        return true;
+    for (int depth = 0; depth < 4096; depth++) {
+        const struct proc *p;
+
+        if (ppid == s->o.root)
+            return true;
+        p = find(s->next, s->nnext, ppid);
+        if (p)
+            return p->member;
+        p = NULL;
+        for (size_t i = 0; i < s->ngone; i++)
+            if (s->gone[i].pid == ppid)
+                p = &s->gone[i];
+        if (!p || !p->member)
+            return false;
+        ppid = p->ppid;
+    }
+    return false;
+}
+
+/*
+ * Members whose read failed this tick were reaped after the listing, by a
+ * parent read before or after that: their nearest readable ancestor (or
+ * the root) is read again now, when it certainly carries them, and they
+ * count zero (note 2a).
+ */
+static void carry_lost(struct agent_sampler *s)
+{
+    bool root_again = false;
+
+    for (size_t i = 0; i < s->nnext; i++) {
+        struct proc *p = &s->next[i];
+        pid_t ppid;
+
+        if (!p->member || !p->lost || !reaped_in_tree(s, p->ppid))
+            continue;
+        p->carried = true;
+        for (ppid = p->ppid;;) {
+            struct proc *a = find(s->next, s->nnext, ppid);
+
+            if (!a || !a->member) {
+                root_again = true; /* the root or a subreaper root */
+                break;
+            }
+            if (!a->lost) {
+                struct proc probe = *a;
+
+                if (a->reread)
+                    break;
+                if (read_stat(s, &probe) && probe.start == a->start) {
+                    *a = probe;
+                    a->reread = true;
+                    break;
+                }
+                a->stat_fd = probe.stat_fd;
+                a->lost = a->carried = true;
+            }
+            ppid = a->ppid;
+        }
+    }
+    if (root_again)
+        read_root(s);
 }
 
 /* Moves the vanished members' counters into the gone totals (notes 2, 3). */
@@ -539,7 +705,12 @@ static void retire(struct agent_sampler *s)
         struct proc *parent;
 
         if (g->member) {
-            s->gone_cpu += g->cpu - g->cpu0;
+            /* A reaper's cutime holds all of its time, the part before
+             * the baseline too: that part is taken back. */
+            if (reaped_in_tree(s, g->ppid))
+                s->gone_cpu -= g->cpu0 + g->cut0;
+            else
+                s->gone_cpu += g->cpu - g->cpu0 + g->cut - g->cut0;
             s->gone_ctx += g->ctx - g->ctx0;
             parent = find(s->next, s->nnext, g->ppid);
             if (parent && parent->member) {
@@ -555,15 +726,15 @@ static void retire(struct agent_sampler *s)
     s->ngone = 0;
 }
 
-/* One read of the tree; fills the totals.  t_ms < 0: the baseline. */
+/* One read of the tree; fills the totals.  t_ms < 0: the baseline (or,
+ * with s->settling, the final read of note 9): no sample. */
 static void scan(struct agent_sampler *s, struct resource_sample *out,
                  int64_t t_ms)
 {
     struct proc *tmp;
-    double cpu = s->gone_cpu, rd = s->gone_rd, wr = s->gone_wr,
-           ctx = s->gone_ctx, rss = 0;
+    double cpu, rd, wr, ctx, rss = 0;
     int64_t threads = 0;
-    size_t nm = 0;
+    size_t nm = 0, live = 0;
 
     if (!list_pids(s))
         return;
@@ -571,8 +742,16 @@ static void scan(struct agent_sampler *s, struct resource_sample *out,
     if (s->ctx_now && t_ms >= 0)
         s->ctx_last_t = t_ms;
     merge(s);
+    read_root(s); /* before its children (note 2a) */
     read_members(s);
+    carry_lost(s);
     retire(s);
+    if (s->baseline)
+        s->root_cut0 = s->root_cut;
+    cpu = s->gone_cpu + s->root_cut - s->root_cut0;
+    rd = s->gone_rd;
+    wr = s->gone_wr;
+    ctx = s->gone_ctx;
     tmp = s->procs;
     s->procs = s->next;
     s->next = tmp;
@@ -587,12 +766,18 @@ static void scan(struct agent_sampler *s, struct resource_sample *out,
 
         if (!p->member)
             continue;
-        cpu += p->cpu - p->cpu0;
+        if (p->carried)
+            cpu -= p->cpu0 + p->cut0; /* as retire() will (note 2) */
+        else
+            cpu += p->cpu - p->cpu0 + p->cut - p->cut0;
         rd += p->rd - p->rd0;
         wr += p->wr - p->wr0;
         ctx += p->ctx - p->ctx0;
+        if (p->lost)
+            continue;
         rss += p->rss;
         threads += p->threads;
+        live += !p->zombie;
         s->members[nm++] = p->pid;
     }
     s->nmembers = nm;
@@ -600,6 +785,8 @@ static void scan(struct agent_sampler *s, struct resource_sample *out,
     s->rd_total = rd > 0 ? rd : 0;
     s->wr_total = wr > 0 ? wr : 0;
     s->ctx_total = ctx;
+    if (s->settling)
+        return;
     if (t_ms < 0) {
         s->last_cpu = s->prev_cpu = cpu;
         s->last_t = s->prev_t = 0;
@@ -607,21 +794,22 @@ static void scan(struct agent_sampler *s, struct resource_sample *out,
         return;
     }
     out->t_ms = t_ms;
-    out->rss_bytes = rss;
+    /* Nothing alive: no memory reading, not a reading of 0 (note 8). */
+    out->rss_bytes = live ? rss : NAN;
     out->read_bytes = s->rd_total;
     out->write_bytes = s->wr_total;
     out->cpu_pct = NAN;
     if (t_ms > s->last_t) {
-        /* CPU times come in clock ticks (10 ms): over a short interval
-         * (the command's exit tick) one tick is a large error, so such an
-         * interval is measured from the tick before (note 7). */
+        /* A reaper's cutime comes in clock ticks (10 ms): over a short
+         * interval (the command's exit tick) that is a large error, so
+         * such an interval is measured from the tick before (note 7). */
         bool short_iv =
             t_ms - s->last_t < SAMPLER_MIN_WINDOW_MS && s->last_t > s->prev_t;
         int64_t from_t = short_iv ? s->prev_t : s->last_t;
         double from_cpu = short_iv ? s->prev_cpu : s->last_cpu;
         double dt = (double)(t_ms - from_t) / 1000.0;
 
-        out->cpu_pct = (cpu - from_cpu) / s->hz / dt * 100.0;
+        out->cpu_pct = (cpu - from_cpu) / dt * 100.0;
         if (out->cpu_pct < 0)
             out->cpu_pct = 0;
     }
@@ -703,6 +891,13 @@ void agent_sampler_tick(struct agent_sampler *s, int64_t t_ms,
     scan(s, out, t_ms < 0 ? 0 : t_ms);
 }
 
+void agent_sampler_settle(struct agent_sampler *s)
+{
+    s->settling = true;
+    scan(s, NULL, -1);
+    s->settling = false;
+}
+
 size_t agent_sampler_nprocs(const struct agent_sampler *s)
 {
     return s->nmembers;
@@ -713,7 +908,7 @@ void agent_sampler_summary(const struct agent_sampler *s,
 {
     memset(out, 0, sizeof *out);
     out->wall_ms = s->last_t;
-    out->cpu_time_s = s->cpu_total / s->hz;
+    out->cpu_time_s = s->cpu_total;
     out->cpu_mean_pct =
         s->last_t > 0 ? out->cpu_time_s / ((double)s->last_t / 1000.0) * 100.0
                       : NAN;

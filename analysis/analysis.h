@@ -346,11 +346,13 @@ struct an_advice {
 };
 
 /*
- * What a run's resource samples say: memory that grows over the run (an
- * OLS slope whose 95% CI excludes zero and that adds over 10% of the mean
- * RSS), CPU-bound (mean CPU >= 80% of a core), I/O-bound (low CPU with over
- * 1 MiB/s of disk traffic), waiting (low CPU and little I/O: locks, sleeps,
- * the network), an idle GPU (mean utilisation under 10%).  Fills at most
+ * What a run's resource samples say: memory that grows over the run (a
+ * sustained rise over the live samples: Theil-Sen and Mann-Kendall over
+ * the whole and over each half, adding over 10% of the mean RSS; a step
+ * is not growth; recommend.c note 1), CPU-bound (mean CPU >= 80% of a
+ * core), I/O-bound (low CPU with over 1 MiB/s of disk traffic), waiting
+ * (low CPU and little I/O: locks, sleeps, the network), an idle GPU (mean
+ * utilisation under 10%).  Fills at most
  * max items of out; returns how many.  Needs at least 5 samples over at
  * least 2 s, else says nothing.
  */

@@ -3,8 +3,7 @@
  * reader can judge them.  The server, the CLI and the comment writer call
  * these; none of them words advice of its own.  Thresholds are deliberately
  * coarse (a recommendation is a hint where to look, not a verdict):
- *   memory growth  OLS slope of RSS over time, 95% CI above zero, and the
- *                  growth over the run above 10% of the mean RSS
+ *   memory growth  a sustained rise of RSS over the live samples (note 1)
  *   CPU-bound      mean CPU >= 80% of one core
  *   I/O-bound      mean CPU < 30% and disk traffic > 1 MiB/s
  *   waiting        mean CPU < 30% and little disk traffic
@@ -18,6 +17,22 @@
  *   scaling        the log-log slope's verdict "super-linear", for a
  *                  lower-is-better measure only
  *   budget         a failed an_budget_check
+ *
+ * Design notes:
+ *  1. Memory growth is a leak only when it is sustained.  A step in RSS (a
+ *     subprocess starting, a cache filled once, the interpreter's start)
+ *     has a steep least-squares line through it, so a line alone cried
+ *     "leak" on every pytest run.  The advice needs: (a) the live samples
+ *     only: RSS absent or 0 is a process that is gone (a zombie reads 0),
+ *     not memory given back; (b) a Theil-Sen slope (the median of the
+ *     pairwise slopes: robust to a step and to outliers) and a
+ *     Mann-Kendall trend, p < 0.01, over the whole; (c) the same rise in
+ *     each half of the run on its own (Mann-Kendall p < 0.05, and a
+ *     Theil-Sen slope at least MEM_HALF_SHARE of the whole's), which a
+ *     single step cannot give, as it lies in one half and leaves the other
+ *     flat; (d) growth over the run above 10% of the mean RSS.  Long runs
+ *     are thinned evenly to MEM_MAX_POINTS samples (the trend tests are
+ *     O(n^2)).
  */
 #include "analysis/analysis.h"
 
@@ -28,6 +43,9 @@
 #include <string.h>
 
 #define MIB 1048576.0
+#define MEM_MAX_POINTS 2000
+#define MEM_MIN_POINTS 10
+#define MEM_HALF_SHARE (1.0 / 3.0)
 #define Z_975 1.959963984540054
 #define Z_80 0.8416212335729143
 
@@ -81,34 +99,63 @@ static double mean_of(const struct resource_sample *s, size_t n, size_t off)
     return m ? sum / (double)m : NAN;
 }
 
-static void memory_growth(const struct resource_sample *s, size_t n,
-                          double secs, struct an_advice *out, size_t max,
-                          size_t *k)
+/* Sen slope and Mann-Kendall p of y over x (n points); false when they
+ * cannot be computed. */
+static bool sen_mk(const double *x, const double *y, size_t n, double *slope,
+                   double *p)
 {
-    double *x = xcalloc(n, sizeof *x), *y = xcalloc(n, sizeof *y);
-    size_t m = 0;
     struct an_trend t;
 
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(s[i].rss_bytes))
+    if (n < 5 || an_trend(x, y, n, &t, NULL) != ERR_OK ||
+        !isfinite(t.theil_sen_slope) || !isfinite(t.mann_kendall_p))
+        return false;
+    *slope = t.theil_sen_slope;
+    *p = t.mann_kendall_p;
+    return true;
+}
+
+static void memory_growth(const struct resource_sample *s, size_t n,
+                          struct an_advice *out, size_t max, size_t *k)
+{
+    double *x = xcalloc(n, sizeof *x), *y = xcalloc(n, sizeof *y);
+    size_t m = 0, live = 0, step, h;
+    double slope, p, s1, p1, s2, p2, secs, mean = 0;
+
+    /* (a) the live samples (note 1) */
+    for (size_t i = 0; i < n; i++)
+        live += isfinite(s[i].rss_bytes) && s[i].rss_bytes > 0;
+    step = live > MEM_MAX_POINTS ? (live + MEM_MAX_POINTS - 1) / MEM_MAX_POINTS
+                                 : 1;
+    for (size_t i = 0, j = 0; i < n; i++) {
+        if (!(isfinite(s[i].rss_bytes) && s[i].rss_bytes > 0))
+            continue;
+        if (j++ % step)
             continue;
         x[m] = (double)(s[i].t_ms - s[0].t_ms) / 1000.0;
         y[m] = s[i].rss_bytes;
+        mean += y[m];
         m++;
     }
-    if (m >= 5 && an_trend(x, y, m, &t, NULL) == ERR_OK &&
-        t.slope_ci[0] > 0) {
-        double mean = mean_of(s, n, offsetof(struct resource_sample,
-                                             rss_bytes));
-
-        if (t.slope * secs > 0.10 * mean)
-            add(out, max, k, AN_ADVICE_MEMORY,
-                "Memory grew through the run: RSS rose %.2f MiB/s (95%% CI "
-                "%.2f to %.2f, R\xc2\xb2 %.2f) over %.0f s, %.0f%% of its "
-                "mean of %.1f MiB. Look for a leak or an unbounded cache.",
-                t.slope / MIB, t.slope_ci[0] / MIB, t.slope_ci[1] / MIB, t.r2,
-                secs, 100 * t.slope * secs / mean, mean / MIB);
-    }
+    if (m < MEM_MIN_POINTS)
+        goto out;
+    mean /= (double)m;
+    secs = x[m - 1] - x[0];
+    h = m / 2;
+    /* (b) the whole, (c) each half, (d) the size */
+    if (secs <= 0 || !sen_mk(x, y, m, &slope, &p) || slope <= 0 ||
+        p >= 0.01 || !sen_mk(x, y, h, &s1, &p1) ||
+        !sen_mk(x + h, y + h, m - h, &s2, &p2) || p1 >= 0.05 || p2 >= 0.05 ||
+        s1 < MEM_HALF_SHARE * slope || s2 < MEM_HALF_SHARE * slope ||
+        slope * secs <= 0.10 * mean)
+        goto out;
+    add(out, max, k, AN_ADVICE_MEMORY,
+        "Memory grew through the run: RSS rose %.2f MiB/s (Theil-Sen; "
+        "Mann-Kendall p = %.2g), %.2f MiB/s in the first half and %.2f in "
+        "the second, over %.0f s: %.0f%% of its mean of %.1f MiB. Look for "
+        "a leak or an unbounded cache.",
+        slope / MIB, p, s1 / MIB, s2 / MIB, secs, 100 * slope * secs / mean,
+        mean / MIB);
+out:
     free(x);
     free(y);
 }
@@ -124,7 +171,7 @@ size_t an_recommend_resources(const struct resource_sample *s, size_t n,
     secs = (double)(s[n - 1].t_ms - s[0].t_ms) / 1000.0;
     if (secs < 2)
         return 0;
-    memory_growth(s, n, secs, out, max, &k);
+    memory_growth(s, n, out, max, &k);
     cpu = mean_of(s, n, offsetof(struct resource_sample, cpu_pct));
     /* read and write bytes are cumulative: traffic is last minus first */
     for (int f = 0; f < 2; f++) {

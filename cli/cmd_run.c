@@ -10,7 +10,8 @@
  *     unless --testbed names it.
  *  2. The results file is found from --results, else from the command's own
  *     flags (a table: pytest-benchmark's --benchmark-json, Google
- *     Benchmark's --benchmark_out, hyperfine's --export-json); without one
+ *     Benchmark's --benchmark_out, hyperfine's --export-json, locust's
+ *     --csv PREFIX, whose files agent/results.c finds); without one
  *     the run holds the resource measures only.  A results file that the
  *     command did not rewrite (same mtime as before the run) is refused:
  *     uploading last week's numbers as today's is the worst failure here.
@@ -21,13 +22,23 @@
  *     is spooled), 2 usage or input error (including a failed or
  *     interrupted command: what it produced is still reported and
  *     uploaded), 1 a confirmed regression or a broken budget with
- *     --fail-on-regression, 0 otherwise.
+ *     --fail-on-regression, 0 otherwise  With --spool-ok a spooled run
+ *     is not a failure (3 becomes what the command's outcome says): a CI
+ *     job then passes and its cache keeps the spool.
  *  5. Comparison base: --base, else the pull request's base branch
  *     ("branch:NAME").  The run carries the merge-base as metadata
  *     "base_commit" {sha, time}, from which the server picks the base
  *     branch's run at the branch point (or the latest before it) instead
  *     of the moving tip.  Without a pull request or --base there is
  *     nothing to compare with.
+ *  6. A command that fails (non-zero exit, a signal) is reported, what it
+ *     produced is uploaded, and run exits 2 without a comparison.  A tool
+ *     may exit non-zero for an outcome that its results record: locust
+ *     exits 1 when any request failed, and its failure_rate says how many.
+ *     Such an exit (a table: format, status, a check on the parsed
+ *     results) is said in one sentence and the run goes on as a success;
+ *     locust's exit 1 with a user-code exception in PREFIX_exceptions.csv
+ *     stays a failure.
  */
 #include "agent/agent.h"
 #include "cli/cli.h"
@@ -54,8 +65,9 @@ static const struct cli_opt opts[] = {
      "branch (default: CI variables, else git)"},
     {"commit", OPT_STR, 0, 0, NULL, NULL, "SHA",
      "commit (default: CI variables, else git)"},
-    {"testbed", OPT_STR, 0, 0, NULL, NULL, "NAME",
-     "testbed name (default: from the machine's fingerprint)"},
+    {"testbed", OPT_STR, 0, 0, NULL, "BENCHVAULT_TESTBED", "NAME",
+     "testbed name (default: from the machine's fingerprint; name it in CI, "
+     "where one runner label is served by several CPU models)"},
     {"pr", OPT_INT, 1, INT64_MAX, NULL, NULL, "N",
      "pull request number (default: from CI variables)"},
     {"base-branch", OPT_STR, 0, 0, NULL, NULL, "NAME",
@@ -63,8 +75,9 @@ static const struct cli_opt opts[] = {
     {"format", OPT_STR, 0, 0, "auto", NULL, "NAME",
      "results format (auto detects)"},
     {"results", OPT_STR, 0, 0, NULL, NULL, "FILE|-",
-     "results file, or - for the command's standard output (default: "
-     "found in the command's flags)"},
+     "results file (locust: the --csv PREFIX), or - for the command's "
+     "standard output, which is still shown (default: found in the "
+     "command's flags)"},
     {"interval-ms", OPT_INT, 10, 60000, "100", NULL, "MS", "sampling interval"},
     {"budgets", OPT_STR, 0, 0, NULL, NULL, "FILE",
      "budget rules (JSON) checked on the runs"},
@@ -73,6 +86,9 @@ static const struct cli_opt opts[] = {
      "$XDG_CACHE_HOME/benchvault/spool)"},
     {"deliver-spool", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "only deliver spooled runs, then exit (no command)"},
+    {"spool-ok", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "exit 0, not 3, when the server is unreachable and the run is spooled "
+     "(CI: the job passes and keeps the spool for the next one)"},
     {"confirm", OPT_INT, 0, RUN_MAX_CONFIRM, NULL, NULL, "N",
      "extra runs to confirm a suspected regression (default: 1 in CI, "
      "else 0)"},
@@ -101,12 +117,14 @@ static const struct cli_opt opts[] = {
 
 /* Flags by which a tool names its results file (design note 2). */
 static const struct {
-    const char *flag; /* --flag=PATH, or --flag PATH */
+    const char *flag;   /* --flag=PATH, or --flag PATH */
     const char *tool;
+    const char *format; /* how to find the files; NULL: the file itself */
 } result_flags[] = {
-    {"--benchmark-json", "pytest-benchmark"},
-    {"--benchmark_out", "Google Benchmark"},
-    {"--export-json", "hyperfine"},
+    {"--benchmark-json", "pytest-benchmark", NULL},
+    {"--benchmark_out", "Google Benchmark", NULL},
+    {"--export-json", "hyperfine", NULL},
+    {"--csv", "locust", "locust"}, /* a PREFIX (agent/results.c) */
 };
 
 struct session {
@@ -117,12 +135,15 @@ struct session {
     struct ingest_budget *rules;
     size_t nrules;
     const char *results; /* borrowed from argv; NULL: none */
+    const char *results_format; /* how results names its files: the tool's
+                                   (locust's --csv PREFIX) or --format */
     char *spool_dir;
     struct run runs[RUN_MAX_CONFIRM + 1];
     int64_t ids[RUN_MAX_CONFIRM + 1];
     size_t nruns;
     struct agent_summary summary; /* the first run's */
     bool command_failed;
+    bool spooled; /* a run went to the spool (not lost) */
 };
 
 static void say(const char *fmt, ...) CORE_PRINTF(1, 2);
@@ -137,13 +158,16 @@ static void say(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static const char *infer_results(char **argv, size_t n)
+/* The results the command names in its own flags; *format gets how to
+ * find them (NULL: the file itself). */
+static const char *infer_results(char **argv, size_t n, const char **format)
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t k = 0; k < sizeof result_flags / sizeof result_flags[0];
              k++) {
             size_t fl = strlen(result_flags[k].flag);
 
+            *format = result_flags[k].format;
             if (strncmp(argv[i], result_flags[k].flag, fl) != 0)
                 continue;
             if (argv[i][fl] == '=' && argv[i][fl + 1])
@@ -152,6 +176,7 @@ static const char *infer_results(char **argv, size_t n)
                 return argv[i + 1];
         }
     }
+    *format = NULL;
     return NULL;
 }
 
@@ -225,6 +250,13 @@ static void decorate(struct session *s, struct run *r,
     for (size_t i = 0; i < x->nsamples; i++)
         *run_resource_add(r) = x->samples[i];
     agent_summary_to_results(&x->summary, r);
+    if (f->checkout_sha) {
+        /* what was measured: the CI's merge commit (facts.c note 4) */
+        char *j = json_string(f->checkout_sha);
+
+        metadata_set(r, "checkout", j);
+        free(j);
+    }
     if (f->merge_base) {
         char *j = json_string(f->merge_base);
 
@@ -296,6 +328,7 @@ static int read_results(struct session *s, const struct agent_exec_result *x,
     struct errbuf eb;
     struct buf file;
     const char *body;
+    char ctype[128] = "";
     size_t len;
     int rc = EXIT_OK;
 
@@ -320,24 +353,29 @@ static int read_results(struct session *s, const struct agent_exec_result *x,
             goto out;
         }
     } else {
+        /* locust's PREFIX names PREFIX_stats.csv (agent/results.c) */
+        char *primary = agent_results_primary(s->results, s->results_format);
         struct stat st;
+        bool written = stat(primary, &st) == 0;
+        bool stale = written && existed &&
+                     st.st_mtim.tv_sec == before->tv_sec &&
+                     st.st_mtim.tv_nsec == before->tv_nsec;
 
-        if (stat(s->results, &st) != 0) {
-            say("the results file %s was not written: %s", s->results,
+        if (!written)
+            say("the results file %s was not written: %s", primary,
                 strerror(errno));
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        if (existed && st.st_mtim.tv_sec == before->tv_sec &&
-            st.st_mtim.tv_nsec == before->tv_nsec) {
+        else if (stale)
             say("the results file %s was not rewritten by the command "
                 "(it is older than this run); refusing to upload stale "
                 "results",
-                s->results);
+                primary);
+        free(primary);
+        if (!written || stale) {
             rc = EXIT_USAGE;
             goto out;
         }
-        if (agent_file_read(s->results, lim.max_body, &file, &eb)) {
+        if (agent_results_read(s->results, s->results_format, lim.max_body,
+                               &file, ctype, sizeof ctype, &eb)) {
             say("%s", eb.msg);
             rc = EXIT_USAGE;
             goto out;
@@ -345,7 +383,8 @@ static int read_results(struct session *s, const struct agent_exec_result *x,
         body = file.data;
         len = file.len;
     }
-    if (ingest_parse(body, len, cli_str(a, "format"), &ov, &lim, r, &eb)) {
+    if (ingest_parse_body(body, len, ctype, cli_str(a, "format"), &ov, &lim, r,
+                          &eb)) {
         print_errors(s->results, &eb);
         rc = EXIT_USAGE;
     }
@@ -355,6 +394,73 @@ out:
     return rc;
 }
 
+/* locust exits 1 when a request failed or a user task raised (its
+ * --exit-code-on-error): only failed requests, which its results record as
+ * failure_rate, are explained (design note 6). */
+static bool locust_failed_requests(const struct session *s,
+                                   const struct run *r, struct buf *why)
+{
+    const struct result *fail = NULL, *lat = NULL;
+    struct buf prefix;
+    bool raised;
+
+    for (size_t i = 0; i < r->nresults; i++) {
+        const struct result *x = &r->results[i];
+
+        if (strcmp(x->key, "Aggregated") != 0)
+            continue;
+        if (!strcmp(x->measure, "failure_rate"))
+            fail = x;
+        else if (!strcmp(x->measure, "latency"))
+            lat = x;
+    }
+    if (!fail || !(fail->value > 0))
+        return false;
+    buf_init(&prefix, 0);
+    raised = !agent_locust_prefix(s->results, s->results_format, &prefix) ||
+             agent_locust_exceptions(buf_str(&prefix));
+    buf_cleanup(&prefix);
+    if (raised)
+        return false;
+    (void)buf_adds(why, "locust exited with status 1 because requests "
+                        "failed");
+    if (lat && lat->n > 0)
+        (void)buf_printf(why, " (%.0f of %lld, %.1f%%)",
+                         fail->value / 100.0 * (double)lat->n,
+                         (long long)lat->n, fail->value);
+    (void)buf_adds(why, " and nothing else went wrong: the run is uploaded "
+                        "and compared as usual, with failed requests "
+                        "recorded as the measure failure_rate (a budget on "
+                        "failure_rate fails the job on them)");
+    return true;
+}
+
+/* Exit statuses with which a tool reports an outcome that its results
+ * record, not a failure to run (design note 6). */
+static const struct {
+    const char *format; /* the results' format */
+    int exit_code;
+    bool (*explains)(const struct session *s, const struct run *r,
+                     struct buf *why);
+} explained_exits[] = {
+    {"locust", 1, locust_failed_requests},
+};
+
+/* True (with the sentence in why) when the command's non-zero exit is one
+ * its parsed results explain. */
+static bool exit_explained(const struct session *s,
+                           const struct agent_exec_result *x,
+                           const struct run *r, struct buf *why)
+{
+    for (size_t i = 0;
+         i < sizeof explained_exits / sizeof explained_exits[0]; i++)
+        if (r->format && !strcmp(r->format, explained_exits[i].format) &&
+            x->exit_code == explained_exits[i].exit_code &&
+            explained_exits[i].explains(s, r, why))
+            return true;
+    return false;
+}
+
 /* Exit statuses by severity (design note 4). */
 static int worse(int a, int b)
 {
@@ -362,24 +468,18 @@ static int worse(int a, int b)
     return b > a ? b : a;
 }
 
+/* A value as a person reads it, in the core's SI/binary units ("1.94 µs",
+ * "4.801 MiB"); never a bare %g. */
 static void human(struct buf *b, double v, const char *unit)
 {
+    char s[48];
+
     if (isnan(v)) {
         (void)buf_adds(b, "n/a");
-    } else if (!strcmp(unit, "B")) {
-        if (v >= 1073741824.0)
-            (void)buf_printf(b, "%.2f GiB", v / 1073741824.0);
-        else if (v >= 1048576.0)
-            (void)buf_printf(b, "%.1f MiB", v / 1048576.0);
-        else if (v >= 1024.0)
-            (void)buf_printf(b, "%.1f KiB", v / 1024.0);
-        else
-            (void)buf_printf(b, "%.0f B", v);
-    } else if (!strcmp(unit, "%")) {
-        (void)buf_printf(b, "%.1f%%", v);
-    } else {
-        (void)buf_printf(b, "%.4g %s", v, unit);
+        return;
     }
+    unit_format(s, sizeof s, v, unit ? unit : "");
+    (void)buf_adds(b, s);
 }
 
 static void print_resources(const struct agent_summary *m)
@@ -391,7 +491,9 @@ static void print_resources(const struct agent_summary *m)
     human(&b, m->cpu_mean_pct, "%");
     (void)buf_adds(&b, " mean, ");
     human(&b, m->cpu_max_pct, "%");
-    (void)buf_printf(&b, " max (%.2f s); peak RSS ", m->cpu_time_s);
+    (void)buf_adds(&b, " max (");
+    human(&b, m->cpu_time_s, "s");
+    (void)buf_adds(&b, "); peak RSS ");
     human(&b, m->rss_peak_bytes, "B");
     (void)buf_adds(&b, "; disk read ");
     human(&b, m->read_bytes, "B");
@@ -505,6 +607,11 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
         break;
     case AGENT_REJECTED:
         say("the server refused the run (%ld): %s", up.status, up.answer);
+        if (up.status == 401 && !(s->http.token && *s->http.token))
+            say("no token was given (--token or BENCHVAULT_TOKEN)%s",
+                s->facts.fork ? ": a pull request from a fork gets no "
+                                "secrets (docs/ci.md: the fork guard)"
+                              : "");
         rc = EXIT_USAGE;
         break;
     case AGENT_UNREACHABLE:
@@ -526,6 +633,7 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
             "will be delivered by the next `benchvault run` or "
             "`benchvault run --deliver-spool`",
             up.answer, spooled);
+        s->spooled = true;
         break;
     }
 out:
@@ -585,12 +693,18 @@ static void print_compare(const char *base, const struct ingest_compare *c)
     printf("compared with %s: %s\n", base, buf_str(&line));
     for (size_t i = 0; i < c->nrows; i++) {
         const struct ingest_compare_row *r = &c->rows[i];
+        struct buf v;
 
         if (strcmp(r->verdict, "regressed") && strcmp(r->verdict, "improved"))
             continue;
-        printf("  %s: %s %s: %.6g -> %.6g %s (%+.1f%%", r->verdict,
+        buf_init(&v, 0);
+        human(&v, r->base, r->unit);
+        (void)buf_adds(&v, " -> ");
+        human(&v, r->head, r->unit);
+        printf("  %s: %s %s: %s (%+.1f%%", r->verdict,
                r->benchmark ? r->benchmark : "?", r->measure ? r->measure : "?",
-               r->base, r->head, r->unit ? r->unit : "", r->change * 100.0);
+               buf_str(&v), r->change * 100.0);
+        buf_cleanup(&v);
         if (!isnan(r->change_lo))
             printf(", 95%% CI %+.1f%% .. %+.1f%%", r->change_lo * 100.0,
                    r->change_hi * 100.0);
@@ -664,12 +778,14 @@ static void gather_facts(struct session *s)
     const struct cli_args *a = s->a;
     struct agent_testbed tb;
     struct errbuf eb;
+    char *head;
 
     err_init(&eb);
     (void)agent_facts_git(&s->facts, &eb);
     if (eb.msg[0])
         log_debug("%s", eb.msg);
     err_cleanup(&eb);
+    head = s->facts.commit_sha ? xstrdup(s->facts.commit_sha) : NULL;
     err_init(&eb);
     agent_facts_ci(&s->facts, NULL, NULL, &eb);
     if (eb.msg[0])
@@ -677,6 +793,9 @@ static void gather_facts(struct session *s)
     err_cleanup(&eb);
     set_str(&s->facts.branch, cli_str(a, "branch"));
     set_str(&s->facts.commit_sha, cli_str(a, "commit"));
+    /* a pull request's head, not the CI's merge commit (facts.c note 4) */
+    agent_facts_commit_settle(&s->facts, head);
+    free(head);
     set_str(&s->facts.base_branch, cli_str(a, "base-branch"));
     if (cli_str(a, "pr"))
         s->facts.pr_number = cli_int(a, "pr");
@@ -713,13 +832,18 @@ static int report(struct session *s, const struct ingest_compare *cmp,
     else if (note)
         printf("no comparison: %s\n", note);
     for (size_t i = 0; i < nchecks; i++) {
+        struct buf v;
+
         if (!checks[i].broken)
             continue;
         broken++;
-        printf("budget broken: %s %s = %.6g %s, %s %.6g\n", checks[i].key,
-               checks[i].measure, checks[i].value, checks[i].rule->unit,
-               checks[i].rule->is_max ? "max" : "min",
-               checks[i].rule->threshold);
+        buf_init(&v, 0);
+        human(&v, checks[i].value, checks[i].unit);
+        (void)buf_adds(&v, checks[i].rule->is_max ? ", max " : ", min ");
+        human(&v, checks[i].rule->threshold, checks[i].unit);
+        printf("budget broken: %s %s = %s\n", checks[i].key,
+               checks[i].measure, buf_str(&v));
+        buf_cleanup(&v);
     }
     for (size_t i = 0; cmp && i < cmp->nbudgets; i++) {
         if (!cmp->budgets[i].broken)
@@ -887,8 +1011,11 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     s.results = cli_str(&a, "results");
+    s.results_format = cli_str(&a, "format");
     if (!s.results)
-        s.results = infer_results(a.rest, a.nrest);
+        s.results = infer_results(a.rest, a.nrest, &s.results_format);
+    if (!s.results_format || !strcmp(s.results_format, "auto"))
+        s.results_format = cli_str(&a, "format");
     if (s.http.server)
         (void)deliver_spool(&s, false);
     gather_facts(&s);
@@ -904,13 +1031,20 @@ int cmd_run(int argc, char **argv)
         int64_t id = 0;
         int d;
 
-        if (s.results && strcmp(s.results, "-") && stat(s.results, &st) == 0) {
-            existed = true;
-            before = st.st_mtim;
+        if (s.results && strcmp(s.results, "-")) {
+            char *primary =
+                agent_results_primary(s.results, s.results_format);
+
+            if (stat(primary, &st) == 0) {
+                existed = true;
+                before = st.st_mtim;
+            }
+            free(primary);
         }
         xo.argv = a.rest;
         xo.interval_ms = (int)cli_int(&a, "interval-ms");
         xo.capture_stdout = s.results && !strcmp(s.results, "-");
+        xo.tee_stdout = true; /* the CI log keeps the command's output */
         xo.max_stdout = (size_t)cli_size(&a, "max-body");
         xo.gpu = !cli_flag(&a, "no-gpu");
         xo.nvml_path = cli_str(&a, "nvml-lib");
@@ -926,14 +1060,25 @@ int cmd_run(int argc, char **argv)
             say("the command was stopped by signal %d%s", x.term_signal,
                 x.forwarded ? " (forwarded by the agent)" : "");
             s.command_failed = true;
-        } else if (x.exit_code != 0) {
-            say("the command exited with status %d", x.exit_code);
-            s.command_failed = true;
         }
         print_resources(&x.summary);
         if (!attempt)
             s.summary = x.summary;
         d = read_results(&s, &x, &before, existed, r);
+        if (!x.term_signal && x.exit_code != 0) {
+            struct buf why;
+
+            buf_init(&why, 0);
+            if (d == EXIT_OK && exit_explained(&s, &x, r, &why)) {
+                say("%s", buf_str(&why));
+            } else {
+                say("the command exited with status %d: a failed command "
+                    "(what it produced is still uploaded; exit 2)",
+                    x.exit_code);
+                s.command_failed = true;
+            }
+            buf_cleanup(&why);
+        }
         if (d == EXIT_OK) {
             decorate(&s, r, &x, attempt, a.rest);
             if (!r->project) {
@@ -973,6 +1118,12 @@ int cmd_run(int argc, char **argv)
     if (rc != EXIT_UNREACHABLE && s.nruns)
         rc = worse(
             rc, report(&s, have_cmp ? &cmp : NULL, base_used, note, confirmed));
+    /* ... unless asked to pass: then what the command did decides. */
+    if (rc == EXIT_UNREACHABLE && s.spooled && cli_flag(&a, "spool-ok")) {
+        say("--spool-ok: the server is away and the run is spooled, which "
+            "does not fail the job; keep the spool folder for the next job");
+        rc = s.command_failed ? EXIT_USAGE : EXIT_OK;
+    }
 out:
     ingest_compare_cleanup(&cmp);
     free(base_used);

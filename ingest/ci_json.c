@@ -426,3 +426,41 @@ out:
     json_decref(root);
     return e;
 }
+
+/* ---- the CI event, in full ---------------------------------------------- */
+
+void ingest_ci_event_cleanup(struct ingest_ci_event *ev)
+{
+    if (!ev)
+        return;
+    free(ev->head_sha);
+    free(ev->head_repo);
+    free(ev->base_repo);
+    memset(ev, 0, sizeof *ev);
+}
+
+enum err ingest_ci_event_read(const char *body, size_t len,
+                              struct ingest_ci_event *out, struct errbuf *eb)
+{
+    json_t *root, *pr, *head, *base, *n;
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    e = load(body, len, &root, eb);
+    if (e)
+        return e;
+    /* A push or merge-group event has no pull_request: not an error. */
+    pr = json_object_get(root, "pull_request");
+    n = json_object_get(pr, "number");
+    if (json_is_integer(n) && json_integer_value(n) > 0)
+        out->pr_number = json_integer_value(n);
+    head = json_object_get(pr, "head");
+    base = json_object_get(pr, "base");
+    out->head_sha = str_of(json_object_get(head, "sha"));
+    out->head_repo =
+        str_of(json_object_get(json_object_get(head, "repo"), "full_name"));
+    out->base_repo =
+        str_of(json_object_get(json_object_get(base, "repo"), "full_name"));
+    json_decref(root);
+    return ERR_OK;
+}

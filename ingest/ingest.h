@@ -116,6 +116,22 @@ const char *const *ingest_format_names(void);
 enum err ingest_ci_event_pr(const char *body, size_t len, int64_t *number,
                             struct errbuf *eb);
 
+/* What the agent reads of GITHUB_EVENT_PATH's pull_request (all owned;
+ * 0/NULL when absent, e.g. a push event). */
+struct ingest_ci_event {
+    int64_t pr_number;
+    char *head_sha;  /* pull_request.head.sha: the PR's own commit, not
+                        GitHub's synthetic merge commit (GITHUB_SHA) */
+    char *head_repo; /* pull_request.head.repo.full_name */
+    char *base_repo; /* pull_request.base.repo.full_name: differs for a
+                        pull request from a fork */
+};
+/* Reads it; ERR_MALFORMED when the file is not JSON.
+ * ingest_ci_event_cleanup on every path. */
+enum err ingest_ci_event_read(const char *body, size_t len,
+                              struct ingest_ci_event *out, struct errbuf *eb);
+void ingest_ci_event_cleanup(struct ingest_ci_event *ev);
+
 /* The "run_id" of an ingest answer (201/200).  ERR_INVALID when absent. */
 enum err ingest_answer_run_id(const char *body, size_t len, int64_t *run_id);
 

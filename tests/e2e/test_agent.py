@@ -1,8 +1,8 @@
 """The runner agent end to end: `benchvault run` against the real server.
 
 Real commands run under the agent (short and bounded): the pytest-benchmark
-suite from ../shared/fixtures, a CPU burner, a memory grower at 1 MiB/s, a
-command interrupted by a signal.  Failure modes of the server are played by
+suite of tests/data/agent/pytest (a copy of the shared fixture), a CPU
+burner, a memory grower at 1 MiB/s, a command interrupted by a signal.  Failure modes of the server are played by
 small stand-ins on 127.0.0.1 (nothing listening, a server that answers 503,
 one that hangs, one that stores the run and loses the answer); the spooled
 runs are then delivered to the real server, each exactly once.
@@ -34,8 +34,10 @@ import pytest
 from conftest import (BIN, Server, count_rows, make_token, native_run,
                       run_cli)
 
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
-                       "fixtures", "pytest-benchmark", "test_bench.py")
+# A copy of ../shared/fixtures/pytest-benchmark/test_bench.py (tests carry
+# their own data).
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "data", "agent",
+                       "pytest", "test_bench.py")
 NVML_DOUBLE = os.path.join(os.path.dirname(BIN), "tests", "libnvml_double.so")
 PY = "/usr/bin/python3"
 
@@ -131,7 +133,9 @@ def test_pytest_benchmark_suite(server, tmpdir_path):
     res = run["resources"]
     assert len(res) >= 5
     assert max(s["cpu_pct"] or 0 for s in res) > 20
-    assert max(s["rss_bytes"] for s in res) > 10 * 2**20
+    assert max(s["rss_bytes"] or 0 for s in res) > 10 * 2**20
+    # The exit tick sees only the zombie: no RSS reading, not a 0.
+    assert res[-1]["rss_bytes"] is None
     m = resource_measures(run)
     assert m["cpu_time"] > 0.3
     assert m["peak_rss"] > 10 * 2**20
@@ -177,9 +181,10 @@ def test_cpu_burner_and_memory_grower(server, tmpdir_path):
     assert p.returncode == 0, p.stderr
     res = api_run(server, "res", 2)["resources"]
     # The growth: from 0.3 MiB above the interpreter's start (however long
-    # a loaded machine made the start) to the peak (the exit sample reads a
-    # zombie: RSS 0).
-    peak = max(range(len(res)), key=lambda i: res[i]["rss_bytes"])
+    # a loaded machine made the start) to the peak (the exit sample has no
+    # RSS: only the zombie is left).
+    assert res[-1]["rss_bytes"] is None
+    peak = max(range(len(res)), key=lambda i: res[i]["rss_bytes"] or 0)
     start = res[0]["rss_bytes"]
     pts = [(s["t_ms"] / 1000, s["rss_bytes"] / 2**20) for s in res[:peak + 1]
            if s["rss_bytes"] >= start + 0.3 * 2**20]
@@ -653,11 +658,21 @@ def test_budget_broken_fails_the_gate(server, tmpdir_path):
         json.dump({"budgets": [{"benchmark": "resources",
                                 "measure": "peak_rss", "max": 1,
                                 "unit": "KiB"}]}, fh)
+    comment = os.path.join(tmpdir_path, "c.md")
     p = bv_run(tmpdir_path, "--server", server.url, "--token",
                server.write_token, "--project", "bud", "--budgets", budgets,
-               "--fail-on-regression", "--", "/bin/true")
+               "--fail-on-regression", "--comment-file", comment, "--",
+               "/bin/true")
     assert p.returncode == 1, p.stderr
-    assert "budget broken: resources peak_rss" in p.stdout
+    # Issue 12 item 14: units on both sides, in a unit a person reads (it
+    # printed "5.03398e+06 B, max 1.04858e+06").
+    assert re.search(r"budget broken: resources peak_rss = [0-9.]+ (KiB|MiB), "
+                     r"max 1 KiB\n", p.stdout), p.stdout
+    assert not re.search(r"\d[eE][+-]\d", p.stdout), p.stdout
+    with open(comment) as fh:
+        md = fh.read()
+    assert re.search(r"\| resources \| peak\\_rss \| [0-9.]+ (KiB|MiB) \| "
+                     r"max 1 KiB \| \*\*broken\*\* \|", md), md
     p = bv_run(tmpdir_path, "--server", server.url, "--token",
                server.write_token, "--project", "bud", "--budgets", budgets,
                "--", "/bin/true")
@@ -709,6 +724,12 @@ def test_gate_with_the_real_comparison(server, tmpdir_path):
     # The latency regression: 30% slower on every sample.
     assert p.returncode == 1, p.stdout + p.stderr
     assert "regressed: bench_0[size=0] latency" in p.stdout
+    # Values in the SI formatter's units, never %g ("1.94014e-06 -> ...").
+    assert re.search(r"latency: [0-9.]+ ms -> [0-9.]+ ms \(\+", p.stdout), \
+        p.stdout
+    # (a p-value may be 9.2e-15: that is its notation)
+    assert not re.search(r"\d[eE][+-]\d", re.sub(r"p = \S+", "", p.stdout)), \
+        p.stdout
     # The comment is the server's, links back to it, then this job's part
     assert md.startswith("### benchvault: 1 regression, "), md
     assert re.search(r"\| \[bench\\_0\\\[size=0\\\]\]\(" +

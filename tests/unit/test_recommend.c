@@ -84,6 +84,78 @@ static void test_too_little_evidence(void **state)
     assert_int_equal(an_recommend_resources(s, N, a, 1), 1); /* bounded */
 }
 
+/* RSS of a flat run (30 MiB with a +-0.5 MiB wobble) with one step of
+ * `rise` bytes that starts at sample `at` and takes `ramp` samples. */
+static void make_step(struct resource_sample *s, int at, int ramp,
+                      double rise)
+{
+    make(s, 50, 0, 0, NAN);
+    for (int i = 0; i < N; i++) {
+        double f = i < at ? 0 : i >= at + ramp ? 1 : (double)(i - at) / ramp;
+
+        s[i].rss_bytes += -70.0 * 1048576 + f * rise;
+    }
+}
+
+static void test_step_is_not_a_leak(void **state)
+{
+    struct resource_sample s[N];
+    struct an_advice a[8];
+    size_t n;
+
+    (void)state;
+    /* A subprocess starting (a 30 MiB step, sudden or over 0.5 s) is not
+     * a leak wherever it falls; an OLS line through it was steep, with a
+     * narrow CI (the old advice fired for steps from 20% to 80%). */
+    for (int at = 5; at <= 95; at += 5) {
+        for (int ramp = 1; ramp <= 5; ramp += 4) {
+            make_step(s, at, ramp, 30.0 * 1048576);
+            n = an_recommend_resources(s, N, a, 8);
+            if (has(a, n, "Memory grew"))
+                fail_msg("a step at sample %d (ramp %d) read as a leak: %s",
+                         at, ramp, a[0].text);
+        }
+    }
+    /* The interpreter's start: RSS climbs for a second, then stays. */
+    make_step(s, 0, 10, 40.0 * 1048576);
+    n = an_recommend_resources(s, N, a, 8);
+    assert_false(has(a, n, "Memory grew"));
+}
+
+static void test_leak_over_live_samples(void **state)
+{
+    struct resource_sample s[N];
+    struct an_advice a[8];
+    size_t n;
+
+    (void)state;
+    /* 1 MiB/s for 10 s; the process then exits: the old sampler's last
+     * sample read the zombie's RSS, 0, which pulled a least-squares line
+     * down; the new one leaves RSS absent.  Both are skipped. */
+    for (int tail = 0; tail < 2; tail++) {
+        make(s, 95, 1.0 * 1048576, 0, NAN);
+        for (int i = 0; i < N; i++)
+            s[i].rss_bytes -= 80.0 * 1048576; /* from 20 MiB */
+        s[N - 1].rss_bytes = tail ? NAN : 0;
+        n = an_recommend_resources(s, N, a, 8);
+        assert_true(has(a, n, "Memory grew"));
+        assert_true(has(a, n, "RSS rose 1.00 MiB/s"));
+    }
+    /* Growth in steps all through the run (a cache that never stops
+     * growing) is sustained: advice. */
+    make(s, 50, 0, 0, NAN);
+    for (int i = 0; i < N; i++)
+        s[i].rss_bytes += (double)(i / 10) * 4.0 * 1048576;
+    n = an_recommend_resources(s, N, a, 8);
+    assert_true(has(a, n, "Memory grew"));
+    /* Growth that stopped halfway is not a leak of this run. */
+    make(s, 50, 0, 0, NAN);
+    for (int i = 0; i < N; i++)
+        s[i].rss_bytes += (i < N / 2 ? i : N / 2) * 0.4 * 1048576;
+    n = an_recommend_resources(s, N, a, 8);
+    assert_false(has(a, n, "Memory grew"));
+}
+
 static void test_regression_sentence(void **state)
 {
     struct an_regression_facts f = {
@@ -210,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_grower_cpu_bound),
         cmocka_unit_test(test_io_bound_and_waiting),
         cmocka_unit_test(test_too_little_evidence),
+        cmocka_unit_test(test_step_is_not_a_leak),
+        cmocka_unit_test(test_leak_over_live_samples),
         cmocka_unit_test(test_regression_sentence),
         cmocka_unit_test(test_repetitions_and_noise),
         cmocka_unit_test(test_scaling_sentence),

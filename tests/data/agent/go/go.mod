@@ -1,0 +1,3 @@
+module example.com/agentbench
+
+go 1.19
