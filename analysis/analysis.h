@@ -127,7 +127,10 @@ struct an_compare {
     double noise;        /* run-to-run noise used (sd of log run centers) */
     double head_spread;  /* sd of the head runs' logs (2+ head runs) */
     size_t nhist;        /* history runs the noise came from */
-    size_t wild;         /* history runs far off the series (note 6) */
+    size_t wild_up, wild_down; /* history runs far above, far below the
+                                  series (compare_runs.c note 6) */
+    double hist_lo, hist_hi;   /* the history's lowest and highest run
+                                  against the base's center (note 7) */
 };
 /*
  * Compares two sides.  With samples on both (at least one each), the change

@@ -15,9 +15,13 @@
  * 2. Logs: d = median(log head) - median(log base), change = e^d - 1.  A
  *    step up and the step down that undoes it have the same size, and the
  *    interval is symmetric in the ratio, not in the difference.
- * 3. Noise: sigma = 1.4826 x MAD of the history's logs (one wild run in the
- *    history cannot inflate it), corrected for small samples, at least
- *    the floor.  Several head runs bring their own spread: the variance is
+ * 3. Noise: the larger of 1.4826 x MAD of the history's logs (corrected
+ *    for small samples) and their standard deviation without the one run
+ *    furthest from the median, at least the floor.  One wild run in the
+ *    history inflates neither; a history whose runs fall into two speed
+ *    modes (Python processes on these machines do: +-20-40% between runs of
+ *    identical code) shows in the second, where the MAD of a 4-2 split sees
+ *    only the four.  Several head runs bring their own spread: the variance is
  *    pooled as in a two-sample t test ((h - 1) sigma^2 + (k - 1) s_head^2)
  *    / (h + k - 2), so head runs that disagree (one wild, one normal)
  *    widen the interval and are diluted, never confirmed, and head runs
@@ -25,15 +29,24 @@
  * 4. Standard error of d: sigma sqrt(c_k / k + c_b / n_b), with c = 1 for
  *    one or two runs (a median of two is their mean) and pi / 2 for the
  *    median of three or more (its variance against a mean's).
- * 5. t = d / se with h + k - 2 degrees of freedom (h - 1 for one head
- *    run); p two-sided; 95% CI e^(d -+ t se) - 1.
+ * 5. t = d / se with h + k - 3 degrees of freedom (h - 2 for one head
+ *    run; one less than usual for the trimmed run, h - 1 + k - 1 below 5
+ *    history runs); p two-sided; 95% CI e^(d -+ t se) - 1.
  *    The CI and p come from the same distribution, so p < 0.05 exactly
  *    when the CI leaves out zero, and no verdict can contradict its
  *    interval.
  * 6. Wild runs: a history run beyond 4 robust SDs (and 3 noise floors) of
- *    its series says the series has had runs that land far off.  One head
- *    run of such a series cannot be told from such a run, so its verdict
- *    waits for a confirmation (verdict.c); pooled runs decide as usual.
+ *    its series says the series has had runs that land that far off on
+ *    that side.  One head run that moved the same way cannot be told from
+ *    such a run, so its verdict waits for a confirmation (verdict.c);
+ *    pooled runs decide as usual.  (A run far below says nothing about a
+ *    head far above.)
+ * 7. The history's range: hist_lo and hist_hi are its lowest and highest
+ *    run against the base's center.  A head whose center does not pass
+ *    the history's extreme on its side by more than the threshold has not
+ *    done what the base branch's own runs of unchanged code have not done
+ *    already (two speed modes show as runs up there), and gets no verdict
+ *    (verdict.c).
  */
 #include "analysis/analysis_int.h"
 
@@ -94,20 +107,49 @@ static double robust_sigma(double *x, size_t n)
 
 /*
  * History runs far off their series (note 6): beyond 4 robust SDs of the
- * median and beyond 3 noise floors.  x is reordered.
+ * median and beyond 3 noise floors, counted by side (above into *up, below
+ * into *down).  x is reordered.
  */
-static size_t count_wild(double *x, size_t n, double sigma, double floor)
+static void count_wild(double *x, size_t n, double sigma, double floor,
+                       size_t *up, size_t *down)
 {
     double c, bar;
-    size_t w = 0;
 
+    *up = *down = 0;
     if (n < 3 || !isfinite(sigma))
-        return 0;
+        return;
     c = median_of(x, n);
     bar = 4 * sigma > 3 * floor ? 4 * sigma : 3 * floor;
-    for (size_t i = 0; i < n; i++)
-        w += fabs(x[i] - c) > bar;
-    return w;
+    for (size_t i = 0; i < n; i++) {
+        *up += x[i] - c > bar;
+        *down += c - x[i] > bar;
+    }
+}
+
+/*
+ * The standard deviation of x[0..n) without its one run furthest from the
+ * median (n >= 5; all of them below): unlike the MAD it sees a history
+ * whose runs fall into two speed modes (three runs here, three 30% away),
+ * and like it one wild run cannot inflate it.  x is reordered; NAN for
+ * n < 2.
+ */
+static double trimmed_sd(double *x, size_t n)
+{
+    double c, m;
+    size_t far = 0;
+
+    if (n < 2)
+        return NAN;
+    if (n >= 5) {
+        c = median_of(x, n);
+        for (size_t i = 1; i < n; i++)
+            if (fabs(x[i] - c) > fabs(x[far] - c))
+                far = i;
+        x[far] = x[n - 1];
+        n--;
+    }
+    m = an_mean(x, n);
+    return sqrt(an_var(x, n, m));
 }
 
 static double var_factor(size_t n)
@@ -129,6 +171,7 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
     out->welch.t = out->welch.df = out->welch.p = NAN;
     out->mwu.p = out->mwu.u = NAN;
     out->p_value = out->noise = out->head_spread = NAN;
+    out->hist_lo = out->hist_hi = NAN;
     out->t = out->df = NAN;
     out->nbase = nb;
     out->nhead = k;
@@ -142,11 +185,19 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
     out->head = exp(dh);
     d = dh - db;
     out->change = expm1(d);
+    out->hist_lo = expm1(an_pct_select(lhist, h, 0) - db);
+    out->hist_hi = expm1(an_pct_select(lhist, h, 100) - db);
     sigma = robust_sigma(lhist, h);
-    out->wild = count_wild(lhist, h, sigma, in->floor);
+    count_wild(lhist, h, sigma, in->floor, &out->wild_up, &out->wild_down);
+    {
+        double sd = trimmed_sd(lhist, h);
+
+        if (sd > sigma)
+            sigma = sd;
+    }
     if (!(sigma >= in->floor))
         sigma = in->floor;
-    df = (double)(h - 1);
+    df = (double)(h >= 5 ? h - 2 : h - 1);
     if (k >= 2) {
         double m = an_mean(lh, k), v = an_var(lh, k, m);
 

@@ -203,6 +203,8 @@ static void decide_runs(const struct an_compare *c, double q, double s,
     double w = s * c->change, lo = s * c->change_ci[0],
            hi = s * c->change_ci[1];
     bool one_side = (lo > 0 && hi > 0) || (lo < 0 && hi < 0);
+    size_t wild;
+    double reached;
 
     pct(ch, sizeof ch, c->change);
     ci_text(ci, sizeof ci, c->change_ci);
@@ -213,12 +215,28 @@ static void decide_runs(const struct an_compare *c, double q, double s,
         out->mde = (Z_975 + Z_80) *
                    ((log1p(c->change_ci[1]) - log1p(c->change_ci[0])) / 2 /
                     Z_975);
+    reached = c->change > 0 ? c->hist_hi : c->hist_lo;
+    if (out->significant && fabs(w) > tau && one_side &&
+        fabs(log1p(c->change)) - fabs(log1p(reached)) <= log1p(tau)) {
+        char at[24];
+
+        pct(at, sizeof at, reached);
+        say(out, "%s against %s: %s, q %.2g, but the base branch's own runs "
+                 "have reached %s, within the threshold of it: unchanged "
+                 "code has landed about this far off, so more runs would "
+                 "decide",
+            ch, vs, ci, q, at);
+        out->needs_confirmation = c->nhead == 1;
+        return;
+    }
+    wild = c->change > 0 ? c->wild_up : c->wild_down;
     if (out->significant && fabs(w) > tau && one_side && c->nhead == 1 &&
-        c->wild > 0) {
+        wild > 0) {
         say(out, "%s against %s: %s, q %.2g, but %zu of the history's runs "
-                 "landed far off this series, so one run cannot be told from "
-                 "such a run: confirm with another head run (pooled)",
-            ch, vs, ci, q, c->wild);
+                 "landed that far off this series on the same side, so one "
+                 "run cannot be told from such a run: confirm with another "
+                 "head run (pooled)",
+            ch, vs, ci, q, wild);
         out->needs_confirmation = true;
         return;
     }

@@ -778,7 +778,7 @@ static size_t last_level(const double *v, size_t n)
     struct an_cp *cp = NULL;
     size_t ncp = 0, from = 0;
 
-    an_cpd_params_default(&p, AN_CPD_HUNTER);
+    an_cpd_params_default(&p, AN_CPD_DEFAULT);
     if (n < 2 * p.min_size)
         return 0;
     if (an_changepoints(v, n, &p, &cp, &ncp, NULL) == ERR_OK && ncp)
@@ -1311,6 +1311,8 @@ static void row_json(struct jw *w, const struct cmp_row *r)
         jw_knum(w, "df", c->df);
         jw_knum(w, "noise", c->noise);
         jw_knum(w, "head_spread", c->head_spread);
+        jw_knum(w, "hist_lo", c->hist_lo);
+        jw_knum(w, "hist_hi", c->hist_hi);
     }
     stats_json(w, "base_stats", &c->dbase, c->nbase, c->base);
     stats_json(w, "head_stats", &c->dhead, c->nhead, c->head);

@@ -562,12 +562,13 @@ static void test_compare_runs(void **state)
     check("runs", "noise", c.noise, 0.02, 0, 0);
     se = sqrt(0.02 * 0.02 + 1.5707963267948966 * 0.02 * 0.02 / 6);
     check("runs", "t", c.t, log(1.2) / se, 1e-12, 0);
-    check("runs", "df", c.df, 5, 0, 0);
-    /* t(0.975, 5) = 2.570581836614740 */
+    /* 6 history runs, the furthest trimmed for the SD: 4 df */
+    check("runs", "df", c.df, 4, 0, 0);
+    /* t(0.975, 4) = 2.776445105197799 */
     check("runs", "ci lo", c.change_ci[0],
-          expm1(log(1.2) - 2.570581836614740 * se), 1e-9, 0);
+          expm1(log(1.2) - 2.776445105197799 * se), 1e-9, 0);
     check("runs", "ci hi", c.change_ci[1],
-          expm1(log(1.2) + 2.570581836614740 * se), 1e-9, 0);
+          expm1(log(1.2) + 2.776445105197799 * se), 1e-9, 0);
     an_decide(&c, c.p_value, DIR_LOWER, NULL, NAN, &r, &d);
     assert_int_equal(d.verdict, AN_REGRESSED);
     assert_true(c.change_ci[0] > 0);
@@ -596,6 +597,28 @@ static void test_compare_runs(void **state)
     assert_true(an_compare_runs(&in, &c2));
     check("runs", "symmetric t", c.t, -c2.t, 1e-12, 0);
     check("runs", "symmetric p", c.p_value, c2.p_value, 1e-12, 0);
+
+    /* two speed modes in the history (a 4-2 split): the trimmed SD sees
+     * them where the MAD would not, and a head in the other mode is no
+     * regression; nor are two heads that land where one history run has
+     * been already (the history's range, note 7) */
+    {
+        double modes[] = {1.0, 1.01, 0.99, 1.3, 1.31, 1.0};
+        double slow_mode[] = {1.3}, both[] = {1.75, 1.72};
+        double one_far[] = {1.0, 1.01, 0.99, 1.0, 0.995, 1.76};
+        struct an_runs m = {modes, 6, slow_mode, 1, modes, 6, 0.02};
+
+        assert_true(an_compare_runs(&m, &c));
+        assert_true(c.noise > 0.1);
+        an_decide(&c, c.p_value, DIR_LOWER, NULL, NAN, &r, &d);
+        assert_int_equal(d.verdict, AN_INCONCLUSIVE);
+        m = (struct an_runs){one_far, 6, both, 2, one_far, 6, 0.02};
+        assert_true(an_compare_runs(&m, &c));
+        check("runs", "history's high", c.hist_hi, 0.76 / 1.0 + 0, 0.02, 0);
+        an_decide(&c, 0.001, DIR_LOWER, NULL, NAN, &r, &d);
+        assert_int_equal(d.verdict, AN_INCONCLUSIVE);
+        assert_non_null(strstr(d.reason, "have reached"));
+    }
 
     /* logs need positive values; a history of one run has no spread */
     in.head = neg;
