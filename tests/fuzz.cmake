@@ -8,7 +8,7 @@ add_test(NAME fuzz.ingest
          COMMAND fuzz_ingest_standalone 20000
                  ${CMAKE_CURRENT_SOURCE_DIR}/data/ingest
                  ${CMAKE_CURRENT_SOURCE_DIR}/data/formats
-                 ${CMAKE_SOURCE_DIR}/../shared/fixtures)
+                 ${CMAKE_CURRENT_SOURCE_DIR}/data/fixtures)
 set_tests_properties(fuzz.ingest PROPERTIES LABELS fuzz TIMEOUT 600)
 if(CMAKE_C_COMPILER_ID MATCHES "Clang")
   add_executable(fuzz_ingest fuzz/fuzz_ingest.c)

@@ -23,7 +23,7 @@ from formats_util import by_key, close, key, post, post_files, stored
 from test_cli import stored_runs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.join(HERE, "..", "..", "..", "shared", "fixtures")
+SHARED = os.path.join(HERE, "..", "data", "fixtures")  # copies of shared/
 CASES = os.path.join(HERE, "..", "data", "formats")
 TO_S = {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1}
 
