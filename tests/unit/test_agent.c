@@ -406,7 +406,10 @@ static void test_exiting_children_counted_once(void **state)
                       cores);
         assert_int_equal(x.exit_code, 0);
         assert_true(fabs(x.summary.cpu_time_s - truth) <= 0.01 * truth);
-        assert_true(max_cpu_pct(&x) <= 100.0 * (double)cores);
+        /* an interval's share may be off by the 20 ms a reaper's cutime
+         * lands late (docs: one clock tick of a 100 ms interval each way);
+         * the old accounting put whole children in one interval (446%) */
+        assert_true(max_cpu_pct(&x) <= 100.0 * (double)cores + 25.0);
         /* The last sample is the exit: nothing alive, no RSS reading. */
         assert_true(isnan(x.samples[x.nsamples - 1].rss_bytes));
         agent_exec_result_cleanup(&x);
@@ -914,7 +917,10 @@ static const char compare_answer[] =
     "{\"benchmark\":\"x\",\"measure\":\"throughput\",\"verdict\":"
     "\"improved\",\"change\":0.1},"
     "{\"benchmark\":\"y\",\"measure\":\"latency\",\"verdict\":"
-    "\"inconclusive\",\"reason\":\"a single run needs confirmation\"}],"
+    "\"inconclusive\",\"reason\":\"+9% against the median of 6 runs\","
+    "\"needs_confirmation\":true},"
+    "{\"benchmark\":\"z\",\"measure\":\"latency\",\"verdict\":"
+    "\"inconclusive\",\"reason\":\"more runs would confirm nothing\"}],"
     "\"budgets\":[{\"benchmark\":\"resources\",\"measure\":\"peak_rss\","
     "\"status\":\"broken\",\"value\":3,\"threshold\":2},"
     "{\"benchmark\":\"*\",\"measure\":\"latency\",\"ok\":true}],"
@@ -933,13 +939,15 @@ static void test_compare_and_comment(void **state)
     assert_int_equal(ingest_compare_parse(compare_answer,
                                           sizeof compare_answer - 1, &c, &eb),
                      ERR_OK);
-    assert_int_equal(c.nrows, 4);
+    assert_int_equal(c.nrows, 5);
     assert_int_equal(c.regressed, 2);
     assert_true(c.rows[1].base == 1048576 && c.rows[1].head == 2097152);
     assert_true(c.rows[0].change_lo == 0.15);
     assert_true(isnan(c.rows[2].p_value));
     assert_true(c.rows[3].needs_confirmation);
     assert_false(c.rows[0].needs_confirmation);
+    /* the field says it, never the words of a reason */
+    assert_false(c.rows[4].needs_confirmation);
     assert_int_equal(c.nbudgets, 2);
     assert_true(c.budgets[0].broken);
     assert_false(c.budgets[1].broken);
