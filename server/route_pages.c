@@ -378,11 +378,11 @@ void route_page_dashboard(struct req *rq)
             buf_printf(b, "%.1f%%", r->cv * 100);
         buf_adds(b, "</td></tr>\n");
     }
-    if (nrows > 0) {
+    if (nrows > 0)
         buf_adds(b, "</tbody>\n</table>\n");
+    if (npages > 1) /* the page links again under a long table */
         dash_pages(b, &url, proj.slug, q, sorts[si].name, page, npages,
                    nrows);
-    }
     srv_page_end(b);
     srv_page_send(rq, 200);
 out:
