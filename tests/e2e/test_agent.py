@@ -1,7 +1,7 @@
 """The runner agent end to end: `benchvault run` against the real server.
 
 Real commands run under the agent (short and bounded): the pytest-benchmark
-suite of tests/data/agent/pytest (a copy of the shared fixture), a CPU
+suite of tests/data/histories (a copy of the shared fixture), a CPU
 burner, a memory grower at 1 MiB/s, a command interrupted by a signal.  Failure modes of the server are played by
 small stand-ins on 127.0.0.1 (nothing listening, a server that answers 503,
 one that hangs, one that stores the run and loses the answer); the spooled
@@ -34,10 +34,10 @@ import pytest
 from conftest import (BIN, Server, count_rows, make_token, native_run,
                       run_cli)
 
-# A copy of ../shared/fixtures/pytest-benchmark/test_bench.py (tests carry
-# their own data).
-FIXTURE = os.path.join(os.path.dirname(__file__), "..", "data", "agent",
-                       "pytest", "test_bench.py")
+# The suite the recorded histories were made with (a copy of the shared
+# fixture; tests carry their own data).
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "data", "histories",
+                       "test_bench.py")
 NVML_DOUBLE = os.path.join(os.path.dirname(BIN), "tests", "libnvml_double.so")
 PY = "/usr/bin/python3"
 

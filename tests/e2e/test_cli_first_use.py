@@ -16,7 +16,7 @@ from conftest import BIN, Server, count_rows, make_token, native_run, run_cli
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "data")
 
-# Every result file of ../shared/fixtures/ (the README, the sources and
+# Every result file of shared/fixtures/ (the README, the sources and
 # locustfile.py are not results), as copied into tests/data: the tool
 # outputs are the format cases' inputs (byte for byte), locust's CSV files
 # are in tests/data/fixtures/locust/.  Locust goes up the documented way

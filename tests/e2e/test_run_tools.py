@@ -12,7 +12,7 @@
   command's output in the log (tee).
 
 The benchmark sources are copies under tests/data/agent/ (never
-../shared).  The machine is shared with parallel builds, so the tests
+shared/).  The machine is shared with parallel builds, so the tests
 compare the agent with the kernel's account of the same run, never with
 wall-clock expectations.
 """

@@ -1,7 +1,7 @@
 /*
  * Unit tests of analysis/changepoint.c.
  *
- * 1. The external reference vectors (copies of ../shared/cpd-reference in
+ * 1. The external reference vectors (copies of shared/cpd-reference in
  *    tests/data/cpd, read with
  *    jansson, which tests may use directly): MongoDB's q-hat per split,
  *    Otava's 14-point sequence, and the 365-point TigerBeetle series in its
