@@ -39,6 +39,13 @@
  *     results) is said in one sentence and the run goes on as a success;
  *     locust's exit 1 with a user-code exception in PREFIX_exceptions.csv
  *     stays a failure.
+ *  7. The run is written to the spool before its upload and removed when
+ *     the server answered (stored, or refused for good), so a signal
+ *     (SIGKILL, or the SIGTERM of a cancelled CI job) during a stalled
+ *     upload leaves the run in the spool, not lost.  The next delivery
+ *     sends the same bytes with the same Idempotency-Key, so a run the
+ *     server did store before the agent died is stored once.  A refusal is
+ *     reported now and its copy removed.
  */
 #include "agent/agent.h"
 #include "cli/cli.h"
@@ -49,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define RUN_MAX_CONFIRM 10
 
@@ -593,11 +601,27 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
     }
     if (!s->http.server)
         goto out;
+    /* Spooled before the upload (design note 7). */
+    if (s->spool_dir &&
+        agent_spool_write(s->spool_dir, body.data, body.len, &spooled, &eb)) {
+        say("warning: cannot spool the run before its upload (%s): if this "
+            "process is killed during the upload, the run is lost",
+            eb.msg);
+        err_cleanup(&eb);
+        err_init(&eb);
+    }
     if (agent_upload(&s->http, r->project, body.data, body.len, &up, &eb)) {
         say("%s", eb.msg);
         rc = EXIT_USAGE;
         goto out;
     }
+    /* Delivered or refused: the spooled copy has done its job (a refusal
+     * is reported here and now; resending the same bytes cannot help). */
+    if (spooled && up.delivery != AGENT_UNREACHABLE &&
+        unlink(spooled) != 0 && errno != ENOENT)
+        say("warning: cannot remove the spooled copy %s: %s (the next "
+            "delivery will find it stored already)",
+            spooled, strerror(errno));
     switch (up.delivery) {
     case AGENT_DELIVERED:
         *id = up.run_id;
@@ -623,10 +647,10 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
                 up.answer);
             break;
         }
-        if (agent_spool_write(s->spool_dir, body.data, body.len, &spooled,
-                              &eb)) {
-            say("the server is unreachable (%s) and the spool failed: %s",
-                up.answer, eb.msg);
+        if (!spooled) {
+            say("the server is unreachable (%s) and the spool failed: the "
+                "run is lost",
+                up.answer);
             break;
         }
         say("the server is unreachable (%s); the run is spooled as %s and "

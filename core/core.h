@@ -45,7 +45,8 @@ enum err {
     ERR_INTERNAL = 9,
     ERR_FORBIDDEN = 10,  /* credentials lack the scope (403) */
     ERR_MALFORMED = 11,  /* syntax error: not JSON, bad number (400) */
-    ERR_UNSUPPORTED = 12 /* unknown format or content type (415) */
+    ERR_UNSUPPORTED = 12, /* unknown format or content type (415) */
+    ERR_FULL = 13         /* the disk or the database is full (507) */
 };
 
 const char *err_str(enum err e);

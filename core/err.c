@@ -23,6 +23,7 @@ static const char *const err_names[] = {
     [ERR_FORBIDDEN] = "forbidden",
     [ERR_MALFORMED] = "malformed input",
     [ERR_UNSUPPORTED] = "unsupported",
+    [ERR_FULL] = "storage full",
 };
 
 const char *err_str(enum err e)

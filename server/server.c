@@ -123,6 +123,7 @@ static const struct {
     {429, "Too Many Requests"},
     {500, "Internal Server Error"},
     {503, "Service Unavailable"},
+    {507, "Insufficient Storage"},
 };
 
 const char *srv_reason(unsigned status)
@@ -138,10 +139,10 @@ static const unsigned err_status[] = {
     [ERR_OK] = 200,           [ERR_NOMEM] = 500,
     [ERR_INVALID] = 422,      [ERR_TOO_LARGE] = 413,
     [ERR_NOT_FOUND] = 404,    [ERR_CONFLICT] = 409,
-    [ERR_AUTH] = 401,         [ERR_IO] = 500,
+    [ERR_AUTH] = 401,         [ERR_IO] = 503,
     [ERR_DB] = 500,           [ERR_INTERNAL] = 500,
     [ERR_FORBIDDEN] = 403,    [ERR_MALFORMED] = 400,
-    [ERR_UNSUPPORTED] = 415,
+    [ERR_UNSUPPORTED] = 415,  [ERR_FULL] = 507,
 };
 
 unsigned srv_status_for(enum err e)
@@ -201,10 +202,24 @@ void req_problem(struct req *rq, enum err e, const struct errbuf *eb)
     unsigned status = srv_status_for(e);
     const char *detail = eb && eb->msg[0] ? eb->msg : err_str(e);
 
-    /* Internal detail (SQLite's text) is logged, not sent. */
+    /* Internal detail (SQLite's text) is logged, not sent.  A full disk
+     * and an I/O error are the operator's to fix, not a bug: they say so,
+     * and Retry-After tells a client (the agent spools) to come back. */
     if (status >= 500) {
         log_error("%s %s: %s", rq->method, rq->path, detail);
-        detail = "the server failed to handle the request; see its log";
+        if (e == ERR_FULL) {
+            detail = "the server's disk is full: nothing of this request "
+                     "was stored; retry later (its operator must free disk "
+                     "space)";
+            rq->retry_after = "60";
+        } else if (e == ERR_IO) {
+            detail = "the server cannot read or write its storage (an I/O "
+                     "error, or it is shutting down): nothing of this "
+                     "request was stored; retry later";
+            rq->retry_after = "30";
+        } else {
+            detail = "the server failed to handle the request; see its log";
+        }
         eb = NULL;
     }
     problem(rq, status, detail, eb);
@@ -276,6 +291,8 @@ static enum MHD_Result send_answer(struct req *rq)
     if (rq->www_auth)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 rq->www_auth);
+    if (rq->retry_after)
+        MHD_add_response_header(resp, "Retry-After", rq->retry_after);
     if (rq->status == 405 && rq->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");

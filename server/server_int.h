@@ -144,6 +144,7 @@ struct req {
     struct buf resp;
     char *location;               /* owns; Location header */
     const char *www_auth;         /* WWW-Authenticate header */
+    const char *retry_after;      /* Retry-After header (seconds) */
     char *etag;                   /* owns; ETag header (quoted) */
     char *set_cookie;             /* owns; Set-Cookie header (pages) */
     const char *cache_control;    /* NULL: "no-store" */

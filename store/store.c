@@ -57,11 +57,26 @@
 
 /* ---- statement cache and helpers --------------------------------------- */
 
+enum err store_err_of(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_FULL:
+        return ERR_FULL;
+    case SQLITE_IOERR:
+        return ERR_IO;
+    case SQLITE_NOMEM:
+        return ERR_NOMEM;
+    default:
+        return ERR_DB;
+    }
+}
+
 enum err store_db_err(struct store *st, struct errbuf *eb, const char *what)
 {
     err_set(eb, "%s: %s", what,
             st && st->db ? sqlite3_errmsg(st->db) : "no database");
-    return ERR_DB;
+    return st && st->db ? store_err_of(sqlite3_extended_errcode(st->db))
+                        : ERR_DB;
 }
 
 enum err store_stmt(struct store *st, enum store_sql id, const char *sql,

@@ -27,7 +27,10 @@
  *    every clash.
  * 6. If SQLite itself abandons the transaction (disk full, I/O error:
  *    sqlite3_get_autocommit() turns true) or the COMMIT fails, nothing of the
- *    batch is stored and every item reports ERR_DB.
+ *    batch is stored and every item reports the cause: ERR_FULL (the disk,
+ *    or the max_page_count quota), ERR_IO, ERR_NOMEM, else ERR_DB.  The
+ *    server answers the first 507 and the second 503, both with
+ *    Retry-After, so a client spools and retries instead of seeing a bug.
  */
 #include "store/store_int.h"
 
@@ -754,7 +757,10 @@ enum err store_runs_insert(struct store *st, struct store_insert *items,
             /* SQLite abandoned the whole transaction (disk full, I/O). */
             in_tx = false;
             err_set(&txeb, "transaction aborted: %s", it->eb.msg);
-            e = ERR_DB;
+            e = it->status == ERR_FULL || it->status == ERR_IO ||
+                        it->status == ERR_NOMEM
+                    ? it->status
+                    : ERR_DB;
             goto out;
         }
         e = store_exec(st, SQ_ROLLBACK_TO, "ROLLBACK TO item", &txeb);
@@ -773,7 +779,7 @@ out:
         if (in_tx && !sqlite3_get_autocommit(st->db))
             (void)store_exec(st, SQ_ROLLBACK, "ROLLBACK", NULL);
         for (size_t i = 0; i < n; i++) {
-            items[i].status = ERR_DB;
+            items[i].status = e;
             item_reset(&items[i]);
             err_set(&items[i].eb, "%s", txeb.msg);
         }

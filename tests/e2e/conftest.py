@@ -36,15 +36,16 @@ def run_cli(*args, check=True, env=None, input=None, timeout=60):
 
 
 class Server:
-    def __init__(self, db, extra=()):
+    def __init__(self, db, extra=(), log=None):
         self.db = db
+        self.logpath = log or db + ".log"
         self.extra = list(extra)
         self.proc = None
         self.url = None
         self.log = None
 
     def start(self):
-        self.log = open(self.db + ".log", "ab")
+        self.log = open(self.logpath, "ab")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0",
              "--threads", "4", *self.extra],
@@ -62,7 +63,7 @@ class Server:
         if not m:
             self.proc.kill()
             raise AssertionError(f"server did not start: {line!r} "
-                                 f"{open(self.db + '.log').read()}")
+                                 f"{open(self.logpath).read()}")
         self.url = m.group(1)
         return self
 
@@ -77,7 +78,7 @@ class Server:
         return rc
 
     def logtext(self):
-        with open(self.db + ".log", errors="replace") as f:
+        with open(self.logpath, errors="replace") as f:
             return f.read()
 
     def get(self, path, **kw):
