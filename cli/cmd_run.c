@@ -422,11 +422,25 @@ static bool locust_failed_requests(const struct session *s,
         else if (!strcmp(x->measure, "latency"))
             lat = x;
     }
-    if (!fail || !(fail->value > 0))
+    if (!fail || !(fail->value > 0)) {
+        (void)buf_printf(why,
+                         "locust's results record no failed request "
+                         "(Aggregated failure_rate %s, of %lld requests), "
+                         "so its exit 1 is not explained by them (locust "
+                         "rewrites its CSV files once a second and not at "
+                         "exit: a run of a second or two leaves them stale)",
+                         fail ? "0" : "absent", lat ? (long long)lat->n : 0LL);
         return false;
+    }
     buf_init(&prefix, 0);
     raised = !agent_locust_prefix(s->results, s->results_format, &prefix) ||
              agent_locust_exceptions(buf_str(&prefix));
+    if (raised)
+        (void)buf_printf(why,
+                         "%s_exceptions.csv lists exceptions raised by the "
+                         "load script (or cannot be found): a bug, not only "
+                         "failed requests",
+                         buf_str(&prefix));
     buf_cleanup(&prefix);
     if (raised)
         return false;
@@ -455,7 +469,8 @@ static const struct {
 };
 
 /* True (with the sentence in why) when the command's non-zero exit is one
- * its parsed results explain. */
+ * its parsed results explain; false, with why saying why not where the
+ * explainer can tell. */
 static bool exit_explained(const struct session *s,
                            const struct agent_exec_result *x,
                            const struct run *r, struct buf *why)
@@ -1097,8 +1112,8 @@ int cmd_run(int argc, char **argv)
                 say("%s", buf_str(&why));
             } else {
                 say("the command exited with status %d: a failed command "
-                    "(what it produced is still uploaded; exit 2)",
-                    x.exit_code);
+                    "(what it produced is still uploaded; exit 2)%s%s",
+                    x.exit_code, why.len ? ": " : "", buf_str(&why));
                 s.command_failed = true;
             }
             buf_cleanup(&why);
