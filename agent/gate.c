@@ -8,10 +8,11 @@
  *     that one run cannot decide (Pinpoint's rule: confirm before you
  *     report).  The extra runs are uploaded and the heads are pooled
  *     (head=ID1,ID2,...), so the verdict that gates is the pooled one.
- *  2. Budgets from a --budgets file are checked here, on the uploaded runs,
- *     with the median over runs (so a confirmation run can clear one noisy
- *     run); budgets the server keeps come back in the comparison's
- *     "budgets" and are reported beside these.
+ *  2. Budgets from a --budgets file are checked on the uploaded runs by
+ *     analysis/budget.c's an_budget_eval, the server's own evaluation (the
+ *     median over runs, so a confirmation run can clear one noisy run);
+ *     budgets the server keeps come back in the comparison's "budgets" and
+ *     are reported beside these.
  *  3. A rule's unit "" means "the measure's own canonical unit"; a rule in
  *     another unit than the result's (ms against bytes) does not apply.
  *  4. The pull-request comment is the server's too (format=markdown, with
@@ -20,7 +21,9 @@
  *     `benchvault compare --format markdown` and on the pages.
  */
 #include "agent/agent_int.h"
+#include "analysis/analysis.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,34 +172,27 @@ void agent_verdict_line(const struct ingest_compare *c, struct buf *out)
 
 /* ---- budgets ------------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
+/* The canonical unit of a series' value: the rule's, else its results'
+ * (a resource rule: the samples' own, % or bytes). */
+static const char *unit_of(const struct ingest_budget *rule,
+                           const struct run *runs,
+                           const struct an_budget_series *se)
 {
-    double x = *(const double *)a, y = *(const double *)b;
+    if (rule->unit[0])
+        return rule->unit;
+    if (!se->key)
+        return strstr(rule->measure, "cpu") || !strcmp(rule->measure, "gpu") ||
+                       !strcmp(rule->measure, "gpu_util_pct")
+                   ? "%"
+                   : "B";
+    for (size_t i = 0; i < runs[0].nresults; i++) {
+        const struct result *r = &runs[0].results[i];
 
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static bool already(const struct agent_budget_check *c, size_t n,
-                    const struct ingest_budget *rule, const char *key)
-{
-    for (size_t i = 0; i < n; i++)
-        if (c[i].rule == rule && !strcmp(c[i].key, key))
-            return true;
-    return false;
-}
-
-static bool applies(const struct ingest_budget *rule, const struct result *res)
-{
-    if (strcmp(rule->measure, res->measure) != 0 ||
-        !glob_match(rule->benchmark_glob, res->key))
-        return false;
-    return !rule->unit[0] || !strcmp(rule->unit, res->unit ? res->unit : "");
+        if (r->key && !strcmp(r->key, se->key) && r->measure &&
+            !strcmp(r->measure, rule->measure))
+            return r->unit ? r->unit : "";
+    }
+    return "";
 }
 
 void agent_budgets_check(const struct ingest_budget *rules, size_t nrules,
@@ -204,32 +200,22 @@ void agent_budgets_check(const struct ingest_budget *rules, size_t nrules,
                          struct agent_budget_check **out, size_t *n)
 {
     size_t cap = 0;
-    double *vals = xcalloc(nruns + 1, sizeof *vals);
 
     *out = NULL;
     *n = 0;
-    for (size_t b = 0; b < nrules; b++) {
+    for (size_t b = 0; b < nrules && nruns; b++) {
         const struct ingest_budget *rule = &rules[b];
+        struct an_budget_rule ar = {rule->benchmark_glob, rule->measure,
+                                    rule->unit, rule->is_max,
+                                    rule->threshold};
+        struct an_budget_eval ev;
 
-        if (!nruns)
-            break;
-        for (size_t i = 0; i < runs[0].nresults; i++) {
-            const struct result *res = &runs[0].results[i];
-            size_t nv = 0;
+        an_budget_eval(&ar, runs, nruns, &ev);
+        for (size_t i = 0; i < ev.nseries; i++) {
+            const struct an_budget_series *se = &ev.series[i];
             struct agent_budget_check *c;
 
-            if (!applies(rule, res) || already(*out, *n, rule, res->key))
-                continue;
-            /* The same key and measure in every run (design note 2). */
-            for (size_t r = 0; r < nruns; r++)
-                for (size_t k = 0; k < runs[r].nresults; k++) {
-                    const struct result *o = &runs[r].results[k];
-
-                    if (!strcmp(o->key, res->key) &&
-                        !strcmp(o->measure, res->measure) && !isnan(o->value))
-                        vals[nv++] = o->value;
-                }
-            if (!nv)
+            if (isnan(se->value))
                 continue;
             if (*n == cap) {
                 cap = cap ? cap * 2 : 8;
@@ -237,15 +223,14 @@ void agent_budgets_check(const struct ingest_budget *rules, size_t nrules,
             }
             c = &(*out)[(*n)++];
             c->rule = rule;
-            c->key = xstrdup(res->key);
+            c->key = xstrdup(se->key ? se->key : rule->measure);
             c->measure = rule->measure;
-            c->unit = rule->unit[0] ? rule->unit : res->unit ? res->unit : "";
-            c->value = median(vals, nv);
-            c->broken = rule->is_max ? c->value > rule->threshold
-                                     : c->value < rule->threshold;
+            c->unit = unit_of(rule, runs, se);
+            c->value = se->value;
+            c->broken = se->broken;
         }
+        an_budget_eval_free(&ev);
     }
-    free(vals);
 }
 
 void agent_budget_checks_free(struct agent_budget_check *c, size_t n)

@@ -322,6 +322,35 @@ struct an_budget_check {
 void an_budget_check(bool is_max, double threshold, const double *values,
                      size_t n, struct an_budget_check *out);
 
+/* A rule as both the project's stored budgets and a --budgets file give
+ * it; every member borrowed.  unit "" or NULL: the measure's canonical. */
+struct an_budget_rule {
+    const char *benchmark_glob, *measure, *unit;
+    bool is_max;
+    double threshold; /* canonical unit */
+};
+struct an_budget_series {
+    char *key;    /* owns; the benchmark key, NULL for a resource rule */
+    double value; /* the median over the runs that have it */
+    size_t nruns; /* how many runs had it */
+    bool broken;
+};
+struct an_budget_eval {
+    struct an_budget_series *series; /* owns; in the runs' result order */
+    size_t nseries;
+    struct an_budget_check check; /* over the series' medians */
+    size_t worst;                 /* index into series; SIZE_MAX if none */
+    bool from_samples;            /* a resource rule read off the samples */
+};
+/*
+ * The one evaluation of a budget (analysis/budget.c, notes 1-3): each
+ * matching series' median over runs[0..nruns) (the runs of one commit),
+ * checked against the rule.  Free with an_budget_eval_free.
+ */
+void an_budget_eval(const struct an_budget_rule *rule, const struct run *runs,
+                    size_t nruns, struct an_budget_eval *out);
+void an_budget_eval_free(struct an_budget_eval *e);
+
 /* ==== recommendations ================================================== */
 /*
  * Short sentences with the evidence they rest on (analysis/recommend.c),

@@ -92,55 +92,6 @@ enum err svc_budget_rules(struct store *st, int64_t project_id,
 /* ---- evaluation ------------------------------------------------------------
  */
 
-static const struct {
-    const char *name;
-    size_t off;
-    bool peak; /* else the mean over the run */
-} resources[] = {
-    {"cpu_pct", offsetof(struct resource_sample, cpu_pct), false},
-    {"cpu", offsetof(struct resource_sample, cpu_pct), false},
-    {"gpu_util_pct", offsetof(struct resource_sample, gpu_util_pct), false},
-    {"gpu", offsetof(struct resource_sample, gpu_util_pct), false},
-    {"rss_bytes", offsetof(struct resource_sample, rss_bytes), true},
-    {"memory", offsetof(struct resource_sample, rss_bytes), true},
-    {"gpu_mem_bytes", offsetof(struct resource_sample, gpu_mem_bytes), true},
-    {"gpu_memory", offsetof(struct resource_sample, gpu_mem_bytes), true},
-    {"read_bytes", offsetof(struct resource_sample, read_bytes), true},
-    {"write_bytes", offsetof(struct resource_sample, write_bytes), true},
-};
-
-/* The run's mean or peak of one resource; NAN without samples. */
-static double resource_of(const struct run *r, size_t off, bool peak)
-{
-    double acc = peak ? -INFINITY : 0;
-    size_t m = 0;
-
-    for (size_t i = 0; i < r->nresources; i++) {
-        double v = *(const double *)((const char *)&r->resources[i] + off);
-
-        if (isnan(v))
-            continue;
-        m++;
-        acc = peak ? (v > acc ? v : acc) : acc + v;
-    }
-    if (m == 0)
-        return NAN;
-    return peak ? acc : acc / (double)m;
-}
-
-static bool rule_matches(const struct store_budget *rule,
-                         const struct result *res)
-{
-    const char *glob = rule->benchmark_glob ? rule->benchmark_glob : "*";
-
-    if (!res->measure || strcmp(res->measure, rule->measure))
-        return false;
-    if (rule->unit && *rule->unit && res->unit && strcmp(rule->unit, res->unit))
-        return false;
-    return glob_match(glob, res->key ? res->key : "") ||
-           (res->benchmark && glob_match(glob, res->benchmark));
-}
-
 void svc_budget_results_free(struct svc_budget_result *r, size_t n)
 {
     for (size_t i = 0; r && i < n; i++) {
@@ -154,78 +105,45 @@ static void eval_one(const struct store_budget *rule, const char *source,
                      const struct run *runs, size_t nruns,
                      struct svc_budget_result *out)
 {
-    size_t cap = 16, m = 0;
-    double *v = xmalloc(cap * sizeof *v);
-    const char **who = xmalloc(cap * sizeof *who);
-    int64_t *run = xmalloc(cap * sizeof *run);
-    struct an_budget_check c;
     const char *unit = rule->unit ? rule->unit : "";
+    struct an_budget_rule ar = {rule->benchmark_glob, rule->measure, unit,
+                                rule->is_max, rule->threshold};
+    struct an_budget_eval ev;
+    const struct an_budget_series *w;
+    char of[64] = "";
 
     memset(out, 0, sizeof *out);
     out->rule = rule;
     out->source = source;
-    for (size_t i = 0; i < nruns; i++) {
-        for (size_t j = 0; j < runs[i].nresults; j++) {
-            const struct result *res = &runs[i].results[j];
-
-            if (!rule_matches(rule, res))
-                continue;
-            if (m == cap) {
-                cap *= 2;
-                v = xreallocarray(v, cap, sizeof *v);
-                who = xreallocarray(who, cap, sizeof *who);
-                run = xreallocarray(run, cap, sizeof *run);
-            }
-            v[m] = res->value;
-            who[m] = res->key;
-            run[m++] = runs[i].id;
-        }
-    }
-    for (size_t k = 0; m == 0 && k < sizeof resources / sizeof resources[0];
-         k++) {
-        if (strcmp(rule->measure, resources[k].name))
-            continue;
-        if (nruns > cap) {
-            cap = nruns;
-            v = xreallocarray(v, cap, sizeof *v);
-            who = xreallocarray(who, cap, sizeof *who);
-            run = xreallocarray(run, cap, sizeof *run);
-        }
-        for (size_t i = 0; i < nruns; i++) {
-            v[m] = resource_of(&runs[i], resources[k].off, resources[k].peak);
-            who[m] = NULL;
-            run[m++] = runs[i].id;
-        }
-        break;
-    }
-    an_budget_check(rule->is_max, rule->threshold, v, m, &c);
-    out->checked = c.checked;
-    out->violations = c.violations;
-    out->worst = c.worst;
-    out->status = c.checked == 0 ? "no data" : (c.pass ? "pass" : "fail");
-    for (size_t i = 0; i < m; i++) {
-        if (v[i] == c.worst) {
-            out->worst_benchmark = xstrdup(who[i]);
-            out->worst_run = run[i];
-            break;
-        }
-    }
-    if (c.checked == 0)
+    out->nruns = nruns;
+    an_budget_eval(&ar, runs, nruns, &ev);
+    out->checked = ev.check.checked;
+    out->violations = ev.check.violations;
+    out->worst = ev.check.worst;
+    out->status =
+        ev.check.checked == 0 ? "no data" : (ev.check.pass ? "pass" : "fail");
+    w = ev.worst < ev.nseries ? &ev.series[ev.worst] : NULL;
+    if (w && w->key)
+        out->worst_benchmark = xstrdup(w->key);
+    out->worst_run = nruns == 1 ? runs[0].id : 0;
+    if (nruns == 1)
+        snprintf(of, sizeof of, "run %lld", (long long)runs[0].id);
+    else
+        snprintf(of, sizeof of, "median of %zu runs", w ? w->nruns : nruns);
+    if (ev.check.checked == 0)
         out->message = xasprintf("%s %s %g %s: nothing in these runs to "
                                  "check",
                                  rule->measure, rule->is_max ? "max" : "min",
                                  rule->threshold, unit);
     else
         out->message = xasprintf(
-            "%s of %s%s(run %lld): %g %s, %s the %s of %g %s%s", rule->measure,
+            "%s of %s%s(%s): %g %s, %s the %s of %g %s%s", rule->measure,
             out->worst_benchmark ? out->worst_benchmark : "",
-            out->worst_benchmark ? " " : "", (long long)out->worst_run, c.worst,
-            unit, c.pass ? "within" : (rule->is_max ? "over" : "under"),
+            out->worst_benchmark ? " " : "", of, ev.check.worst, unit,
+            ev.check.pass ? "within" : (rule->is_max ? "over" : "under"),
             rule->is_max ? "max" : "min", rule->threshold, unit,
-            c.pass ? "" : " (budget broken)");
-    free(v);
-    free(who);
-    free(run);
+            ev.check.pass ? "" : " (budget broken)");
+    an_budget_eval_free(&ev);
 }
 
 void svc_budgets_eval(const struct store_budget *rules, char *const *sources,
@@ -254,10 +172,11 @@ void svc_budget_result_json(struct jw *w, const struct svc_budget_result *r)
     jw_knum(w, "value", r->worst);
     jw_kstr(w, "worst_benchmark", r->worst_benchmark);
     jw_key(w, "worst_run");
-    if (r->checked)
+    if (r->checked && r->worst_run > 0)
         jw_int(w, r->worst_run);
     else
         jw_null(w);
+    jw_kint(w, "runs", (int64_t)r->nruns);
     jw_kstr(w, "message", r->message);
     jw_obj_end(w);
 }

@@ -1142,18 +1142,21 @@ static void recommend_budgets(struct svc_compare *c)
         struct an_budget_check chk = {false, r->checked, r->violations,
                                       r->worst};
         struct an_advice a;
-        char *series;
+        char *series, of[64];
 
         if (strcmp(r->status, "fail") != 0)
             continue;
-        if (r->worst_benchmark)
-            series = xasprintf("%s %s (run %lld; the %s rule for %s)",
-                               r->worst_benchmark, r->rule->measure,
-                               (long long)r->worst_run, r->source,
-                               r->rule->benchmark_glob);
+
+        if (r->worst_run > 0)
+            snprintf(of, sizeof of, "run %lld", (long long)r->worst_run);
         else
-            series = xasprintf("%s of run %lld (the %s rule)",
-                               r->rule->measure, (long long)r->worst_run,
+            snprintf(of, sizeof of, "the median of %zu runs", r->nruns);
+        if (r->worst_benchmark)
+            series = xasprintf("%s %s (%s; the %s rule for %s)",
+                               r->worst_benchmark, r->rule->measure, of,
+                               r->source, r->rule->benchmark_glob);
+        else
+            series = xasprintf("%s of %s (the %s rule)", r->rule->measure, of,
                                r->source);
         if (an_advise_budget(series, r->rule->is_max, r->rule->threshold,
                              r->rule->unit, &chk, &a))

@@ -158,7 +158,9 @@ struct svc_budget_result {
     size_t checked, violations;
     double worst;          /* NAN when nothing was checked */
     char *worst_benchmark; /* owns; NULL for a resource rule */
-    int64_t worst_run;
+    int64_t worst_run;     /* the run when one was checked, else 0 */
+    size_t nruns;          /* the runs checked: each series' value is its
+                              median over them (analysis/budget.c) */
     char *message; /* owns: one line for people */
 };
 

@@ -945,6 +945,85 @@ static void test_budget_check(void **state)
     assert_int_equal(c.checked, 0);
 }
 
+/* A result of benchmark family fam with key key; the run owns it. */
+static void budget_result(struct run *r, const char *fam, const char *key,
+                          const char *measure, const char *unit, double v)
+{
+    struct result *x;
+
+    r->results = xreallocarray(r->results, r->nresults + 1, sizeof *x);
+    x = &r->results[r->nresults++];
+    memset(x, 0, sizeof *x);
+    x->benchmark = xstrdup(fam);
+    x->key = xstrdup(key);
+    x->measure = xstrdup(measure);
+    x->unit = xstrdup(unit);
+    x->value = v;
+}
+
+/* The one budget evaluation (analysis/budget.c): the median over runs, by
+ * series; family globs; units; resources from samples. */
+static void test_budget_eval(void **state)
+{
+    struct run runs[3];
+    struct an_budget_rule lat = {"sort*", "latency", "s", true, 0.010};
+    struct an_budget_rule fam = {"scale", "latency", "", true, 0.010};
+    struct an_budget_rule ms = {"*", "latency", "ms", true, 10};
+    struct an_budget_rule mem = {"*", "memory", "", true, 1048576};
+    struct an_budget_eval ev;
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        run_init(&runs[i]);
+        /* run 0 is wild: sort 20 ms; the other two 5 ms */
+        budget_result(&runs[i], "sort", "sort", "latency", "s",
+                      i == 0 ? 0.020 : 0.005);
+        budget_result(&runs[i], "scale", "scale[n=1]", "latency", "s", 0.001);
+        budget_result(&runs[i], "scale", "scale[n=9]", "latency", "s",
+                      i == 2 ? 0.002 : 0.030);
+        runs[i].resources = xcalloc(2, sizeof *runs[i].resources);
+        runs[i].nresources = 2;
+        for (int k = 0; k < 2; k++) {
+            struct resource_sample *rs = &runs[i].resources[k];
+
+            rs->cpu_pct = rs->read_bytes = rs->write_bytes = NAN;
+            rs->gpu_util_pct = rs->gpu_mem_bytes = NAN;
+            rs->rss_bytes = (k + 1) * (i == 1 ? 4.0 : 0.25) * 1048576;
+        }
+    }
+    /* One wild run does not break a budget that the other two keep. */
+    an_budget_eval(&lat, runs, 3, &ev);
+    assert_int_equal(ev.nseries, 1);
+    assert_true(ev.check.pass);
+    check("budget", "median", ev.series[0].value, 0.005, 0, 0);
+    an_budget_eval_free(&ev);
+    /* Alone, it does. */
+    an_budget_eval(&lat, runs, 1, &ev);
+    assert_false(ev.check.pass);
+    assert_true(ev.series[0].broken);
+    an_budget_eval_free(&ev);
+    /* A family's name matches all its keys; the worst is named. */
+    an_budget_eval(&fam, runs, 3, &ev);
+    assert_int_equal(ev.nseries, 2);
+    assert_int_equal(ev.check.violations, 1);
+    assert_string_equal(ev.series[ev.worst].key, "scale[n=9]");
+    check("budget", "family", ev.series[ev.worst].value, 0.030, 0, 0);
+    an_budget_eval_free(&ev);
+    /* A rule in ms does not apply to results in s. */
+    an_budget_eval(&ms, runs, 3, &ev);
+    assert_int_equal(ev.check.checked, 0);
+    an_budget_eval_free(&ev);
+    /* memory: each run's peak RSS (0.5, 8, 0.5 MiB), then the median. */
+    an_budget_eval(&mem, runs, 3, &ev);
+    assert_true(ev.from_samples);
+    assert_null(ev.series[0].key);
+    check("budget", "peak", ev.series[0].value, 0.5 * 1048576, 0, 0);
+    assert_true(ev.check.pass);
+    an_budget_eval_free(&ev);
+    for (int i = 0; i < 3; i++)
+        run_cleanup(&runs[i]);
+}
+
 /* ---- input of the statistics commands (ingest/numbers.c,
  *      ingest/compare_settings.c) ------------------------------------------ */
 
@@ -1069,6 +1148,7 @@ int main(void)
         cmocka_unit_test(test_scaling_reference),
         cmocka_unit_test(test_scaling_gbench_fixture),
         cmocka_unit_test(test_budget_check),
+        cmocka_unit_test(test_budget_eval),
         cmocka_unit_test(test_numbers_parse),
         cmocka_unit_test(test_compare_settings_parse),
     };
