@@ -245,8 +245,9 @@ enum err agent_github_comment(const struct agent_github *gh,
         return ERR_INVALID;
     }
     agent_response_init(&resp);
-    buf_init(&base, 4096);
-    buf_init(&url, 8192);
+    /* Unbounded: GITHUB_API_URL and GITHUB_REPOSITORY bound them. */
+    buf_init(&base, 0);
+    buf_init(&url, 0);
     buf_init(&body, 0);
     agent_url_base(&base, gh->api_url && *gh->api_url
                               ? gh->api_url

@@ -40,8 +40,10 @@ static enum err compare_get(const struct agent_http *h, const char *project,
     const char *headers[3] = {NULL, NULL, NULL};
     enum err e;
 
-    buf_init(&url, 16384);
-    buf_init(&auth, 8192);
+    /* Unbounded: the command line and the environment bound what goes
+     * in; a bound here could only cut it. */
+    buf_init(&url, 0);
+    buf_init(&auth, 0);
     agent_url_base(&url, h->server);
     (void)buf_adds(&url, "/api/v1/projects/");
     agent_url_escape(&url, project);

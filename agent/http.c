@@ -53,10 +53,12 @@ void agent_response_cleanup(struct agent_response *r)
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    struct buf *b = ud;
+    struct agent_response *r = ud;
 
-    /* Past the bound the rest is dropped; the status still counts. */
-    (void)buf_add(b, p, size * n);
+    /* Past the bound the rest is dropped (and said); the status still
+     * counts. */
+    if (buf_add(&r->body, p, size * n))
+        r->truncated = true;
     return size * n;
 }
 
@@ -81,6 +83,7 @@ enum err agent_http_once(const struct agent_request *rq,
     enum err e = ERR_OK;
 
     resp->status = 0;
+    resp->truncated = false;
     resp->error[0] = '\0';
     buf_reset(&resp->body);
     buf_reset(&resp->link);
@@ -104,7 +107,7 @@ enum err agent_http_once(const struct agent_request *rq,
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp->body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp->link);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
@@ -174,32 +177,34 @@ enum err agent_http_retry(const struct agent_request *rq, int retries,
     return e;
 }
 
-void agent_url_escape(struct buf *out, const char *s)
+enum err agent_url_escape(struct buf *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
+    enum err e = ERR_OK;
 
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s; *p && !e; p++) {
         unsigned char ch = *p;
 
         if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
             (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' ||
             ch == '~') {
-            (void)buf_addc(out, (char)ch);
+            e = buf_addc(out, (char)ch);
         } else {
-            (void)buf_addc(out, '%');
-            (void)buf_addc(out, hex[ch >> 4]);
-            (void)buf_addc(out, hex[ch & 15]);
+            char three[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+
+            e = buf_add(out, three, 3);
         }
     }
+    return e;
 }
 
-void agent_url_base(struct buf *out, const char *server)
+enum err agent_url_base(struct buf *out, const char *server)
 {
     size_t n = strlen(server);
 
     while (n && server[n - 1] == '/')
         n--;
-    (void)buf_add(out, server, n);
+    return buf_add(out, server, n);
 }
 
 void agent_url_public(struct buf *out, const char *server)

@@ -37,9 +37,11 @@ enum err agent_upload(const struct agent_http *h, const char *project,
     enum err e;
 
     memset(out, 0, sizeof *out);
-    buf_init(&url, 8192);
-    buf_init(&key, 256);
-    buf_init(&auth, 8192);
+    /* Unbounded: the command line and the environment bound the server
+     * URL, the project and the token; a bound here could only cut them. */
+    buf_init(&url, 0);
+    buf_init(&key, 0);
+    buf_init(&auth, 0);
     agent_response_init(&resp);
     agent_url_base(&url, h->server);
     (void)buf_adds(&url, "/api/v1/projects/");

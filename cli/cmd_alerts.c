@@ -12,11 +12,11 @@
  * written here (srv_write_alert).  Exit status: 0 ok, 2 refused or bad
  * usage, 3 server unreachable.
  */
+#include "agent/agent.h"
 #include "cli/cli.h"
 #include "server/server.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,36 +48,25 @@ static const struct cli_opt opts[] = {
 
 /* ---- against a server ---------------------------------------------------- */
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    struct buf *b = ud;
-
-    return buf_add(b, p, size * n) ? 0 : size * n;
-}
-
-/* GET (body NULL) or PATCH path on the server; prints the answer. */
+/* GET (body NULL) or PATCH path on the server, through the agent's client
+ * (one retry policy for every command); prints the answer. */
 static int http(const struct cli_args *a, const char *path, const char *body)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    struct buf url, resp, hdr;
+    struct agent_request rq = {0};
+    struct agent_response resp;
+    struct buf url, hdr;
     const char *server = cli_str(a, "server"), *token = cli_str(a, "token");
-    long status = 0;
-    CURLcode cc;
+    const char *headers[3];
+    size_t nh = 0;
+    enum err e;
     int rc = EXIT_UNREACHABLE;
 
     buf_init(&url, 8192);
-    buf_init(&resp, 16u << 20);
     buf_init(&hdr, 8192);
-    if (!c) {
-        fprintf(stderr, PREFIX "cannot start libcurl\n");
-        return EXIT_USAGE;
-    }
+    agent_response_init(&resp);
+    resp.body.max = 16u << 20;
     /* A failed append would send a cut URL or an empty header: refuse. */
-    if (buf_printf(&url, "%.*s%s",
-                   (int)(strlen(server) -
-                         (server[0] && server[strlen(server) - 1] == '/')),
-                   server, path)) {
+    if (agent_url_base(&url, server) || buf_adds(&url, path)) {
         fprintf(stderr, PREFIX "the request URL (--server, --project) is "
                 "longer than %zu bytes\n", url.max);
         rc = EXIT_USAGE;
@@ -90,43 +79,37 @@ static int http(const struct cli_args *a, const char *path, const char *body)
             rc = EXIT_USAGE;
             goto out;
         }
-        h = curl_slist_append(h, buf_str(&hdr));
+        headers[nh++] = buf_str(&hdr);
     }
-    if (body) {
-        h = curl_slist_append(h, "Content-Type: application/json");
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PATCH");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)strlen(body));
-    }
-    curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 60000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "benchvault/" BV_VERSION);
-    cc = curl_easy_perform(c);
-    if (cc != CURLE_OK) {
-        fprintf(stderr, PREFIX "%s: %s\n", buf_str(&url),
-                curl_easy_strerror(cc));
+    if (body)
+        headers[nh++] = "Content-Type: application/json";
+    headers[nh] = NULL;
+    rq.method = body ? "PATCH" : "GET";
+    rq.url = buf_str(&url);
+    rq.headers = headers;
+    rq.body = body;
+    rq.len = body ? strlen(body) : 0;
+    rq.timeout_ms = 60000;
+    rq.max_answer = 16u << 20;
+    /* PATCH sets a status: doing it twice is doing it once. */
+    e = agent_http_retry(&rq, 2, 250, buf_str(&url), &resp);
+    if (e) {
+        fprintf(stderr, PREFIX "%s: %s\n", buf_str(&url), resp.error);
+        rc = e == ERR_INTERNAL ? EXIT_USAGE : EXIT_UNREACHABLE;
+    } else if (resp.truncated) {
+        fprintf(stderr, PREFIX "the answer is larger than %zu bytes\n",
+                resp.body.max);
+    } else if (resp.status == 200) {
+        printf("%s\n", buf_str(&resp.body));
+        rc = EXIT_OK;
     } else {
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (status == 200) {
-            printf("%s\n", buf_str(&resp));
-            rc = EXIT_OK;
-        } else {
-            fprintf(stderr, PREFIX "server answered %ld: %s\n", status,
-                    buf_str(&resp));
-            rc = status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE;
-        }
+        fprintf(stderr, PREFIX "server answered %ld: %s\n", resp.status,
+                buf_str(&resp.body));
+        rc = resp.status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE;
     }
 out:
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    agent_response_cleanup(&resp);
     buf_cleanup(&url);
-    buf_cleanup(&resp);
     buf_cleanup(&hdr);
     return rc;
 }
@@ -342,28 +325,32 @@ int cmd_alerts(int argc, char **argv)
         goto out;
     }
     if (cli_str(&a, "server")) {
-        CURL *c;
-        char *esc, *path = NULL, *body = NULL;
+        char *path = NULL, *body = NULL;
 
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        c = curl_easy_init();
+        agent_init();
         if (!strcmp(verb, "list")) {
-            esc = c ? curl_easy_escape(c, cli_str(&a, "project"), 0) : NULL;
-            path =
-                xasprintf("/api/v1/projects/%s/alerts?limit=%lld%s%s",
-                          esc ? esc : "", (long long)cli_int(&a, "limit"),
-                          cli_str(&a, "status") ? "&status=" : "",
-                          cli_str(&a, "status") ? cli_str(&a, "status") : "");
-            curl_free(esc);
+            struct buf esc;
+
+            buf_init(&esc, 0);
+            agent_url_escape(&esc, cli_str(&a, "project"));
+            path = xasprintf("/api/v1/projects/%s/alerts?limit=%lld%s",
+                             buf_str(&esc), (long long)cli_int(&a, "limit"),
+                             cli_str(&a, "status") ? "&status=" : "");
+            buf_cleanup(&esc);
+            if (cli_str(&a, "status")) {
+                char *p2 = xasprintf("%s%s", path, cli_str(&a, "status"));
+
+                free(path);
+                path = p2;
+            }
         } else {
             path = xasprintf("/api/v1/alerts/%lld", (long long)id);
             body = patch_body(status, cli_str(&a, "note"));
         }
-        curl_easy_cleanup(c);
         rc = http(&a, path, body);
         free(path);
         free(body);
-        curl_global_cleanup();
+        agent_cleanup();
         goto out;
     }
     if (cli_db_open("alerts", &a, &st))

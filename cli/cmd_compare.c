@@ -9,12 +9,12 @@
  * is broken.  Against a server the counts come from the JSON answer
  * (ingest_compare_parse), fetched beside the text or Markdown one.
  */
+#include "agent/agent.h"
 #include "cli/cli.h"
 #include "ingest/ingest.h"
 #include "service/service.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,45 +106,34 @@ out:
     return rc;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    return buf_add(ud, p, size * n) ? 0 : size * n;
-}
-
-/* GETs the comparison in format into body; an exit status. */
+/* GETs the comparison in format into body through the agent's client
+ * (one retry policy for every command); an exit status. */
 static int fetch(const struct cli_args *a, double threshold, const char *format,
                  struct buf *body)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
+    struct agent_request rq = {0};
+    struct agent_response resp;
     struct buf url, hdr;
     const char *server = cli_str(a, "server"), *token = cli_str(a, "token");
     const char *names[] = {"base", "head"};
-    char *esc;
-    long status = 0;
+    const char *headers[2] = {NULL, NULL};
     int rc = EXIT_OK;
-    CURLcode cc = CURLE_OK;
+    enum err e;
 
-    if (!c) {
-        fprintf(stderr, "benchvault compare: cannot start libcurl\n");
-        return EXIT_USAGE;
-    }
     /* unbounded: a long --link or token must not be cut silently (the
      * command line bounds them) */
     buf_init(&url, 0);
     buf_init(&hdr, 0);
-    esc = curl_easy_escape(c, cli_str(a, "project"), 0);
-    (void)buf_printf(
-        &url, "%.*s/api/v1/projects/%s/compare?format=%s",
-        (int)(strlen(server) - (server[strlen(server) - 1] == '/')), server,
-        esc, format);
-    curl_free(esc);
+    agent_response_init(&resp);
+    agent_url_base(&url, server);
+    (void)buf_adds(&url, "/api/v1/projects/");
+    agent_url_escape(&url, cli_str(a, "project"));
+    (void)buf_printf(&url, "/compare?format=%s", format);
     for (int i = 0; i < 2; i++) {
         if (!cli_str(a, names[i]))
             continue;
-        esc = curl_easy_escape(c, cli_str(a, names[i]), 0);
-        (void)buf_printf(&url, "&%s=%s", names[i], esc);
-        curl_free(esc);
+        (void)buf_printf(&url, "&%s=", names[i]);
+        agent_url_escape(&url, cli_str(a, names[i]));
     }
     if (isfinite(threshold))
         (void)buf_printf(&url, "&threshold=%.17g", threshold);
@@ -154,45 +143,40 @@ static int fetch(const struct cli_args *a, double threshold, const char *format,
     if (cli_int(a, "seed"))
         (void)buf_printf(&url, "&seed=%lld", (long long)cli_int(a, "seed"));
     if (!strcmp(format, "markdown")) {
-        const char *link = cli_str(a, "link") ? cli_str(a, "link") : server;
-
-        esc = curl_easy_escape(c, link, 0);
-        (void)buf_printf(&url, "&link=%s", esc);
-        curl_free(esc);
+        (void)buf_adds(&url, "&link=");
+        agent_url_escape(&url, cli_str(a, "link") ? cli_str(a, "link")
+                                                  : server);
     }
     if (token) {
         (void)buf_printf(&hdr, "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, buf_str(&hdr));
+        headers[0] = buf_str(&hdr);
     }
-    curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 300000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "benchvault/" BV_VERSION);
-    for (int attempt = 0; attempt < 3; attempt++) {
-        buf_reset(body);
-        cc = curl_easy_perform(c);
-        if (cc == CURLE_OK)
-            break;
-    }
-    if (cc != CURLE_OK) {
+    rq.method = "GET";
+    rq.url = buf_str(&url);
+    rq.headers = headers;
+    rq.timeout_ms = 300000;
+    rq.max_answer = body->max;
+    e = agent_http_retry(&rq, 2, 250, buf_str(&url), &resp);
+    if (e) {
         fprintf(stderr, "benchvault compare: %s: %s\n", buf_str(&url),
-                curl_easy_strerror(cc));
-        rc = EXIT_UNREACHABLE;
+                resp.error);
+        rc = e == ERR_INTERNAL ? EXIT_USAGE : EXIT_UNREACHABLE;
         goto out;
     }
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    if (status != 200) {
+    buf_reset(body);
+    if (resp.truncated || buf_add(body, resp.body.data, resp.body.len)) {
+        fprintf(stderr, "benchvault compare: the answer is larger than "
+                        "%zu bytes\n", body->max);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (resp.status != 200) {
         fprintf(stderr, "benchvault compare: the server answered %ld: %s\n",
-                status, buf_str(body));
-        rc = status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE;
+                resp.status, buf_str(body));
+        rc = resp.status >= 500 ? EXIT_UNREACHABLE : EXIT_USAGE;
     }
 out:
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    agent_response_cleanup(&resp);
     buf_cleanup(&url);
     buf_cleanup(&hdr);
     return rc;
@@ -206,7 +190,7 @@ static int compare_server(const struct cli_args *a, double threshold, bool gate)
 
     buf_init(&body, 64u << 20);
     buf_init(&json, 64u << 20);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    agent_init();
     rc = fetch(a, threshold, format, &body);
     if (rc == EXIT_OK) {
         fputs(buf_str(&body), stdout);
@@ -236,7 +220,7 @@ static int compare_server(const struct cli_args *a, double threshold, bool gate)
         }
         ingest_compare_cleanup(&cmp);
     }
-    curl_global_cleanup();
+    agent_cleanup();
     buf_cleanup(&body);
     buf_cleanup(&json);
     return rc;

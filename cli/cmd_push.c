@@ -1,10 +1,11 @@
 /*
  * benchvault push: upload result files.  Each file is parsed and validated
  * locally first (so a bad file fails fast, offline, with the same messages
- * the server would give), then either POSTed to a server with libcurl or
- * written straight into a database through the same store code.
+ * the server would give), then either POSTed to a server (through the
+ * agent's HTTP client) or written straight into a database through the
+ * same store code.
  *
- * Retries: connection failures and 5xx answers are retried with
+ * Retries (the agent's one policy): no answer, 5xx, 429 and 408 are retried with
  * exponential backoff and full jitter, a bounded number of times.
  *
  * The content key (content_key): SHA-256 streamed over the project, the
@@ -26,7 +27,6 @@
 #include "service/service.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -325,104 +325,58 @@ out:
     return rc;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    struct buf *b = ud;
-
-    return buf_add(b, p, size * n) ? 0 : size * n;
-}
-
 /* Appends "?name=v" or "&name=v" (v escaped; nothing for a NULL v). */
-static enum err add_query(CURL *c, struct buf *url, const char *name,
-                          const char *v, bool *first)
+static enum err add_query(struct buf *url, const char *name, const char *v,
+                          bool *first)
 {
-    char *esc;
     enum err e;
 
     if (!v)
         return ERR_OK;
-    esc = curl_easy_escape(c, v, 0);
-    if (!esc)
-        return ERR_NOMEM;
-    e = buf_printf(url, "%c%s=%s", *first ? '?' : '&', name, esc);
+    e = buf_printf(url, "%c%s=", *first ? '?' : '&', name);
     *first = false;
-    curl_free(esc);
-    return e;
+    return e ? e : agent_url_escape(url, v);
 }
 
-static void backoff(int attempt)
-{
-    /* Full jitter: uniform in [0, 250 ms * 2^attempt], capped at 8 s. */
-    uint64_t cap = 250ull << (attempt < 5 ? attempt : 5), r = 0;
-    struct timespec ts;
-
-    (void)rand_bytes(&r, sizeof r);
-    r %= (cap > 8000 ? 8000 : cap) + 1;
-    ts.tv_sec = (time_t)(r / 1000);
-    ts.tv_nsec = (long)(r % 1000) * 1000000;
-    nanosleep(&ts, NULL);
-}
-
-/* Adds a header line to *h.  ERR_TOO_LARGE past 8 KiB. */
-static enum err add_header(struct curl_slist **h, const char *fmt, ...)
-    CORE_PRINTF(2, 3);
-
-static enum err add_header(struct curl_slist **h, const char *fmt, ...)
-{
-    struct buf line;
-    struct curl_slist *n;
-    va_list ap;
-    enum err e;
-
-    buf_init(&line, 8192);
-    va_start(ap, fmt);
-    e = buf_vprintf(&line, fmt, ap);
-    va_end(ap);
-    if (!e) {
-        n = curl_slist_append(*h, buf_str(&line));
-        if (n)
-            *h = n;
-        else
-            e = ERR_NOMEM;
-    }
-    buf_cleanup(&line);
-    return e;
-}
-
+/* POSTs the file through the agent's client: one retry policy for every
+ * command (no answer, 5xx, 429, 408 are retried with full-jitter
+ * backoff; any other answer is final). */
 static int push_http(const struct cli_args *a, const char *path,
                      const struct buf *body, const char *ctype,
                      const struct run *r)
 {
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = NULL;
-    struct buf url, resp;
+    struct agent_request rq = {0};
+    struct agent_response resp;
+    struct buf url, hkey, htype, hauth, where;
+    const char *headers[4];
     char key[PUSH_KEY_LEN];
     const char *server = cli_str(a, "server"), *token = cli_str(a, "token");
     bool first = true;
     int rc = EXIT_UNREACHABLE, retries = (int)cli_int(a, "retries");
-    char *esc_project = NULL;
+    size_t nh = 0;
     enum err e;
 
     buf_init(&url, 8192);
-    buf_init(&resp, 1 << 20);
-    if (!c) {
-        fprintf(stderr, "benchvault push: cannot start libcurl\n");
-        return EXIT_USAGE;
-    }
-    esc_project = curl_easy_escape(c, r->project, 0);
-    e = esc_project ? buf_printf(&url, "%.*s/api/v1/projects/%s/runs",
-                                 (int)(strlen(server) -
-                                       (server[strlen(server) - 1] == '/')),
-                                 server, esc_project)
-                    : ERR_NOMEM;
+    buf_init(&hkey, 8192);
+    buf_init(&htype, 8192);
+    buf_init(&hauth, 8192);
+    buf_init(&where, 0);
+    agent_response_init(&resp);
+    e = agent_url_base(&url, server);
     if (!e)
-        e = add_query(c, &url, "branch", cli_str(a, "branch"), &first);
+        e = buf_adds(&url, "/api/v1/projects/");
     if (!e)
-        e = add_query(c, &url, "commit", cli_str(a, "commit"), &first);
+        e = agent_url_escape(&url, r->project);
     if (!e)
-        e = add_query(c, &url, "testbed", cli_str(a, "testbed"), &first);
+        e = buf_adds(&url, "/runs");
+    if (!e)
+        e = add_query(&url, "branch", cli_str(a, "branch"), &first);
+    if (!e)
+        e = add_query(&url, "commit", cli_str(a, "commit"), &first);
+    if (!e)
+        e = add_query(&url, "testbed", cli_str(a, "testbed"), &first);
     if (!e && strcmp(cli_str(a, "format"), "auto"))
-        e = add_query(c, &url, "format", cli_str(a, "format"), &first);
+        e = add_query(&url, "format", cli_str(a, "format"), &first);
     if (e) {
         fprintf(stderr, "benchvault push: the upload URL (--server, "
                 "--project, --branch, --commit, --testbed) is longer than "
@@ -431,74 +385,63 @@ static int push_http(const struct cli_args *a, const char *path,
         goto out;
     }
     content_key(a, r->project, body, key);
-    e = add_header(&h, "Idempotency-Key: %s", key);
+    e = buf_printf(&hkey, "Idempotency-Key: %s", key);
     if (!e)
-        e = add_header(&h, "Content-Type: %s", ctype);
+        e = buf_printf(&htype, "Content-Type: %s", ctype);
     if (!e && token)
-        e = add_header(&h, "Authorization: Bearer %s", token);
+        e = buf_printf(&hauth, "Authorization: Bearer %s", token);
     if (e) {
         fprintf(stderr, "benchvault push: --token is longer than a header "
                 "may be (8 KiB)\n");
         rc = EXIT_USAGE;
         goto out;
     }
-    curl_easy_setopt(c, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, buf_str(body));
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "benchvault/" BV_VERSION);
+    headers[nh++] = buf_str(&hkey);
+    headers[nh++] = buf_str(&htype);
+    if (token)
+        headers[nh++] = buf_str(&hauth);
+    headers[nh] = NULL;
+    rq.method = "POST";
+    rq.url = buf_str(&url);
+    rq.headers = headers;
+    rq.body = body->data;
+    rq.len = body->len;
+    rq.timeout_ms = 120000;
+    rq.max_answer = 1 << 20;
+    e = agent_http_retry(&rq, retries, 250, buf_str(&url), &resp);
+    if (e) {
+        fprintf(stderr, "benchvault push: %s: %s (%d attempts)\n",
+                buf_str(&url), resp.error, retries + 1);
+        rc = e == ERR_INTERNAL ? EXIT_USAGE : EXIT_UNREACHABLE;
+    } else if (resp.status == 200 || resp.status == 201) {
+        int64_t run_id = 0;
 
-    for (int attempt = 0; attempt <= retries; attempt++) {
-        long status = 0;
-        CURLcode cc;
-
-        if (attempt)
-            backoff(attempt - 1);
-        buf_reset(&resp);
-        cc = curl_easy_perform(c);
-        if (cc != CURLE_OK) {
-            fprintf(stderr, "benchvault push: %s: %s (attempt %d of %d)\n",
-                    buf_str(&url), curl_easy_strerror(cc), attempt + 1,
-                    retries + 1);
-            continue;
-        }
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (status == 200 || status == 201) {
-            int64_t run_id = 0;
-            char *where;
-
-            (void)ingest_answer_run_id(buf_str(&resp), resp.len, &run_id);
-            where = xasprintf("%.*s/p/%s/runs/%lld",
-                              (int)(strlen(server) -
-                                    (server[strlen(server) - 1] == '/')),
-                              server, esc_project, (long long)run_id);
-            print_stored(a, path, buf_str(&resp), run_id,
-                         (int64_t)r->nresults, status == 200, where);
-            free(where);
-            rc = EXIT_OK;
-            break;
-        }
-        if (status >= 500 || status == 429) {
-            fprintf(stderr, "benchvault push: server answered %ld (attempt "
-                    "%d of %d)\n", status, attempt + 1, retries + 1);
-            continue;
-        }
+        (void)ingest_answer_run_id(buf_str(&resp.body), resp.body.len,
+                                   &run_id);
+        agent_url_base(&where, server);
+        (void)buf_adds(&where, "/p/");
+        agent_url_escape(&where, r->project);
+        (void)buf_printf(&where, "/runs/%lld", (long long)run_id);
+        print_stored(a, path, buf_str(&resp.body), run_id,
+                     (int64_t)r->nresults, resp.status == 200,
+                     buf_str(&where));
+        rc = EXIT_OK;
+    } else if (agent_http_retryable(ERR_OK, resp.status)) {
+        fprintf(stderr, "benchvault push: %s: server answered %ld after %d "
+                "attempts: %s\n", path, resp.status, retries + 1,
+                buf_str(&resp.body));
+    } else {
         fprintf(stderr, "benchvault push: %s: server answered %ld: %s\n",
-                path, status, buf_str(&resp));
+                path, resp.status, buf_str(&resp.body));
         rc = EXIT_USAGE;
-        break;
     }
 out:
-    curl_free(esc_project);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
+    agent_response_cleanup(&resp);
     buf_cleanup(&url);
-    buf_cleanup(&resp);
+    buf_cleanup(&hkey);
+    buf_cleanup(&htype);
+    buf_cleanup(&hauth);
+    buf_cleanup(&where);
     return rc;
 }
 
@@ -522,7 +465,7 @@ static int deliver_spool(const struct cli_args *a)
     h.token = cli_str(a, "token");
     h.retries = (int)cli_int(a, "retries");
     err_init(&eb);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    agent_init();
     if (agent_spool_deliver(dir, &h, &rep, &eb)) {
         fprintf(stderr, "benchvault push: %s\n", eb.msg);
         rc = EXIT_USAGE;
@@ -537,7 +480,7 @@ static int deliver_spool(const struct cli_args *a)
         if (rep.unreachable)
             rc = EXIT_UNREACHABLE;
     }
-    curl_global_cleanup();
+    agent_cleanup();
     err_cleanup(&eb);
     free(dir);
     return rc;
@@ -587,7 +530,7 @@ int cmd_push(int argc, char **argv)
     }
     ingest_limits_default(&lim);
     lim.max_body = (size_t)cli_size(&a, "max-body");
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    agent_init();
     for (size_t i = 0; i < a.npos && rc == EXIT_OK; i++) {
         struct ingest_overrides ov = {0};
         struct buf body;
@@ -622,7 +565,7 @@ int cmd_push(int argc, char **argv)
         run_cleanup(&r);
         buf_cleanup(&body);
     }
-    curl_global_cleanup();
+    agent_cleanup();
 out:
     cli_args_cleanup(&a);
     err_cleanup(&eb);

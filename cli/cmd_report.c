@@ -25,13 +25,13 @@
  * /p/P/runs/7 → runs/7.html, /p/P/alerts → alerts.html, charts →
  * charts/KIND-HASH.png, a page with a query → NAME-HASH.html.
  */
+#include "agent/agent.h"
 #include "cli/cli.h"
 #include "ingest/ingest.h"
 #include "render/render.h"
 #include "server/server.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,6 @@ struct item {
 };
 
 struct crawl {
-    CURL *curl;
     char base[64]; /* http://127.0.0.1:PORT */
     char prefix[300]; /* /p/SLUG */
     const char *out;
@@ -219,11 +218,6 @@ static void rewrite(struct crawl *c, const char *page_file, const char *html,
     }
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *ud)
-{
-    return buf_add(ud, p, size * n) ? 0 : size * n;
-}
-
 static enum err mkdirs(const char *dir, const char *file, struct errbuf *eb)
 {
     char *path = xasprintf("%s/%s", dir, file);
@@ -290,33 +284,34 @@ static void progress(const struct crawl *c, bool last)
 
 static enum err crawl(struct crawl *c, struct errbuf *eb)
 {
-    struct buf body, page, url;
-    struct curl_slist *hdrs = curl_slist_append(NULL, REPORT_STATIC_HEADER);
+    struct buf page, url;
+    struct agent_response resp;
+    const char *hdrs[] = {REPORT_STATIC_HEADER, NULL};
     enum err e = ERR_OK;
 
-    buf_init(&body, 64u << 20);
+    agent_response_init(&resp);
     buf_init(&page, 0);
     buf_init(&url, 0);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, 120000L);
     for (; c->done < c->n && !e; c->done++) {
         struct item *it = &c->items[c->done];
-        long status = 0;
+        struct agent_request rq = {0};
+        long status;
         size_t fl = strlen(it->file);
 
-        buf_reset(&body);
         buf_reset(&url);
         (void)buf_printf(&url, "%s%s", c->base, it->url);
-        curl_easy_setopt(c->curl, CURLOPT_URL, buf_str(&url));
-        if (curl_easy_perform(c->curl) != CURLE_OK) {
-            err_set(eb, "could not read %s from the report's server",
-                    it->url);
+        rq.method = "GET";
+        rq.url = buf_str(&url);
+        rq.headers = hdrs;
+        rq.timeout_ms = 120000;
+        rq.max_answer = 64u << 20;
+        if (agent_http_once(&rq, &resp) != ERR_OK || resp.truncated) {
+            err_set(eb, "could not read %s from the report's server%s%s",
+                    it->url, resp.error[0] ? ": " : "", resp.error);
             e = ERR_IO;
             break;
         }
-        curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+        status = resp.status;
         if (status != 200 && c->done == 0) {
             err_set(eb, "no project %s here (its dashboard answered %ld)",
                     c->prefix + 3, status);
@@ -335,18 +330,17 @@ static enum err crawl(struct crawl *c, struct errbuf *eb)
             char *file = xstrdup(it->file);
 
             buf_reset(&page);
-            rewrite(c, file, buf_str(&body), body.len, &page);
+            rewrite(c, file, buf_str(&resp.body), resp.body.len, &page);
             e = save(c->out, file, buf_str(&page), page.len, eb);
             free(file);
         } else {
-            e = save(c->out, it->file, buf_str(&body), body.len, eb);
+            e = save(c->out, it->file, buf_str(&resp.body), resp.body.len,
+                     eb);
         }
         progress(c, false);
     }
     progress(c, true);
-    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(hdrs);
-    buf_cleanup(&body);
+    agent_response_cleanup(&resp);
     buf_cleanup(&page);
     buf_cleanup(&url);
     return e;
@@ -398,8 +392,7 @@ int cmd_report(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    c.curl = curl_easy_init();
+    agent_init();
     c.out = cli_str(&a, "out");
     c.tty = isatty(STDERR_FILENO);
     snprintf(c.base, sizeof c.base, "http://127.0.0.1:%u", srv_port(s));
@@ -426,8 +419,7 @@ int cmd_report(int argc, char **argv)
                     "links still point to the server\n", REPORT_MAX_FILES);
     }
 stop:
-    curl_easy_cleanup(c.curl);
-    curl_global_cleanup();
+    agent_cleanup();
     srv_stop(s, 1000);
     render_shutdown();
 out:
