@@ -21,31 +21,7 @@
 enum err agent_file_read(const char *path, size_t max, struct buf *out,
                          struct errbuf *eb)
 {
-    FILE *f = fopen(path, "rb");
-    char chunk[65536];
-    size_t n;
-    enum err e = ERR_OK;
-
-    if (!f) {
-        err_set(eb, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (out->len + n > max) {
-            err_set(eb, "%s: larger than %zu bytes", path, max);
-            e = ERR_TOO_LARGE;
-            break;
-        }
-        (void)buf_add(out, chunk, n);
-    }
-    if (!e && ferror(f)) {
-        err_set(eb, "%s: read error", path);
-        e = ERR_IO;
-    }
-    fclose(f);
-    if (!e && !out->data)
-        (void)buf_add(out, "", 0);
-    return e;
+    return file_read(path, max, out, eb);
 }
 
 enum err agent_mkdirs(const char *path, struct errbuf *eb)

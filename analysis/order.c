@@ -19,17 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 void an_sort(double *x, size_t n)
 {
     if (n > 1)
-        qsort(x, n, sizeof *x, cmp_double);
+        qsort(x, n, sizeof *x, double_cmp);
 }
 
 double *an_sorted_copy(const double *x, size_t n)

@@ -42,35 +42,18 @@ static const struct analyze_action actions[] = {
 enum err cli_analyze_read(const char *path, double **v, size_t *n, int *cols,
                           struct errbuf *eb)
 {
-    bool use_stdin = !path || !strcmp(path, "-");
-    FILE *f = use_stdin ? stdin : fopen(path, "rb");
+    const char *name =
+        !path || !strcmp(path, "-") ? "standard input" : path;
     struct buf body;
-    char chunk[65536];
-    size_t got;
-    enum err e = ERR_OK;
+    enum err e;
 
     *v = NULL;
     *n = 0;
     *cols = 1;
-    buf_init(&body, ANALYZE_MAX_BYTES);
-    if (!f) {
-        err_set(eb, "%s: %s", path, strerror(errno));
-        return ERR_IO;
-    }
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (buf_add(&body, chunk, got)) {
-            err_set(eb, "%s: larger than %u bytes",
-                    use_stdin ? "standard input" : path, ANALYZE_MAX_BYTES);
-            e = ERR_TOO_LARGE;
-            break;
-        }
-    }
-    if (!e && ferror(f)) {
-        err_set(eb, "%s: read error", use_stdin ? "standard input" : path);
+    buf_init(&body, 0);
+    e = file_read(path ? path : "-", ANALYZE_MAX_BYTES, &body, eb);
+    if (e == ERR_NOT_FOUND)
         e = ERR_IO;
-    }
-    if (!use_stdin)
-        fclose(f);
     if (!e) {
         struct errbuf pe;
 
@@ -78,13 +61,13 @@ enum err cli_analyze_read(const char *path, double **v, size_t *n, int *cols,
         e = ingest_numbers_parse(buf_str(&body), body.len, ANALYZE_MAX_NUMBERS,
                                  v, n, cols, &pe);
         if (e)
-            err_set(eb, "%s: %s%s%s", use_stdin ? "standard input" : path,
+            err_set(eb, "%s: %s%s%s", name,
                     pe.nitems && pe.items[0].pointer[0] ? pe.items[0].pointer
                                                         : "",
                     pe.nitems && pe.items[0].pointer[0] ? ": " : "",
                     pe.nitems ? pe.items[0].message : pe.msg);
         else if (*n == 0) {
-            err_set(eb, "%s: no numbers", use_stdin ? "standard input" : path);
+            err_set(eb, "%s: no numbers", name);
             e = ERR_INVALID;
         }
         err_cleanup(&pe);

@@ -68,30 +68,13 @@ static const struct cli_opt opts[] = {
 static enum err read_file(const char *path, size_t max, struct buf *out,
                           struct errbuf *eb)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    char chunk[65536];
-    size_t n;
-    enum err e = ERR_OK;
+    enum err e;
 
-    buf_init(out, max);
-    if (!f) {
-        err_set(eb, "%s: %s", path, strerror(errno));
-        return ERR_IO;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (buf_add(out, chunk, n)) {
-            err_set(eb, "%s: larger than --max-body (%zu bytes)", path, max);
-            e = ERR_TOO_LARGE;
-            break;
-        }
-    }
-    if (!e && ferror(f)) {
-        err_set(eb, "%s: read error", path);
-        e = ERR_IO;
-    }
-    if (f != stdin)
-        fclose(f);
-    return e;
+    buf_init(out, 0);
+    e = file_read(path, max, out, eb);
+    if (e == ERR_TOO_LARGE)
+        err_set(eb, "%s: larger than --max-body (%zu bytes)", path, max);
+    return e == ERR_NOT_FOUND ? ERR_IO : e;
 }
 
 static bool file_exists(const char *path)

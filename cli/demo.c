@@ -57,13 +57,6 @@ static const struct demo_bench benches[] = {
     {"http_roundtrip", "{}", "http_roundtrip", 1.8e-3, 0.08, false, true},
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 static void add_latency(struct run *r, const struct demo_bench *b,
                         double mean, uint64_t *rng)
 {
@@ -87,7 +80,7 @@ static void add_latency(struct run *r, const struct demo_bench *b,
     res->stddev = sqrt(sq / (DEMO_SAMPLES - 1));
     sorted = xcalloc(DEMO_SAMPLES, sizeof *sorted);
     memcpy(sorted, res->samples, DEMO_SAMPLES * sizeof *sorted);
-    qsort(sorted, DEMO_SAMPLES, sizeof *sorted, cmp_double);
+    qsort(sorted, DEMO_SAMPLES, sizeof *sorted, double_cmp);
     res->median = sorted[DEMO_SAMPLES / 2];
     res->min = sorted[0];
     res->max = sorted[DEMO_SAMPLES - 1];

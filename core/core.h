@@ -201,6 +201,19 @@ uint64_t time_mono_ns(void);
 enum direction { DIR_LOWER = 0, DIR_HIGHER = 1, DIR_UNSET = -1 };
 
 const char *direction_str(enum direction d); /* "lower" / "higher" */
+/* Whether going from before to after is worse for a measure of direction
+ * d (DIR_UNSET counts as lower-is-better): the one "is worse" rule. */
+bool direction_worse(enum direction d, double before, double after);
+
+/* Reads the whole of path ("-" = standard input) into out (appends; at
+ * most max bytes in all; out->data is set even for an empty file).
+ * ERR_NOT_FOUND when it does not exist, ERR_TOO_LARGE past max, ERR_IO;
+ * the message names the file. */
+enum err file_read(const char *path, size_t max, struct buf *out,
+                   struct errbuf *eb);
+
+/* qsort's comparison for doubles, ascending (NAN-free input). */
+int double_cmp(const void *a, const void *b);
 /* Parses "lower"/"higher" (also "lower_is_better", "higher_is_better"). */
 enum err direction_parse(const char *s, enum direction *d);
 

@@ -136,6 +136,18 @@ const char *direction_str(enum direction d)
     return d == DIR_HIGHER ? "higher" : "lower";
 }
 
+bool direction_worse(enum direction d, double before, double after)
+{
+    return d == DIR_HIGHER ? after < before : after > before;
+}
+
+int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
 enum err direction_parse(const char *s, enum direction *d)
 {
     static const struct {

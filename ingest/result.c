@@ -87,13 +87,6 @@ enum ingest_got ingest_unit(struct ingest_ctx *c, const char *unit,
     return INGEST_OK;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 double ingest_median(const double *v, size_t n)
 {
     double *s, m;
@@ -102,7 +95,7 @@ double ingest_median(const double *v, size_t n)
         return NAN;
     s = xmalloc(n * sizeof *s);
     memcpy(s, v, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
+    qsort(s, n, sizeof *s, double_cmp);
     m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
     free(s);
     return m;

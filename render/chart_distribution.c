@@ -19,13 +19,6 @@ struct box {
     double q1, med, q3, wlo, whi;
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 /* Linear-interpolated quantile of sorted v (type 7, R's default). */
 static double quantile(const double *v, size_t n, double p)
 {
@@ -46,7 +39,7 @@ static double *finite_sorted(const double *v, size_t n, size_t *m)
     for (size_t i = 0; i < n; i++)
         if (isfinite(v[i]))
             s[(*m)++] = v[i];
-    qsort(s, *m, sizeof *s, cmp_double);
+    qsort(s, *m, sizeof *s, double_cmp);
     return s;
 }
 

@@ -141,9 +141,8 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
     for (size_t i = 0; i < ncps; i++) {
         const struct an_cp *c = &cps[i];
         const struct series_point *pt = &s->points[c->index];
-        bool worse = s->direction == DIR_HIGHER
-                         ? c->after_mean < c->before_mean
-                         : c->after_mean > c->before_mean;
+        bool worse =
+            direction_worse(s->direction, c->before_mean, c->after_mean);
 
         jw_obj_begin(w);
         jw_kint(w, "index", (int64_t)c->index);

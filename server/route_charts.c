@@ -226,9 +226,8 @@ static bool load_series(struct req *rq, struct series *s,
         *nch = ncps;
         for (size_t i = 0; i < ncps; i++) {
             (*ch)[i].index = cps[i].index;
-            (*ch)[i].alert = s->direction == DIR_HIGHER
-                                 ? cps[i].after_mean < cps[i].before_mean
-                                 : cps[i].after_mean > cps[i].before_mean;
+            (*ch)[i].alert = direction_worse(
+                s->direction, cps[i].before_mean, cps[i].after_mean);
         }
         free(cps);
     }

@@ -192,9 +192,8 @@ static void change_points(struct buf *b, struct store *st,
     for (size_t i = 0; i < ncps; i++) {
         const struct an_cp *c = &cps[i];
         const struct series_point *pt = &s->points[c->index];
-        bool worse = s->direction == DIR_HIGHER
-                         ? c->after_mean < c->before_mean
-                         : c->after_mean > c->before_mean;
+        bool worse =
+            direction_worse(s->direction, c->before_mean, c->after_mean);
 
         buf_adds(b, "<tr><td><code>");
         if (c->index > 0) {

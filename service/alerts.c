@@ -260,12 +260,6 @@ void svc_cpd_params(struct store *st, int64_t project_id,
     err_cleanup(&eb);
 }
 
-/* Whether a change from before to after is worse for this measure. */
-static bool is_regression(enum direction d, double before, double after)
-{
-    return d == DIR_HIGHER ? after < before : after > before;
-}
-
 /* The position of run_id in the tail, or -1. */
 static long tail_pos(const struct store_cpd_point *pts, size_t n,
                      int64_t run_id)
@@ -366,7 +360,7 @@ static void examine_series(struct store *st, struct svc_cpd_cache *cache,
         goto out;
     for (size_t i = 0; i < tl.nrecent; i++) {
         const struct an_cp *c = &tl.recent[i];
-        bool reg = is_regression(s->direction, c->before_mean, c->after_mean);
+        bool reg = direction_worse(s->direction, c->before_mean, c->after_mean);
         const struct store_cpd_known *match = NULL;
         struct store_cpd_action *a;
 
