@@ -400,3 +400,39 @@ def test_private_server_lets_a_browser_sign_in_and_browse(tmpdir_path):
         assert b.get(s.url + page).status_code == 401
     finally:
         assert s.stop() == 0, s.logtext()[-3000:]
+
+
+def test_private_sign_in_in_chromium(tmpdir_path):
+    """The private sign-in flow in a real browser: the page asked for shows
+    the sign-in form; a read token signs in (Chromium sends its own Origin
+    and cookies) and returns to that page; the cookie is HttpOnly and
+    SameSite=Strict; sign-out from /signin ends it."""
+    from selenium.webdriver.common.by import By
+    from test_pages import chromium_driver
+    s = private_server(tmpdir_path)
+    driver = None
+    try:
+        seed(s)
+        driver = chromium_driver(tmpdir_path)
+        driver.set_page_load_timeout(30)
+        driver.get(s.url + f"/p/{PROJECT}")
+        assert driver.title.startswith("Sign in"), driver.title
+        driver.find_element(By.NAME, "token").send_keys(s.read_token)
+        driver.find_element(By.CSS_SELECTOR,
+                            "form.signin button").click()
+        assert driver.current_url == s.url + f"/p/{PROJECT}", \
+            driver.current_url
+        assert not driver.title.startswith("Sign in"), driver.page_source
+        assert "bench_0" in driver.page_source
+        c = {k["name"]: k for k in driver.get_cookies()}
+        assert c["bv_session"]["httpOnly"] is True
+        assert c["bv_session"]["sameSite"] == "Strict"
+        assert c["bv_session"]["value"] != s.read_token
+        driver.get(s.url + "/signin")
+        driver.find_element(By.CSS_SELECTOR, "form.signout button").click()
+        driver.get(s.url + f"/p/{PROJECT}")
+        assert driver.title.startswith("Sign in"), driver.title
+    finally:
+        if driver:
+            driver.quit()
+        assert s.stop() == 0, s.logtext()[-3000:]
