@@ -196,6 +196,7 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
 {
     struct buf *t = cls;
 
+    /* request_target's buffer is unbounded: these appends cannot fail. */
     (void)kind;
     (void)buf_addc(t, t->len && memchr(t->data, '?', t->len) ? '&' : '?');
     (void)page_esc_query(t, key);
@@ -206,15 +207,16 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
-/* The page asked for, as a local URL: the decoded path encoded again
- * segment by segment, and its query.  A target over NEXT_MAX fails the
- * bounded buffer and becomes "/" in local_next. */
+/* The page asked for, as a local URL (caller frees): the decoded path
+ * encoded again segment by segment, and its query; NULL when longer than
+ * NEXT_MAX (the form then returns to "/").  The buffer is unbounded here:
+ * libmicrohttpd has already bounded the request line. */
 static char *request_target(struct req *rq)
 {
     struct buf t;
     const char *p = rq->path;
 
-    buf_init(&t, NEXT_MAX + 1);
+    buf_init(&t, 0);
     while (*p == '/') {
         size_t n = strcspn(p + 1, "/");
         char *seg = xstrndup(p + 1, n);
@@ -227,23 +229,26 @@ static char *request_target(struct req *rq)
     if (!t.len)
         (void)buf_addc(&t, '/');
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, add_arg, &t);
+    if (t.len > NEXT_MAX) {
+        buf_cleanup(&t);
+        return NULL;
+    }
     return buf_take(&t);
 }
 
 void srv_page_signin(struct req *rq, unsigned status, const char *detail)
 {
-    char *next = NULL;
+    bool own = rq->route && strcmp(rq->route->pattern, "/signin") == 0;
+    char *next = own ? NULL : request_target(rq);
     struct buf *b = &rq->resp;
     int64_t idle;
 
-    /* Back to the page asked for, or where GET /signin?next= says. */
-    if (rq->route && strcmp(rq->route->pattern, "/signin") != 0)
-        next = request_target(rq);
     srv_page_begin(b, "Sign in", NULL);
     buf_adds(b, "<h1>Sign in</h1>\n<p>");
     page_esc_text(b, detail);
     buf_adds(b, "</p>\n");
-    srv_page_signin_form(rq, NULL, next ? next : req_arg(rq, "next"));
+    /* Back to the page asked for, or where GET /signin?next= says. */
+    srv_page_signin_form(rq, NULL, own ? req_arg(rq, "next") : next);
     idle = srv_session_idle_ms(rq->srv) / 60000;
     buf_printf(b, "<p class=\"muted\">A read token lets you browse; a "
                "write token also lets you triage alerts.  The token is not "
@@ -314,7 +319,7 @@ static void redirect_to(struct req *rq, const char *location)
 {
     free(rq->location);
     rq->location = xstrdup(location);
-    srv_page_begin(&rq->resp, "Signed in", NULL);
+    srv_page_begin(&rq->resp, "Continue", NULL);
     buf_adds(&rq->resp, "<p><a href=\"");
     page_esc_attr(&rq->resp, rq->location);
     buf_adds(&rq->resp, "\">Continue</a></p>\n");
@@ -431,16 +436,12 @@ out:
     err_cleanup(&eb);
 }
 
+/* The project is not looked up before the token is checked: under
+ * --private, whether a project exists is not for strangers to learn.  An
+ * unknown one is the alerts page's 404 after the redirect. */
 void route_page_login(struct req *rq)
 {
-    struct store_project proj;
-    struct store *st = srv_page_project_begin(rq, &proj);
-
-    if (!st)
-        return;
-    srv_store_release(rq->srv, st);
-    sign_in(rq, proj.slug, NULL);
-    store_project_cleanup(&proj);
+    sign_in(rq, rq->params[0], NULL);
 }
 
 void route_page_signin(struct req *rq)

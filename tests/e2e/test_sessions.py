@@ -436,3 +436,21 @@ def test_private_sign_in_in_chromium(tmpdir_path):
         if driver:
             driver.quit()
         assert s.stop() == 0, s.logtext()[-3000:]
+
+
+def test_private_login_form_tells_no_stranger_which_projects_exist(
+        tmpdir_path):
+    s = private_server(tmpdir_path)
+    try:
+        seed(s)
+        answers = []
+        for project in (PROJECT, "no-such-project"):
+            c = requests.Session()
+            csrf = signin_form(c, s.url + "/signin")
+            r = c.post(s.url + f"/p/{project}/alerts/login",
+                       data={"token": "bv_guess", "csrf": csrf},
+                       allow_redirects=False)
+            answers.append((r.status_code, r.text))
+        assert answers[0] == answers[1] and answers[0][0] == 403
+    finally:
+        assert s.stop() == 0, s.logtext()[-3000:]
