@@ -62,16 +62,18 @@ const char *srv_session_get(struct req *rq, struct store *st,
     struct store *rw = NULL;
 
     memset(out, 0, sizeof *out);
-    if (!sid || store_session_lookup(st, sid, now,
-                                     srv_session_idle_ms(rq->srv),
-                                     srv_session_max_ms(rq->srv),
-                                     out) != ERR_OK)
+    if (!sid ||
+        store_session_lookup(st, sid, now, srv_session_idle_ms(rq->srv),
+                             srv_session_max_ms(rq->srv), out) != ERR_OK)
         return NULL;
     /* Note 3.  A failed touch only shortens the session: no refusal. */
     if (now - out->last_seen_at >= SESSION_TOUCH_MS) {
-        if (store_open(rq->srv->db_path, STORE_RW_EXISTING, &rw, NULL,
-                       NULL) != ERR_OK ||
-            store_session_touch(rw, out->id, now, NULL) != ERR_OK)
+        enum err e =
+            store_open(rq->srv->db_path, STORE_RW_EXISTING, &rw, NULL, NULL);
+
+        if (e == ERR_OK)
+            e = store_session_touch(rw, out->id, now, NULL);
+        if (e)
             log_warn("auth: could not refresh a session's idle expiry");
         store_close(rw);
     }
@@ -152,8 +154,8 @@ static bool page_route(const struct req *rq)
 
 static bool page_get(const struct req *rq)
 {
-    return page_route(rq) && (strcmp(rq->method, "GET") == 0 ||
-                              strcmp(rq->method, "HEAD") == 0);
+    return page_route(rq) &&
+           (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0);
 }
 
 static bool deny(struct req *rq, unsigned status, const char *detail)
@@ -180,8 +182,7 @@ static bool session_token(struct req *rq)
     struct store_session s;
     bool ok = false;
 
-    if (!page_route(rq) ||
-        srv_store_acquire(rq->srv, &st, NULL) != ERR_OK)
+    if (!page_route(rq) || srv_store_acquire(rq->srv, &st, NULL) != ERR_OK)
         return false;
     if (srv_session_get(rq, st, &s)) {
         rq->token = s.token;
@@ -208,15 +209,16 @@ bool auth_check(struct req *rq, enum access need, const char *project)
     if ((!h || !*h) && session_token(rq))
         goto scope;
     if (!h || !*h)
-        return deny(rq, 401, need == ACCESS_WRITE
-                                 ? "this request needs a write token: "
-                                   "Authorization: Bearer <token>"
-                                 : "this server is private: send "
-                                   "Authorization: Bearer <token>, or "
-                                   "sign in with a read token");
+        return deny(rq, 401,
+                    need == ACCESS_WRITE ? "this request needs a write token: "
+                                           "Authorization: Bearer <token>"
+                                         : "this server is private: send "
+                                           "Authorization: Bearer <token>, or "
+                                           "sign in with a read token");
     if (strncasecmp(h, "Bearer ", 7) != 0)
-        return deny(rq, 401, "the Authorization header must be "
-                             "\"Bearer <token>\"");
+        return deny(rq, 401,
+                    "the Authorization header must be "
+                    "\"Bearer <token>\"");
     h += 7;
     while (*h == ' ')
         h++;

@@ -263,7 +263,8 @@ void route_alert_patch(struct req *rq)
         st = NULL;
     }
     /* Note 1: not yours is not found. */
-    if (e == ERR_OK && rq->token.project && strcmp(rq->token.project, a.project))
+    if (e == ERR_OK && rq->token.project &&
+        strcmp(rq->token.project, a.project))
         e = ERR_NOT_FOUND;
     if (e == ERR_NOT_FOUND) {
         req_problem_status(rq, 404, "no such alert");

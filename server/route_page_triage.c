@@ -85,8 +85,8 @@ static bool csrf_equal(const char *got, const char *want)
 {
     return got && want && strlen(got) == SRV_PAGE_CSRF_LEN - 1 &&
            strlen(want) == SRV_PAGE_CSRF_LEN - 1 &&
-           hash_equal((const unsigned char *)got,
-                      (const unsigned char *)want, SRV_PAGE_CSRF_LEN - 1);
+           hash_equal((const unsigned char *)got, (const unsigned char *)want,
+                      SRV_PAGE_CSRF_LEN - 1);
 }
 
 const char *srv_page_write_cookie(struct req *rq, struct store *st,
@@ -127,8 +127,7 @@ static const char *local_next(const char *next)
     return next;
 }
 
-void srv_page_signin_form(struct req *rq, const char *project,
-                          const char *next)
+void srv_page_signin_form(struct req *rq, const char *project, const char *next)
 {
     const char *have = srv_cookie(rq, SRV_SIGNIN_COOKIE);
     char fresh[2 * SIGNIN_BYTES + 1];
@@ -149,8 +148,10 @@ void srv_page_signin_form(struct req *rq, const char *project,
         }
         hash_hex(raw, sizeof raw, fresh);
         buf_init(&c, 0);
-        buf_printf(&c, SRV_SIGNIN_COOKIE "=%s; Path=/; HttpOnly; "
-                   "SameSite=Strict%s", fresh, cookie_secure(rq));
+        buf_printf(&c,
+                   SRV_SIGNIN_COOKIE "=%s; Path=/; HttpOnly; "
+                                     "SameSite=Strict%s",
+                   fresh, cookie_secure(rq));
         set_cookie(rq, &c);
         value = fresh;
     }
@@ -250,7 +251,8 @@ void srv_page_signin(struct req *rq, unsigned status, const char *detail)
     /* Back to the page asked for, or where GET /signin?next= says. */
     srv_page_signin_form(rq, NULL, own ? req_arg(rq, "next") : next);
     idle = srv_session_idle_ms(rq->srv) / 60000;
-    buf_printf(b, "<p class=\"muted\">A read token lets you browse; a "
+    buf_printf(b,
+               "<p class=\"muted\">A read token lets you browse; a "
                "write token also lets you triage alerts.  The token is not "
                "kept in the browser: it holds a session, which ends when "
                "you sign out, after %lld %s unused, or when the token is "
@@ -387,14 +389,15 @@ static void sign_in(struct req *rq, const char *project, const char *next)
         srv_store_release(rq->srv, st);
     }
     if (e == ERR_OK && project &&
-        !(t.scope >= SCOPE_WRITE && (!t.project || !strcmp(t.project, project))))
+        !(t.scope >= SCOPE_WRITE &&
+          (!t.project || !strcmp(t.project, project))))
         e = ERR_AUTH;
     if (e) {
         srv_page_error(rq, e == ERR_AUTH ? 403 : srv_status_for(e),
                        e != ERR_AUTH ? "the database is unavailable"
-                       : project    ? "that is not a write token for this "
-                                      "project"
-                                    : "unknown or revoked token");
+                       : project     ? "that is not a write token for this "
+                                       "project"
+                                     : "unknown or revoked token");
         goto out;
     }
     e = store_open(rq->srv->db_path, STORE_RW_EXISTING, &rw, NULL, &eb);
@@ -413,9 +416,10 @@ static void sign_in(struct req *rq, const char *project, const char *next)
         srv_page_error(rq, srv_status_for(e), "could not start a session");
         goto out;
     }
-    buf_printf(&c, SRV_SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
-               "SameSite=Strict%s", sid,
-               (long long)(srv_session_max_ms(rq->srv) / 1000),
+    buf_printf(&c,
+               SRV_SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; "
+                                  "SameSite=Strict%s",
+               sid, (long long)(srv_session_max_ms(rq->srv) / 1000),
                cookie_secure(rq));
     set_cookie(rq, &c);
     log_info("sign-in: a session for token %lld (%s)", (long long)t.id,
@@ -528,8 +532,10 @@ void route_page_signout(struct req *rq)
             goto out;
         }
     }
-    buf_printf(&c, SRV_SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
-               "SameSite=Strict%s", cookie_secure(rq));
+    buf_printf(&c,
+               SRV_SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; "
+                                  "SameSite=Strict%s",
+               cookie_secure(rq));
     set_cookie(rq, &c);
     redirect_to(rq, "/");
 out:

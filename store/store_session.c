@@ -187,8 +187,8 @@ enum err store_session_delete(struct store *st, const char *sid,
     if (!sid_ok(sid))
         return ERR_OK; /* nothing of ours to delete */
     session_hash(sid, hash);
-    e = store_stmt(st, SQ_SESSION_DELETE,
-                   "DELETE FROM session WHERE hash = ?1", &s, eb);
+    e = store_stmt(st, SQ_SESSION_DELETE, "DELETE FROM session WHERE hash = ?1",
+                   &s, eb);
     if (e == ERR_OK) {
         store_bind_start(&b, s);
         store_bind_blob(&b, hash, sizeof hash);

@@ -71,9 +71,8 @@ static int64_t token(struct store *st, const char *name, enum token_scope sc,
     char *secret = NULL;
     int64_t id = 0;
 
-    assert_int_equal(store_token_create(st, name, sc, project, &secret, &id,
-                                        NULL),
-                     ERR_OK);
+    assert_int_equal(
+        store_token_create(st, name, sc, project, &secret, &id, NULL), ERR_OK);
     free(secret);
     return id;
 }
@@ -118,8 +117,7 @@ static void test_expiry(void **state)
     char *sid = NULL;
 
     assert_int_equal(store_session_create(f->st, tid, 0, &sid, NULL), ERR_OK);
-    assert_int_equal(store_session_lookup(f->st, sid, IDLE - 1, IDLE, MAX,
-                                          &s),
+    assert_int_equal(store_session_lookup(f->st, sid, IDLE - 1, IDLE, MAX, &s),
                      ERR_OK);
     store_session_cleanup(&s);
     assert_int_equal(store_session_lookup(f->st, sid, IDLE, IDLE, MAX, &s),
@@ -159,8 +157,7 @@ static void test_revoke_and_delete(void **state)
     assert_int_equal(store_session_delete(f->st, a, NULL), ERR_OK);
     assert_int_equal(store_session_lookup(f->st, a, 1, IDLE, MAX, &s),
                      ERR_AUTH);
-    assert_int_equal(store_session_lookup(f->st, b, 1, IDLE, MAX, &s),
-                     ERR_OK);
+    assert_int_equal(store_session_lookup(f->st, b, 1, IDLE, MAX, &s), ERR_OK);
     store_session_cleanup(&s);
     assert_int_equal(store_session_delete(f->st, "not-a-session", NULL),
                      ERR_OK);
