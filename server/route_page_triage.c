@@ -115,14 +115,17 @@ static void set_cookie(struct req *rq, struct buf *c)
 }
 
 /* next when it is a path of this server ("/..." but not "//host" or
- * "/\host", which browsers read as another host), else "/". */
+ * "/\host", which browsers read as another host), else "/".  Our own
+ * targets are percent-encoded (request_target), so anything but visible
+ * ASCII (a space, a control, a byte of another encoding) is not one. */
 static const char *local_next(const char *next)
 {
     if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' ||
         strlen(next) > NEXT_MAX)
         return "/";
     for (const char *p = next; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\')
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+            *p == '\\')
             return "/";
     return next;
 }
@@ -305,7 +308,9 @@ static char *form_get(const struct buf *body, const char *name)
                     buf_addc(&v, *s);
                 }
             }
-            if (v.len >= FORM_VALUE_MAX - 1 || memchr(v.data, 0, v.len)) {
+            /* An empty value ("note=") leaves v.data NULL: no memchr. */
+            if (v.len >= FORM_VALUE_MAX - 1 ||
+                (v.len && memchr(v.data, 0, v.len))) {
                 buf_cleanup(&v);
                 return NULL;
             }

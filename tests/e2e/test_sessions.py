@@ -189,6 +189,11 @@ def test_triage_and_signout_need_the_session_csrf(server):
     r = s.post(act, data={"status": "acknowledged", "csrf": csrf},
                allow_redirects=False)
     assert r.status_code == 303, r.text
+    # an empty field (a form without the browser's "required" check) is
+    # absent, not undefined behaviour: a dismissal without a note is 422
+    r = s.post(act, data={"status": "dismissed", "note": "", "csrf": csrf},
+               allow_redirects=False)
+    assert r.status_code == 422, r.text
     # the session cookie never stands for a token on the JSON API
     r = s.patch(server.url + f"/api/v1/alerts/{aid}",
                 json={"status": "open"})
@@ -376,7 +381,8 @@ def test_private_server_lets_a_browser_sign_in_and_browse(tmpdir_path):
         c = requests.Session()
         csrf = signin_form(c, s.url + "/signin")
         for nxt in ("//evil.example/x", "https://evil.example/",
-                    "/\\evil.example"):
+                    "/\\evil.example", "/p/\xff", "/p/a b", "/p/\r\nX: y",
+                    "javascript:alert(1)", ""):
             r = c.post(s.url + "/signin", data={"token": s.read_token,
                                                 "csrf": csrf, "next": nxt},
                        allow_redirects=False)
