@@ -38,6 +38,13 @@ static const struct cli_opt opts[] = {
      "concurrent connections per client IP (0: no limit)"},
     {"batch-max", OPT_INT, 1, 100000, "256", NULL, "N",
      "most runs per group commit"},
+    {"trust-proxy", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "believe the proxy in front: X-Forwarded-Proto (Secure cookies), "
+     "X-Forwarded-Host"},
+    {"session-idle", OPT_INT, 60, 31 * 24 * 3600, "43200", NULL, "SECONDS",
+     "a browser session ends unused this long"},
+    {"session-max", OPT_INT, 60, 366 * 24 * 3600, "604800", NULL, "SECONDS",
+     "a browser session ends this long after sign-in"},
     {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "no per-request log lines"},
     {"demo", OPT_FLAG, 0, 0, NULL, NULL, NULL,
@@ -122,6 +129,9 @@ int cmd_serve(int argc, char **argv)
     cfg.per_ip_limit = (unsigned)cli_int(&a, "per-ip-limit");
     cfg.batch_max = (unsigned)cli_int(&a, "batch-max");
     cfg.log_requests = !cli_flag(&a, "quiet");
+    cfg.trust_proxy = cli_flag(&a, "trust-proxy");
+    cfg.session_idle_s = (unsigned)cli_int(&a, "session-idle");
+    cfg.session_max_s = (unsigned)cli_int(&a, "session-max");
 
     if (cli_flag(&a, "demo")) {
         rc = demo_setup(cfg.db_path);

@@ -2,6 +2,12 @@
  * Prometheus metrics: requests by route and status, a latency histogram per
  * route, ingest counters and the database size.  Counters are C11 atomics
  * indexed [route][slot]; the last route row counts unmatched requests.
+ *
+ * Under --private, /metrics needs a read token for every project (a token
+ * without a project, of any scope): the figures cover all projects at once
+ * (open alerts, runs, the database size), so a token limited to one project
+ * is refused (403).  Prometheus sends it with `authorization: {credentials:
+ * <token>}` in its scrape config.  Without --private it stays public.
  */
 #include "server/server_int.h"
 
@@ -155,4 +161,20 @@ void metrics_write(struct srv *s, struct buf *out)
                          "# TYPE benchvault_db_size_bytes gauge\n"
                          "benchvault_db_size_bytes %lld\n",
                          (long long)db_bytes);
+}
+
+void route_metrics(struct req *rq)
+{
+    if (!auth_check(rq, ACCESS_READ, NULL))
+        return;
+    if (rq->has_token && rq->token.project) {
+        req_problem_status(rq, 403,
+                           "/metrics covers every project: use a token "
+                           "that is not limited to one project");
+        return;
+    }
+    buf_reset(&rq->resp);
+    metrics_write(rq->srv, &rq->resp);
+    rq->status = 200;
+    rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }

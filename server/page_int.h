@@ -83,15 +83,52 @@ void route_page_compare(struct req *rq);
 void route_page_login(struct req *rq);
 void route_page_alert_action(struct req *rq);
 
-/* ---- triage from the alerts page (route_page_triage.c) ----------------- */
+/* ---- sign-in, sessions and triage (auth.c, route_page_triage.c) -------- */
 
+/* The cookies: the session id, and the sign-in form's CSRF value. */
+#define SRV_SESSION_COOKIE "bv_session"
+#define SRV_SIGNIN_COOKIE "bv_signin"
 #define SRV_PAGE_CSRF_LEN (2 * HASH_SHA256_LEN + 1)
-/* The request's write cookie (borrowed from MHD) when it holds a live
+
+/* The configured session limits in milliseconds (defaults for 0). */
+int64_t srv_session_idle_ms(const struct srv *s);
+int64_t srv_session_max_ms(const struct srv *s);
+/* A request cookie (borrowed from MHD), or NULL. */
+const char *srv_cookie(struct req *rq, const char *name);
+/*
+ * The request's live session: returns its id (the cookie, borrowed from
+ * MHD) and fills *out (store_session_cleanup it, also when NULL is
+ * returned), or NULL when there is none.  Moves the idle expiry.
+ */
+const char *srv_session_get(struct req *rq, struct store *st,
+                            struct store_session *out);
+/* True when the browser reached us over https (auth.c, note 4). */
+bool srv_request_secure(struct req *rq);
+/* True unless Origin (or, without it, Referer) names another host than
+ * this server's: a form POST from another site. */
+bool srv_origin_ok(struct req *rq);
+
+/* The session id (borrowed from MHD) when the request's live session has a
  * write token for project, else NULL. */
 const char *srv_page_write_cookie(struct req *rq, struct store *st,
                                   const char *project);
-/* The CSRF token the forms of a page seen with this cookie carry. */
-void srv_page_csrf(const char *cookie, char out[SRV_PAGE_CSRF_LEN]);
+/* The CSRF token the forms of a page seen in this session carry. */
+void srv_page_csrf(const char *session_id, char out[SRV_PAGE_CSRF_LEN]);
+/* A sign-in form into rq->resp: for project, the alerts page's (a write
+ * token, POST /p/{project}/alerts/login, back to the alerts); for NULL,
+ * the site's (any token, POST /signin, back to next, a local path).  Its
+ * CSRF value is the SRV_SIGNIN_COOKIE, set here when the browser has none
+ * (double submit). */
+void srv_page_signin_form(struct req *rq, const char *project,
+                          const char *next);
+/* A sign-out form into rq->resp for the session sid. */
+void srv_page_signout_form(struct req *rq, const char *sid);
+/* The whole sign-in page (status 401 for a refused page, 200 for
+ * GET /signin), returning to the page asked for.  detail is text. */
+void srv_page_signin(struct req *rq, unsigned status, const char *detail);
+void route_page_signin_get(struct req *rq);
+void route_page_signin(struct req *rq);
+void route_page_signout(struct req *rq);
 void route_page_style(struct req *rq);
 void route_page_script(struct req *rq);
 

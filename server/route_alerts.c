@@ -7,7 +7,9 @@
  * Design notes:
  * 1. PATCH needs a write token valid for the alert's project.  The token is
  *    checked first (401/403 without revealing whether the alert exists),
- *    then the alert is read, then its project compared with the token's.
+ *    then the alert is read, then its project compared with the token's:
+ *    another project's alert answers the very 404 a missing one does, so a
+ *    project-scoped token cannot learn which ids exist elsewhere.
  * 2. Triage writes are rare and small: PATCH opens its own read-write
  *    connection for one transaction (as PUT budgets does), and SQLite's
  *    lock with the busy timeout orders it with the writer thread's group
@@ -259,18 +261,16 @@ void route_alert_patch(struct req *rq)
         srv_store_release(rq->srv, st);
         st = NULL;
     }
+    /* Note 1: not yours is not found. */
+    if (e == ERR_OK && rq->token.project &&
+        strcmp(rq->token.project, a.project))
+        e = ERR_NOT_FOUND;
     if (e == ERR_NOT_FOUND) {
         req_problem_status(rq, 404, "no such alert");
         goto out;
     }
     if (e) {
         req_problem(rq, e, &eb);
-        goto out;
-    }
-    if (rq->token.project && strcmp(rq->token.project, a.project)) {
-        req_problem_status(rq, 403,
-                           "this token is not valid for the "
-                           "alert's project");
         goto out;
     }
     store_alert_cleanup(&a);

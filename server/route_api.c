@@ -155,14 +155,6 @@ void route_health(struct req *rq)
     err_cleanup(&eb);
 }
 
-void route_metrics(struct req *rq)
-{
-    buf_reset(&rq->resp);
-    metrics_write(rq->srv, &rq->resp);
-    rq->status = 200;
-    rq->content_type = "text/plain; version=0.0.4; charset=utf-8";
-}
-
 void route_projects(struct req *rq)
 {
     struct store *st = NULL;

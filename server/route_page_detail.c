@@ -585,12 +585,9 @@ void route_page_alerts(struct req *rq)
                     "(acknowledge, dismiss, reopen) needs the live server "
                     "(<code>benchvault serve</code>).</p>\n");
     } else if (!cookie) {
-        buf_adds(b, "<form method=\"post\" action=\"/p/");
-        page_esc_segment(b, proj.slug);
-        buf_adds(b, "/alerts/login\"><label>Write token <input "
-                    "type=\"password\" name=\"token\" "
-                    "autocomplete=\"off\"></label> <button "
-                    "type=\"submit\">Sign in to triage</button></form>\n");
+        srv_page_signin_form(rq, proj.slug, NULL);
+    } else {
+        srv_page_signout_form(rq, cookie);
     }
     if (n == 0) {
         buf_adds(b, "<p class=\"muted\">No alerts.</p>\n");

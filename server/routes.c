@@ -26,6 +26,11 @@ static const struct route routes[] = {
      "page_login"},
     {"POST", "/p/{}/alerts/{}", route_page_alert_action, ACCESS_PUBLIC,
      "page_alert_action"},
+    /* Sign-in for browsers (route_page_triage.c): forms, CSRF checked. */
+    {"GET", "/signin", route_page_signin_get, ACCESS_PUBLIC, "page_signin"},
+    {"POST", "/signin", route_page_signin, ACCESS_PUBLIC,
+     "page_signin_post"},
+    {"POST", "/signout", route_page_signout, ACCESS_PUBLIC, "page_signout"},
     {"GET", "/api/health", route_health, ACCESS_PUBLIC, "health"},
     {"GET", "/metrics", route_metrics, ACCESS_PUBLIC, "metrics"},
     {"GET", "/api/v1/projects", route_projects, ACCESS_READ, "projects"},

@@ -22,8 +22,17 @@ struct srv_config {
     unsigned per_ip_limit;       /* concurrent connections per IP, 0 = none */
     unsigned batch_max;          /* runs per group commit */
     bool log_requests;           /* one log line per request */
+    bool trust_proxy;            /* believe X-Forwarded-Proto/-Host and
+                                    Forwarded from the proxy in front */
+    unsigned session_idle_s;     /* a browser session's idle expiry;
+                                    0: SRV_SESSION_IDLE_S */
+    unsigned session_max_s;      /* its absolute expiry; 0: SRV_SESSION_MAX_S */
     struct ingest_limits limits; /* body, depth, names, samples */
 };
+
+/* Browser sessions' default expiry: 12 hours idle, 7 days in all. */
+#define SRV_SESSION_IDLE_S (12u * 3600u)
+#define SRV_SESSION_MAX_S (7u * 24u * 3600u)
 
 void srv_config_default(struct srv_config *cfg);
 

@@ -231,6 +231,44 @@ enum err store_token_revoke(struct store *st, const char *id_or_name,
 enum err store_tokens_touch(struct store *st, const int64_t *ids, size_t n,
                             int64_t now);
 
+/* ---- browser sessions (store_session.c) --------------------------------- */
+
+/* A session id as the cookie carries it: 64 lowercase hex digits. */
+#define STORE_SESSION_ID_LEN 64
+
+struct store_session {
+    int64_t id;                 /* the row, for store_session_touch */
+    int64_t created_at, last_seen_at;
+    struct store_token token;   /* owns: the token it was made from, now */
+};
+
+/*
+ * Makes a session for token_id at now: *sid (caller frees) is 32 random
+ * bytes from the OS as hex; only its SHA-256 is stored.  ERR_DB.
+ */
+enum err store_session_create(struct store *st, int64_t token_id, int64_t now,
+                              char **sid, struct errbuf *eb);
+/*
+ * Finds the live session of sid: known, its token not revoked, seen less
+ * than idle_ms ago and made less than max_ms ago.  ERR_AUTH otherwise
+ * (also for a malformed sid); ERR_DB.  store_session_cleanup(out) after.
+ */
+enum err store_session_lookup(struct store *st, const char *sid, int64_t now,
+                              int64_t idle_ms, int64_t max_ms,
+                              struct store_session *out);
+void store_session_cleanup(struct store_session *s);
+/* Moves the idle expiry: last_seen_at = now (never backwards). */
+enum err store_session_touch(struct store *st, int64_t id, int64_t now,
+                             struct errbuf *eb);
+/* Ends the session of sid (sign out); ERR_OK when there was none. */
+enum err store_session_delete(struct store *st, const char *sid,
+                              struct errbuf *eb);
+/* Deletes the sessions those limits have ended and those of revoked
+ * tokens; *deleted says how many. */
+enum err store_sessions_expire(struct store *st, int64_t now, int64_t idle_ms,
+                               int64_t max_ms, int64_t *deleted,
+                               struct errbuf *eb);
+
 /* ---- statistics engine: baselines, history, budgets --------------------- */
 /* (store/store_stats.c) "Commit order" is the series order: commit time,
  * else run start, else ingest time, then run id. */

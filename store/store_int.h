@@ -79,6 +79,12 @@ enum store_sql {
     SQ_TOKEN_REVOKE_ID,
     SQ_TOKEN_REVOKE_NAME,
     SQ_TOKEN_TOUCH,
+    /* sessions (store_session.c) */
+    SQ_SESSION_INSERT,
+    SQ_SESSION_BY_HASH,
+    SQ_SESSION_TOUCH,
+    SQ_SESSION_DELETE,
+    SQ_SESSIONS_EXPIRE,
     /* maintenance */
     SQ_PAGE_COUNT,
     SQ_PAGE_SIZE,

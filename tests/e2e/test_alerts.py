@@ -177,7 +177,10 @@ def test_project_scoped_token_cannot_patch_other_project(server):
                        data=json.dumps({"status": "acknowledged"}),
                        headers={"Content-Type": "application/json",
                                 **auth(other)}, timeout=30)
-    assert r.status_code == 403, r.text
+    # another project's alert is "no such alert", as a missing one
+    # (issue 13, item 8): the id tells a stranger nothing
+    assert r.status_code == 404, r.text
+    assert r.json()["detail"] == "no such alert"
     ro = make_token(server.db, "read", name="reader")
     r = requests.patch(f"{server.url}/api/v1/alerts/{alerts[0]['id']}",
                        data=json.dumps({"status": "acknowledged"}),

@@ -286,8 +286,8 @@ def test_pages_in_chromium(server, tmpdir_path):
 
 
 def test_alert_triage_forms(server):
-    """Sign in once with the write token (an HttpOnly, SameSite=Strict
-    cookie), then acknowledge and dismiss through the forms; the forms
+    """Sign in once with the write token (a session in an HttpOnly,
+    SameSite=Strict cookie), then acknowledge and dismiss through the forms; the forms
     need the CSRF token."""
     import requests
     for i in range(40):
@@ -306,23 +306,26 @@ def test_alert_triage_forms(server):
     s = requests.Session()
     html = s.get(server.url + "/p/demo/alerts").text
     assert 'action="/p/demo/alerts/login"' in html
-    assert 'name="csrf"' not in html
+    assert f'action="/p/demo/alerts/{aid}"' not in html
+    # the sign-in form's CSRF value (test_sessions.py has the details)
+    signin = s.cookies["bv_signin"]
     # no cookie: refused
     r = s.post(server.url + f"/p/demo/alerts/{aid}",
                data={"status": "acknowledged", "csrf": "0" * 64},
                allow_redirects=False)
     assert r.status_code == 403 and "text/html" in r.headers["Content-Type"]
     # a wrong token does not sign in
-    r = s.post(server.url + "/p/demo/alerts/login", data={"token": "bv_x"},
-               allow_redirects=False)
+    r = s.post(server.url + "/p/demo/alerts/login",
+               data={"token": "bv_x", "csrf": signin}, allow_redirects=False)
     assert r.status_code == 403
     r = s.post(server.url + "/p/demo/alerts/login",
-               data={"token": server.write_token}, allow_redirects=False)
+               data={"token": server.write_token, "csrf": signin},
+               allow_redirects=False)
     assert r.status_code == 303, r.text
     assert r.headers["Location"] == "/p/demo/alerts"
     sc = r.headers["Set-Cookie"]
     assert "HttpOnly" in sc and "SameSite=Strict" in sc and \
-        "Path=/p/demo/" in sc
+        "Path=/;" in sc and server.write_token not in sc
     html = get_page(server, "/p/demo/alerts",
                     cookies=s.cookies.get_dict())
     csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', html).group(1)
