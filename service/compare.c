@@ -342,7 +342,7 @@ static enum err load_runs(struct store *st, int64_t pid, struct cmp_side *s,
  * ci (runs 12-17), before the head". */
 static char *describe_history(const struct cmp_side *s, const char *anchor)
 {
-    int64_t lo = s->refs[0].id, hi = s->refs[0].id;
+    int64_t lo = s->refs[0].id, hi = lo;
 
     for (size_t i = 1; i < s->n; i++) {
         lo = s->refs[i].id < lo ? s->refs[i].id : lo;
@@ -1927,7 +1927,7 @@ static int cmp_bench_key(const void *a, const void *b)
 static enum err bench_ids(struct store *st, int64_t pid, struct svc_compare *c,
                           struct errbuf *eb)
 {
-    struct store_benchmark *bm = NULL, want;
+    struct store_benchmark *bm = NULL, want = {0};
     size_t n = 0;
     enum err e = store_benchmarks_list(st, pid, &bm, &n, eb);
 
