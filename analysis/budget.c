@@ -23,6 +23,7 @@
  */
 #include "analysis/analysis_int.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,9 +143,11 @@ static bool seen(const struct an_budget_eval *e, const char *key)
 void an_budget_eval(const struct an_budget_rule *rule, const struct run *runs,
                     size_t nruns, struct an_budget_eval *out)
 {
-    double *v = xcalloc(nruns + 1, sizeof *v);
+    double *v;
     size_t cap = 0;
 
+    assert(rule && rule->measure && out && (runs || nruns == 0));
+    v = xcalloc(nruns + 1, sizeof *v);
     memset(out, 0, sizeof *out);
     out->worst = SIZE_MAX;
     for (size_t r = 0; r < nruns; r++) {

@@ -50,6 +50,7 @@
  */
 #include "analysis/analysis_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,10 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
     size_t k = in->nhead, nb = in->nbase, h = in->nhist;
     bool ok = false;
 
+    assert(in && out);
+    assert((in->head || k == 0) && (in->base || nb == 0) &&
+           (in->hist || h == 0));
+
     memset(out, 0, sizeof *out);
     out->kind = AN_KIND_RUNS;
     out->base = out->head = out->change = NAN;
@@ -246,6 +251,7 @@ bool an_level_now(const double *v, size_t n, size_t hist, double threshold,
 {
     size_t tail = 0, maxtail;
 
+    assert(out && (v || n == 0));
     memset(out, 0, sizeof *out);
     out->change = NAN;
     if (n < 4 || hist < 2)

@@ -22,6 +22,7 @@
  */
 #include "analysis/analysis_int.h"
 
+#include <assert.h>
 #include <gsl/gsl_cdf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,11 @@ enum err an_describe_sorted(const double *s, size_t n,
     double *dev, lo, hi, *boot = medians;
     size_t k = 0;
     enum err e = ERR_OK;
+
+    /* The contract: ascending (an O(n) check beside O(n log n) work). */
+    assert(s || n == 0);
+    for (size_t i = 1; i < n; i++)
+        assert(!(s[i] < s[i - 1]));
 
     describe_clear(out);
     out->n = n;

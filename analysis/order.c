@@ -16,6 +16,7 @@
  */
 #include "analysis/analysis_int.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,7 @@ double an_pct_sorted(const double *s, size_t n, double p)
     double h, g;
     size_t lo;
 
+    assert(p >= 0 && p <= 100);
     if (n == 0)
         return NAN;
     h = (double)(n - 1) * (p / 100.0);

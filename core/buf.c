@@ -4,6 +4,7 @@
  */
 #include "core/core.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +31,20 @@ void buf_reset(struct buf *b)
         b->data[0] = '\0';
 }
 
+/* The invariant of the file's header. */
+static void check(const struct buf *b)
+{
+    assert(b->len <= b->max);
+    assert(!b->data ? b->len == 0 && b->cap == 0
+                    : b->len < b->cap && b->data[b->len] == '\0');
+    (void)b;
+}
+
 static enum err grow(struct buf *b, size_t extra)
 {
     size_t need, cap;
 
+    check(b);
     if (extra > b->max - b->len)
         return ERR_TOO_LARGE;
     need = b->len + extra + 1;
@@ -57,6 +68,7 @@ enum err buf_add(struct buf *b, const void *p, size_t n)
         memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
+    check(b);
     return ERR_OK;
 }
 

@@ -6,6 +6,8 @@
  */
 #include "core/core.h"
 
+#include <assert.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,9 @@ static void open(struct jw *w, char c)
 
 static void close_(struct jw *w, char c)
 {
+    /* Every close has its open (an open past JW_MAX_DEPTH set err). */
+    assert(w->depth > 0 || w->err);
+    assert(!w->after_key);
     if (w->depth > 0)
         w->depth--;
     put(w, &c, 1);
