@@ -25,6 +25,8 @@ static const struct cmd_entry commands[] = {
     {"compare", cmd_compare, "compare runs (base against head) with verdicts"},
     {"analyze", cmd_analyze, "statistics on numbers from files or stdin"},
     {"alerts", cmd_alerts, "list, acknowledge or dismiss regression alerts"},
+    {"backup", cmd_backup, "copy the database while the server runs"},
+    {"restore", cmd_restore, "check a backup and write it back"},
 };
 
 static void usage(FILE *f)

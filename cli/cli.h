@@ -71,6 +71,8 @@ int cmd_report(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 /* analyze changepoints (cmd_analyze_cp.c), an action of cmd_analyze. */
 int cli_analyze_changepoints(int argc, char **argv);
 

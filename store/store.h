@@ -42,6 +42,31 @@ enum err store_open(const char *path, enum store_mode mode,
                     struct store **out, bool *created, struct errbuf *eb);
 void store_close(struct store *st);
 
+/* ---- backups (store_backup.c) ------------------------------------------ */
+
+struct store_backup_info {
+    int64_t schema_version, runs, pages, page_size;
+};
+/*
+ * Copies the database at db_path, while a server may be writing it, into
+ * out_path as one consistent snapshot (SQLite's online backup API), checks
+ * the copy (integrity_check, schema) and renames it into place.
+ * ERR_NOT_FOUND, ERR_INVALID (not a benchvault database, or a broken one),
+ * ERR_FULL, ERR_IO.
+ */
+enum err store_backup(const char *db_path, const char *out_path,
+                      struct store_backup_info *info, struct errbuf *eb);
+/* integrity_check and a schema this binary knows; ERR_INVALID if not. */
+enum err store_check_file(const char *path, struct store_backup_info *info,
+                          struct errbuf *eb);
+/*
+ * Checks the backup from, then copies it into db_path through SQLite (no
+ * file is renamed from under a -wal file).  An existing db_path is
+ * ERR_CONFLICT unless force; no server may be using it.
+ */
+enum err store_restore(const char *from, const char *db_path, bool force,
+                       struct store_backup_info *info, struct errbuf *eb);
+
 /* ---- writes ------------------------------------------------------------ */
 
 /* One run to insert, with its outcome. */
