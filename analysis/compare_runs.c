@@ -162,10 +162,13 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
 {
     double *lb = NULL, *lh = NULL, *lhist = NULL;
     double db, dh, sigma, se, d, tc, df;
-    size_t k = in->nhead, nb = in->nbase, h = in->nhist;
+    size_t k, nb, h;
     bool ok = false;
 
     assert(in && out);
+    k = in->nhead;
+    nb = in->nbase;
+    h = in->nhist;
     assert((in->head || k == 0) && (in->base || nb == 0) &&
            (in->hist || h == 0));
 

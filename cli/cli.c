@@ -6,6 +6,7 @@
  */
 #include "cli/cli.h"
 #include "analysis/analysis.h"
+#include "bv_commit.h" /* generated: packaging/commit.cmake */
 
 #include <errno.h>
 #include <string.h>
@@ -58,7 +59,7 @@ int cli_main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("benchvault %s\n", BV_VERSION);
+        printf("benchvault %s (commit %s)\n", BV_VERSION, BV_COMMIT);
         return EXIT_OK;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
@@ -67,8 +68,10 @@ int cli_main(int argc, char **argv)
         return EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (!strcmp(argv[1], commands[i].name)) {
+            cli_set_command(commands[i].name);
             return stdout_checked(commands[i].fn(argc - 2, argv + 2));
+        }
     fprintf(stderr, "benchvault: unknown command \"%s\"\n\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;

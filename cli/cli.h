@@ -1,8 +1,9 @@
 /*
  * cli: main() and the subcommands.  Options are data: each subcommand has a
  * table of {name, type, range, default, environment variable, help} that
- * drives parsing, validation and --help.  Precedence: defaults <
- * environment < command line.  Status codes are chosen here, in one table
+ * drives parsing, validation and --help.  Precedence: defaults < the
+ * config file (/etc/benchvault.conf, or $BENCHVAULT_CONFIG) < environment
+ * < command line.  Status codes are chosen here, in one table
  * (cli_exit_for): 0 ok, 1 regression or budget broken, 2 usage or input
  * error, 3 server unreachable.
  */
@@ -29,7 +30,8 @@ struct cli_opt {
 };
 
 /* Where an option's value came from (precedence order). */
-enum cli_src { CLI_SRC_DEFAULT = 0, CLI_SRC_ENV = 1, CLI_SRC_ARG = 2 };
+enum cli_src { CLI_SRC_DEFAULT = 0, CLI_SRC_FILE = 1, CLI_SRC_ENV = 2,
+               CLI_SRC_ARG = 3 };
 
 struct cli_args {
     const struct cli_opt *opts; /* borrowed */
@@ -37,6 +39,8 @@ struct cli_args {
     const char **vals;          /* owns the array; strings borrowed */
     unsigned char *src;         /* owns; an enum cli_src per option */
     char **pos;                 /* borrowed from argv */
+    char *conf;                 /* owns: the config file's text, which
+                                   vals from the file point into */
     size_t npos;
     char **rest;                /* after "--", borrowed */
     size_t nrest;
@@ -52,6 +56,9 @@ struct cli_args {
  */
 enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
                    char **argv, struct cli_args *out, struct errbuf *eb);
+/* The subcommand whose [section] of the config file applies (cli_main
+ * sets it before calling the command). */
+void cli_set_command(const char *name);
 void cli_args_cleanup(struct cli_args *a);
 const char *cli_str(const struct cli_args *a, const char *name);
 int64_t cli_int(const struct cli_args *a, const char *name);

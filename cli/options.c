@@ -3,12 +3,27 @@
  * --name=VALUE, flags without a value, "--" ends options.  Every value is
  * validated against its type and range here, once, so commands read them
  * without checks.
+ *
+ * The config file (a service's settings, docs/operations.md): the path in
+ * $BENCHVAULT_CONFIG (empty: none), else /etc/benchvault.conf when it
+ * exists.  Lines "key = value" (a key is an option's long name), "#"
+ * comments, and "[command]" sections: keys before any section apply to
+ * every command that has that option; keys in a command's section must be
+ * options of it (a typo is an error naming the line).  It sits below the
+ * environment and the command line.
  */
 #include "cli/cli.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const char *command_name;
+
+void cli_set_command(const char *name)
+{
+    command_name = name;
+}
 
 static int find(const struct cli_opt *opts, size_t n, const char *name,
                 size_t len)
@@ -57,6 +72,112 @@ static enum err check(const struct cli_opt *o, const char *v, const char *src,
     return ERR_OK;
 }
 
+static char *trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+/* Applies the config file to out (see the file's header). */
+static enum err apply_file(const struct cli_opt *opts, size_t nopts,
+                           struct cli_args *out, struct errbuf *eb)
+{
+    const char *path = getenv("BENCHVAULT_CONFIG");
+    bool named = path != NULL;
+    const char *section = NULL;
+    struct buf b;
+    char *line, *next;
+    enum err e;
+    int lineno = 0;
+
+    if (!path)
+        path = "/etc/benchvault.conf";
+    if (!*path)
+        return ERR_OK;
+    buf_init(&b, 0);
+    e = file_read(path, (size_t)1 << 20, &b, eb);
+    if (e == ERR_NOT_FOUND && !named) {
+        buf_cleanup(&b);
+        return ERR_OK;
+    }
+    if (e) {
+        buf_cleanup(&b);
+        err_set(eb, "config file %s (BENCHVAULT_CONFIG): cannot be read",
+                path);
+        return ERR_INVALID;
+    }
+    out->conf = buf_take(&b);
+    for (line = out->conf; line; line = next) {
+        char *eq, *key, *val;
+        int k;
+
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        lineno++;
+        line = trim(line);
+        if (!*line || *line == '#' || *line == ';')
+            continue;
+        if (*line == '[') {
+            char *close = strchr(line, ']');
+
+            if (!close || close[1]) {
+                err_set(eb, "%s:%d: a section is \"[command]\"", path,
+                        lineno);
+                return ERR_INVALID;
+            }
+            *close = '\0';
+            section = trim(line + 1);
+            continue;
+        }
+        eq = strchr(line, '=');
+        if (!eq) {
+            err_set(eb, "%s:%d: expected \"key = value\"", path, lineno);
+            return ERR_INVALID;
+        }
+        *eq = '\0';
+        key = trim(line);
+        val = trim(eq + 1);
+        if (section && (!command_name || strcmp(section, command_name)))
+            continue;
+        k = find(opts, nopts, key, strlen(key));
+        if (k < 0) {
+            if (!section)
+                continue; /* another command's option */
+            err_set(eb, "%s:%d: benchvault %s has no option --%s", path,
+                    lineno, section, key);
+            return ERR_INVALID;
+        }
+        if (opts[k].type == OPT_FLAG) {
+            if (!strcmp(val, "true") || !strcmp(val, "yes"))
+                val = "true";
+            else if (!strcmp(val, "false") || !strcmp(val, "no"))
+                val = NULL;
+            else {
+                err_set(eb, "%s:%d: %s is a flag: true or false", path,
+                        lineno, key);
+                return ERR_INVALID;
+            }
+        } else {
+            char src[1024];
+
+            snprintf(src, sizeof src, "%s:%d:", path, lineno);
+            e = check(&opts[k], val, src, eb);
+            if (e)
+                return e;
+        }
+        out->vals[k] = val;
+        out->src[k] = CLI_SRC_FILE;
+    }
+    return ERR_OK;
+}
+
 enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
                    char **argv, struct cli_args *out, struct errbuf *eb)
 {
@@ -68,10 +189,14 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
     out->vals = xcalloc(nopts ? nopts : 1, sizeof *out->vals);
     out->src = xcalloc(nopts ? nopts : 1, sizeof *out->src);
     out->pos = xcalloc((size_t)argc + 1, sizeof *out->pos);
+    for (size_t i = 0; i < nopts; i++)
+        out->vals[i] = opts[i].def;
+    e = apply_file(opts, nopts, out, eb);
+    if (e)
+        return e;
     for (size_t i = 0; i < nopts; i++) {
         const char *env = opts[i].env ? getenv(opts[i].env) : NULL;
 
-        out->vals[i] = opts[i].def;
         if (env && *env) {
             char src[128];
 
@@ -138,11 +263,11 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
 
         if (kx < 0 || ky < 0 || !out->vals[kx] || !out->vals[ky])
             continue;
-        if (out->src[kx] == CLI_SRC_ARG && out->src[ky] != CLI_SRC_ARG) {
+        /* The one from the higher source wins (file < env < flag). */
+        if (out->src[kx] > out->src[ky]) {
             out->vals[ky] = NULL;
             out->src[ky] = CLI_SRC_DEFAULT;
-        } else if (out->src[ky] == CLI_SRC_ARG &&
-                   out->src[kx] != CLI_SRC_ARG) {
+        } else if (out->src[ky] > out->src[kx]) {
             out->vals[kx] = NULL;
             out->src[kx] = CLI_SRC_DEFAULT;
         }
@@ -155,6 +280,7 @@ void cli_args_cleanup(struct cli_args *a)
     free(a->vals);
     free(a->src);
     free(a->pos);
+    free(a->conf);
     memset(a, 0, sizeof *a);
 }
 
