@@ -674,11 +674,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
         return MHD_YES; /* discard any rest of a refused body */
     }
     if (*upload_data_size) {
-        conn_body_bytes(s, rq->cr, *upload_data_size);
+        /* Past the limit, the rest is discarded under the body deadline as
+         * it stood: bytes we do not keep buy no more time. */
         if (!rq->body_too_large &&
             (!rq->body_limit ||
              buf_add(&rq->body, upload_data, *upload_data_size)))
             rq->body_too_large = true;
+        if (!rq->body_too_large)
+            conn_body_bytes(s, rq->cr, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
