@@ -352,6 +352,10 @@ static size_t route_body_limit(const struct srv *s, const struct route *r)
     if (!route_takes_body(r))
         return 0;
     routes_body(r, &kinds, &own);
+    /* A public route's body is what anyone may make us keep: small unless
+     * the table says otherwise. */
+    if (!own && r->access == ACCESS_PUBLIC)
+        own = SRV_FORM_BODY_MAX;
     return own && own < max ? own : max;
 }
 

@@ -2,7 +2,9 @@
  * Internals shared inside server/.  Nothing outside server/ includes this.
  *
  * A request's life: the access handler creates a struct req on the first
- * call (route match, early limit checks), accumulates the body on the next
+ * call (route match, then the checks made from the headers alone: sizes,
+ * framing, the route table's access level, Content-Type and the route's
+ * body limit; server.c's design note 3), accumulates the body on the next
  * calls, then runs the route's handler, which fills req->resp_* (status,
  * content type, body).  Ingest handlers hand the parsed run to the writer
  * thread and suspend the connection; the writer resumes it after the group
@@ -50,7 +52,8 @@ struct route {
     const char *name;    /* metrics label */
 };
 
-/* A body of a form route: what an unauthenticated client may send. */
+/* A body of a form route, and of any public body route the table of
+ * bodies does not name: what an unauthenticated client may send. */
 #define SRV_FORM_BODY_MAX (16u << 10)
 /* A body's deadline grows by one second per this many bytes received. */
 #define SRV_BODY_GRACE_BYTES (64u << 10)

@@ -174,6 +174,12 @@ def test_every_write_route_refuses_without_token_before_body(server):
                          "Content-Type: application/json\r\n"
                          "Content-Length: 1000000\r\n\r\n").encode())
         assert_problem(a, 401, "write token")
+    # The public form routes (they check their own cookie) take 16 KiB.
+    for path in ("/p/alpha-q/alerts/login", "/p/alpha-q/alerts/1"):
+        a = raw(server, (f"POST {path} HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Type: application/x-www-form-urlencoded\r\n"
+                         "Content-Length: 1000000\r\n\r\n").encode())
+        assert_problem(a, 413, "16384")
 
 
 def test_private_reads_refused_by_dispatcher(make_server):
