@@ -112,7 +112,8 @@ static void *watchdog(void *arg)
         if (n) {
             atomic_fetch_add(&t->killed, n);
             log_warn("closed %u connection(s) past their header or body "
-                     "deadline", n);
+                     "deadline",
+                     n);
         }
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += CONN_TICK_MS * 1000000L;
@@ -161,8 +162,8 @@ void conn_table_stop(struct srv *s)
     assert(!t->head);
     if (atomic_load(&t->refused) || atomic_load(&t->killed))
         log_info("connections refused at the cap of %zu: %llu; closed past "
-                 "their header or body deadline: %llu", t->max,
-                 (unsigned long long)atomic_load(&t->refused),
+                 "their header or body deadline: %llu",
+                 t->max, (unsigned long long)atomic_load(&t->refused),
                  (unsigned long long)atomic_load(&t->killed));
     pthread_cond_destroy(&t->wake);
     pthread_mutex_destroy(&t->lock);
