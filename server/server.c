@@ -433,6 +433,27 @@ static void refuse(struct req *rq, unsigned status, const char *fmt, ...)
     buf_cleanup(&msg);
 }
 
+/* A client's header value as the detail quotes it: up to 64 bytes of
+ * printable ASCII, anything else as '?', so the answer stays valid JSON. */
+struct quoted {
+    char s[68];
+};
+
+static struct quoted quote(const char *v)
+{
+    struct quoted q;
+    size_t i = 0;
+
+    for (; v && v[i] && i < 64; i++)
+        q.s[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+    if (v && v[i]) {
+        memcpy(q.s + i, "...", 3);
+        i += 3;
+    }
+    q.s[i] = '\0';
+    return q;
+}
+
 /* What the first call learns from the header list. */
 struct head_scan {
     size_t args_len;          /* query: names, values, '=' and '&' */
@@ -585,7 +606,7 @@ static bool req_screen(struct req *rq, const char *url)
     }
     if (h.nte > 1 || (h.te && !value_is(h.te, "chunked"))) {
         refuse(rq, 501, "header Transfer-Encoding: only \"chunked\" is "
-               "supported, got \"%.64s\"", h.te);
+               "supported, got \"%s\"", quote(h.te).s);
         return true;
     }
     if (h.te && h.ncl) {
@@ -595,13 +616,13 @@ static bool req_screen(struct req *rq, const char *url)
     }
     if (h.cl && parse_int64(h.cl, 0, INT64_MAX, &n)) {
         refuse(rq, 400, "header Content-Length: expected a byte count, got "
-               "\"%.32s\"", h.cl);
+               "\"%s\"", quote(h.cl).s);
         return true;
     }
     if (!rq->route && rq->allow) {
         /* The method is the client's: at most 32 bytes of it. */
         refuse(rq, 405, "method %.32s is not allowed on this path; "
-               "allowed: %s", rq->method, rq->allow);
+               "allowed: %s", quote(rq->method).s, rq->allow);
         return true;
     }
     if (!rq->route) {
@@ -619,8 +640,9 @@ static bool req_screen(struct req *rq, const char *url)
         rq->has_token = false;
     }
     if (h.nce > 1 || (h.ce && !value_is(h.ce, "identity"))) {
-        refuse(rq, 415, "header Content-Encoding: \"%.64s\" is not "
-               "supported; send the body uncompressed (identity)", h.ce);
+        refuse(rq, 415, "header Content-Encoding: \"%s\" is not "
+               "supported; send the body uncompressed (identity)",
+               quote(h.ce).s);
         return true;
     }
     if (!route_takes_body(rq->route)) {
@@ -640,8 +662,8 @@ static bool req_screen(struct req *rq, const char *url)
 
             buf_init(&list, 512);
             media_list(kinds, &list);
-            refuse(rq, 415, "header Content-Type: \"%.64s\" is not accepted "
-                   "here; send %s", ct, buf_str(&list));
+            refuse(rq, 415, "header Content-Type: \"%s\" is not accepted "
+                   "here; send %s", quote(ct).s, buf_str(&list));
             buf_cleanup(&list);
             return true;
         }

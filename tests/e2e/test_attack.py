@@ -438,6 +438,13 @@ def test_framing_refused_cleanly(server):
                      f"Content-Type: image/png\r\n"
                      f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
     assert_problem(a, 415, "Content-Type", "image/png")
+    # A client's bytes quoted in the detail stay valid JSON.
+    a = raw(server, (f"POST {runs} HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {tok}\r\n"
+                     f"Content-Length: 2\r\n").encode() +
+            b"Content-Type: text/\xff\xfe" + b"x" * 100 + b"\r\n\r\n{}")
+    doc = assert_problem(a, 415, "text/??xxx", "...")
+    assert "\\u00ff" not in json.dumps(doc)
     a = raw(server, (f"PATCH /api/v1/alerts/1 HTTP/1.1\r\nHost: x\r\n"
                      f"Authorization: Bearer {tok}\r\n"
                      f"Content-Type: application/x-www-form-urlencoded\r\n"
