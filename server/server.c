@@ -748,14 +748,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 {
     struct srv *s = cls;
     struct req *rq = *req_cls;
+    const union MHD_ConnectionInfo *ci;
     uint64_t ns;
 
     if (!rq)
         return;
-    /* The next request on a kept-alive connection: a new header
-     * deadline. */
-    conn_phase(s, rq->cr, CONN_HEADERS);
-    (void)conn;
+    /* The next request on a kept-alive connection: a new header deadline.
+     * The record is looked up, not rq->cr: NULL once MHD reported the
+     * connection closed. */
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_phase(s, ci ? ci->socket_context : NULL, CONN_HEADERS);
     ns = time_mono_ns() - rq->t0_ns;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !rq->status)
         rq->status = 499; /* the client went away before an answer */
