@@ -480,3 +480,42 @@ def test_stop_with_slow_connections_open(make_server):
     finally:
         d.close()
         c.close()
+
+
+def test_slow_clients_from_many_addresses(make_server):
+    """1,100 slow connections from 28 addresses, each under the per-IP cap:
+    past --max-connections (1024) new connections are closed at once, never
+    queued; the header deadline then cuts the slow ones and service comes
+    back by itself.  (Before: MHD's cap of about 1,020 left every other
+    request hanging for as long as the slow clients dribbled.)"""
+    fd_limit(4096)
+    s = make_server("--header-timeout", "3")
+    ds = [Dribbler(port_of(s), 40, source=f"127.0.0.{i}", every=0.5)
+          for i in range(3, 31)]
+    try:
+        time.sleep(0.5)
+        held = sum(d.open_count() for d in ds)
+        t = time.monotonic()
+        a = raw(s, b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n",
+                timeout=5, source="127.0.0.2")
+        refused_ms = (time.monotonic() - t) * 1000
+        assert a == b"" or parse(a)[0] == 200, a[:200]
+        t = time.monotonic()
+        while True:
+            try:
+                status, _ = timed_request(s, "GET", "/api/health")
+                if status == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() - t < 15, "never served again"
+            time.sleep(0.1)
+        back = time.monotonic() - t
+        print(f"\n1,100 slow connections from 28 addresses: {held} held; a "
+              f"new client answered {a[:12]!r} in {refused_ms:.1f} ms; "
+              f"served again after {back:.1f} s (header deadline 3 s)")
+        assert held <= 1024 + 8, held
+        assert refused_ms < 1000
+    finally:
+        for d in ds:
+            d.close()
