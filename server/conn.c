@@ -57,6 +57,7 @@ struct conn_table {
     pthread_cond_t wake;
     pthread_t thread;
     bool running, stop;
+    bool at_cap; /* logged once per time the cap is reached */
     struct conn_rec *head;
     size_t count;
     uint64_t header_ns, body_ns;
@@ -176,11 +177,19 @@ bool conn_admit(struct srv *s)
     struct conn_table *t = s->conns;
     bool ok;
 
+    bool first = false;
+
     pthread_mutex_lock(&t->lock);
     ok = t->count < t->max;
+    if (!ok && !t->at_cap)
+        first = t->at_cap = true;
     pthread_mutex_unlock(&t->lock);
     if (!ok)
         atomic_fetch_add(&t->refused, 1);
+    if (first)
+        log_warn("%zu connections held (--max-connections): new ones are "
+                 "closed at once until some end",
+                 t->max);
     return ok;
 }
 
@@ -216,7 +225,13 @@ void conn_closed(struct srv *s, struct conn_rec *c)
         c->next->prev = c->prev;
     assert(t->count > 0);
     t->count--;
-    pthread_mutex_unlock(&t->lock);
+    if (t->at_cap && t->count < t->max - t->max / 8) {
+        t->at_cap = false;
+        pthread_mutex_unlock(&t->lock);
+        log_info("connections below the cap again: accepting");
+    } else {
+        pthread_mutex_unlock(&t->lock);
+    }
     free(c);
 }
 

@@ -857,11 +857,38 @@ static enum err parse_listen(const char *listen, struct sockaddr_in *sa,
     return ERR_OK;
 }
 
+/* libmicrohttpd logs a line per refused or broken connection: under an
+ * attack, thousands a second.  At most this many lines a second; the rest
+ * are counted and the count logged with the next second's first line. */
+#define SRV_MHD_LOG_PER_SEC 10
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t second;
+    static unsigned lines, dropped;
+    uint64_t now = time_mono_ns() / 1000000000u;
+    unsigned were_dropped = 0;
     char line[512];
 
     (void)cls;
+    pthread_mutex_lock(&lock);
+    if (now != second) {
+        second = now;
+        lines = 0;
+        were_dropped = dropped;
+        dropped = 0;
+    }
+    if (lines >= SRV_MHD_LOG_PER_SEC) {
+        dropped++;
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    lines++;
+    pthread_mutex_unlock(&lock);
+    if (were_dropped)
+        log_warn("microhttpd: %u more messages in the last second not "
+                 "logged", were_dropped);
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     log_warn("microhttpd: %s", line);
