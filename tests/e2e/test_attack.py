@@ -523,3 +523,39 @@ def test_slow_clients_from_many_addresses(make_server):
     finally:
         for d in ds:
             d.close()
+
+
+def _serve_with_nofile(db, soft, hard):
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    import subprocess
+    from conftest import BIN
+    log = open(db + ".log", "wb")
+    p = subprocess.Popen([BIN, "serve", "--db", db, "--listen", "127.0.0.1:0",
+                          "--threads", "2"], stdout=subprocess.PIPE,
+                         stderr=log, text=True, preexec_fn=limit)
+    line = p.stdout.readline()
+    assert "listening on" in line, open(db + ".log").read()
+    with open(f"/proc/{p.pid}/limits") as f:
+        nofile = [ln for ln in f if ln.startswith("Max open files")][0]
+    p.terminate()
+    assert p.wait(timeout=60) == 0
+    p.stdout.close()
+    log.close()
+    return int(nofile.split()[3]), open(db + ".log").read()
+
+
+def test_descriptor_limit_raised_or_cap_fitted(tmpdir_path):
+    """--max-connections needs descriptors: the soft limit is raised to the
+    hard one; where the hard one is short, the cap is lowered and said."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"hard descriptor limit {hard}")
+    soft, log = _serve_with_nofile(os.path.join(tmpdir_path, "a.db"), 300,
+                                   2048)
+    assert soft == 2048, log
+    soft, log = _serve_with_nofile(os.path.join(tmpdir_path, "b.db"), 300,
+                                   300)
+    assert soft == 300
+    assert "--max-connections 1024 is over what the descriptor limit (300) " \
+           "allows: using 150" in log, log
