@@ -34,8 +34,19 @@ static const struct cli_opt opts[] = {
      "samples per result"},
     {"timeout", OPT_INT, 1, 3600, "30", NULL, "SECONDS",
      "idle connection timeout"},
-    {"per-ip-limit", OPT_INT, 0, 100000, "0", NULL, "N",
-     "concurrent connections per client IP (0: no limit)"},
+    {"header-timeout", OPT_INT, 1, 3600, "15", NULL, "SECONDS",
+     "a request's headers must arrive within this (slow clients)"},
+    {"body-timeout", OPT_INT, 1, 86400, "60", NULL, "SECONDS",
+     "a request's body must arrive within this, +1 s per 64 KiB"},
+    {"max-connections", OPT_INT, 16, 1000000, "1024", NULL, "N",
+     "connections held at once; more are closed at once"},
+    {"per-ip-limit", OPT_INT, 0, 100000, "64", NULL, "N",
+     "concurrent connections per client IP (0: no limit; behind a proxy, "
+     "raise it)"},
+    {"max-url", OPT_SIZE, 0, 0, "8KiB", NULL, "BYTES",
+     "longest request target, path and query (414 past it)"},
+    {"max-headers", OPT_SIZE, 0, 0, "32KiB", NULL, "BYTES",
+     "largest request header block (431 past it)"},
     {"batch-max", OPT_INT, 1, 100000, "256", NULL, "N",
      "most runs per group commit"},
     {"trust-proxy", OPT_FLAG, 0, 0, NULL, NULL, NULL,
@@ -127,6 +138,18 @@ int cmd_serve(int argc, char **argv)
     cfg.limits.max_samples = (size_t)cli_int(&a, "max-samples");
     cfg.conn_timeout_s = (unsigned)cli_int(&a, "timeout");
     cfg.per_ip_limit = (unsigned)cli_int(&a, "per-ip-limit");
+    cfg.header_timeout_s = (unsigned)cli_int(&a, "header-timeout");
+    cfg.body_timeout_s = (unsigned)cli_int(&a, "body-timeout");
+    cfg.max_connections = (unsigned)cli_int(&a, "max-connections");
+    cfg.max_url = (size_t)cli_size(&a, "max-url");
+    cfg.max_headers = (size_t)cli_size(&a, "max-headers");
+    if (cfg.max_url < 256 || cfg.max_url > (1u << 20) ||
+        cfg.max_headers < 1024 || cfg.max_headers > (1u << 20)) {
+        fprintf(stderr, "benchvault serve: --max-url must be 256 B to 1 MiB "
+                "and --max-headers 1 KiB to 1 MiB\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
     cfg.batch_max = (unsigned)cli_int(&a, "batch-max");
     cfg.log_requests = !cli_flag(&a, "quiet");
     cfg.trust_proxy = cli_flag(&a, "trust-proxy");

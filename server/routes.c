@@ -78,6 +78,34 @@ static const struct route routes[] = {
      "alert_patch"},
 };
 
+/* What each body route takes (server.c checks it on the first call, before
+ * any body byte is kept).  The form routes are public: their small limit is
+ * what a client without a token can make us keep. */
+static const struct {
+    const char *name;
+    unsigned kinds;
+    size_t max; /* 0: limits.max_body */
+} bodies[] = {
+    {"ingest", BODY_JSON | BODY_TEXT | BODY_MULTIPART, 0},
+    {"budgets_put", BODY_JSON, 1u << 20},
+    {"alert_patch", BODY_JSON, 64u << 10},
+    {"page_login", BODY_FORM, SRV_FORM_BODY_MAX},
+    {"page_alert_action", BODY_FORM, SRV_FORM_BODY_MAX},
+};
+
+void routes_body(const struct route *r, unsigned *kinds, size_t *max)
+{
+    *kinds = 0;
+    *max = 0;
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        if (strcmp(bodies[i].name, r->name) == 0) {
+            *kinds = bodies[i].kinds;
+            *max = bodies[i].max;
+            return;
+        }
+    }
+}
+
 const struct route *routes_table(size_t *n)
 {
     *n = sizeof routes / sizeof routes[0];

@@ -12,10 +12,26 @@
  *    works, so a worker never blocks on the disk and keeps serving other
  *    connections.  The writer resumes it; MHD then calls the access handler
  *    again and the answer is queued.
- * 3. Limits: a body over max_body is refused with 413 as soon as its
- *    Content-Length says so, or when the streamed bytes pass the limit (the
- *    rest is discarded, never buffered).  Bodies are only accumulated for
- *    routes that take one.
+ * 3. Screening: the access handler's first call (headers in, no body byte
+ *    kept yet) checks, in this order, the request target's length (414),
+ *    the header block's size (431), the framing (conflicting Content-Length
+ *    400, a transfer coding other than chunked 501), the route (404/405),
+ *    the route table's access level (auth_check: 401/403), Content-Encoding
+ *    (only identity: 415) and Content-Type (the route's kinds: 415), and
+ *    the route's body limit against Content-Length (413).  A refusal is
+ *    queued at once: libmicrohttpd then reads no more of the body and
+ *    closes the connection after the answer.  So a client without a token
+ *    can make us keep at most its headers, and on the public form routes
+ *    SRV_FORM_BODY_MAX bytes.  A chunked body past the route's limit is
+ *    discarded as it streams (the answer can only be queued at its end;
+ *    the body deadline bounds how long that takes).  Bodies are only
+ *    accumulated for routes that take one.
+ *    libmicrohttpd's own limits (its per-connection memory pool) are set
+ *    above ours, so these answers are ours; what it still refuses itself
+ *    (a header block past its pool, a malformed Content-Length) gets its
+ *    own HTML page: docs/api.md says what a proxy in front does about it.
+ * 3a. Connections: conn.c holds the total and the deadlines for headers
+ *    and bodies; libmicrohttpd holds the per-IP cap.
  * 4. Every client error is answered with a response (problem+json);
  *    MHD_NO is returned only to drop a connection we cannot answer.
  * 5. Shutdown: quiesce (stop accepting), wait for the requests in flight
@@ -30,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,7 +59,12 @@ void srv_config_default(struct srv_config *cfg)
     cfg->listen = "127.0.0.1:8080";
     cfg->threads = 4;
     cfg->conn_timeout_s = 30;
-    cfg->per_ip_limit = 0;
+    cfg->per_ip_limit = 64;
+    cfg->max_connections = 1024;
+    cfg->header_timeout_s = 15;
+    cfg->body_timeout_s = 60;
+    cfg->max_url = 8u << 10;
+    cfg->max_headers = 32u << 10;
     cfg->batch_max = 256;
     cfg->log_requests = true;
     ingest_limits_default(&cfg->limits);
@@ -118,10 +141,13 @@ static const struct {
     {405, "Method Not Allowed"},
     {409, "Conflict"},
     {413, "Content Too Large"},
+    {414, "URI Too Long"},
     {415, "Unsupported Media Type"},
     {422, "Unprocessable Content"},
     {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
     {500, "Internal Server Error"},
+    {501, "Not Implemented"},
     {503, "Service Unavailable"},
     {507, "Insufficient Storage"},
 };
@@ -334,10 +360,27 @@ static bool route_takes_body(const struct route *r)
                  strcmp(r->method, "PATCH") == 0);
 }
 
+/* The route's largest body: its own limit, never above max_body. */
+static size_t route_body_limit(const struct srv *s, const struct route *r)
+{
+    size_t max = s->cfg.limits.max_body, own;
+    unsigned kinds;
+
+    if (!route_takes_body(r))
+        return 0;
+    routes_body(r, &kinds, &own);
+    /* A public route's body is what anyone may make us keep: small unless
+     * the table says otherwise. */
+    if (!own && r->access == ACCESS_PUBLIC)
+        own = SRV_FORM_BODY_MAX;
+    return own && own < max ? own : max;
+}
+
 static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
                               const char *url, const char *method)
 {
     struct req *rq = xcalloc(1, sizeof *rq);
+    const union MHD_ConnectionInfo *ci;
     struct buf allow;
     const char *match_method = strcmp(method, "HEAD") == 0 ? "GET" : method;
 
@@ -347,29 +390,20 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
     rq->method = method;
     rq->path = xstrdup(url);
     rq->t0_ns = time_mono_ns();
-    buf_init(&rq->body, s->cfg.limits.max_body);
-    buf_init(&rq->resp, 0);
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    rq->cr = ci ? ci->socket_context : NULL;
     buf_init(&allow, 256);
     rq->route_index = routes_match(s->routes, s->nroutes, match_method,
                                    url, rq->params, &allow);
-    rq->route = rq->route_index >= 0 ? &s->routes[rq->route_index] : NULL;
-    if (!rq->route && allow.len) {
-        struct buf msg;
-
-        buf_init(&msg, 512);
-        /* The method is the client's: at most 32 bytes of it. */
-        if (buf_printf(&msg, "method %.32s is not allowed on this path; "
-                       "allowed: %s", method, buf_str(&allow)))
-            buf_reset(&msg);
-        req_problem_status(rq, 405,
-                           msg.len ? buf_str(&msg)
-                                   : "method not allowed on this path");
-        buf_cleanup(&msg);
+    if (allow.len)
         rq->allow = buf_take(&allow);
-    } else if (!rq->route) {
-        req_problem_status(rq, 404, "no such resource");
-    }
     buf_cleanup(&allow);
+    rq->route = rq->route_index >= 0 ? &s->routes[rq->route_index] : NULL;
+    rq->body_limit = route_body_limit(s, rq->route);
+    /* A body route's buffer is bounded by its limit; 1 byte for the others
+     * (never used: their bytes are refused before they are kept). */
+    buf_init(&rq->body, rq->body_limit ? rq->body_limit : 1);
+    buf_init(&rq->resp, 0);
     return rq;
 }
 
@@ -397,23 +431,263 @@ static void req_free(struct req *rq)
     free(rq);
 }
 
-/* Early refusal from Content-Length, before any body byte is read. */
-static bool body_refused_early(struct req *rq)
+/* Answers status with a detail made from fmt (client text quoted short). */
+static void refuse(struct req *rq, unsigned status, const char *fmt, ...)
+    CORE_PRINTF(3, 4);
+
+static void refuse(struct req *rq, unsigned status, const char *fmt, ...)
 {
-    const char *cl = req_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    int64_t n;
+    struct buf msg;
+    va_list ap;
 
-    if (!cl || parse_int64(cl, 0, INT64_MAX, &n))
+    buf_init(&msg, 1024);
+    va_start(ap, fmt);
+    if (buf_vprintf(&msg, fmt, ap))
+        buf_reset(&msg);
+    va_end(ap);
+    req_problem_status(rq, status, msg.len ? buf_str(&msg)
+                                           : srv_reason(status));
+    buf_cleanup(&msg);
+}
+
+/* A client's header value as the detail quotes it: up to 64 bytes of
+ * printable ASCII, anything else as '?', so the answer stays valid JSON. */
+struct quoted {
+    char s[68];
+};
+
+static struct quoted quote(const char *v)
+{
+    struct quoted q;
+    size_t i = 0;
+
+    for (; v && v[i] && i < 64; i++)
+        q.s[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+    if (v && v[i]) {
+        memcpy(q.s + i, "...", 3);
+        i += 3;
+    }
+    q.s[i] = '\0';
+    return q;
+}
+
+/* What the first call learns from the header list. */
+struct head_scan {
+    size_t args_len;          /* query: names, values, '=' and '&' */
+    unsigned ncl, nte, nce;   /* Content-Length, Transfer-Encoding, ... */
+    const char *cl, *te, *ce; /* the first of each; borrowed from MHD */
+    bool cl_conflict;
+};
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind,
+                                const char *key, const char *value)
+{
+    struct head_scan *h = cls;
+
+    (void)kind;
+    h->args_len += strlen(key) + (value ? strlen(value) : 0) + 2;
+    return MHD_YES;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value)
+{
+    struct head_scan *h = cls;
+
+    (void)kind;
+    if (!value)
+        value = "";
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (h->ncl++ == 0)
+            h->cl = value;
+        else if (strcmp(h->cl, value))
+            h->cl_conflict = true;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        if (h->nte++ == 0)
+            h->te = value;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_ENCODING)) {
+        if (h->nce++ == 0)
+            h->ce = value;
+    }
+    return MHD_YES;
+}
+
+/* True when the header value, trimmed of spaces and tabs, is word
+ * (case-insensitive). */
+static bool value_is(const char *v, const char *word)
+{
+    size_t n = strlen(word);
+
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (strncasecmp(v, word, n))
         return false;
-    if ((uint64_t)n > rq->srv->cfg.limits.max_body) {
-        struct buf msg;
+    v += n;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return *v == '\0';
+}
 
-        buf_init(&msg, 256);
-        (void)buf_printf(&msg, "request body of %lld bytes is over the "
-                         "limit of %zu bytes", (long long)n,
-                         rq->srv->cfg.limits.max_body);
-        req_problem_status(rq, 413, buf_str(&msg));
-        buf_cleanup(&msg);
+static const struct {
+    unsigned kind;
+    const char *type; /* media type, lower case */
+} media_types[] = {
+    {BODY_JSON, "application/json"},
+    {BODY_JSON, "text/json"},
+    {BODY_TEXT, "text/csv"},
+    {BODY_TEXT, "text/plain"},
+    {BODY_MULTIPART, "multipart/form-data"},
+    {BODY_FORM, "application/x-www-form-urlencoded"},
+};
+
+/* The body kinds of a Content-Type value (0: none we know). */
+static unsigned media_kind(const char *ct)
+{
+    size_t len = strcspn(ct, ";");
+
+    while (*ct == ' ' && len) {
+        ct++;
+        len--;
+    }
+    while (len && (ct[len - 1] == ' ' || ct[len - 1] == '\t'))
+        len--;
+    for (size_t i = 0; i < sizeof media_types / sizeof media_types[0]; i++)
+        if (strlen(media_types[i].type) == len &&
+            !strncasecmp(ct, media_types[i].type, len))
+            return media_types[i].kind;
+    /* application/<anything>+json */
+    if (len > 17 && !strncasecmp(ct, "application/", 12) &&
+        !strncasecmp(ct + len - 5, "+json", 5))
+        return BODY_JSON;
+    return 0;
+}
+
+/* "application/json, text/csv" for the kinds a route takes. */
+static void media_list(unsigned kinds, struct buf *out)
+{
+    for (size_t i = 0; i < sizeof media_types / sizeof media_types[0]; i++) {
+        if (!(kinds & media_types[i].kind))
+            continue;
+        /* A handful of short names: far below the buffer's limit. */
+        if (out->len)
+            (void)buf_adds(out, ", ");
+        (void)buf_adds(out, media_types[i].type);
+    }
+}
+
+/* The project a route's URL names: /p/{}... and /api/v1/projects/{}...
+ * (NULL for the others). */
+static const char *route_project(const struct req *rq)
+{
+    const char *pat = rq->route->pattern;
+
+    if (!strncmp(pat, "/p/{}", 5) || !strncmp(pat, "/api/v1/projects/{}", 19))
+        return rq->params[0];
+    return NULL;
+}
+
+/*
+ * The first call's checks (design note 3), before any body byte is kept.
+ * True when the request was refused (rq->status set).
+ */
+static bool req_screen(struct req *rq, const char *url)
+{
+    struct srv *s = rq->srv;
+    struct head_scan h = {0};
+    const union MHD_ConnectionInfo *ci;
+    size_t target, head, own_max;
+    unsigned kinds;
+    int64_t n = 0;
+
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, scan_arg, &h);
+    MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, scan_header, &h);
+    target = strlen(url) + h.args_len;
+    if (target > s->cfg.max_url) {
+        refuse(rq, 414, "the request target (path and query) is over the "
+               "limit of %zu bytes", s->cfg.max_url);
+        return true;
+    }
+    ci = MHD_get_connection_info(rq->conn,
+                                 MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    head = ci ? ci->header_size : 0;
+    head = head > target ? head - target : 0;
+    if (head > s->cfg.max_headers) {
+        refuse(rq, 431, "the request's header fields are over the limit of "
+               "%zu bytes", s->cfg.max_headers);
+        return true;
+    }
+    if (h.cl_conflict) {
+        refuse(rq, 400, "header Content-Length: given twice with different "
+               "values");
+        return true;
+    }
+    if (h.nte > 1 || (h.te && !value_is(h.te, "chunked"))) {
+        refuse(rq, 501, "header Transfer-Encoding: only \"chunked\" is "
+               "supported, got \"%s\"", quote(h.te).s);
+        return true;
+    }
+    if (h.te && h.ncl) {
+        refuse(rq, 400, "header Content-Length: not allowed with "
+               "Transfer-Encoding");
+        return true;
+    }
+    if (h.cl && parse_int64(h.cl, 0, INT64_MAX, &n)) {
+        refuse(rq, 400, "header Content-Length: expected a byte count, got "
+               "\"%s\"", quote(h.cl).s);
+        return true;
+    }
+    if (!rq->route && rq->allow) {
+        /* The method is the client's: at most 32 bytes of it. */
+        refuse(rq, 405, "method %.32s is not allowed on this path; "
+               "allowed: %s", quote(rq->method).s, rq->allow);
+        return true;
+    }
+    if (!rq->route) {
+        req_problem_status(rq, 404, "no such resource");
+        return true;
+    }
+    /* The table's level for every route: a handler that forgets its own
+     * check is not public.  auth_check answers 401/403 itself. */
+    if (!auth_check(rq, rq->route->access, route_project(rq)))
+        return true;
+    /* The handler checks again (today's handlers do): auth_check fills
+     * rq->token afresh each time, so let it start from nothing. */
+    if (rq->has_token) {
+        store_token_cleanup(&rq->token);
+        rq->has_token = false;
+    }
+    if (h.nce > 1 || (h.ce && !value_is(h.ce, "identity"))) {
+        refuse(rq, 415, "header Content-Encoding: \"%s\" is not "
+               "supported; send the body uncompressed (identity)",
+               quote(h.ce).s);
+        return true;
+    }
+    if (!route_takes_body(rq->route)) {
+        if (n > 0 || h.te) {
+            refuse(rq, 413, "%s %s takes no request body", rq->route->method,
+                   rq->route->pattern);
+            return true;
+        }
+        return false;
+    }
+    routes_body(rq->route, &kinds, &own_max);
+    if (kinds) {
+        const char *ct = req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+        if (ct && *ct && !(media_kind(ct) & kinds)) {
+            struct buf list;
+
+            buf_init(&list, 512);
+            media_list(kinds, &list);
+            refuse(rq, 415, "header Content-Type: \"%s\" is not accepted "
+                   "here; send %s", quote(ct).s, buf_str(&list));
+            buf_cleanup(&list);
+            return true;
+        }
+    }
+    if ((uint64_t)n > rq->body_limit) {
+        refuse(rq, 413, "request body of %lld bytes is over the limit of %zu "
+               "bytes", (long long)n, rq->body_limit);
         return true;
     }
     return false;
@@ -431,31 +705,39 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
     if (!rq) {
         rq = req_create(s, conn, url, method);
         *req_cls = rq;
-        if (rq->status)
+        if (req_screen(rq, url)) {
+            conn_phase(s, rq->cr, CONN_WORK);
             return send_answer(rq);
-        if (route_takes_body(rq->route) && body_refused_early(rq))
-            return send_answer(rq);
+        }
+        conn_phase(s, rq->cr, CONN_BODY);
         return MHD_YES;
     }
-    if (rq->handled)
+    if (rq->handled) {
+        *upload_data_size = 0;
         return MHD_YES; /* discard any rest of a refused body */
+    }
     if (*upload_data_size) {
+        /* Past the limit, the rest is discarded under the body deadline as
+         * it stood: bytes we do not keep buy no more time. */
         if (!rq->body_too_large &&
-            buf_add(&rq->body, upload_data, *upload_data_size))
+            (!rq->body_limit ||
+             buf_add(&rq->body, upload_data, *upload_data_size)))
             rq->body_too_large = true;
+        if (!rq->body_too_large)
+            conn_body_bytes(s, rq->cr, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
+    conn_phase(s, rq->cr, CONN_WORK);
     if (rq->job && rq->job_submitted && !atomic_load(&rq->job_done))
         return MHD_YES; /* spurious call while suspended */
     if (rq->body_too_large) {
-        struct buf msg;
-
-        buf_init(&msg, 256);
-        (void)buf_printf(&msg, "request body is over the limit of %zu bytes",
-                         s->cfg.limits.max_body);
-        req_problem_status(rq, 413, buf_str(&msg));
-        buf_cleanup(&msg);
+        if (rq->body_limit)
+            refuse(rq, 413, "request body is over the limit of %zu bytes",
+                   rq->body_limit);
+        else
+            refuse(rq, 413, "%s %s takes no request body",
+                   rq->route->method, rq->route->pattern);
         return send_answer(rq);
     }
     rq->route->fn(rq);
@@ -483,11 +765,16 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 {
     struct srv *s = cls;
     struct req *rq = *req_cls;
+    const union MHD_ConnectionInfo *ci;
     uint64_t ns;
 
-    (void)conn;
     if (!rq)
         return;
+    /* The next request on a kept-alive connection: a new header deadline.
+     * The record is looked up, not rq->cr: NULL once MHD reported the
+     * connection closed. */
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_phase(s, ci ? ci->socket_context : NULL, CONN_HEADERS);
     ns = time_mono_ns() - rq->t0_ns;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !rq->status)
         rq->status = 499; /* the client went away before an answer */
@@ -501,7 +788,65 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     atomic_fetch_sub(&s->inflight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct srv *s = cls;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        *socket_context = conn_opened(s, ci ? (int)ci->connect_fd : -1);
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_closed(s, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Refuses at once (MHD closes the socket) when the total is held. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    return conn_admit(cls) ? MHD_YES : MHD_NO;
+}
+
 /* ---- start and stop ---------------------------------------------------- */
+
+/* Descriptors besides the connections': databases, epoll, pipes, logs. */
+#define SRV_FD_RESERVE 256u
+
+/*
+ * Raises the soft descriptor limit to the hard one when max_connections
+ * needs it; where even the hard limit is short, lowers max_connections to
+ * fit and says so.
+ */
+static void fd_limit_fit(struct srv_config *cfg)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg->max_connections + SRV_FD_RESERVE;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) || getrlimit(RLIMIT_NOFILE, &rl))
+            return;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        unsigned fit = rl.rlim_cur > 2 * SRV_FD_RESERVE
+                           ? (unsigned)(rl.rlim_cur - SRV_FD_RESERVE)
+                           : (unsigned)(rl.rlim_cur / 2);
+
+        log_warn("--max-connections %u is over what the descriptor limit "
+                 "(%llu) allows: using %u", cfg->max_connections,
+                 (unsigned long long)rl.rlim_cur, fit);
+        cfg->max_connections = fit;
+    }
+}
 
 static enum err parse_listen(const char *listen, struct sockaddr_in *sa,
                              struct errbuf *eb)
@@ -529,11 +874,38 @@ static enum err parse_listen(const char *listen, struct sockaddr_in *sa,
     return ERR_OK;
 }
 
+/* libmicrohttpd logs a line per refused or broken connection: under an
+ * attack, thousands a second.  At most this many lines a second; the rest
+ * are counted and the count logged with the next second's first line. */
+#define SRV_MHD_LOG_PER_SEC 10
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t second;
+    static unsigned lines, dropped;
+    uint64_t now = time_mono_ns() / 1000000000u;
+    unsigned were_dropped = 0;
     char line[512];
 
     (void)cls;
+    pthread_mutex_lock(&lock);
+    if (now != second) {
+        second = now;
+        lines = 0;
+        were_dropped = dropped;
+        dropped = 0;
+    }
+    if (lines >= SRV_MHD_LOG_PER_SEC) {
+        dropped++;
+        pthread_mutex_unlock(&lock);
+        return;
+    }
+    lines++;
+    pthread_mutex_unlock(&lock);
+    if (were_dropped)
+        log_warn("microhttpd: %u more messages in the last second not "
+                 "logged", were_dropped);
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     log_warn("microhttpd: %s", line);
@@ -546,7 +918,8 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     struct store *st = NULL;
     struct sockaddr_in sa;
     const union MHD_DaemonInfo *info;
-    unsigned threads;
+    unsigned threads, mhd_cap;
+    size_t pool;
     enum err e;
 
     *out = NULL;
@@ -558,6 +931,7 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     s->db_path = xstrdup(cfg->db_path);
     s->cfg.db_path = s->db_path;
     s->cfg.listen = NULL;
+    fd_limit_fit(&s->cfg);
     s->started_at = time_now_ms();
     s->routes = routes_table(&s->nroutes);
     s->charts = chart_cache_create(256, 32u << 20);
@@ -576,17 +950,32 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     e = writer_start(s, &s->writer, eb);
     if (e)
         goto fail;
+    e = conn_table_start(s, eb);
+    if (e)
+        goto fail;
     threads = cfg->threads ? cfg->threads : 1;
+    /* MHD's pool holds a connection's request line and headers: room for
+     * ours to be the limits that answer (414, 431).  Its connection cap
+     * is split among the workers; with ours the real one, a worker that
+     * got more than its share must not stop accepting.  epoll (MHD_USE_AUTO
+     * on Linux): no FD_SETSIZE cap. */
+    pool = 2 * (s->cfg.max_url + s->cfg.max_headers) + (16u << 10);
+    if (pool < (64u << 10))
+        pool = 64u << 10;
+    mhd_cap = s->cfg.max_connections * threads + threads;
     s->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        0, NULL, NULL, on_access, s,
+        0, on_accept, s, on_access, s,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
+        MHD_OPTION_CONNECTION_LIMIT, mhd_cap,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
         MHD_OPTION_END);
     if (!s->daemon) {
@@ -634,6 +1023,7 @@ void srv_stop(struct srv *s, unsigned grace_ms)
         writer_stop(s->writer);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    conn_table_stop(s);
     writer_free(s->writer);
     pool_close(&s->pool);
     chart_cache_free(s->charts);

@@ -20,6 +20,11 @@ struct srv_config {
     bool private_reads;          /* reads need a read token */
     unsigned conn_timeout_s;     /* idle connection timeout */
     unsigned per_ip_limit;       /* concurrent connections per IP, 0 = none */
+    unsigned max_connections;    /* connections held at once, all clients */
+    unsigned header_timeout_s;   /* a request's headers must be in by then */
+    unsigned body_timeout_s;     /* and its body (+1 s per 64 KiB) by then */
+    size_t max_url;              /* request target (path and query): 414 */
+    size_t max_headers;          /* request header block: 431 */
     unsigned batch_max;          /* runs per group commit */
     bool log_requests;           /* one log line per request */
     bool trust_proxy;            /* believe X-Forwarded-Proto/-Host and

@@ -2,7 +2,9 @@
  * Internals shared inside server/.  Nothing outside server/ includes this.
  *
  * A request's life: the access handler creates a struct req on the first
- * call (route match, early limit checks), accumulates the body on the next
+ * call (route match, then the checks made from the headers alone: sizes,
+ * framing, the route table's access level, Content-Type and the route's
+ * body limit; server.c's design note 3), accumulates the body on the next
  * calls, then runs the route's handler, which fills req->resp_* (status,
  * content type, body).  Ingest handlers hand the parsed run to the writer
  * thread and suspend the connection; the writer resumes it after the group
@@ -30,6 +32,18 @@ enum access {
 
 typedef void (*route_fn)(struct req *rq);
 
+/* The bodies a route takes (routes_body), checked from the headers before
+ * any body byte is kept: the Content-Types allowed.  A POST, PUT or PATCH
+ * route that names none takes any (the handler checks); a route of another
+ * method takes no body at all. */
+enum body_kind {
+    BODY_ANY = 0,
+    BODY_JSON = 1u << 0,      /* application/json, text/json, +json */
+    BODY_TEXT = 1u << 1,      /* text/csv, text/plain */
+    BODY_MULTIPART = 1u << 2, /* multipart/form-data */
+    BODY_FORM = 1u << 3,      /* application/x-www-form-urlencoded */
+};
+
 struct route {
     const char *method;  /* "GET", "POST", "PATCH" ... */
     const char *pattern; /* "/api/v1/projects/{}/runs"; {} = one segment */
@@ -37,6 +51,12 @@ struct route {
     enum access access;
     const char *name;    /* metrics label */
 };
+
+/* A body of a form route, and of any public body route the table of
+ * bodies does not name: what an unauthenticated client may send. */
+#define SRV_FORM_BODY_MAX (16u << 10)
+/* A body's deadline grows by one second per this many bytes received. */
+#define SRV_BODY_GRACE_BYTES (64u << 10)
 
 #define ROUTE_MAX_PARAMS 4
 
@@ -88,6 +108,33 @@ struct metrics {
     _Atomic uint64_t runs_ingested, results_ingested, ingest_batches;
 };
 
+/* ---- connection guard (conn.c) ----------------------------------------- */
+
+/* Where a connection is in its request; each phase has its deadline. */
+enum conn_phase {
+    CONN_HEADERS, /* waiting for the request's headers */
+    CONN_BODY,    /* headers in, body being received */
+    CONN_WORK,    /* handler running, suspended, or answering: none */
+};
+
+struct conn_rec;
+struct conn_table;
+
+/* Makes the table and starts the watchdog thread (s->conns). */
+enum err conn_table_start(struct srv *s, struct errbuf *eb);
+/* Stops the watchdog and frees the table; after MHD_stop_daemon. */
+void conn_table_stop(struct srv *s);
+/* Accept policy: false (counted) when max_connections are held. */
+bool conn_admit(struct srv *s);
+/* A connection started / closed (MHD's notify-connection callback); the
+ * record is owned by the table, fd borrowed from MHD. */
+struct conn_rec *conn_opened(struct srv *s, int fd);
+void conn_closed(struct srv *s, struct conn_rec *c);
+/* Moves to phase p and sets its deadline (no-op when already there or for
+ * NULL); conn_body_bytes extends the body deadline by bytes received. */
+void conn_phase(struct srv *s, struct conn_rec *c, enum conn_phase p);
+void conn_body_bytes(struct srv *s, struct conn_rec *c, size_t n);
+
 /* ---- the server --------------------------------------------------------- */
 
 struct read_pool {
@@ -111,6 +158,7 @@ struct srv {
     int64_t started_at;
     atomic_int inflight;          /* requests begun and not completed */
     struct chart_cache *charts;
+    struct conn_table *conns;     /* owns */
 };
 
 /* Borrow a read connection (opened on demand); give it back after use. */
@@ -150,6 +198,8 @@ struct req {
     const char *cache_control;    /* NULL: "no-store" */
     char *allow;                  /* owns; a 405's Allow header */
     size_t bytes_out;
+    struct conn_rec *cr;          /* borrowed: the connection's record */
+    size_t body_limit;            /* this route's largest body */
 };
 
 const char *req_arg(struct req *rq, const char *name);
@@ -196,6 +246,11 @@ const struct route *routes_table(size_t *n);
  * with GET), in table order without repeats; it stays empty otherwise. */
 int routes_match(const struct route *routes, size_t n, const char *method,
                  const char *path, char **params, struct buf *allow);
+/* A body route's rule, from the table beside the routes (by name): the
+ * Content-Types it takes (enum body_kind bits; 0: any, the handler checks)
+ * and its largest body (0: limits.max_body).  Neither for a route not in
+ * that table. */
+void routes_body(const struct route *r, unsigned *kinds, size_t *max);
 
 /* handlers */
 void route_health(struct req *rq);
