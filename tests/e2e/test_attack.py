@@ -184,10 +184,13 @@ def test_every_write_route_refuses_without_token_before_body(server):
 
 def test_private_reads_refused_by_dispatcher(make_server):
     s = make_server("--private")
-    for path in ("/api/v1/projects", "/api/v1/projects/alpha-q/runs",
-                 "/p/alpha-q", "/p/alpha-q/charts/trend.png"):
+    for path in ("/api/v1/projects", "/api/v1/projects/alpha-q/runs"):
         a = raw(s, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert_problem(a, 401, "private")
+    # Pages answer a browser with the sign-in page (test_sessions.py), 401.
+    for path in ("/p/alpha-q", "/p/alpha-q/charts/trend.png"):
+        a = raw(s, f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert a.split(b"\r\n", 1)[0].split(b" ")[1] == b"401", a[:300]
     assert s.get("/api/health").status_code == 200
 
 
