@@ -202,6 +202,8 @@ void ingest_clean_members(struct ingest_ctx *c, json_t *obj, const char *except)
             ingest_warn(c, "%s replaced by null", ingest_nonfinite_name(nf));
             /* Replacing an existing key keeps the iteration valid. */
             json_object_set_new(obj, k, json_null());
+        } else if (strcmp(k, "params") == 0) {
+            ingest_params_clean(c, v);
         } else {
             ingest_json_clean(c, v);
         }

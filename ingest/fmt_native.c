@@ -333,7 +333,7 @@ static void parse_result(struct ingest_ctx *c, json_t *r)
         ok = false;
     } else if (json_is_object(params)) {
         mark = ingest_ptr_push(c, "params");
-        ingest_json_clean(c, params);
+        ingest_params_clean(c, params);
         ingest_ptr_pop(c, mark);
     }
     switch (ingest_get_obj(c, r, "measures", &measures)) {
