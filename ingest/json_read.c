@@ -478,7 +478,8 @@ enum ingest_got ingest_num_array(struct ingest_ctx *c, const json_t *arr,
 
 /*
  * A key or string of free JSON: params hold names (a key, a string value:
- * at most max_name bytes, one line; a value may be empty), metadata and
+ * at most max_name bytes, one line; a value may be empty, a key may not be
+ * blank), metadata and
  * machine facts hold text (at most max_text bytes; TAB, LF, CR allowed).
  * jansson has checked the UTF-8 of a JSON body; text formats build free
  * JSON from bytes nobody checked, and JSON_ALLOW_NUL lets "\u0000" in.
@@ -488,7 +489,9 @@ static void free_text(struct ingest_ctx *c, const char *s, size_t n,
 {
     char why[TEXT_WHY_LEN];
     size_t max = names || key ? c->lim->max_name : c->lim->max_text;
-    unsigned flags = TEXT_BLANK_OK | (names || key ? 0 : TEXT_MULTILINE);
+    unsigned flags = names && key    ? 0 /* a param name is a name */
+                     : names || key ? TEXT_BLANK_OK
+                                    : TEXT_BLANK_OK | TEXT_MULTILINE;
 
     if (!text_valid(s, n, max, flags, why, sizeof why))
         ingest_error(c, "%s%s", key ? "key: " : "", why);
