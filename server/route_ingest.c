@@ -58,30 +58,6 @@ static bool idem_key_ok(const char *k)
     return true;
 }
 
-/*
- * A run field given as a query parameter.  libmicrohttpd decodes "a%00b"
- * into a C string that reads "a", so a NUL is found by the decoded length;
- * the rest of the check (UTF-8, control characters, blank, length) is
- * ingest's, which names the parameter in a 400.  False after answering.
- */
-static bool override_arg(struct req *rq, const char *name, const char **out)
-{
-    const char *v = NULL;
-    size_t n = 0;
-
-    *out = NULL;
-    if (MHD_lookup_connection_value_n(rq->conn, MHD_GET_ARGUMENT_KIND, name,
-                                      strlen(name), &v, &n) != MHD_YES ||
-        !v)
-        return true;
-    if (strlen(v) != n) {
-        req_query_problem(rq, name, "contains a NUL character");
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 static void answer(struct req *rq, unsigned status, int64_t run_id,
                    int64_t results, const struct run *r, bool replay)
 {
@@ -174,6 +150,11 @@ void route_ingest(struct req *rq)
                            "multipart/form-data");
         return;
     }
+    /* Every query value is text (a NUL is seen by its length, which
+     * req_arg's C string would hide); the run fields are checked again as
+     * names by ingest (400 naming the parameter). */
+    if (!req_identity_encoding(rq) || !req_query_text_ok(rq))
+        return;
     key = req_header(rq, "Idempotency-Key");
     if (key && !idem_key_ok(key)) {
         req_problem_status(rq, 400, "Idempotency-Key must be 1-255 "
@@ -185,12 +166,12 @@ void route_ingest(struct req *rq)
         return;
 
     ov.project = rq->params[0];
-    if (!override_arg(rq, "branch", &ov.branch) ||
-        !override_arg(rq, "commit", &ov.commit) ||
-        !override_arg(rq, "testbed", &ov.testbed) ||
-        !override_arg(rq, "base_branch", &ov.base_branch) ||
-        !override_arg(rq, "pr", &pr) || !override_arg(rq, "format", &format))
-        return;
+    ov.branch = req_arg(rq, "branch");
+    ov.commit = req_arg(rq, "commit");
+    ov.testbed = req_arg(rq, "testbed");
+    ov.base_branch = req_arg(rq, "base_branch");
+    pr = req_arg(rq, "pr");
+    format = req_arg(rq, "format");
     if (pr && *pr && parse_int64(pr, 1, INT64_MAX, &ov.pr_number)) {
         req_query_problem(rq, "pr", "expected a positive integer, got "
                           "\"%.64s\"", pr);

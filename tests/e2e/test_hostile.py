@@ -17,6 +17,7 @@ directly (what earlier versions let through), opens it with the server, and
 checks that the migration repaired it and every list answers valid JSON.
 """
 import glob
+import gzip
 import json
 import os
 import sqlite3
@@ -141,6 +142,17 @@ def test_hostile_corpus_through_every_input(server):
             refused(r, (field, what), parameter=field, statuses=(400,))
     r = ingest(s, native(), "?pr=%ff")
     refused(r, "pr", parameter="pr", statuses=(400,))
+    # Any other query parameter of the ingest route must be text too.
+    r = ingest(s, native(), "?note=" + MARK + "%ff")
+    refused(r, "note", parameter="note", statuses=(400,))
+    # A compressed body is refused, never read as the format's bytes.
+    for enc in ("gzip", "br", "deflate"):
+        r = s.post(f"/api/v1/projects/{PROJECT}/runs",
+                   data=gzip.compress(native().encode()),
+                   headers={"Content-Type": "application/json",
+                            "Content-Encoding": enc, **auth(s.write_token)})
+        p = refused(r, enc, statuses=(415,))
+        assert "Content-Encoding" in p["detail"], p
 
     # 2. Native body fields.
     fields = {"branch": "branch", "sha": "commit/sha", "testbed": "testbed",
@@ -206,6 +218,12 @@ def test_hostile_corpus_through_every_input(server):
                                       **auth(s.write_token)})
             p = refused(r, ("budgets", key, what))
             names_the_field(p, key, ("budgets", key, what))
+    r = requests.put(s.url + f"/api/v1/projects/{PROJECT}/budgets",
+                     data=gzip.compress(b'{"budgets": []}'), timeout=30,
+                     headers={"Content-Type": "application/json",
+                              "Content-Encoding": "gzip",
+                              **auth(s.write_token)})
+    refused(r, "budgets gzip", statuses=(415,))
 
     # 5. The CLI's push flags: refused before anything is sent.
     path = os.path.join(os.path.dirname(s.db), "run.json")
@@ -329,6 +347,9 @@ def test_alert_patch_refuses_hostile_notes(server):
     r = requests.patch(url, data=json.dumps({"note": "x" * 5000}).encode(),
                        headers=h, timeout=30)
     refused(r, "long note")
+    r = requests.patch(url, data=gzip.compress(b'{"note": "zipped"}'),
+                       headers={**h, "Content-Encoding": "gzip"}, timeout=30)
+    refused(r, "gzip note", statuses=(415,))
     r = requests.patch(url, data=json.dumps(
         {"status": "acknowledged", "note": "ok \u202e rtl\nline 2"}).encode(),
         headers=h, timeout=30)
