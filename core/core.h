@@ -191,8 +191,49 @@ enum err text_check(const char *field, const char *s, size_t n, size_t max,
                     unsigned flags, struct errbuf *eb);
 /* The length (1-4) of the valid UTF-8 sequence at s (n bytes available),
  * and its code point in *cp when cp is not NULL; 0 when s starts no valid
- * sequence (or n is 0). */
-size_t text_utf8_seq(const char *s, size_t n, uint32_t *cp);
+ * sequence (or n is 0).  Inline: the JSON writer calls it for every
+ * non-ASCII character it writes. */
+static inline size_t text_utf8_seq(const char *str, size_t n, uint32_t *cp_out)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char ch;
+    size_t len;
+    uint32_t cp;
+
+    if (n == 0)
+        return 0;
+    ch = s[0];
+    if (ch < 0x80) {
+        if (cp_out)
+            *cp_out = ch;
+        return 1;
+    }
+    if (ch >= 0xC2 && ch <= 0xDF) {
+        len = 2;
+        cp = ch & 0x1F;
+    } else if (ch >= 0xE0 && ch <= 0xEF) {
+        len = 3;
+        cp = ch & 0x0F;
+    } else if (ch >= 0xF0 && ch <= 0xF4) {
+        len = 4;
+        cp = ch & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    if (cp_out)
+        *cp_out = cp;
+    return len;
+}
 bool text_utf8_valid(const char *s, size_t n);
 /* Appends s (n bytes) to out with each byte that starts no valid UTF-8
  * sequence replaced by U+FFFD; *nbad (may be NULL) counts them.

@@ -4,9 +4,10 @@
  *
  * Design notes:
  *  1. UTF-8 is read as RFC 3629 says: no overlong forms (C0 80 is not NUL),
- *     no surrogates (ED A0 80), nothing past U+10FFFF.  text_utf8_seq() is
- *     the one decoder; the check, the JSON writer and the store's repair
- *     all use it, so they cannot disagree about what is valid.
+ *     no surrogates (ED A0 80), nothing past U+10FFFF.  text_utf8_seq()
+ *     (inline in core.h) is the one decoder; the check, the JSON writer
+ *     and the store's repair all use it, so they cannot disagree about
+ *     what is valid.
  *  2. Control characters are Unicode's Cc: C0 (U+0000-U+001F), DEL and C1
  *     (U+0080-U+009F).  TAB, LF and CR are allowed only in multi-line
  *     text (a commit message, a note).  Format characters (zero-width
@@ -23,48 +24,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-size_t text_utf8_seq(const char *str, size_t n, uint32_t *cp_out)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    unsigned char ch;
-    size_t len;
-    uint32_t cp;
-
-    if (n == 0)
-        return 0;
-    ch = s[0];
-    if (ch < 0x80) {
-        if (cp_out)
-            *cp_out = ch;
-        return 1;
-    }
-    if (ch >= 0xC2 && ch <= 0xDF) {
-        len = 2;
-        cp = ch & 0x1F;
-    } else if (ch >= 0xE0 && ch <= 0xEF) {
-        len = 3;
-        cp = ch & 0x0F;
-    } else if (ch >= 0xF0 && ch <= 0xF4) {
-        len = 4;
-        cp = ch & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    if (cp_out)
-        *cp_out = cp;
-    return len;
-}
 
 bool text_utf8_valid(const char *s, size_t n)
 {
@@ -100,8 +59,8 @@ static bool is_control(uint32_t cp, unsigned flags)
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
 
-bool text_valid(const char *s, size_t n, size_t max, unsigned flags,
-                char *why, size_t whylen)
+bool text_valid(const char *s, size_t n, size_t max, unsigned flags, char *why,
+                size_t whylen)
 {
     bool blank = true;
     size_t i = 0;

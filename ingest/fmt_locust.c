@@ -399,7 +399,7 @@ static json_t *cell_json(struct ingest_ctx *c, const char *f, size_t fl,
     }
     if (num)
         return num;
-    if (!ingest_utf8_valid(f, fl)) {
+    if (!text_utf8_valid(f, fl)) {
         ingest_error_key(c, colname, "not valid UTF-8");
         return NULL;
     }
@@ -465,7 +465,7 @@ static json_t *csv_rows(struct ingest_ctx *c, const char *part, const char *p,
                 const char *f = ingest_csv_field(&r, i);
                 size_t fl = ingest_csv_field_len(&r, i);
 
-                if (!ingest_utf8_valid(f, fl) || memchr(f, '\0', fl)) {
+                if (!text_utf8_valid(f, fl) || memchr(f, '\0', fl)) {
                     ingest_error(c, "header %zu is not valid UTF-8", i + 1);
                     break;
                 }

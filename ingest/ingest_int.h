@@ -363,10 +363,8 @@ enum ingest_textnum ingest_text_num(const char *s, size_t n, double *out);
  * NULL: "3" -> 3, "0.5" -> 0.5, "007" and "1e999" -> NULL.  New reference. */
 json_t *ingest_text_json_num(const char *s, size_t n);
 
-/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
-bool ingest_utf8_valid(const char *s, size_t n);
-/* ingest_name_check plus UTF-8 validity: names read from text, where no
- * JSON parser has checked the encoding. */
+/* A name read from text, where no JSON parser has checked the encoding:
+ * ingest_name_check, which checks the UTF-8 too (text_valid). */
 bool ingest_text_name(struct ingest_ctx *c, const char *s, size_t n);
 
 /*

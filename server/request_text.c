@@ -70,7 +70,8 @@ bool req_identity_encoding(struct req *rq)
     n = strcspn(ce, " \t");
     if ((n == 0 && !*ce) || (n == 8 && !strncasecmp(ce, "identity", 8)))
         return true;
-    req_problem_status(rq, 415, "Content-Encoding is not supported: send the "
+    req_problem_status(rq, 415,
+                       "Content-Encoding is not supported: send the "
                        "body uncompressed (Content-Encoding: identity or "
                        "none)");
     return false;

@@ -90,10 +90,17 @@ static void test_accepts_text_in_any_script(void **state)
     assert_true(ok("main", 256, 0));
     assert_true(ok("feature/\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", 256, 0));
     /* RLO, ZWSP, ZWJ and a BOM are format characters, not controls. */
-    assert_true(ok("\xe2\x80\xae" "evil", 256, 0));
-    assert_true(ok("a\xe2\x80\x8b" "b\xe2\x80\x8d" "c", 256, 0));
+    assert_true(ok("\xe2\x80\xae"
+                   "evil",
+                   256, 0));
+    assert_true(ok("a\xe2\x80\x8b"
+                   "b\xe2\x80\x8d"
+                   "c",
+                   256, 0));
     assert_true(ok("\xe2\x80\x8b", 256, 0)); /* not white space */
-    assert_true(ok("\xef\xbb\xbf" "x", 256, 0));
+    assert_true(ok("\xef\xbb\xbf"
+                   "x",
+                   256, 0));
     assert_true(ok("\xf0\x9f\x9a\x80 rocket", 256, 0));
     assert_true(ok(" padded ", 256, 0));
     assert_true(ok("line 1\nline 2\r\n\tend", 4096, TEXT_MULTILINE));
@@ -125,10 +132,13 @@ static void test_repair_replaces_each_bad_byte(void **state)
 
     (void)state;
     buf_init(&b, 0);
-    assert_int_equal(text_utf8_repair(&b, "a\xff" "b\xc0\x80\xc3\xa9", 7,
-                                      &nbad),
+    assert_int_equal(text_utf8_repair(&b,
+                                      "a\xff"
+                                      "b\xc0\x80\xc3\xa9",
+                                      7, &nbad),
                      ERR_OK);
-    assert_string_equal(buf_str(&b), "a\xef\xbf\xbd" "b\xef\xbf\xbd"
+    assert_string_equal(buf_str(&b), "a\xef\xbf\xbd"
+                                     "b\xef\xbf\xbd"
                                      "\xef\xbf\xbd\xc3\xa9");
     assert_int_equal(nbad, 3);
     assert_true(text_utf8_valid(b.data, b.len));
@@ -148,7 +158,8 @@ static void test_json_writer_never_writes_bad_utf8(void **state)
     buf_init(&b, 0);
     jw_init(&w, &b);
     jw_arr_begin(&w);
-    jw_str(&w, "t\xff" "b");
+    jw_str(&w, "t\xff"
+               "b");
     jw_str(&w, "\xed\xa0\x80");
     jw_str(&w, "caf\xc3\xa9 \xe2\x80\xa8");
     jw_raw(&w, "{\"k\":\"v\xfe\"}");
