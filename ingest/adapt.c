@@ -316,8 +316,3 @@ json_t *ingest_text_json_num(const char *s, size_t n)
     d = strtod(tmp, NULL);
     return isfinite(d) ? json_real(d) : NULL;
 }
-
-bool ingest_text_name(struct ingest_ctx *c, const char *s, size_t n)
-{
-    return ingest_name_check(c, s, n);
-}

@@ -238,7 +238,7 @@ static void add_result(struct gotest *gt, size_t pkg, const char *name,
         for (size_t k = i; k < nl; k++)
             procs = procs * 10 + (name[k] - '0');
     }
-    if (!ingest_text_name(c, name, base))
+    if (!ingest_name_check(c, name, base))
         return;
     buf_init(&key, 0);
     (void)buf_printf(&key, "%zu\001%.*s\001%ld", pkg, (int)base, name, procs);
@@ -570,7 +570,7 @@ static void group_results(struct gotest *gt, struct group *g)
                     (void)buf_addc(&name, *q);
             }
             measure = buf_str(&name);
-            if (!ingest_text_name(c, measure, strlen(measure))) {
+            if (!ingest_name_check(c, measure, strlen(measure))) {
                 buf_cleanup(&name);
                 continue;
             }

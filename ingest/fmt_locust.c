@@ -263,11 +263,11 @@ static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
     size_t mark;
 
     mark = ingest_ptr_push(c, "Name");
-    ok &= ingest_text_name(c, name, nl);
+    ok &= ingest_name_check(c, name, nl);
     ingest_ptr_pop(c, mark);
     if (tl) {
         mark = ingest_ptr_push(c, cols[C_TYPE].names[0]);
-        ok &= ingest_text_name(c, type, tl);
+        ok &= ingest_name_check(c, type, tl);
         ingest_ptr_pop(c, mark);
     }
     for (int k = C_REQUESTS; k < C_COUNT; k++) {

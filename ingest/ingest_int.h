@@ -363,10 +363,6 @@ enum ingest_textnum ingest_text_num(const char *s, size_t n, double *out);
  * NULL: "3" -> 3, "0.5" -> 0.5, "007" and "1e999" -> NULL.  New reference. */
 json_t *ingest_text_json_num(const char *s, size_t n);
 
-/* A name read from text, where no JSON parser has checked the encoding:
- * ingest_name_check, which checks the UTF-8 too (text_valid). */
-bool ingest_text_name(struct ingest_ctx *c, const char *s, size_t n);
-
 /*
  * An optional statistic obj[key]: a number gives OK; absent or null
  * ABSENT; a NaN/Infinity marker ABSENT with a warning (tools write them
