@@ -301,6 +301,21 @@ def check_every_list(s, run_id, project=PROJECT):
         r = s.get(p)
         assert r.status_code in (200, 400, 404, 405, 422), (p, r.status_code)
         strict_json(r)
+    # HTML pages read the same store: strict UTF-8 too.
+    pages = [f"/p/{project}", f"/p/{project}/alerts",
+             f"/p/{project}/runs/{run_id}", f"/p/{project}/runs/%ff",
+             f"/p/{project}/compare?base=%ff&head=%c0%80",
+             f"/p/{project}/benchmarks/%ed%a0%80", f"/p/{MARK}%ff"]
+    pages += [f"/p/{project}/benchmarks/{b['id']}" for b in bm["benchmarks"]]
+    for p in pages:
+        r = s.get(p)
+        assert r.status_code in (200, 400, 404), (p, r.status_code)
+        try:
+            text = r.content.decode("utf-8", errors="strict")
+        except UnicodeDecodeError as e:
+            raise AssertionError((p, r.content[e.start - 200:e.end + 20]))
+        if r.status_code == 200:
+            assert MARK not in text, p
     for p, (text, _) in seen.items():
         assert MARK not in text, (p, text[:300])
     return seen

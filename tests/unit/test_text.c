@@ -1,10 +1,11 @@
 /*
  * unit.text: core's one check for stored strings (text_valid), the UTF-8
  * decoder under it, the repair that replaces bad bytes with U+FFFD, and the
- * JSON writer that must never write bytes that are not UTF-8.  The hostile
- * inputs are the ones issue 13 sent: 0xff, an overlong NUL (C0 80), a
- * surrogate (ED A0 80), NUL, control characters, blank values, 1 MB values;
- * right-to-left and zero-width text is valid data.
+ * JSON writer and the HTML escaper, which must never write bytes that are
+ * not UTF-8.  The hostile inputs are the ones issue 13 sent: 0xff, an
+ * overlong NUL (C0 80), a surrogate (ED A0 80), NUL, control characters,
+ * blank values, 1 MB values; right-to-left and zero-width text is valid
+ * data.
  */
 /* cmocka.h needs these first, in this order. */
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "render/render.h"
 
 static bool ok(const char *s, size_t max, unsigned flags)
 {
@@ -172,6 +174,22 @@ static void test_json_writer_never_writes_bad_utf8(void **state)
     buf_cleanup(&b);
 }
 
+static void test_html_escape_never_writes_bad_utf8(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_esc_attr(&b, "\xff<\xc3\xa9\xe2\x80\xae\xc0\x80"),
+                     ERR_OK);
+    assert_string_equal(buf_str(&b), "\xef\xbf\xbd&lt;\xc3\xa9\xe2\x80\xae"
+                                     "\xef\xbf\xbd\xef\xbf\xbd");
+    buf_reset(&b);
+    assert_int_equal(page_esc_text(&b, "ab\xe2\x82"), ERR_OK); /* cut */
+    assert_string_equal(buf_str(&b), "ab\xef\xbf\xbd\xef\xbf\xbd");
+    buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_check_names_the_field),
         cmocka_unit_test(test_repair_replaces_each_bad_byte),
         cmocka_unit_test(test_json_writer_never_writes_bad_utf8),
+        cmocka_unit_test(test_html_escape_never_writes_bad_utf8),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
