@@ -5,7 +5,7 @@ UTF-8 (no 0xff, no overlong C0 80, no surrogate ED A0 80), no NUL or control
 character, not blank, bounded length (param values too).  The corpus is
 posted through every input a client has: the ingest query overrides, the
 body fields of the native format and of pytest-benchmark, the budgets PUT,
-the alert PATCH and the CLI's push flags.  Each is refused (400 naming the
+the alert PATCH, the CLI's push flags and token names.  Each is refused (400 naming the
 parameter for a query override or flag, 400/422 naming the field for a
 body), and afterwards every GET JSON endpoint of the project is fetched,
 decoded as strict UTF-8 and parsed, and checked for no trace of what was
@@ -241,6 +241,14 @@ def test_hostile_corpus_through_every_input(server):
             assert p.returncode == 2, (flag, what, p.returncode, p.stderr)
             assert flag[2:].encode() in p.stderr, (flag, what, p.stderr)
 
+    # A token's name is stored and listed like any name.
+    for v in (b"\xff", b"a\x1bb", b"   ", b"x" * 300):
+        p = subprocess.run([BIN.encode(), b"token", b"create", b"--db",
+                            s.db.encode(), b"--name", MARK.encode() + v
+                            if v.strip() else v], capture_output=True,
+                           timeout=60)
+        assert p.returncode == 2 and b"--name" in p.stderr, (v, p.stderr)
+
     # 6. Every GET JSON endpoint: strict UTF-8, valid JSON, no trace.
     check_every_list(s, run_id)
     with sqlite3.connect(s.db) as con:
@@ -248,7 +256,8 @@ def test_hostile_corpus_through_every_input(server):
         for t, c in (("branch", "name"), ("testbed", "name"),
                      ("benchmark", "key"), ("benchmark", "params"),
                      ("measure", "name"), ("run", "commit_sha"),
-                     ("run", "metadata"), ("budget", "benchmark_glob")):
+                     ("run", "metadata"), ("budget", "benchmark_glob"),
+                     ("token", "name")):
             for (v,) in con.execute(f"SELECT {c} FROM {t}"):
                 if isinstance(v, bytes):
                     v = v.decode("utf-8", errors="strict")
