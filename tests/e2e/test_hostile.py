@@ -145,6 +145,14 @@ def test_hostile_corpus_through_every_input(server):
     # Any other query parameter of the ingest route must be text too.
     r = ingest(s, native(), "?note=" + MARK + "%ff")
     refused(r, "note", parameter="note", statuses=(400,))
+    # The Idempotency-Key header is stored with the run: text too.
+    for v in (MARK.encode() + b"\xff", MARK.encode() + b"\xc0\x80",
+              MARK.encode() + b"\xed\xa0\x80"):
+        r = s.post(f"/api/v1/projects/{PROJECT}/runs", data=native(),
+                   headers={"Content-Type": "application/json",
+                            "Idempotency-Key": v, **auth(s.write_token)})
+        p = refused(r, ("Idempotency-Key", v), statuses=(400,))
+        assert "Idempotency-Key" in p["detail"], p
     # A compressed body is refused, never read as the format's bytes.
     for enc in ("gzip", "br", "deflate"):
         r = s.post(f"/api/v1/projects/{PROJECT}/runs",
@@ -257,7 +265,7 @@ def test_hostile_corpus_through_every_input(server):
                      ("benchmark", "key"), ("benchmark", "params"),
                      ("measure", "name"), ("run", "commit_sha"),
                      ("run", "metadata"), ("budget", "benchmark_glob"),
-                     ("token", "name")):
+                     ("token", "name"), ("run", "idempotency_key")):
             for (v,) in con.execute(f"SELECT {c} FROM {t}"):
                 if isinstance(v, bytes):
                     v = v.decode("utf-8", errors="strict")
