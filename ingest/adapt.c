@@ -197,6 +197,7 @@ void ingest_clean_members(struct ingest_ctx *c, json_t *obj, const char *except)
         if (except && strcmp(k, except) == 0)
             continue;
         mark = ingest_ptr_push(c, k);
+        ingest_free_key_check(c, k, false);
         nf = ingest_nonfinite_of(c, v);
         if (nf != INGEST_FINITE) {
             ingest_warn(c, "%s replaced by null", ingest_nonfinite_name(nf));

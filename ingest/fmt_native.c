@@ -441,6 +441,7 @@ static void keep_extra(struct ingest_ctx *c, struct native *nv, const char *key,
 {
     enum ingest_nonfinite k = ingest_nonfinite_of(c, v);
 
+    ingest_free_key_check(c, key, false);
     if (k != INGEST_FINITE) {
         ingest_warn(c, "%s replaced by null", ingest_nonfinite_name(k));
         json_object_set_new(nv->extra, key, json_null());

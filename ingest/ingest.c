@@ -218,6 +218,70 @@ static void missing_warnings(struct ingest_ctx *c,
 }
 
 /*
+ * The first problem of the strings in a JSON text written by
+ * ingest_json_canon (which escapes '"', '\\' and C0 controls only, as
+ * \n \r \t \b \f or \u00XX), else NULL: bytes that are not UTF-8, an
+ * escaped NUL or control character other than TAB, LF, CR, a raw DEL or
+ * C1 control.
+ */
+static const char *json_text_problem(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (!text_utf8_valid(s, n))
+        return "not valid UTF-8";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch == '\\') {
+            if (s[i + 1] == 'u')
+                return strncmp(s + i + 2, "0000", 4) == 0
+                           ? "contains a NUL character"
+                           : "contains a control character";
+            if (s[i + 1] == 'b' || s[i + 1] == 'f')
+                return "contains a control character";
+            i++;
+        } else if (ch == 0x7f ||
+                   (ch == 0xC2 && (unsigned char)s[i + 1] >= 0x80 &&
+                    (unsigned char)s[i + 1] <= 0x9F)) {
+            return "contains a control character";
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The stored JSON texts once more, whatever adapter built them: the
+ * readers check each string where they find it (with its pointer); this
+ * is the one place that sees what every format stores, so a member an
+ * adapter copied without reading (a tool's version string) cannot bring
+ * a NUL or a control character into the store.
+ */
+static void stored_json_check(struct ingest_ctx *c)
+{
+    const struct run *run = c->run;
+    const char *prev = NULL, *why;
+
+    if (run->metadata && (why = json_text_problem(run->metadata)))
+        ingest_error_key(c, "metadata", "%s", why);
+    if (run->testbed_info && (why = json_text_problem(run->testbed_info)))
+        ingest_error_key(c, "testbed", "%s", why);
+    for (size_t i = 0; i < run->nresults; i++) {
+        const struct result *res = &run->results[i];
+        size_t mark = c->ptr.len;
+
+        if (!res->params || (prev && strcmp(prev, res->params) == 0))
+            continue;
+        prev = res->params;
+        if (!(why = json_text_problem(res->params)))
+            continue;
+        (void)buf_adds(&c->ptr, res->pointer ? res->pointer : "");
+        ingest_error(c, "params: %s", why);
+        ingest_ptr_pop(c, mark);
+    }
+}
+
+/*
  * What every format shares after its adapter: the project check, the
  * overrides, the defaults.  The body's project may only agree with the one
  * beside it (the URL decides which project a token writes to).
@@ -255,6 +319,8 @@ static void finish_run(struct ingest_ctx *c, const struct ingest_format *fmt)
         override_set(&run->base_branch, ov->base_branch);
     if (ov->pr_number > 0)
         run->pr_number = ov->pr_number;
+    if (!c->nerrors)
+        stored_json_check(c);
     missing_warnings(c, fmt);
     set_default(&run->branch, "unknown");
     set_default(&run->commit_sha, "unknown");

@@ -200,6 +200,10 @@ void ingest_json_clean(struct ingest_ctx *c, json_t *v);
  * values are held to max_name bytes on one line like the keys (they may
  * be empty). */
 void ingest_params_clean(struct ingest_ctx *c, json_t *v);
+/* The key check of ingest_json_clean (names: of ingest_params_clean) for a
+ * member key kept as free JSON, reported at the current pointer (which
+ * already names the key) as "key: ...". */
+void ingest_free_key_check(struct ingest_ctx *c, const char *key, bool names);
 
 /* ---- canonical JSON (json_canon.c) -------------------------------------- */
 

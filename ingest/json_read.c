@@ -497,6 +497,13 @@ static void free_text(struct ingest_ctx *c, const char *s, size_t n,
         ingest_error(c, "%s%s", key ? "key: " : "", why);
 }
 
+void ingest_free_key_check(struct ingest_ctx *c, const char *key, bool names)
+{
+    /* jansson refuses a NUL in a key ("NUL byte in object key not
+     * supported"), so the C string is the whole key. */
+    free_text(c, key, strlen(key), names, true);
+}
+
 static void clean(struct ingest_ctx *c, json_t *v, bool names)
 {
     const char *key;
@@ -514,9 +521,7 @@ static void clean(struct ingest_ctx *c, json_t *v, bool names)
             key = json_object_iter_key(it);
             child = json_object_iter_value(it);
             mark = ingest_ptr_push(c, key);
-            /* jansson refuses a NUL in a key ("NUL byte in object key
-             * not supported"), so the C string is the whole key. */
-            free_text(c, key, strlen(key), names, true);
+            ingest_free_key_check(c, key, names);
             if (c->markers && ingest_nonfinite_of(c, child) != INGEST_FINITE) {
                 ingest_warn(
                     c, "%s replaced by null",
