@@ -479,10 +479,11 @@ enum ingest_got ingest_num_array(struct ingest_ctx *c, const json_t *arr,
 /*
  * A key or string of free JSON: params hold names (a key, a string value:
  * at most max_name bytes, one line; a value may be empty, a key may not be
- * blank), metadata and
- * machine facts hold text (at most max_text bytes; TAB, LF, CR allowed).
- * jansson has checked the UTF-8 of a JSON body; text formats build free
- * JSON from bytes nobody checked, and JSON_ALLOW_NUL lets "\u0000" in.
+ * blank), metadata and machine facts hold text (at most max_text bytes;
+ * TAB, LF, CR allowed; keys one line of at most max_name bytes).  jansson
+ * has checked the UTF-8 of a JSON body, but JSON_ALLOW_NUL lets "\u0000"
+ * in; free JSON that a text format builds is checked by ingest.c's
+ * stored_json_check().
  */
 static void free_text(struct ingest_ctx *c, const char *s, size_t n,
                       bool names, bool key)
