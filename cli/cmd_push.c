@@ -167,10 +167,18 @@ static void print_errors(const char *path, const struct errbuf *eb)
         fprintf(stderr, "benchvault push: %s: %s\n", path, eb->msg);
         return;
     }
-    for (size_t i = 0; i < eb->nitems; i++)
-        fprintf(stderr, "benchvault push: %s: %s: %s\n", path,
-                eb->items[i].pointer[0] ? eb->items[i].pointer : "(body)",
-                eb->items[i].message);
+    for (size_t i = 0; i < eb->nitems; i++) {
+        /* An item about a run field given beside the body is about the
+         * flag that gave it (--branch, --commit, --testbed). */
+        if (eb->items[i].parameter)
+            fprintf(stderr, "benchvault push: --%s: %s\n",
+                    eb->items[i].parameter, eb->items[i].message);
+        else
+            fprintf(stderr, "benchvault push: %s: %s: %s\n", path,
+                    eb->items[i].pointer[0] ? eb->items[i].pointer
+                                            : "(body)",
+                    eb->items[i].message);
+    }
 }
 
 #define PUSH_KEY_LEN (5 + 2 * HASH_SHA256_LEN + 1) /* "push-" hex NUL */

@@ -29,7 +29,10 @@ static const struct cli_opt opts[] = {
      "largest request body"},
     {"max-depth", OPT_INT, 2, 1024, "64", NULL, "N", "deepest JSON nesting"},
     {"max-name", OPT_INT, 16, 65536, "256", NULL, "BYTES",
-     "longest name (benchmark, branch, measure)"},
+     "longest name (benchmark, branch, measure, param value)"},
+    {"max-text", OPT_INT, 256, 16777216, "65536", NULL, "BYTES",
+     "longest free text stored with a run (commit message, metadata "
+     "string)"},
     {"max-samples", OPT_INT, 1, 100000000, "1000000", NULL, "N",
      "samples per result"},
     {"timeout", OPT_INT, 1, 3600, "30", NULL, "SECONDS",
@@ -135,6 +138,7 @@ int cmd_serve(int argc, char **argv)
     cfg.limits.max_body = (size_t)cli_size(&a, "max-body");
     cfg.limits.max_depth = (unsigned)cli_int(&a, "max-depth");
     cfg.limits.max_name = (size_t)cli_int(&a, "max-name");
+    cfg.limits.max_text = (size_t)cli_int(&a, "max-text");
     cfg.limits.max_samples = (size_t)cli_int(&a, "max-samples");
     cfg.conn_timeout_s = (unsigned)cli_int(&a, "timeout");
     cfg.per_ip_limit = (unsigned)cli_int(&a, "per-ip-limit");

@@ -123,6 +123,18 @@ int cmd_token(int argc, char **argv)
             goto out;
         }
     }
+    if (!strcmp(verb, "create") && cli_str(&a, "name")) {
+        const char *name = cli_str(&a, "name");
+        struct ingest_limits lim;
+
+        /* Stored and listed like any name: one text rule (core/text.c). */
+        ingest_limits_default(&lim);
+        if (text_check("--name", name, strlen(name), lim.max_name, 0, &eb)) {
+            fprintf(stderr, "benchvault token: %s\n", eb.msg);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
     rc = cli_db_open("token", &a, &st);
     if (rc)
         goto out;

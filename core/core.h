@@ -148,13 +148,16 @@ void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
 void jw_key(struct jw *w, const char *key);
+/* Strings: bytes that are not UTF-8 are written as \ufffd, so the output
+ * is valid JSON whatever was stored. */
 void jw_str(struct jw *w, const char *s); /* NULL writes null */
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
 void jw_num(struct jw *w, double v); /* shortest text that round-trips */
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
-/* Inserts already-valid JSON text (stored canonical params, metadata). */
+/* Inserts already-valid JSON text (stored canonical params, metadata);
+ * bytes that are not UTF-8 in it become U+FFFD. */
 void jw_raw(struct jw *w, const char *json);
 /* Convenience: key + value. */
 void jw_kstr(struct jw *w, const char *key, const char *s);
@@ -164,6 +167,80 @@ void jw_knum(struct jw *w, const char *key, double v);
 void jw_ktime(struct jw *w, const char *key, int64_t ms);
 /* Writes the string with JSON escaping only (no quotes) into b. */
 enum err jw_escape(struct buf *b, const char *s, size_t n);
+
+/* ---- text: the one check for every string that reaches the store ------- */
+
+/*
+ * Every string a client sends that we keep (names, params, branches,
+ * commits, testbeds, notes, budget globs) passes text_valid(): valid UTF-8
+ * (no overlongs, no surrogates), no NUL, no control character (C0, DEL,
+ * C1), at most max bytes (0: no bound), and neither empty nor white space
+ * only.  Flags relax it for free text.
+ */
+#define TEXT_MULTILINE 0x1 /* TAB, LF and CR allowed (messages, notes) */
+#define TEXT_BLANK_OK 0x2  /* empty or white space only allowed */
+#define TEXT_WHY_LEN 96
+
+/* True when s (n bytes, not NUL-terminated) passes; else false with why
+ * ("contains a NUL character", "longer than 256 bytes", ...) written into
+ * why (whylen bytes; TEXT_WHY_LEN suffice). */
+bool text_valid(const char *s, size_t n, size_t max, unsigned flags,
+                char *why, size_t whylen);
+/* text_valid, with eb->msg set to "field: why" and ERR_INVALID on failure;
+ * the caller picks the status (a query parameter's is 400). */
+enum err text_check(const char *field, const char *s, size_t n, size_t max,
+                    unsigned flags, struct errbuf *eb);
+/* The length (1-4) of the valid UTF-8 sequence at s (n bytes available),
+ * and its code point in *cp when cp is not NULL; 0 when s starts no valid
+ * sequence (or n is 0).  Inline: the JSON writer calls it for every
+ * non-ASCII character it writes. */
+static inline size_t text_utf8_seq(const char *str, size_t n, uint32_t *cp_out)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char ch;
+    size_t len;
+    uint32_t cp;
+
+    if (n == 0)
+        return 0;
+    ch = s[0];
+    if (ch < 0x80) {
+        if (cp_out)
+            *cp_out = ch;
+        return 1;
+    }
+    if (ch >= 0xC2 && ch <= 0xDF) {
+        len = 2;
+        cp = ch & 0x1F;
+    } else if (ch >= 0xE0 && ch <= 0xEF) {
+        len = 3;
+        cp = ch & 0x0F;
+    } else if (ch >= 0xF0 && ch <= 0xF4) {
+        len = 4;
+        cp = ch & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    if (cp_out)
+        *cp_out = cp;
+    return len;
+}
+bool text_utf8_valid(const char *s, size_t n);
+/* Appends s (n bytes) to out with each byte that starts no valid UTF-8
+ * sequence replaced by U+FFFD; *nbad (may be NULL) counts them.
+ * ERR_TOO_LARGE past out's maximum. */
+enum err text_utf8_repair(struct buf *out, const char *s, size_t n,
+                          size_t *nbad);
 
 /* ---- logging ----------------------------------------------------------- */
 

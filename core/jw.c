@@ -2,7 +2,9 @@
  * A small streaming JSON writer.  The caller calls begin/key/value/end in
  * order; the writer places commas and colons.  Strings are escaped per RFC
  * 8259 and additionally '<', '>', '&' and U+2028/2029 are written as \u
- * escapes so the output is safe to embed in a <script> block.
+ * escapes so the output is safe to embed in a <script> block.  Bytes that
+ * are not UTF-8 are written as \ufffd: the output is valid JSON whatever
+ * the input was.
  */
 #include "core/core.h"
 
@@ -97,15 +99,29 @@ enum err jw_escape(struct buf *b, const char *s, size_t n)
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             elen = 6;
-        } else if (c == 0xe2 && i + 2 < n && p[i + 1] == 0x80 &&
-                   (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
-            memcpy(esc, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
-            elen = 6;
-            e = buf_add(b, s + start, i - start);
-            if (!e)
-                e = buf_add(b, esc, elen);
-            i += 2;
-            start = i + 1;
+        } else if (c >= 0x80) {
+            uint32_t cp = 0;
+            size_t k = text_utf8_seq(s + i, n - i, &cp);
+
+            /* A byte that starts no valid sequence becomes U+FFFD, so
+             * nothing stored before the checks existed can make an answer
+             * that is not UTF-8 (RFC 8259 section 8.1). */
+            if (k == 0) {
+                memcpy(esc, "\\ufffd", 6);
+                elen = 6;
+            } else if (cp == 0x2028 || cp == 0x2029) {
+                memcpy(esc, cp == 0x2028 ? "\\u2028" : "\\u2029", 6);
+                elen = 6;
+            }
+            if (elen) {
+                e = buf_add(b, s + start, i - start);
+                if (!e)
+                    e = buf_add(b, esc, elen);
+                i += k ? k - 1 : 0;
+                start = i + 1;
+                continue;
+            }
+            i += k - 1;
             continue;
         }
         if (elen) {
@@ -186,12 +202,20 @@ void jw_null(struct jw *w)
 
 void jw_raw(struct jw *w, const char *json)
 {
+    size_t n;
+
     if (!json || !*json) {
         jw_null(w);
         return;
     }
     sep(w);
-    put(w, json, strlen(json));
+    n = strlen(json);
+    if (text_utf8_valid(json, n)) {
+        put(w, json, n);
+    } else if (!w->err) {
+        /* Stored by a version that did not check: U+FFFD keeps it JSON. */
+        w->err = text_utf8_repair(w->out, json, n, NULL);
+    }
 }
 
 void jw_kstr(struct jw *w, const char *key, const char *s)

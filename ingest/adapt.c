@@ -197,11 +197,14 @@ void ingest_clean_members(struct ingest_ctx *c, json_t *obj, const char *except)
         if (except && strcmp(k, except) == 0)
             continue;
         mark = ingest_ptr_push(c, k);
+        ingest_free_key_check(c, k, false);
         nf = ingest_nonfinite_of(c, v);
         if (nf != INGEST_FINITE) {
             ingest_warn(c, "%s replaced by null", ingest_nonfinite_name(nf));
             /* Replacing an existing key keeps the iteration valid. */
             json_object_set_new(obj, k, json_null());
+        } else if (strcmp(k, "params") == 0) {
+            ingest_params_clean(c, v);
         } else {
             ingest_json_clean(c, v);
         }
@@ -313,56 +316,4 @@ json_t *ingest_text_json_num(const char *s, size_t n)
                    : NULL;
     d = strtod(tmp, NULL);
     return isfinite(d) ? json_real(d) : NULL;
-}
-
-bool ingest_utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-
-    while (i < n) {
-        unsigned char ch = s[i];
-        size_t len;
-        uint32_t cp;
-
-        if (ch < 0x80) {
-            i++;
-            continue;
-        }
-        if (ch >= 0xC2 && ch <= 0xDF) {
-            len = 2;
-            cp = ch & 0x1F;
-        } else if (ch >= 0xE0 && ch <= 0xEF) {
-            len = 3;
-            cp = ch & 0x0F;
-        } else if (ch >= 0xF0 && ch <= 0xF4) {
-            len = 4;
-            cp = ch & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
-    }
-    return true;
-}
-
-bool ingest_text_name(struct ingest_ctx *c, const char *s, size_t n)
-{
-    if (!ingest_name_check(c, s, n))
-        return false;
-    if (!ingest_utf8_valid(s, n)) {
-        ingest_error(c, "not valid UTF-8");
-        return false;
-    }
-    return true;
 }

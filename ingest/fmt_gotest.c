@@ -238,7 +238,7 @@ static void add_result(struct gotest *gt, size_t pkg, const char *name,
         for (size_t k = i; k < nl; k++)
             procs = procs * 10 + (name[k] - '0');
     }
-    if (!ingest_text_name(c, name, base))
+    if (!ingest_name_check(c, name, base))
         return;
     buf_init(&key, 0);
     (void)buf_printf(&key, "%zu\001%.*s\001%ld", pkg, (int)base, name, procs);
@@ -285,7 +285,7 @@ static void header_line(struct gotest *gt, const char *p, size_t n, size_t *pkg)
     } headers[] = {{"goos: ", "os"}, {"goarch: ", "arch"}, {"cpu: ", "cpu"}};
 
     if (n > 5 && memcmp(p, "pkg: ", 5) == 0) {
-        if (ingest_utf8_valid(p + 5, n - 5))
+        if (text_utf8_valid(p + 5, n - 5))
             *pkg = pkg_index(gt, p + 5, n - 5);
         return;
     }
@@ -293,7 +293,7 @@ static void header_line(struct gotest *gt, const char *p, size_t n, size_t *pkg)
         size_t pl = strlen(headers[i].prefix);
 
         if (n > pl && memcmp(p, headers[i].prefix, pl) == 0 &&
-            ingest_utf8_valid(p + pl, n - pl))
+            text_utf8_valid(p + pl, n - pl))
             json_object_set_new(gt->info, headers[i].info,
                                 json_stringn(p + pl, n - pl));
     }
@@ -336,7 +336,7 @@ static void read_text(struct gotest *gt, const char *p, size_t n, size_t pkg)
                    (tok_is(&t, 1, "FAIL:") || tok_is(&t, 1, "SKIP:")) &&
                    t.n[2] >= 9 && memcmp(t.s[2], "Benchmark", 9) == 0) {
             mark = ingest_ptr_push_index(c, line);
-            if (ingest_utf8_valid(t.s[2], t.n[2]))
+            if (text_utf8_valid(t.s[2], t.n[2]))
                 ingest_warn(c, "%.*s %s; no result", (int)t.n[2], t.s[2],
                             tok_is(&t, 1, "FAIL:") ? "failed" : "was skipped");
             ingest_ptr_pop(c, mark);
@@ -570,7 +570,7 @@ static void group_results(struct gotest *gt, struct group *g)
                     (void)buf_addc(&name, *q);
             }
             measure = buf_str(&name);
-            if (!ingest_text_name(c, measure, strlen(measure))) {
+            if (!ingest_name_check(c, measure, strlen(measure))) {
                 buf_cleanup(&name);
                 continue;
             }

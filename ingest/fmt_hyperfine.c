@@ -283,7 +283,7 @@ static bool cmd_read(struct ingest_ctx *c, struct cmd *cm, const json_t *r)
     if (params) {
         size_t mark = ingest_ptr_push(c, "parameters");
 
-        ingest_json_clean(c, cm->params);
+        ingest_params_clean(c, cm->params);
         ingest_ptr_pop(c, mark);
     }
     return true;

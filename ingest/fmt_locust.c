@@ -263,11 +263,11 @@ static void stats_row(struct ingest_ctx *c, const struct ingest_csv *r,
     size_t mark;
 
     mark = ingest_ptr_push(c, "Name");
-    ok &= ingest_text_name(c, name, nl);
+    ok &= ingest_name_check(c, name, nl);
     ingest_ptr_pop(c, mark);
     if (tl) {
         mark = ingest_ptr_push(c, cols[C_TYPE].names[0]);
-        ok &= ingest_text_name(c, type, tl);
+        ok &= ingest_name_check(c, type, tl);
         ingest_ptr_pop(c, mark);
     }
     for (int k = C_REQUESTS; k < C_COUNT; k++) {
@@ -399,7 +399,7 @@ static json_t *cell_json(struct ingest_ctx *c, const char *f, size_t fl,
     }
     if (num)
         return num;
-    if (!ingest_utf8_valid(f, fl)) {
+    if (!text_utf8_valid(f, fl)) {
         ingest_error_key(c, colname, "not valid UTF-8");
         return NULL;
     }
@@ -465,7 +465,7 @@ static json_t *csv_rows(struct ingest_ctx *c, const char *part, const char *p,
                 const char *f = ingest_csv_field(&r, i);
                 size_t fl = ingest_csv_field_len(&r, i);
 
-                if (!ingest_utf8_valid(f, fl) || memchr(f, '\0', fl)) {
+                if (!text_utf8_valid(f, fl) || memchr(f, '\0', fl)) {
                     ingest_error(c, "header %zu is not valid UTF-8", i + 1);
                     break;
                 }

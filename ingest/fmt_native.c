@@ -333,7 +333,7 @@ static void parse_result(struct ingest_ctx *c, json_t *r)
         ok = false;
     } else if (json_is_object(params)) {
         mark = ingest_ptr_push(c, "params");
-        ingest_json_clean(c, params);
+        ingest_params_clean(c, params);
         ingest_ptr_pop(c, mark);
     }
     switch (ingest_get_obj(c, r, "measures", &measures)) {
@@ -441,6 +441,7 @@ static void keep_extra(struct ingest_ctx *c, struct native *nv, const char *key,
 {
     enum ingest_nonfinite k = ingest_nonfinite_of(c, v);
 
+    ingest_free_key_check(c, key, false);
     if (k != INGEST_FINITE) {
         ingest_warn(c, "%s replaced by null", ingest_nonfinite_name(k));
         json_object_set_new(nv->extra, key, json_null());

@@ -48,6 +48,7 @@ void ingest_limits_default(struct ingest_limits *lim)
     lim->max_body = (size_t)16 << 20;
     lim->max_depth = 64;
     lim->max_name = 256;
+    lim->max_text = 64 << 10;
     lim->max_samples = 1000000;
     lim->max_results = 100000;
 }
@@ -124,20 +125,44 @@ static void param_error(struct ingest_ctx *c, const char *name,
     buf_cleanup(&msg);
 }
 
-/* An override string: checked like the body field it replaces. */
-static void override_name(struct ingest_ctx *c, const char *field,
-                          const char *value, char **dst)
+/*
+ * The run fields given beside the body, checked before the body is read:
+ * a query parameter or a flag that is not a valid name is the caller's
+ * syntax error (400), whatever the body holds.  The value is not quoted
+ * back: it may be the very bytes that are not text.
+ */
+static bool overrides_valid(struct ingest_ctx *c)
 {
-    size_t n = strlen(value);
-    bool bad = n == 0 || n > c->lim->max_name;
+    const struct ingest_overrides *ov = c->ov;
+    const struct {
+        const char *name, *value;
+    } fields[] = {{"branch", ov->branch},
+                  {"commit", ov->commit},
+                  {"testbed", ov->testbed},
+                  {"base_branch", ov->base_branch}};
+    char why[TEXT_WHY_LEN];
+    bool ok = true;
 
-    for (size_t i = 0; i < n && !bad; i++)
-        bad = (unsigned char)value[i] < 0x20 || value[i] == 0x7f;
-    if (bad) {
-        param_error(c, field, "the %s given beside the body is not valid: %s",
-                    field, ingest_quote(c, value, n));
-        return;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = fields[i].value;
+
+        if (v && !text_valid(v, strlen(v), c->lim->max_name, 0, why,
+                             sizeof why)) {
+            param_error(c, fields[i].name, "%s", why);
+            ok = false;
+        }
     }
+    if (ov->pr_number < 0) {
+        param_error(c, "pr", "the pull request number given beside the body "
+                    "must be positive");
+        ok = false;
+    }
+    return ok;
+}
+
+/* An override string (checked by overrides_valid()) replaces the field. */
+static void override_set(char **dst, const char *value)
+{
     free(*dst);
     *dst = xstrdup(value);
 }
@@ -193,6 +218,70 @@ static void missing_warnings(struct ingest_ctx *c,
 }
 
 /*
+ * The first problem of the strings in a JSON text written by
+ * ingest_json_canon (which escapes '"', '\\' and C0 controls only, as
+ * \n \r \t \b \f or \u00XX), else NULL: bytes that are not UTF-8, an
+ * escaped NUL or control character other than TAB, LF, CR, a raw DEL or
+ * C1 control.
+ */
+static const char *json_text_problem(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (!text_utf8_valid(s, n))
+        return "not valid UTF-8";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+
+        if (ch == '\\') {
+            if (s[i + 1] == 'u')
+                return strncmp(s + i + 2, "0000", 4) == 0
+                           ? "contains a NUL character"
+                           : "contains a control character";
+            if (s[i + 1] == 'b' || s[i + 1] == 'f')
+                return "contains a control character";
+            i++;
+        } else if (ch == 0x7f ||
+                   (ch == 0xC2 && (unsigned char)s[i + 1] >= 0x80 &&
+                    (unsigned char)s[i + 1] <= 0x9F)) {
+            return "contains a control character";
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The stored JSON texts once more, whatever adapter built them: the
+ * readers check each string where they find it (with its pointer); this
+ * is the one place that sees what every format stores, so a member an
+ * adapter copied without reading (a tool's version string) cannot bring
+ * a NUL or a control character into the store.
+ */
+static void stored_json_check(struct ingest_ctx *c)
+{
+    const struct run *run = c->run;
+    const char *prev = NULL, *why;
+
+    if (run->metadata && (why = json_text_problem(run->metadata)))
+        ingest_error_key(c, "metadata", "%s", why);
+    if (run->testbed_info && (why = json_text_problem(run->testbed_info)))
+        ingest_error_key(c, "testbed", "%s", why);
+    for (size_t i = 0; i < run->nresults; i++) {
+        const struct result *res = &run->results[i];
+        size_t mark = c->ptr.len;
+
+        if (!res->params || (prev && strcmp(prev, res->params) == 0))
+            continue;
+        prev = res->params;
+        if (!(why = json_text_problem(res->params)))
+            continue;
+        (void)buf_adds(&c->ptr, res->pointer ? res->pointer : "");
+        ingest_error(c, "params: %s", why);
+        ingest_ptr_pop(c, mark);
+    }
+}
+
+/*
  * What every format shares after its adapter: the project check, the
  * overrides, the defaults.  The body's project may only agree with the one
  * beside it (the URL decides which project a token writes to).
@@ -221,19 +310,17 @@ static void finish_run(struct ingest_ctx *c, const struct ingest_format *fmt)
                          "is required (or name the project in the URL)");
     }
     if (ov->branch)
-        override_name(c, "branch", ov->branch, &run->branch);
+        override_set(&run->branch, ov->branch);
     if (ov->commit)
-        override_name(c, "commit", ov->commit, &run->commit_sha);
+        override_set(&run->commit_sha, ov->commit);
     if (ov->testbed)
-        override_name(c, "testbed", ov->testbed, &run->testbed);
+        override_set(&run->testbed, ov->testbed);
     if (ov->base_branch)
-        override_name(c, "base_branch", ov->base_branch, &run->base_branch);
+        override_set(&run->base_branch, ov->base_branch);
     if (ov->pr_number > 0)
         run->pr_number = ov->pr_number;
-    else if (ov->pr_number < 0)
-        param_error(c, "pr",
-                    "the pull request number given beside the body must be "
-                    "positive");
+    if (!c->nerrors)
+        stored_json_check(c);
     missing_warnings(c, fmt);
     set_default(&run->branch, "unknown");
     set_default(&run->commit_sha, "unknown");
@@ -316,7 +403,7 @@ static bool json_like(const char *p, size_t n)
 }
 
 /* Text input must not hold NUL bytes: every reader works on C strings. */
-static enum err text_check(const char *p, size_t n, struct errbuf *eb)
+static enum err text_nul_check(const char *p, size_t n, struct errbuf *eb)
 {
     const char *nul = memchr(p, '\0', n);
     size_t line = 1;
@@ -373,6 +460,10 @@ enum err ingest_parse_body(const char *body, size_t len,
             goto out;
         }
     }
+    if (!overrides_valid(&c)) {
+        e = ERR_MALFORMED;
+        goto out;
+    }
     if (len > lim->max_body) {
         err_set(eb, "body is larger than %zu bytes", lim->max_body);
         e = ERR_TOO_LARGE;
@@ -405,7 +496,7 @@ enum err ingest_parse_body(const char *body, size_t len,
         if (formats[i].sniff && formats[i].sniff(in.data, in.len))
             fmt = &formats[i];
     if (fmt && fmt->parse_text) {
-        e = text_check(in.data, in.len, eb);
+        e = text_nul_check(in.data, in.len, eb);
         if (e)
             goto out;
         fmt->parse_text(&c, &in);

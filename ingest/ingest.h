@@ -20,7 +20,10 @@
 struct ingest_limits {
     size_t max_body;     /* bytes; default 16 MiB */
     unsigned max_depth;  /* JSON nesting; default 64 */
-    size_t max_name;     /* bytes of a name; default 256 */
+    size_t max_name;     /* bytes of a name, a param value, a branch or
+                            commit; default 256 */
+    size_t max_text;     /* bytes of free text stored with a run (commit
+                            message, CI URL, a metadata string); 64 KiB */
     size_t max_samples;  /* samples per result; default 1,000,000 */
     size_t max_results;  /* results per run; default 100,000 */
 };
@@ -29,7 +32,11 @@ void ingest_limits_default(struct ingest_limits *lim);
 
 /*
  * Run fields given beside the body (URL path, query parameters, push flags).
- * They override what the body says.  Each may be NULL / 0.
+ * They override what the body says.  Each may be NULL / 0.  Each string must
+ * pass text_valid() as a name (UTF-8, no control characters, not blank, at
+ * most max_name bytes): one that does not makes ingest_parse answer
+ * ERR_MALFORMED (400) with an item naming the parameter, before the body is
+ * read.
  */
 struct ingest_overrides {
     const char *project;
@@ -45,7 +52,9 @@ struct ingest_overrides {
  * "auto" detects).  Returns:
  *   ERR_OK          out holds the run, values in canonical units; warnings
  *                   in out->warnings;
- *   ERR_MALFORMED   not parseable (eb->msg says where: line, column);
+ *   ERR_MALFORMED   not parseable (eb->msg says where: line, column), or
+ *                   an override that is not a valid name (items name
+ *                   the parameter);
  *   ERR_INVALID     parseable but wrong: eb->items hold pointer + message;
  *   ERR_TOO_LARGE   over a limit;
  *   ERR_UNSUPPORTED unknown format name, or no format matched (eb->msg

@@ -118,18 +118,27 @@ const char *ingest_nonfinite_name(enum ingest_nonfinite k);
 /* What a reader found.  BAD means it has reported an error. */
 enum ingest_got { INGEST_BAD = -1, INGEST_ABSENT = 0, INGEST_OK = 1 };
 
-/* String checks; every string is also refused if it holds a NUL byte. */
-#define INGEST_STR_NAME 0x1     /* 1..max_name bytes, no control characters */
+/* String checks: without INGEST_STR_NAME a string is free text
+ * (ingest_textfield_check). */
+#define INGEST_STR_NAME 0x1     /* a name: ingest_name_check */
 #define INGEST_STR_REQUIRED 0x2 /* absent or null is an error */
 
 /* "an object", "a string", "NaN" ... for messages. */
 const char *ingest_type_name(const struct ingest_ctx *c, const json_t *v);
 
 /*
- * A name: 1..max_name bytes, no control characters (NUL included).  False
- * after reporting at the current pointer.
+ * A name (a benchmark, measure, branch, commit, testbed, param key or
+ * value): text_valid() with no flags, 1..max_name bytes, not blank, no
+ * control character (NUL included), valid UTF-8.  False after reporting at
+ * the current pointer.
  */
 bool ingest_name_check(struct ingest_ctx *c, const char *s, size_t n);
+/*
+ * Free text stored with a run (a commit message, an author, a URL, a
+ * metadata string): valid UTF-8, no NUL or control character except TAB,
+ * LF and CR, at most max_text bytes; may be empty.  False after reporting at the current pointer.
+ */
+bool ingest_textfield_check(struct ingest_ctx *c, const char *s, size_t n);
 
 /*
  * Value readers: check v (at the current pointer) and deliver it.  A JSON
@@ -180,10 +189,21 @@ enum ingest_got ingest_num_array(struct ingest_ctx *c, const json_t *arr,
                                  double **out, size_t *n);
 
 /*
- * Free JSON (metadata, testbed, params): markers become null, each with a
- * warning at its pointer.  v is at the current pointer; changed in place.
+ * Free JSON (metadata, testbed, extra info): markers become null, each with
+ * a warning at its pointer; every key must be a one-line text of at most
+ * max_name bytes and every string a text of at most max_text bytes
+ * (ingest_textfield_check), or an error is reported at its pointer.  v is
+ * at the current pointer; changed in place.
  */
 void ingest_json_clean(struct ingest_ctx *c, json_t *v);
+/* ingest_json_clean for a benchmark's params, which make its key: string
+ * values are held to max_name bytes on one line like the keys (they may
+ * be empty). */
+void ingest_params_clean(struct ingest_ctx *c, json_t *v);
+/* The key check of ingest_json_clean (names: of ingest_params_clean) for a
+ * member key kept as free JSON, reported at the current pointer (which
+ * already names the key) as "key: ...". */
+void ingest_free_key_check(struct ingest_ctx *c, const char *key, bool names);
 
 /* ---- canonical JSON (json_canon.c) -------------------------------------- */
 
@@ -347,12 +367,6 @@ enum ingest_textnum ingest_text_num(const char *s, size_t n, double *out);
  * NULL: "3" -> 3, "0.5" -> 0.5, "007" and "1e999" -> NULL.  New reference. */
 json_t *ingest_text_json_num(const char *s, size_t n);
 
-/* Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
-bool ingest_utf8_valid(const char *s, size_t n);
-/* ingest_name_check plus UTF-8 validity: names read from text, where no
- * JSON parser has checked the encoding. */
-bool ingest_text_name(struct ingest_ctx *c, const char *s, size_t n);
-
 /*
  * An optional statistic obj[key]: a number gives OK; absent or null
  * ABSENT; a NaN/Infinity marker ABSENT with a warning (tools write them
@@ -373,7 +387,8 @@ enum ingest_got ingest_sample_array(struct ingest_ctx *c, const json_t *arr,
 
 /* Free JSON members of obj (at the current pointer), except the member
  * `except` (NULL: none): markers become null with a warning, also at the
- * top level of obj. */
+ * top level of obj; a member named "params" is cleaned as params
+ * (ingest_params_clean), the others as free JSON (ingest_json_clean). */
 void ingest_clean_members(struct ingest_ctx *c, json_t *obj,
                           const char *except);
 

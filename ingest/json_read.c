@@ -191,21 +191,23 @@ const char *ingest_type_name(const struct ingest_ctx *c, const json_t *v)
 
 bool ingest_name_check(struct ingest_ctx *c, const char *s, size_t n)
 {
-    if (n == 0) {
-        ingest_error(c, "must not be empty");
-        return false;
-    }
-    if (n > c->lim->max_name) {
-        ingest_error(c, "longer than %zu bytes", c->lim->max_name);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-            ingest_error(c, "contains a control character");
-            return false;
-        }
-    }
-    return true;
+    char why[TEXT_WHY_LEN];
+
+    if (text_valid(s, n, c->lim->max_name, 0, why, sizeof why))
+        return true;
+    ingest_error(c, "%s", why);
+    return false;
+}
+
+bool ingest_textfield_check(struct ingest_ctx *c, const char *s, size_t n)
+{
+    char why[TEXT_WHY_LEN];
+
+    if (text_valid(s, n, c->lim->max_text, TEXT_MULTILINE | TEXT_BLANK_OK,
+                   why, sizeof why))
+        return true;
+    ingest_error(c, "%s", why);
+    return false;
 }
 
 enum ingest_got ingest_str(struct ingest_ctx *c, const json_t *v,
@@ -231,8 +233,7 @@ enum ingest_got ingest_str(struct ingest_ctx *c, const json_t *v,
     if (flags & INGEST_STR_NAME) {
         if (!ingest_name_check(c, s, n))
             return INGEST_BAD;
-    } else if (strlen(s) != n) {
-        ingest_error(c, "contains a NUL character");
+    } else if (!ingest_textfield_check(c, s, n)) {
         return INGEST_BAD;
     }
     *out = s;
@@ -475,40 +476,80 @@ enum ingest_got ingest_num_array(struct ingest_ctx *c, const json_t *arr,
 
 /* ---- free JSON ---------------------------------------------------------- */
 
-void ingest_json_clean(struct ingest_ctx *c, json_t *v)
+/*
+ * A key or string of free JSON: params hold names (a key, a string value:
+ * at most max_name bytes, one line; a value may be empty, a key may not be
+ * blank), metadata and machine facts hold text (at most max_text bytes;
+ * TAB, LF, CR allowed; keys one line of at most max_name bytes).  jansson
+ * has checked the UTF-8 of a JSON body, but JSON_ALLOW_NUL lets "\u0000"
+ * in; free JSON that a text format builds is checked by ingest.c's
+ * stored_json_check().
+ */
+static void free_text(struct ingest_ctx *c, const char *s, size_t n,
+                      bool names, bool key)
+{
+    char why[TEXT_WHY_LEN];
+    size_t max = names || key ? c->lim->max_name : c->lim->max_text;
+    unsigned flags = names && key    ? 0 /* a param name is a name */
+                     : names || key ? TEXT_BLANK_OK
+                                    : TEXT_BLANK_OK | TEXT_MULTILINE;
+
+    if (!text_valid(s, n, max, flags, why, sizeof why))
+        ingest_error(c, "%s%s", key ? "key: " : "", why);
+}
+
+void ingest_free_key_check(struct ingest_ctx *c, const char *key, bool names)
+{
+    /* jansson refuses a NUL in a key ("NUL byte in object key not
+     * supported"), so the C string is the whole key. */
+    free_text(c, key, strlen(key), names, true);
+}
+
+static void clean(struct ingest_ctx *c, json_t *v, bool names)
 {
     const char *key;
     json_t *child;
     size_t i, mark;
 
-    if (!c->markers)
-        return;
-    if (json_is_object(v)) {
-        json_object_foreach (v, key, child) {
+    if (json_is_string(v)) {
+        if (ingest_nonfinite_of(c, v) == INGEST_FINITE)
+            free_text(c, json_string_value(v), json_string_length(v), names,
+                      false);
+    } else if (json_is_object(v)) {
+        void *it = json_object_iter(v);
+
+        for (; it; it = json_object_iter_next(v, it)) {
+            key = json_object_iter_key(it);
+            child = json_object_iter_value(it);
             mark = ingest_ptr_push(c, key);
-            if (ingest_nonfinite_of(c, child) != INGEST_FINITE) {
+            ingest_free_key_check(c, key, names);
+            if (c->markers && ingest_nonfinite_of(c, child) != INGEST_FINITE) {
                 ingest_warn(
                     c, "%s replaced by null",
                     ingest_nonfinite_name(ingest_nonfinite_of(c, child)));
                 /* Replacing an existing key keeps the iteration valid. */
-                json_object_set_new(v, key, json_null());
+                json_object_iter_set_new(v, it, json_null());
             } else {
-                ingest_json_clean(c, child);
+                clean(c, child, names);
             }
             ingest_ptr_pop(c, mark);
         }
     } else if (json_is_array(v)) {
         json_array_foreach (v, i, child) {
             mark = ingest_ptr_push_index(c, i);
-            if (ingest_nonfinite_of(c, child) != INGEST_FINITE) {
+            if (c->markers && ingest_nonfinite_of(c, child) != INGEST_FINITE) {
                 ingest_warn(
                     c, "%s replaced by null",
                     ingest_nonfinite_name(ingest_nonfinite_of(c, child)));
                 json_array_set_new(v, i, json_null());
             } else {
-                ingest_json_clean(c, child);
+                clean(c, child, names);
             }
             ingest_ptr_pop(c, mark);
         }
     }
 }
+
+void ingest_json_clean(struct ingest_ctx *c, json_t *v) { clean(c, v, false); }
+
+void ingest_params_clean(struct ingest_ctx *c, json_t *v) { clean(c, v, true); }

@@ -1,6 +1,8 @@
 /*
  * Escaping per output context.  Entities rather than stripping: a name
- * containing "<script>" is shown as exactly that, as text.
+ * containing "<script>" is shown as exactly that, as text.  Text and
+ * attributes are always valid UTF-8: a byte that starts no UTF-8 sequence
+ * is written as U+FFFD.
  */
 #include "render/render.h"
 
@@ -25,6 +27,19 @@ static enum err esc_markup(struct buf *b, const char *s, bool attr)
         case '`': rep = attr ? "&#96;" : NULL; break;
         case '=': rep = attr ? "&#61;" : NULL; break;
         default: break;
+        }
+        if (!rep && (unsigned char)*s >= 0x80) {
+            /* 4: the decoder stops at the terminating NUL, which is
+             * no continuation byte. */
+            size_t k = text_utf8_seq(s, 4, NULL);
+
+            /* A byte that is not UTF-8 (a query value echoed back)
+             * becomes U+FFFD: the page stays valid UTF-8. */
+            if (k) {
+                s += k - 1;
+                continue;
+            }
+            rep = "\xEF\xBF\xBD";
         }
         if (!rep)
             continue;

@@ -241,7 +241,7 @@ void route_alert_patch(struct req *rq)
     memset(&a, 0, sizeof a);
     err_init(&eb);
     /* Note 1: the token first. */
-    if (!auth_check(rq, ACCESS_WRITE, NULL))
+    if (!auth_check(rq, ACCESS_WRITE, NULL) || !req_identity_encoding(rq))
         goto out;
     if (parse_int64(rq->params[0], 1, INT64_MAX, &id)) {
         req_problem_status(rq, 404,

@@ -177,7 +177,8 @@ void route_budgets_put(struct req *rq)
                            "with a letter or digit");
         return;
     }
-    if (!auth_check(rq, ACCESS_WRITE, rq->params[0]))
+    if (!auth_check(rq, ACCESS_WRITE, rq->params[0]) ||
+        !req_identity_encoding(rq))
         return;
     err_init(&eb);
     e = ingest_compare_settings_parse(buf_str(&rq->body), rq->body.len, &cs,

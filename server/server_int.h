@@ -227,6 +227,15 @@ void req_problem_status(struct req *rq, unsigned status, const char *detail);
  */
 void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
     CORE_PRINTF(3, 4);
+/*
+ * request_text.c.  req_query_text_ok: true when every query parameter's
+ * name and value is text (valid UTF-8, no NUL, no control character; empty
+ * and blank allowed); else answers 400 naming the parameter and returns
+ * false.  req_identity_encoding: true for a body with no Content-Encoding
+ * (or identity); else answers 415 and returns false.
+ */
+bool req_query_text_ok(struct req *rq);
+bool req_identity_encoding(struct req *rq);
 /* Starts a JSON answer: status, content type, a writer over rq->resp. */
 void req_json_begin(struct req *rq, unsigned status, struct jw *w);
 

@@ -496,6 +496,67 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
     return e;
 }
 
+/* ---- text repair (migration 0005_repair_text.sql) ---------------------- */
+
+/* bv_utf8_valid(x): 1 unless x is text that is not UTF-8 (NULL, numbers and
+ * BLOBs are not text to repair). */
+static void sql_utf8_valid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *s;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_int(ctx, 1);
+        return;
+    }
+    s = (const char *)sqlite3_value_text(argv[0]);
+    sqlite3_result_int(ctx, !s || text_utf8_valid(s, (size_t)
+                                                  sqlite3_value_bytes(argv[0])));
+}
+
+/* bv_utf8_repair(x): x with each byte that starts no UTF-8 sequence
+ * replaced by U+FFFD; anything else unchanged.  Counts what it changed in
+ * the connection's store (the user data). */
+static void sql_utf8_repair(sqlite3_context *ctx, int argc,
+                            sqlite3_value **argv)
+{
+    struct store *st = sqlite3_user_data(ctx);
+    const char *s;
+    size_t n, nbad = 0;
+    struct buf b;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        sqlite3_result_value(ctx, argv[0]);
+        return;
+    }
+    s = (const char *)sqlite3_value_text(argv[0]);
+    n = (size_t)sqlite3_value_bytes(argv[0]);
+    buf_init(&b, 0);
+    if (!s || text_utf8_repair(&b, s, n, &nbad) != ERR_OK || !nbad) {
+        sqlite3_result_value(ctx, argv[0]);
+    } else {
+        st->text_repaired++;
+        sqlite3_result_text(ctx, buf_str(&b), (int)b.len, SQLITE_TRANSIENT);
+    }
+    buf_cleanup(&b);
+}
+
+static enum err text_functions(struct store *st, struct errbuf *eb)
+{
+    int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+
+    if (sqlite3_create_function_v2(st->db, "bv_utf8_valid", 1, flags, NULL,
+                                   sql_utf8_valid, NULL, NULL,
+                                   NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(st->db, "bv_utf8_repair", 1,
+                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, st,
+                                   sql_utf8_repair, NULL, NULL,
+                                   NULL) != SQLITE_OK)
+        return store_db_err(st, eb, "register text functions");
+    return ERR_OK;
+}
+
 static enum err open_error(int rc, sqlite3 *db, const char *path,
                            struct errbuf *eb)
 {
@@ -614,9 +675,16 @@ enum err store_open(const char *path, enum store_mode mode, struct store **out,
         goto out;
     }
     if (mode != STORE_READONLY && uv < newest) {
-        e = migrate(st, uv, &made, eb);
+        e = text_functions(st, eb);
+        if (e == ERR_OK)
+            e = migrate(st, uv, &made, eb);
         if (e != ERR_OK)
             goto out;
+        if (st->text_repaired)
+            log_warn("store: %s: %zu stored text values were not valid "
+                     "UTF-8 (written before version 5 checked them); each "
+                     "bad byte was replaced by U+FFFD",
+                     path, st->text_repaired);
     } else if (mode == STORE_READONLY && uv < newest) {
         err_set(eb,
                 "database schema version %lld is older than this "

@@ -492,9 +492,13 @@ enum err store_alert_get(struct store *st, int64_t id, struct store_alert *out,
                          struct errbuf *eb);
 /*
  * Sets an alert's status and note (NULL: unchanged; "" clears the note).
- * ERR_NOT_FOUND; ERR_INVALID for an unknown status, or dismissed without a
- * note (stored or given).
+ * ERR_NOT_FOUND; ERR_INVALID for an unknown status, a note that is not
+ * text (text_valid: UTF-8, no control character but TAB/LF/CR, at most
+ * STORE_NOTE_MAX bytes; eb says "note: ..."), or dismissed without a note
+ * (stored or given).  Every writer (the API, the triage form) gets the
+ * same check here.
  */
+#define STORE_NOTE_MAX 4096
 enum err store_alert_update(struct store *st, int64_t id, const char *status,
                             const char *note, struct errbuf *eb);
 /* Whether s is an alert status (open, acknowledged, dismissed, resolved). */

@@ -698,6 +698,9 @@ enum err store_alert_update(struct store *st, int64_t id, const char *status,
                 status);
         return ERR_INVALID;
     }
+    if (note && text_check("note", note, strlen(note), STORE_NOTE_MAX,
+                           TEXT_MULTILINE | TEXT_BLANK_OK, eb) != ERR_OK)
+        return ERR_INVALID;
     /* Read and write in one transaction: the writer thread may resolve
      * the alert meanwhile. */
     e = store_exec(st, SQ_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", eb);

@@ -177,6 +177,7 @@ struct store {
     struct store_cache cache;        /* write path only */
     unsigned char *scratch;          /* owns; big-endian sample encoding */
     size_t scratch_cap;
+    size_t text_repaired; /* values bv_utf8_repair() changed (migration 5) */
 };
 
 /*

@@ -23,8 +23,8 @@
  * Content-Type, e.g. a multipart/form-data type with its boundary; the body
  * then goes through ingest_parse_body), project (the project of the
  * URL), overrides ("branch x", "commit y", "testbed z", "pr_number 5",
- * "base_branch b", one a line), limits ("max_samples 3", one a line; the
- * rest default).
+ * "base_branch b", one a line), limits ("max_samples 3", "max_text 16", one a
+ * line; the rest default).
  *
  * --print writes what the case produced (the run JSON or the error text) to
  * stdout, for writing a new case; read it before saving it as expected.
@@ -123,6 +123,8 @@ static bool set_limit(const char *k, const char *v, void *arg)
         lim->max_depth = (unsigned)x;
     else if (strcmp(k, "max_name") == 0)
         lim->max_name = (size_t)x;
+    else if (strcmp(k, "max_text") == 0)
+        lim->max_text = (size_t)x;
     else if (strcmp(k, "max_samples") == 0)
         lim->max_samples = (size_t)x;
     else if (strcmp(k, "max_results") == 0)

@@ -348,8 +348,10 @@ def test_ingest_query_errors_name_the_parameter(server):
     body = json.dumps(native_run())
     query_error(post(server, body, project="alpha-q", params={"pr": "x"}),
                 "pr")
+    # A run field given beside the body that is not text is the caller's
+    # syntax error: 400, like every other bad query parameter (issue 13.3).
     p = query_error(post(server, body, project="alpha-q",
-                         params={"branch": "a\nb"}), "branch", 422)
+                         params={"branch": "a\nb"}), "branch", 400)
     assert "/branch" not in json.dumps(p)
     query_error(post(server, body, project="alpha-q",
                      params={"format": "criterion"}), "format", 415,

@@ -192,12 +192,13 @@ static void test_overrides(void **state)
     assert_string_equal(r.branch, "main");
     assert_true(r.pr_number == 9);
 
-    /* Overrides are checked like the fields they replace. */
+    /* Overrides are checked like the fields they replace, before the
+     * body: a bad query parameter is the caller's 400 (issue 13.3). */
     ov.branch = "a\nb";
     ov.testbed = "";
     ov.pr_number = -1;
     assert_int_equal(ingest_parse(body, strlen(body), NULL, &ov, NULL, &r, &eb),
-                     ERR_INVALID);
+                     ERR_MALFORMED);
     assert_int_equal(eb.nitems, 3);
     /* They name the parameter, not a place in the body (issue 12.14). */
     assert_string_equal(eb.items[0].pointer, "");
@@ -265,8 +266,12 @@ static void test_prescan_marker_text_kept(void **state)
     (void)state;
     run_init(&r);
     err_init(&eb);
-    assert_int_equal(parse(body, NULL, &r, &eb), ERR_OK);
-    assert_string_equal(r.metadata, "{\"s\":\"\\u0000NaN\"}");
+    /* It is not turned into null; as text it holds a NUL, which no stored
+     * string may (issue 13.3). */
+    assert_int_equal(parse(body, NULL, &r, &eb), ERR_INVALID);
+    assert_int_equal(eb.nitems, 1);
+    assert_string_equal(eb.items[0].pointer, "/metadata/s");
+    assert_string_equal(eb.items[0].message, "contains a NUL character");
     assert_int_equal(r.nwarnings, 0);
     run_cleanup(&r);
     err_cleanup(&eb);
