@@ -656,6 +656,10 @@ static bool req_screen(struct req *rq, const char *url)
         store_token_cleanup(&rq->token);
         rq->has_token = false;
     }
+    /* Every query parameter of every route is text (valid UTF-8, no NUL
+     * or control character): 400 naming it (request_text.c). */
+    if (!req_query_text_ok(rq))
+        return true;
     if (h.nce > 1 || (h.ce && !value_is(h.ce, "identity"))) {
         refuse(rq, 415, "header Content-Encoding: \"%s\" is not "
                "supported; send the body uncompressed (identity)",

@@ -453,3 +453,18 @@ def test_repair_of_text_stored_by_earlier_versions(tmpdir_path):
                                     f"typeof({c}) = 'text'"):
                 v.decode("utf-8", errors="strict")
     con.close()
+
+
+def test_every_route_refuses_a_query_that_is_not_text(server):
+    """The dispatcher checks every query parameter of every route, not only
+    the ingest's: 400 naming the parameter, never an answer echoing it."""
+    for path in ("/api/v1/projects/p/runs?branch=%ff",
+                 "/api/v1/projects/p/compare?base=%c0%80&head=1",
+                 "/p/p?sort=a%00b",
+                 "/api/v1/projects?x=%ed%a0%80",
+                 "/p/p/charts/trend.png?benchmark=%01"):
+        r = server.get(path)
+        assert r.status_code == 400, (path, r.status_code, r.text[:200])
+        body = r.content.decode("utf-8")          # strict: valid UTF-8
+        doc = json.loads(body)
+        assert doc["errors"][0]["parameter"], doc
