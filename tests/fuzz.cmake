@@ -95,8 +95,8 @@ fuzz_target(multipart fuzz/fuzz_format.c LIBS ingest core
 fuzz_target(stats fuzz/fuzz_stats.c LIBS analysis ingest core
             SEEDS ${FUZZ_DATA}/fuzz_stats/* ${FUZZ_DATA}/stats/*.json)
 
-# Query strings, forms and bodies through the real server (socketpair).
-fuzz_target(http fuzz/fuzz_http.c LIBS server PkgConfig::MHD
+# Query strings, forms and bodies through the real server (loopback).
+fuzz_target(http fuzz/fuzz_http.c LIBS server render store core
             SEEDS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/http/*)
 
 # `make fuzz` builds these.

@@ -5,9 +5,10 @@
  * overrides), the path segments, the urlencoded forms of the alert pages
  * (login token, csrf, status, note), and bodies of every route (ingest,
  * budgets PUT, alert PATCH, multipart).  The real server runs in this
- * process on a temporary database; each input becomes one request on a
- * socketpair handed to the daemon with MHD_add_connection, so no TCP port
- * and no TIME_WAIT pile up.
+ * process on a temporary database and an ephemeral loopback port; each
+ * input becomes one request on a fresh connection.  (A socketpair handed
+ * to MHD_add_connection was tried first: libmicrohttpd 0.9.75 sometimes
+ * left such a connection unserved for seconds, a false hang.)
  *
  * Input: "METHOD TARGET\n", then header lines "Name: value\n" up to an
  * empty line, then the body.  The harness adds Host, Connection: close and
@@ -19,13 +20,16 @@
  * that is not HTTP, a 500 (our generic "see the log": a client's bytes
  * must never reach it), or no answer within FUZZ_HTTP_TIMEOUT_MS.  With
  * BV_FUZZ_UTF8=1 a JSON answer must also be valid UTF-8 (issue 13 item 3).
- * BV_FUZZ_TRACE=1 prints each request line and the answer's status (to
- * check what a seed reaches).
+ * BV_FUZZ_TRACE=1 prints each request line, the answer's status and time
+ * (to check what a seed reaches); BV_FUZZ_GDB=1 prints every thread's
+ * stack (gdb) before aborting on a hang.
  */
 #include "render/render.h"
-#include "server/server_int.h"
+#include "server/server.h"
+#include "store/store.h"
 
-#include <microhttpd.h>
+#include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -46,53 +50,88 @@ static char *token;
 static char dir[256];
 static bool check_utf8, trace;
 
-/* Sends req on a fresh socketpair connection and reads the whole answer
- * into resp (the server closes: Connection: close). */
+/* A connect() interrupted by a signal goes on in the background: wait for
+ * it and say whether it succeeded. */
+static bool connected_late(int fd)
+{
+    struct pollfd p = {fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    while (poll(&p, 1, FUZZ_HTTP_TIMEOUT_MS) < 0 && errno == EINTR)
+        ;
+    return !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && !err;
+}
+
+/* Sends req on a fresh loopback connection and reads the whole answer
+ * into resp (the server closes: Connection: close).  The client closes
+ * with a reset (SO_LINGER 0), so that neither side keeps the connection
+ * in TIME_WAIT: thousands of requests a second would otherwise run out of
+ * ports. */
 static void exchange(const struct buf *req, struct buf *resp)
 {
-    int sv[2];
-    struct sockaddr_in peer;
+    int fd;
+    struct sockaddr_in sa;
+    struct linger lg = {1, 0};
     size_t off = 0;
+    uint64_t deadline;
 
-    memset(&peer, 0, sizeof peer);
-    peer.sin_family = AF_INET;
-    peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    peer.sin_port = htons(40000);
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
-        perror("fuzz_http: socketpair");
-        abort();
-    }
-    if (MHD_add_connection(server->daemon, sv[0], (struct sockaddr *)&peer,
-                           sizeof peer) != MHD_YES) {
-        fprintf(stderr, "fuzz_http: MHD_add_connection failed\n");
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((uint16_t)srv_port(server));
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || (connect(fd, (struct sockaddr *)&sa, sizeof sa) &&
+                   (errno != EINTR || !connected_late(fd)))) {
+        perror("fuzz_http: connect");
         abort();
     }
     while (off < req->len) {
-        ssize_t n = send(sv[1], req->data + off, req->len - off,
+        ssize_t n = send(fd, req->data + off, req->len - off,
                          MSG_NOSIGNAL);
 
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break; /* the server closed early: read what it said */
         off += (size_t)n;
     }
+    deadline = time_mono_ns() + (uint64_t)FUZZ_HTTP_TIMEOUT_MS * 1000000u;
     for (;;) {
-        struct pollfd p = {sv[1], POLLIN, 0};
+        struct pollfd p = {fd, POLLIN, 0};
         char tmp[16384];
         ssize_t n;
+        uint64_t now = time_mono_ns();
+        int pr = now < deadline
+                     ? poll(&p, 1, (int)((deadline - now) / 1000000u) + 1)
+                     : 0;
 
-        if (poll(&p, 1, FUZZ_HTTP_TIMEOUT_MS) != 1) {
-            fprintf(stderr, "fuzz_http: no answer within %d ms to:\n%.*s\n",
-                    FUZZ_HTTP_TIMEOUT_MS, (int)(req->len > 2000 ? 2000
-                                                                : req->len),
-                    req->data);
+        if (pr < 0 && errno == EINTR)
+            continue; /* libFuzzer's SIGALRM (-timeout) */
+        if (pr != 1) {
+            fprintf(stderr, "fuzz_http: no answer within %d ms (poll %d) "
+                    "to:\n%.*s\n", FUZZ_HTTP_TIMEOUT_MS, pr,
+                    (int)(req->len > 2000 ? 2000 : req->len), req->data);
+            if (getenv("BV_FUZZ_GDB")) { /* sockets, every thread's stack */
+                char cmd[128];
+
+                snprintf(cmd, sizeof cmd, "ss -tanpi >&2; gdb -p %d -batch -ex"
+                         " 'thread apply all bt' >&2 2>/dev/null",
+                         (int)getpid());
+                if (system(cmd) != 0)
+                    fprintf(stderr, "fuzz_http: gdb failed\n");
+            }
             abort();
         }
-        n = recv(sv[1], tmp, sizeof tmp, 0);
+        n = recv(fd, tmp, sizeof tmp, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;
         (void)buf_add(resp, tmp, (size_t)n);
     }
-    close(sv[1]);
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
 }
 
 static void cleanup(void)
@@ -270,6 +309,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool has_auth = false, has_type = false, form;
     struct buf req, resp;
     unsigned status = 0;
+    uint64_t t0;
 
     if (size > FUZZ_HTTP_MAX_INPUT)
         return 0;
@@ -333,6 +373,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)buf_add(&req, b.data ? b.data : "", b.len);
         buf_cleanup(&b);
     }
+    t0 = time_mono_ns();
     exchange(&req, &resp);
     /* libmicrohttpd answers what it refuses itself (a malformed target,
      * a method it does not know) with its own pages; every answer is
@@ -344,7 +385,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     if (trace)
-        fprintf(stderr, "fuzz_http: %u %.*s\n", status,
+        fprintf(stderr, "fuzz_http: %u %.0f ms %.*s\n", status,
+                (double)(time_mono_ns() - t0) / 1e6,
                 (int)strcspn(buf_str(&req), "\r"), buf_str(&req));
     if (status == 500) {
         fprintf(stderr, "fuzz_http: 500 to:\n%s\n---\n%s\n", buf_str(&req),
