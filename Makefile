@@ -80,7 +80,8 @@ fuzz: deps
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DSANITIZE=thread >/dev/null
-	cmake --build $(TSAN_BUILD) -j$(JOBS) --target benchvault nvml_double
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target benchvault nvml_double \
+	    bench_stats
 	rm -rf $(TSAN_BUILD)/tsan-reports && mkdir -p $(TSAN_BUILD)/tsan-reports
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 \
 	    suppressions=$(CURDIR)/tests/tsan.supp second_deadlock_stack=1 \
