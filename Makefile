@@ -4,8 +4,19 @@
 #   make run    build, then serve ./benchvault.db on 127.0.0.1:8080
 #   make test   sanitizer build (ASan + UBSan) in build-test/, then ctest
 #   make bench  release build, then the benchmarks under bench/
+#   make fuzz   clang build with every library instrumented (build-fuzz/),
+#               then each libFuzzer target for FUZZ_SECONDS (default 600;
+#               FUZZ_TARGETS="ingest http" picks some); prints cov/ft each
+#   make tsan   ThreadSanitizer build (build-tsan/), then the end-to-end
+#               tests (TSAN_TESTS, a ctest -R regex; default: every e2e
+#               test) with tests/tsan.supp; fails on any race report
 BUILD      ?= build
 TEST_BUILD ?= build-test
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+TSAN_BUILD ?= build-tsan
+TSAN_TESTS ?= ^e2e[.]
 JOBS       ?= $(shell nproc)
 LISTEN     ?= 127.0.0.1:8080
 DB         ?= ./benchvault.db
@@ -17,9 +28,9 @@ DEB_PKGS = build-essential cmake pkg-config git curl ca-certificates \
            python3-numpy python3-scipy python3-pytest-benchmark \
            libbenchmark-dev g++ hyperfine python3-locust golang-go \
            fonts-dejavu-core libfontconfig-dev zlib1g-dev tidy \
-           chromium chromium-driver python3-selenium
+           chromium chromium-driver python3-selenium clang
 
-.PHONY: all deps build run test bench clean format
+.PHONY: all deps build run test bench clean format fuzz tsan
 
 all: build
 
@@ -57,8 +68,34 @@ bench: build
 	cmake --build $(BUILD) -j$(JOBS) --target bench_all
 	BUILD=$(BUILD) bench/run.sh
 
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Races are reported into $(TSAN_BUILD)/tsan-reports (log_path): a report
+# in a server that a test stops also fails the test (exit status 66, which
+# conftest.py checks), and any report file at all fails the target.
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DSANITIZE=thread >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target benchvault nvml_double \
+	    bench_stats
+	rm -rf $(TSAN_BUILD)/tsan-reports && mkdir -p $(TSAN_BUILD)/tsan-reports
+	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 exitcode=66 \
+	    suppressions=$(CURDIR)/tests/tsan.supp second_deadlock_stack=1 \
+	    log_path=$(CURDIR)/$(TSAN_BUILD)/tsan-reports/report" \
+	    ctest -R '$(TSAN_TESTS)' -L e2e --output-on-failure -j$(JOBS) \
+	    --timeout 1800; rc=$$?; \
+	if ls tsan-reports/report.* >/dev/null 2>&1; then \
+	    cat tsan-reports/report.*; \
+	    echo "tsan: race reports above (outside tests/tsan.supp)"; exit 1; \
+	fi; \
+	echo "tsan: no report outside tests/tsan.supp"; exit $$rc
+
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) $(TSAN_BUILD)

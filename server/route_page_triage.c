@@ -282,7 +282,8 @@ static int hexval(char c)
  * (caller frees), or NULL when absent or over FORM_VALUE_MAX. */
 static char *form_get(const struct buf *body, const char *name)
 {
-    const char *p = body->data, *end = body->data + body->len;
+    /* No body: data is NULL, and NULL + 0 is undefined (fuzz_http). */
+    const char *p = body->data, *end = p ? p + body->len : NULL;
     size_t nlen = strlen(name);
 
     while (p && p < end) {

@@ -293,11 +293,16 @@ static enum err expand_branch(struct store *st, int64_t pid,
     struct store_run_pick q;
     size_t want = history > 0 ? (size_t)history : 1;
     enum err e = ERR_OK;
+    char *branch, *testbed;
 
     if (out->n != 1)
         return ERR_OK;
-    q = (struct store_run_pick){out->refs[0].branch, out->refs[0].testbed,
-                                NULL, out->refs[0].time, out->refs[0].id};
+    /* Copies: the anchor's strings go when it is dropped below (a head
+     * that is its branch's newest run: fuzz_http found the borrow). */
+    branch = out->refs[0].branch ? xstrdup(out->refs[0].branch) : NULL;
+    testbed = out->refs[0].testbed ? xstrdup(out->refs[0].testbed) : NULL;
+    q = (struct store_run_pick){branch, testbed, NULL, out->refs[0].time,
+                                out->refs[0].id};
     if (in_side(head, out->refs[0].id)) {
         store_run_ref_cleanup(&out->refs[0]);
         out->n = 0;
@@ -320,9 +325,11 @@ static enum err expand_branch(struct store *st, int64_t pid,
         e = ERR_OK;
     if (e == ERR_NOT_FOUND)
         err_set(eb, "branch %s has no run on testbed %s besides the head's",
-                q.branch, q.testbed);
+                q.branch ? q.branch : "", q.testbed ? q.testbed : "");
     if (!e)
         out->from_branch = true;
+    free(branch);
+    free(testbed);
     return e;
 }
 
