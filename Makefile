@@ -28,7 +28,8 @@ DEB_PKGS = build-essential cmake pkg-config git curl ca-certificates \
            python3-numpy python3-scipy python3-pytest-benchmark \
            libbenchmark-dev g++ hyperfine python3-locust golang-go \
            fonts-dejavu-core libfontconfig-dev zlib1g-dev tidy \
-           chromium chromium-driver python3-selenium clang
+           chromium chromium-driver python3-selenium clang \
+           clang-format cppcheck systemd
 
 .PHONY: all deps build run test bench clean format fuzz tsan
 
