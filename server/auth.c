@@ -205,6 +205,10 @@ bool auth_check(struct req *rq, enum access need, const char *project)
     if (need == ACCESS_PUBLIC ||
         (need == ACCESS_READ && !rq->srv->cfg.private_reads))
         return true;
+    /* Looked up once per request (by the dispatcher, from the route
+     * table); a handler's own check re-judges only scope and project. */
+    if (rq->has_token)
+        goto scope;
     h = req_header(rq, MHD_HTTP_HEADER_AUTHORIZATION);
     if ((!h || !*h) && session_token(rq))
         goto scope;

@@ -650,12 +650,6 @@ static bool req_screen(struct req *rq, const char *url)
      * check is not public.  auth_check answers 401/403 itself. */
     if (!auth_check(rq, rq->route->access, route_project(rq)))
         return true;
-    /* The handler checks again (today's handlers do): auth_check fills
-     * rq->token afresh each time, so let it start from nothing. */
-    if (rq->has_token) {
-        store_token_cleanup(&rq->token);
-        rq->has_token = false;
-    }
     /* Every query parameter of every route is text (valid UTF-8, no NUL
      * or control character): 400 naming it (request_text.c). */
     if (!req_query_text_ok(rq))
