@@ -32,7 +32,9 @@ static const struct route routes[] = {
      "page_signin_post"},
     {"POST", "/signout", route_page_signout, ACCESS_PUBLIC, "page_signout"},
     {"GET", "/api/health", route_health, ACCESS_PUBLIC, "health"},
-    {"GET", "/metrics", route_metrics, ACCESS_PUBLIC, "metrics"},
+    /* READ: under --private a token; the handler also wants one valid for
+     * every project (its figures cover them all). */
+    {"GET", "/metrics", route_metrics, ACCESS_READ, "metrics"},
     {"GET", "/api/v1/projects", route_projects, ACCESS_READ, "projects"},
     {"GET", "/api/v1/projects/{}/benchmarks", route_benchmarks, ACCESS_READ,
      "benchmarks"},
