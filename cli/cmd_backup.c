@@ -3,7 +3,7 @@
  * while the server runs, and its way back (store/store_backup.c).  The
  * copy is checked (PRAGMA integrity_check, the schema version) before it
  * takes the name asked for; a restore checks the file before it writes
- * anything.  PostgreSQL deployments use pg_dump (docs/operations.md).
+ * anything (docs/operations.md, docs/cli.md).
  */
 #include "cli/cli.h"
 #include "store/store.h"
