@@ -387,10 +387,10 @@ enum err agent_compare_fetch(const struct agent_http *h, const char *project,
  * agent_compare_fetch; ERR_INVALID also for an answer without the
  * comment marker.
  */
-enum err agent_compare_markdown(const struct agent_http *h,
-                                const char *project, const char *base,
-                                const int64_t *heads, size_t nheads,
-                                struct buf *out, struct errbuf *eb);
+enum err agent_compare_markdown(const struct agent_http *h, const char *project,
+                                const char *base, const int64_t *heads,
+                                size_t nheads, struct buf *out,
+                                struct errbuf *eb);
 
 /* True when some row is regressed, or says one run cannot decide: the
  * case in which --confirm re-runs the command. */
@@ -404,7 +404,7 @@ struct agent_budget_check {
     const char *measure;              /* borrows the rule's */
     const char *unit; /* borrows: the canonical unit of value and of the
                          rule's threshold (the rule's, else the result's) */
-    double value; /* the median of the runs' values, canonical unit */
+    double value;     /* the median of the runs' values, canonical unit */
     bool broken;
 };
 

@@ -18,8 +18,8 @@
  *     one with the marker, else POST a new one.  Bounded timeouts and two
  *     retries: a comment is worth less than the job's time.
  */
-#include "render/render.h"
 #include "agent/agent_int.h"
+#include "render/render.h"
 
 #include <errno.h>
 #include <stdio.h>

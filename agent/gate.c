@@ -120,10 +120,10 @@ enum err agent_compare_fetch(const struct agent_http *h, const char *project,
     return e;
 }
 
-enum err agent_compare_markdown(const struct agent_http *h,
-                                const char *project, const char *base,
-                                const int64_t *heads, size_t nheads,
-                                struct buf *out, struct errbuf *eb)
+enum err agent_compare_markdown(const struct agent_http *h, const char *project,
+                                const char *base, const int64_t *heads,
+                                size_t nheads, struct buf *out,
+                                struct errbuf *eb)
 {
     struct agent_response resp;
     enum err e;
@@ -208,8 +208,7 @@ void agent_budgets_check(const struct ingest_budget *rules, size_t nrules,
     for (size_t b = 0; b < nrules && nruns; b++) {
         const struct ingest_budget *rule = &rules[b];
         struct an_budget_rule ar = {rule->benchmark_glob, rule->measure,
-                                    rule->unit, rule->is_max,
-                                    rule->threshold};
+                                    rule->unit, rule->is_max, rule->threshold};
         struct an_budget_eval ev;
 
         an_budget_eval(&ar, runs, nruns, &ev);

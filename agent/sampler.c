@@ -101,13 +101,13 @@ struct proc {
     pid_t pid, ppid;
     unsigned long long start; /* clock ticks after boot: PID-reuse check */
     bool member;
-    bool fresh;              /* first seen at this tick */
-    bool resolved;           /* membership decided */
-    bool zombie;             /* exited, not reaped (note 8) */
-    bool lost;               /* its read failed this tick (note 2a) */
-    bool carried;            /* lost, and in a reaper's cutime by now */
-    bool reread;             /* read again after a child was lost */
-    bool has_clk;            /* clk is its CPU clock */
+    bool fresh;    /* first seen at this tick */
+    bool resolved; /* membership decided */
+    bool zombie;   /* exited, not reaped (note 8) */
+    bool lost;     /* its read failed this tick (note 2a) */
+    bool carried;  /* lost, and in a reaper's cutime by now */
+    bool reread;   /* read again after a child was lost */
+    bool has_clk;  /* clk is its CPU clock */
     clockid_t clk;
     double cpu, cpu0;        /* own user + system, seconds; 0 = baseline */
     double cut, cut0;        /* its reaped children's, seconds (note 2) */
@@ -608,10 +608,9 @@ static void read_root(struct agent_sampler *s)
         struct rusage ru;
 
         if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
-            s->root_cut = (double)ru.ru_utime.tv_sec +
-                          (double)ru.ru_utime.tv_usec / 1e6 +
-                          (double)ru.ru_stime.tv_sec +
-                          (double)ru.ru_stime.tv_usec / 1e6;
+            s->root_cut =
+                (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     } else {
         struct proc r;
 

@@ -123,10 +123,10 @@ struct an_compare {
     size_t nbase, nhead; /* samples (or n) per side; runs for AN_KIND_RUNS */
     struct an_describe dbase, dhead; /* AN_KIND_SAMPLES only */
     /* AN_KIND_RUNS only (NAN otherwise): */
-    double t, df;        /* the run-level t statistic and its df */
-    double noise;        /* run-to-run noise used (sd of log run centers) */
-    double head_spread;  /* sd of the head runs' logs (2+ head runs) */
-    size_t nhist;        /* history runs the noise came from */
+    double t, df;       /* the run-level t statistic and its df */
+    double noise;       /* run-to-run noise used (sd of log run centers) */
+    double head_spread; /* sd of the head runs' logs (2+ head runs) */
+    size_t nhist;       /* history runs the noise came from */
     size_t wild_up, wild_down; /* history runs far above, far below the
                                   series (compare_runs.c note 6) */
     double hist_lo, hist_hi;   /* the history's lowest and highest run
@@ -170,9 +170,9 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out);
  * (compare_runs.c, notes 6 and 7). */
 #define AN_NOW_MAX_TAIL 5
 struct an_now {
-    size_t tail;      /* latest runs taken as the new level (>= 1) */
-    size_t base_runs; /* runs before them it is measured against */
-    double change;    /* median(tail) / median(base) - 1 */
+    size_t tail;         /* latest runs taken as the new level (>= 1) */
+    size_t base_runs;    /* runs before them it is measured against */
+    double change;       /* median(tail) / median(base) - 1 */
     struct an_compare c; /* the run-level comparison (AN_KIND_RUNS) */
 };
 /*
@@ -237,8 +237,7 @@ struct an_decision {
  * sqrt(1 + 1/h), a one-sided prediction bound from h history runs; NAN
  * when hist has fewer than 2 runs.
  */
-double an_noise_bound(const struct an_noise *hist, double level,
-                      double floor);
+double an_noise_bound(const struct an_noise *hist, double level, double floor);
 /*
  * The verdict of one row (rules in docs/statistics.md): c from an_compare,
  * q its Benjamini-Hochberg adjusted p-value (NAN: untested), dir the
@@ -368,7 +367,7 @@ enum an_advice_kind {
     AN_ADVICE_IO,             /* I/O-bound */
     AN_ADVICE_WAIT,           /* neither: waiting */
     AN_ADVICE_GPU,            /* an idle GPU */
-    AN_ADVICE_PROCESS         /* about the comparison itself: confirm, history */
+    AN_ADVICE_PROCESS /* about the comparison itself: confirm, history */
 };
 
 /* One piece of advice: a sentence with its evidence. */
@@ -393,16 +392,16 @@ size_t an_recommend_resources(const struct resource_sample *s, size_t n,
 
 /* The evidence of a regression, from a comparison or a change point. */
 struct an_regression_facts {
-    const char *series;     /* what regressed, as shown */
-    double change;          /* relative, head / base - 1 */
-    double change_ci[2];    /* 95%; NAN when unknown */
-    double p_value;         /* NAN when unknown */
-    const char *p_name;     /* "q" (BH-adjusted) or "p"; NULL: "p" */
-    double threshold;       /* the noise threshold passed; NAN: none */
-    double before, after;   /* central values; NAN when unknown */
-    const char *unit;       /* canonical unit of before and after */
-    const char *last_good;  /* commit of the last good run; NULL unknown */
-    const char *first_bad;  /* commit of the first bad run; NULL unknown */
+    const char *series;    /* what regressed, as shown */
+    double change;         /* relative, head / base - 1 */
+    double change_ci[2];   /* 95%; NAN when unknown */
+    double p_value;        /* NAN when unknown */
+    const char *p_name;    /* "q" (BH-adjusted) or "p"; NULL: "p" */
+    double threshold;      /* the noise threshold passed; NAN: none */
+    double before, after;  /* central values; NAN when unknown */
+    const char *unit;      /* canonical unit of before and after */
+    const char *last_good; /* commit of the last good run; NULL unknown */
+    const char *first_bad; /* commit of the first bad run; NULL unknown */
 };
 /* "X regressed by +15.2% (...): the cause is among the commits after A up
  * to B; git bisect start B A". */
@@ -490,16 +489,16 @@ enum an_cpd_method {
 
 struct an_cpd_params {
     enum an_cpd_method method;
-    size_t window;        /* hunter, steps: 2..AN_CPD_MAX_WINDOW */
-    double max_pvalue;    /* significance level, (0, 1] */
-    double min_magnitude; /* hunter, steps: least relative change kept */
-    size_t min_size;      /* least points in a segment, >= 1 */
-    double outlier_filter; /* hunter, steps: a point further than this many
-                              robust SDs from the median of its 7 neighbours
-                              is replaced by that median first; 0 = off (as
-                              Otava) */
-    unsigned permutations; /* permutation: 1..100000 */
-    uint64_t seed;        /* permutation: same seed, same answer */
+    size_t window;          /* hunter, steps: 2..AN_CPD_MAX_WINDOW */
+    double max_pvalue;      /* significance level, (0, 1] */
+    double min_magnitude;   /* hunter, steps: least relative change kept */
+    size_t min_size;        /* least points in a segment, >= 1 */
+    double outlier_filter;  /* hunter, steps: a point further than this many
+                               robust SDs from the median of its 7 neighbours
+                               is replaced by that median first; 0 = off (as
+                               Otava) */
+    unsigned permutations;  /* permutation: 1..100000 */
+    uint64_t seed;          /* permutation: same seed, same answer */
     bool otava_stale_merge; /* tests only: Otava 0.8.0's merge, which keeps
                                a stale left neighbour (not for use) */
 };
@@ -510,27 +509,26 @@ struct an_cpd_params {
  * says why. */
 void an_cpd_params_default(struct an_cpd_params *p, enum an_cpd_method m);
 /* ERR_INVALID with a message naming the bad parameter. */
-enum err an_cpd_params_check(const struct an_cpd_params *p,
-                             struct errbuf *eb);
+enum err an_cpd_params_check(const struct an_cpd_params *p, struct errbuf *eb);
 
 struct an_cp {
-    size_t index;        /* first point of the new segment */
-    double p_value;      /* hunter, ttest: pooled t-test of the adjacent
-                            segments; permutation: the permutation p */
+    size_t index;   /* first point of the new segment */
+    double p_value; /* hunter, ttest: pooled t-test of the adjacent
+                       segments; permutation: the permutation p */
     double before_mean, after_mean; /* means of the adjacent segments */
     double before_sd, after_sd;     /* their population SDs */
     size_t before_n, after_n;
-    double change;       /* after_mean / before_mean - 1 (NAN if 0) */
-    double magnitude;    /* hunter, ttest, permutation: max(|after/before -
-                            1|, |before/after - 1|); steps: exp(|step|) - 1
-                            of the drift-adjusted step on the log scale
-                            (the same size up and down) */
-    double step;         /* steps: the jump on the log scale (or in the
-                            data's unit when a value is <= 0) net of the
-                            segments' common drift; others: NAN */
-    double drift;        /* steps: that common drift per point, on the same
-                            scale (a trend, not a change point); others:
-                            NAN */
+    double change;    /* after_mean / before_mean - 1 (NAN if 0) */
+    double magnitude; /* hunter, ttest, permutation: max(|after/before -
+                         1|, |before/after - 1|); steps: exp(|step|) - 1
+                         of the drift-adjusted step on the log scale
+                         (the same size up and down) */
+    double step;      /* steps: the jump on the log scale (or in the
+                         data's unit when a value is <= 0) net of the
+                         segments' common drift; others: NAN */
+    double drift;     /* steps: that common drift per point, on the same
+                         scale (a trend, not a change point); others:
+                         NAN */
 };
 
 /*
@@ -556,13 +554,13 @@ struct an_cpd_state {
     size_t n;                /* points analysed */
     size_t window, min_size; /* parameters the walk was made with */
     double split_pvalue, outlier_filter;
-    double *y;               /* owns: the filtered series (filter on) */
+    double *y;                 /* owns: the filtered series (filter on) */
     enum an_cpd_method method; /* hunter or steps */
-    bool log_scale;          /* steps: the walk ran on log values */
-    double *z;               /* owns: steps: the series the walk saw */
+    bool log_scale;            /* steps: the walk ran on log values */
+    double *z;                 /* owns: steps: the series the walk saw */
     struct an_cpd_prefix *pre; /* owns: steps: its prefix sums (n + 1) */
-    size_t *weak, nweak;     /* owns: change points before merging */
-    size_t *starts, nstarts; /* owns: window starts of the walk */
+    size_t *weak, nweak;       /* owns: change points before merging */
+    size_t *starts, nstarts;   /* owns: window starts of the walk */
 };
 void an_cpd_state_init(struct an_cpd_state *s);
 void an_cpd_state_cleanup(struct an_cpd_state *s);
@@ -590,11 +588,11 @@ struct an_cpd_tail {
     struct an_cp *recent; /* owns: confirmed change points of the newest
                              part, in index order */
     size_t nrecent;
-    struct an_cp *all;    /* owns: every change point of x[0..n) */
+    struct an_cp *all; /* owns: every change point of x[0..n) */
     size_t nall;
-    size_t last_start;    /* first index of the newest segment */
-    double last_mean;     /* its mean (after the outlier filter) */
-    size_t last_n;        /* its length */
+    size_t last_start; /* first index of the newest segment */
+    double last_mean;  /* its mean (after the outlier filter) */
+    size_t last_n;     /* its length */
 };
 
 /* Points to fetch for an ingest of n_new points (4 windows + n_new). */

@@ -163,9 +163,8 @@ void an_budget_eval(const struct an_budget_rule *rule, const struct run *runs,
                 for (size_t k = 0; k < runs[q].nresults; k++) {
                     const struct result *o = &runs[q].results[k];
 
-                    if (matches(rule, o) &&
-                        !strcmp(o->key ? o->key : "",
-                                res->key ? res->key : "")) {
+                    if (matches(rule, o) && !strcmp(o->key ? o->key : "",
+                                                    res->key ? res->key : "")) {
                         v[nv++] = o->value;
                         break;
                     }
@@ -176,8 +175,7 @@ void an_budget_eval(const struct an_budget_rule *rule, const struct run *runs,
         }
     }
     for (size_t k = 0;
-         out->nseries == 0 && k < sizeof resources / sizeof resources[0];
-         k++) {
+         out->nseries == 0 && k < sizeof resources / sizeof resources[0]; k++) {
         struct an_budget_series *s;
 
         if (strcmp(rule->measure, resources[k].name) != 0)
@@ -195,9 +193,9 @@ void an_budget_eval(const struct an_budget_rule *rule, const struct run *runs,
         struct an_budget_series *s = &out->series[i];
 
         v[i] = s->value;
-        s->broken = !isnan(s->value) && (rule->is_max
-                                             ? s->value > rule->threshold
-                                             : s->value < rule->threshold);
+        s->broken =
+            !isnan(s->value) && (rule->is_max ? s->value > rule->threshold
+                                              : s->value < rule->threshold);
     }
     an_budget_check(rule->is_max, rule->threshold, v, out->nseries,
                     &out->check);

@@ -144,8 +144,8 @@ static void memory_growth(const struct resource_sample *s, size_t n,
     mean /= (double)m;
     secs = x[m - 1] - x[0];
     /* (b) the whole, (d) the size */
-    if (secs <= 0 || !sen_mk(x, y, m, &slope, &p) || slope <= 0 ||
-        p >= 0.01 || slope * secs <= 0.10 * mean)
+    if (secs <= 0 || !sen_mk(x, y, m, &slope, &p) || slope <= 0 || p >= 0.01 ||
+        slope * secs <= 0.10 * mean)
         goto out;
     /* (c) each part on its own */
     for (size_t q = 0; q < MEM_PARTS; q++) {
@@ -204,7 +204,8 @@ size_t an_recommend_resources(const struct resource_sample *s, size_t n,
             add(out, max, &k, AN_ADVICE_CPU,
                 "CPU-bound: the process tree used %.0f%% of a core on "
                 "average over %.0f s. Faster code or more cores help; "
-                "faster disks do not.", cpu, secs);
+                "faster disks do not.",
+                cpu, secs);
         else if (cpu < 30 && io / secs > MIB)
             add(out, max, &k, AN_ADVICE_IO,
                 "I/O-bound: %.0f%% CPU on average while the disk moved "
@@ -213,14 +214,15 @@ size_t an_recommend_resources(const struct resource_sample *s, size_t n,
         else if (cpu < 30)
             add(out, max, &k, AN_ADVICE_WAIT,
                 "Mostly waiting: %.0f%% CPU on average and %.2f MiB/s of "
-                "disk traffic. Look at locks, sleeps or the network.", cpu,
-                io / secs / MIB);
+                "disk traffic. Look at locks, sleeps or the network.",
+                cpu, io / secs / MIB);
     }
     gpu = mean_of(s, n, offsetof(struct resource_sample, gpu_util_pct));
     if (isfinite(gpu) && gpu < 10)
         add(out, max, &k, AN_ADVICE_GPU,
             "The GPU was nearly idle: %.1f%% utilisation on average. The "
-            "work may not reach the GPU, or it waits on the CPU.", gpu);
+            "work may not reach the GPU, or it waits on the CPU.",
+            gpu);
     return k;
 }
 
@@ -232,8 +234,8 @@ void an_advise_regression(const struct an_regression_facts *f,
     const char *sep = " (";
 
     out->kind = AN_ADVICE_REGRESSION;
-    snprintf(out->text, sizeof out->text, "%s regressed by %+.1f%%",
-             f->series, 100 * f->change);
+    snprintf(out->text, sizeof out->text, "%s regressed by %+.1f%%", f->series,
+             100 * f->change);
     if (isfinite(f->before) && isfinite(f->after)) {
         char b[32], a[32];
 
@@ -248,8 +250,7 @@ void an_advise_regression(const struct an_regression_facts *f,
         sep = ", ";
     }
     if (isfinite(f->p_value)) {
-        cat(out, "%s%s = %.2g", sep, f->p_name ? f->p_name : "p",
-            f->p_value);
+        cat(out, "%s%s = %.2g", sep, f->p_name ? f->p_name : "p", f->p_value);
         sep = ", ";
     }
     if (strcmp(sep, ", ") == 0)
@@ -274,8 +275,7 @@ int64_t an_repetitions_needed(double cv, double effect)
 
     if (!isfinite(cv) || !isfinite(effect) || cv <= 0 || effect <= 0)
         return -1;
-    n = ceil(2 * (Z_975 + Z_80) * (Z_975 + Z_80) * cv * cv /
-             (effect * effect));
+    n = ceil(2 * (Z_975 + Z_80) * (Z_975 + Z_80) * cv * cv / (effect * effect));
     if (n > 1e12)
         return (int64_t)1e12;
     return n < 2 ? 2 : (int64_t)n;
@@ -342,8 +342,8 @@ bool an_advise_scaling(const char *series, const char *param,
              s->loglog_slope_ci[1], an_complexity_str(s->best), param,
              pow(2, s->loglog_slope));
     if (isfinite(s->throughput_ratio))
-        cat(out, "; at the largest %s, throughput is %.0f%% of its best",
-            param, 100 * s->throughput_ratio);
+        cat(out, "; at the largest %s, throughput is %.0f%% of its best", param,
+            100 * s->throughput_ratio);
     cat(out, ". Look for work per element that grows with the input: "
              "nested loops, repeated scans, rehashing or sorting inside a "
              "loop.");

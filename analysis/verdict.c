@@ -108,8 +108,7 @@ void an_noise_estimate(const double *values, size_t n, struct an_noise *out)
     free(s);
 }
 
-double an_noise_bound(const struct an_noise *hist, double level,
-                      double floor)
+double an_noise_bound(const struct an_noise *hist, double level, double floor)
 {
     double h, noise;
 
@@ -185,8 +184,9 @@ static void ci_text(char *out, size_t n, const double ci[2])
 static void against(char *out, size_t n, const struct an_compare *c)
 {
     if (c->kind == AN_KIND_RUNS)
-        snprintf(out, n, "the median of %zu base run%s, noise %.1f%% from "
-                         "%zu history runs",
+        snprintf(out, n,
+                 "the median of %zu base run%s, noise %.1f%% from "
+                 "%zu history runs",
                  c->nbase, c->nbase == 1 ? "" : "s", 100 * c->noise, c->nhist);
     else
         snprintf(out, n, "the base's %zu samples", c->nbase);
@@ -212,19 +212,20 @@ static void decide_runs(const struct an_compare *c, double q, double s,
     pct(t, sizeof t, tau);
     out->bar = tau;
     if (isfinite(c->change_ci[0]) && isfinite(c->change_ci[1]))
-        out->mde = (Z_975 + Z_80) *
-                   ((log1p(c->change_ci[1]) - log1p(c->change_ci[0])) / 2 /
-                    Z_975);
+        out->mde =
+            (Z_975 + Z_80) *
+            ((log1p(c->change_ci[1]) - log1p(c->change_ci[0])) / 2 / Z_975);
     reached = c->change > 0 ? c->hist_hi : c->hist_lo;
     if (out->significant && fabs(w) > tau && one_side &&
         fabs(log1p(c->change)) - fabs(log1p(reached)) <= log1p(tau)) {
         char at[24];
 
         pct(at, sizeof at, reached);
-        say(out, "%s against %s: %s, q %.2g, but the base branch's own runs "
-                 "have reached %s, within the threshold of it: unchanged "
-                 "code has landed about this far off, so more runs would "
-                 "decide",
+        say(out,
+            "%s against %s: %s, q %.2g, but the base branch's own runs "
+            "have reached %s, within the threshold of it: unchanged "
+            "code has landed about this far off, so more runs would "
+            "decide",
             ch, vs, ci, q, at);
         out->needs_confirmation = c->nhead == 1;
         return;
@@ -232,10 +233,11 @@ static void decide_runs(const struct an_compare *c, double q, double s,
     wild = c->change > 0 ? c->wild_up : c->wild_down;
     if (out->significant && fabs(w) > tau && one_side && c->nhead == 1 &&
         wild > 0) {
-        say(out, "%s against %s: %s, q %.2g, but %zu of the history's runs "
-                 "landed that far off this series on the same side, so one "
-                 "run cannot be told from such a run: confirm with another "
-                 "head run (pooled)",
+        say(out,
+            "%s against %s: %s, q %.2g, but %zu of the history's runs "
+            "landed that far off this series on the same side, so one "
+            "run cannot be told from such a run: confirm with another "
+            "head run (pooled)",
             ch, vs, ci, q, wild);
         out->needs_confirmation = true;
         return;
@@ -243,19 +245,21 @@ static void decide_runs(const struct an_compare *c, double q, double s,
     if (out->significant && fabs(w) > tau && one_side) {
         out->verdict = w > 0 ? AN_REGRESSED : AN_IMPROVED;
         say(out, "%s against %s: %s, q %.2g < %.2g, beyond the %s threshold",
-                 ch, vs, ci, q, r->alpha, t + 1);
+            ch, vs, ci, q, r->alpha, t + 1);
         return;
     }
     if (!out->significant) {
-        say(out, "%s against %s, not significant (q %.2g) and its %s reaches "
-                 "past the %s threshold: more runs would decide",
-                 ch, vs, isfinite(q) ? q : 1.0, ci, t + 1);
+        say(out,
+            "%s against %s, not significant (q %.2g) and its %s reaches "
+            "past the %s threshold: more runs would decide",
+            ch, vs, isfinite(q) ? q : 1.0, ci, t + 1);
         out->needs_confirmation = c->nhead == 1 && w > tau;
         return;
     }
-    say(out, "%s against %s, significant (q %.2g) but within the %s "
-             "threshold, and its %s reaches past it",
-             ch, vs, q, t + 1, ci);
+    say(out,
+        "%s against %s, significant (q %.2g) but within the %s "
+        "threshold, and its %s reaches past it",
+        ch, vs, q, t + 1, ci);
 }
 
 void an_decide(const struct an_compare *c, double q, enum direction dir,
@@ -275,7 +279,8 @@ void an_decide(const struct an_compare *c, double q, enum direction dir,
     out->more_samples = -1;
     out->have_history =
         hist && hist->runs >= r->min_history && hist->center != 0;
-    bound = out->have_history ? an_noise_bound(hist, r->level, r->noise_floor) : NAN;
+    bound = out->have_history ? an_noise_bound(hist, r->level, r->noise_floor)
+                              : NAN;
     out->have_history = out->have_history && isfinite(bound);
     if (out->have_history)
         out->bar = bound > tau ? bound : tau;
@@ -289,8 +294,10 @@ void an_decide(const struct an_compare *c, double q, enum direction dir,
     ci_text(ci, sizeof ci, c->change_ci);
     pct(t, sizeof t, tau);
     if (c->kind == AN_KIND_SINGLE) {
-        say(out, "one value per run and no history to judge it by: the "
-                 "change (%s) is reported, not decided", ch);
+        say(out,
+            "one value per run and no history to judge it by: the "
+            "change (%s) is reported, not decided",
+            ch);
         return;
     }
     if (!isfinite(c->change)) {
@@ -324,33 +331,37 @@ void an_decide(const struct an_compare *c, double q, enum direction dir,
 
                 pct(vs, sizeof vs, out->vs_history);
                 out->verdict = v;
-                say(out, "%s against the base's samples (%s, q %.2g), beyond "
-                         "the %s threshold and the series' run-to-run noise "
-                         "(%s from the history's center)",
-                         ch, ci, q, t + 1, vs);
+                say(out,
+                    "%s against the base's samples (%s, q %.2g), beyond "
+                    "the %s threshold and the series' run-to-run noise "
+                    "(%s from the history's center)",
+                    ch, ci, q, t + 1, vs);
                 return;
             }
-            say(out, "%s against the base's samples is significant (q %.2g), "
-                     "but within the series' run-to-run noise on the base "
-                     "branch: confirm with another head run (pooled)",
-                     ch, q);
+            say(out,
+                "%s against the base's samples is significant (q %.2g), "
+                "but within the series' run-to-run noise on the base "
+                "branch: confirm with another head run (pooled)",
+                ch, q);
             out->needs_confirmation = true;
             plan(c, tau, out->bar, true, out);
             return;
         }
         if (fabs(w) > out->bar) {
             out->verdict = v;
-            say(out, "%s against the base's samples (%s, q %.2g), beyond the "
-                     "run-to-run allowance of %.0f%% (too little history to "
-                     "estimate the noise)",
-                     ch, ci, q, 100 * out->bar);
+            say(out,
+                "%s against the base's samples (%s, q %.2g), beyond the "
+                "run-to-run allowance of %.0f%% (too little history to "
+                "estimate the noise)",
+                ch, ci, q, 100 * out->bar);
             return;
         }
-        say(out, "%s against the base's samples is significant (q %.2g), but "
-                 "with too little base-branch history the run-to-run noise is "
-                 "unknown (allowance %.0f%%): confirm with another head run or "
-                 "build history",
-                 ch, q, 100 * out->bar);
+        say(out,
+            "%s against the base's samples is significant (q %.2g), but "
+            "with too little base-branch history the run-to-run noise is "
+            "unknown (allowance %.0f%%): confirm with another head run or "
+            "build history",
+            ch, q, 100 * out->bar);
         out->needs_confirmation = true;
         plan(c, tau, NAN, true, out);
         return;
@@ -358,14 +369,20 @@ void an_decide(const struct an_compare *c, double q, enum direction dir,
     if (!isfinite(q))
         say(out, "%s: no test, too few samples for a p-value", ch);
     else if (out->significant && fabs(w) > tau)
-        say(out, "%s is significant (q %.2g) but its %s reaches the other "
-                 "side of zero", ch, q, ci);
+        say(out,
+            "%s is significant (q %.2g) but its %s reaches the other "
+            "side of zero",
+            ch, q, ci);
     else if (out->significant)
-        say(out, "%s is significant (q %.2g) but within the %s threshold, and "
-                 "its %s reaches past it", ch, q, t + 1, ci);
+        say(out,
+            "%s is significant (q %.2g) but within the %s threshold, and "
+            "its %s reaches past it",
+            ch, q, t + 1, ci);
     else
-        say(out, "%s, not significant (q %.2g), and its %s reaches past the %s "
-                 "threshold: more samples would decide", ch, q, ci, t + 1);
+        say(out,
+            "%s, not significant (q %.2g), and its %s reaches past the %s "
+            "threshold: more samples would decide",
+            ch, q, ci, t + 1);
     plan(c, tau, out->have_history ? out->bar : NAN,
          out->have_history && out->bar > tau, out);
 }

@@ -164,13 +164,13 @@ int main(int argc, char **argv)
 
         if (f) {
             bad = fprintf(f,
-                    "{\"tree_processes\":%lld,\"tree_threads\":%lld,"
-                    "\"interval_ms\":%ld,\"seconds\":%.3f,\"ticks\":%ld,"
-                    "\"sampler_cpu_s\":%.6f,\"pct_of_one_core\":%.4f,"
-                    "\"us_per_tick\":%.1f}\n",
-                    (long long)sum.procs_max, (long long)sum.threads_max,
-                    interval, wall, ticks, c1 - c0, pct,
-                    (c1 - c0) / (double)ticks * 1e6) < 0;
+                          "{\"tree_processes\":%lld,\"tree_threads\":%lld,"
+                          "\"interval_ms\":%ld,\"seconds\":%.3f,\"ticks\":%ld,"
+                          "\"sampler_cpu_s\":%.6f,\"pct_of_one_core\":%.4f,"
+                          "\"us_per_tick\":%.1f}\n",
+                          (long long)sum.procs_max, (long long)sum.threads_max,
+                          interval, wall, ticks, c1 - c0, pct,
+                          (c1 - c0) / (double)ticks * 1e6) < 0;
             bad = fclose(f) != 0 || bad; /* closed once, even if it fails */
         }
         if (bad) {

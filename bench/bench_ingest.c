@@ -46,7 +46,7 @@ struct fig {
     const char *unit;
     enum target kind;
     double target;
-    double value;      /* NAN until measured */
+    double value; /* NAN until measured */
 };
 
 /* Report order.  Indented labels belong to the line above. */
@@ -72,27 +72,27 @@ static struct fig figs[] = {
     {"large_first_ms", "  first post (new benchmarks)", "ms", T_NONE, 0, NAN},
     {"large_posts_201", "  posts answered 201", "posts", T_NONE, 0, NAN},
     {"large_non201", "  answers other than 201", "", T_ZERO, 0, NAN},
-    {"large_server_cpu_ms_per_post", "  server CPU per post", "ms", T_NONE,
-     0, NAN},
+    {"large_server_cpu_ms_per_post", "  server CPU per post", "ms", T_NONE, 0,
+     NAN},
     {"large_body_bytes", "  body size", "bytes", T_NONE, 0, NAN},
-    {"jansson_values_per_s", "limit: jansson json_loadb (large)",
-     "values/s", T_NONE, 0, NAN},
+    {"jansson_values_per_s", "limit: jansson json_loadb (large)", "values/s",
+     T_NONE, 0, NAN},
     {"jansson_ms", "  per parse", "ms", T_NONE, 0, NAN},
-    {"parse_values_per_s", "limit: ingest_parse (large)", "values/s", T_NONE,
-     0, NAN},
+    {"parse_values_per_s", "limit: ingest_parse (large)", "values/s", T_NONE, 0,
+     NAN},
     {"parse_ms", "  per parse", "ms", T_NONE, 0, NAN},
-    {"store_large_values_per_s", "limit: store_runs_insert (large)",
-     "values/s", T_NONE, 0, NAN},
+    {"store_large_values_per_s", "limit: store_runs_insert (large)", "values/s",
+     T_NONE, 0, NAN},
     {"store_large_ms_per_run", "  per run, median", "ms", T_NONE, 0, NAN},
     {"store_large_first_ms", "  first run (new benchmarks)", "ms", T_NONE, 0,
      NAN},
-    {"large_http_overhead_ms", "  HTTP post - parse - insert", "ms", T_NONE,
-     0, NAN},
+    {"large_http_overhead_ms", "  HTTP post - parse - insert", "ms", T_NONE, 0,
+     NAN},
     {"store_small_runs_per_s", "limit: store_runs_insert (small, x32)",
      "runs/s", T_NONE, 0, NAN},
     {"store_small_runs", "  runs inserted", "runs", T_NONE, 0, NAN},
-    {"small_parse_us_per_run", "  ingest_parse per small run", "us", T_NONE,
-     0, NAN},
+    {"small_parse_us_per_run", "  ingest_parse per small run", "us", T_NONE, 0,
+     NAN},
 };
 #define NFIGS (sizeof figs / sizeof figs[0])
 
@@ -294,7 +294,9 @@ static void report_print(const struct context *cx)
         value_text(f->value, v, sizeof v);
         target_text(f, t, sizeof t);
         printf("  %-38s %12s %-8s %-12s %s\n", f->label, v, f->unit, t,
-               met < 0 ? "" : met ? "ok" : "MISSED");
+               met < 0 ? ""
+               : met   ? "ok"
+                       : "MISSED");
     }
     if (bad_answer[0])
         printf("  first answer other than 201: %s\n", bad_answer);
@@ -417,8 +419,10 @@ static int opts_parse(int argc, char **argv, struct cmdline *cl)
             int64_t v;
 
             if (parse_int64(argv[i + 1], o->min, o->max, &v)) {
-                fprintf(stderr, "bench_ingest: --%s: expected an integer in "
-                        "[%ld, %ld]\n", o->name, o->min, o->max);
+                fprintf(stderr,
+                        "bench_ingest: --%s: expected an integer in "
+                        "[%ld, %ld]\n",
+                        o->name, o->min, o->max);
                 return 1;
             }
             *(long *)o->dst = (long)v;
@@ -449,20 +453,18 @@ static char *token_read(const char *path)
     }
     fclose(f);
     if (!tok)
-        fprintf(stderr, "bench_ingest: %s: no token on the first line\n",
-                path);
+        fprintf(stderr, "bench_ingest: %s: no token on the first line\n", path);
     return tok;
 }
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: bench_ingest http --port P --token-file F "
-            "[--server-pid PID] [--conns N] [--runs N] [--seconds S] "
-            "[--posts N] --save FILE\n"
-            "       bench_ingest direct --dir DIR [--load FILE] "
-            "[--json OUT] [--db-fs TYPE] [--nproc N] [--conns N] "
-            "[--runs N] [--seconds S] [--posts N]\n");
+    fprintf(stderr, "usage: bench_ingest http --port P --token-file F "
+                    "[--server-pid PID] [--conns N] [--runs N] [--seconds S] "
+                    "[--posts N] --save FILE\n"
+                    "       bench_ingest direct --dir DIR [--load FILE] "
+                    "[--json OUT] [--db-fs TYPE] [--nproc N] [--conns N] "
+                    "[--runs N] [--seconds S] [--posts N]\n");
 }
 
 /* The 1-minute load average: other work on the machine skews every figure. */
@@ -500,8 +502,10 @@ static int cmd_http(struct cmdline *cl)
     bench_fig_set("load_avg_before", load_avg());
     cl->o.port = (unsigned)cl->port;
     cl->o.token = token;
-    fprintf(stderr, "bench_ingest: small runs: %ld connections, up to %ld "
-            "runs or %ld s\n", cl->o.conns, cl->o.runs, cl->o.seconds);
+    fprintf(stderr,
+            "bench_ingest: small runs: %ld connections, up to %ld "
+            "runs or %ld s\n",
+            cl->o.conns, cl->o.runs, cl->o.seconds);
     rc |= bench_http_small(&cl->o);
     fprintf(stderr, "bench_ingest: large run: %ld posts of %d x %d\n",
             cl->o.posts, BENCH_LARGE_RESULTS, BENCH_LARGE_SAMPLES);
@@ -527,7 +531,7 @@ static int cmd_direct(struct cmdline *cl)
     if (cl->load)
         rc |= figs_load(cl->load);
     fprintf(stderr, "bench_ingest: limits: jansson, ingest_parse, "
-            "store_runs_insert\n");
+                    "store_runs_insert\n");
     rc |= bench_direct_jansson(&cl->o);
     rc |= bench_direct_parse(&cl->o);
     rc |= bench_direct_store(&cl->o);
@@ -541,9 +545,9 @@ static int cmd_direct(struct cmdline *cl)
         rc |= report_json(&cx, cl->json);
     /* With HTTP figures, each answer must have been a 201; NAN (a phase
      * that did not run) fails too. */
-    if (cl->load && (fig_get("small_non201") != 0 ||
-                     fig_get("small_io_errors") != 0 ||
-                     fig_get("large_non201") != 0))
+    if (cl->load &&
+        (fig_get("small_non201") != 0 || fig_get("small_io_errors") != 0 ||
+         fig_get("large_non201") != 0))
         rc = 1;
     return rc;
 }

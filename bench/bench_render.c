@@ -83,8 +83,8 @@ static double time_trend(size_t n, int reps, size_t *bytes)
 }
 
 /* Draws one of the other kinds, chosen by kind. */
-static enum err draw_kind(int kind, const struct chart_opts *o,
-                          struct buf *b, struct errbuf *eb)
+static enum err draw_kind(int kind, const struct chart_opts *o, struct buf *b,
+                          struct errbuf *eb)
 {
     static struct chart_cmp_row rows[60];
     static char keys[60][32];
@@ -100,7 +100,7 @@ static enum err draw_kind(int kind, const struct chart_opts *o,
             rows[i].change = c;
             rows[i].ci_lo = c - 0.02;
             rows[i].ci_hi = c + 0.02;
-            rows[i].verdict = c > 0.05   ? CHART_REGRESSED
+            rows[i].verdict = c > 0.05    ? CHART_REGRESSED
                               : c < -0.05 ? CHART_IMPROVED
                                           : CHART_UNCHANGED;
         }
@@ -126,8 +126,8 @@ static enum err draw_kind(int kind, const struct chart_opts *o,
     case 0:
         return chart_comparison_draw(o, "main vs pr", rows, 60, 0.05, b, eb);
     case 1:
-        return chart_distribution_draw(o, "latency", "s", base, 50, head, 50,
-                                       b, eb);
+        return chart_distribution_draw(o, "latency", "s", base, 50, head, 50, b,
+                                       eb);
     case 2:
         return chart_resources_draw(o, "resources", rs, 600, b, eb);
     default:
@@ -188,11 +188,14 @@ int main(void)
     ts = (double)(time_mono_ns() - t0) / 1e6 / 1000;
     sbytes = b.len;
     printf("render: trend 900x400 PNG, 1000 points: %.2f ms median (%zu "
-           "bytes)  [target < 8 ms]\n", t1000, bytes1000);
+           "bytes)  [target < 8 ms]\n",
+           t1000, bytes1000);
     printf("render: trend 900x400 PNG, 60 points:   %.2f ms median (%zu "
-           "bytes)\n", t60, bytes60);
+           "bytes)\n",
+           t60, bytes60);
     printf("render: sparkline 120x24 PNG, 100 points: %.3f ms mean (%zu "
-           "bytes)\n", ts, sbytes);
+           "bytes)\n",
+           ts, sbytes);
     {
         static const char *const names[] = {
             "comparison, 60 rows", "distribution, 2 x 50", "resources, 600",

@@ -132,10 +132,10 @@ int main(int argc, char **argv)
 
         if (f) {
             bad = fprintf(f,
-                    "{\"pairs\": %lld, \"samples\": %lld, \"bootstrap\": "
-                    "%lld, \"seconds\": %.6f, \"limit_seconds\": %.3f}\n",
-                    (long long)pairs, (long long)samples, (long long)boot, secs,
-                    (double)limit_ms / 1e3) < 0;
+                          "{\"pairs\": %lld, \"samples\": %lld, \"bootstrap\": "
+                          "%lld, \"seconds\": %.6f, \"limit_seconds\": %.3f}\n",
+                          (long long)pairs, (long long)samples, (long long)boot,
+                          secs, (double)limit_ms / 1e3) < 0;
             bad = fclose(f) != 0 || bad; /* closed once, even if it fails */
         }
         if (bad) {

@@ -31,14 +31,14 @@
 
 /* What the command line asked for; defaults in bench_ingest.c. */
 struct bench_opts {
-    unsigned port;        /* the server's loopback port (http) */
-    const char *token;    /* write token (http), read from --token-file */
-    long server_pid;      /* for the server's CPU time; 0: unknown */
-    long conns;           /* concurrent keep-alive connections */
-    long runs;            /* small runs to send at most */
-    long seconds;         /* time bound of the small-run phase */
-    long posts;           /* large-run posts (and store-direct inserts) */
-    const char *dir;      /* scratch folder for the store-direct database */
+    unsigned port;     /* the server's loopback port (http) */
+    const char *token; /* write token (http), read from --token-file */
+    long server_pid;   /* for the server's CPU time; 0: unknown */
+    long conns;        /* concurrent keep-alive connections */
+    long runs;         /* small runs to send at most */
+    long seconds;      /* time bound of the small-run phase */
+    long posts;        /* large-run posts (and store-direct inserts) */
+    const char *dir;   /* scratch folder for the store-direct database */
 };
 
 /* ---- figures ------------------------------------------------------------- */

@@ -73,7 +73,8 @@ void bench_body_build(struct buf *b, size_t nresults, size_t nsamples,
     for (size_t r = 0; r < nresults; r++) {
         double base = 0.5 + (double)(r % 97) * 0.37;
 
-        if (buf_printf(b, "%s{\"benchmark\":\"b%04zu\",\"measures\":"
+        if (buf_printf(b,
+                       "%s{\"benchmark\":\"b%04zu\",\"measures\":"
                        "{\"latency\":{\"unit\":\"ms\",\"samples\":[",
                        r ? "," : "", r))
             abort();

@@ -257,8 +257,8 @@ static int store_small(struct store *st, const struct bench_opts *o)
     }
     /* One batch per turn: bounded by total and by the clock. */
     while (done < total && ms_since(start) < (double)o->seconds * 1e3) {
-        size_t n = total - done < BENCH_SMALL_BATCH ? total - done
-                                                    : BENCH_SMALL_BATCH;
+        size_t n =
+            total - done < BENCH_SMALL_BATCH ? total - done : BENCH_SMALL_BATCH;
         uint64_t t0 = time_mono_ns();
         double ms;
 
@@ -291,8 +291,7 @@ static int store_small(struct store *st, const struct bench_opts *o)
         bench_fig_set("store_small_runs_per_s",
                       (double)done / (insert_ms / 1e3));
         bench_fig_set("store_small_runs", (double)done);
-        bench_fig_set("small_parse_us_per_run",
-                      parse_ms * 1e3 / (double)done);
+        bench_fig_set("small_parse_us_per_run", parse_ms * 1e3 / (double)done);
         rc = 0;
     }
 out:

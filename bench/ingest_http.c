@@ -49,7 +49,7 @@
 struct conn {
     int fd;
     unsigned port;
-    char *rbuf;   /* owns */
+    char *rbuf; /* owns */
     size_t rcap;
 };
 
@@ -60,7 +60,7 @@ struct answer {
     size_t head_len;
     const char *body;
     size_t body_len;
-    bool close;       /* the server said Connection: close */
+    bool close; /* the server said Connection: close */
 };
 
 /* ---- connection ---------------------------------------------------------- */
@@ -139,9 +139,9 @@ static int parse_head(const char *p, size_t hlen, struct answer *a,
     a->head_len = strcspn(p, "\r");
     if (a->head_len > hlen)
         a->head_len = hlen;
-    if (hlen < 12 || memcmp(p, "HTTP/1.", 7) || p[8] != ' ' ||
-        p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' ||
-        p[11] < '0' || p[11] > '9') {
+    if (hlen < 12 || memcmp(p, "HTTP/1.", 7) || p[8] != ' ' || p[9] < '1' ||
+        p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' ||
+        p[11] > '9') {
         snprintf(msg, msglen, "not an HTTP/1.x status line: %.*s",
                  (int)(a->head_len > 80 ? 80 : a->head_len), p);
         return -1;
@@ -336,13 +336,13 @@ static double self_cpu_s(void)
 
 struct shared {
     const struct bench_opts *o;
-    atomic_size_t next;      /* the next sequence number to claim */
+    atomic_size_t next; /* the next sequence number to claim */
     size_t total;
     _Atomic uint64_t deadline_ns; /* the clock's end; moved once */
-    uint64_t *lat;           /* owns; [total], 0 = not answered */
+    uint64_t *lat;                /* owns; [total], 0 = not answered */
     atomic_size_t ok, bad, io_errors;
     pthread_barrier_t start;
-    pthread_mutex_t lock;    /* guards first_error */
+    pthread_mutex_t lock; /* guards first_error */
     char first_error[256];
 };
 
@@ -364,9 +364,8 @@ static void note_error(struct shared *sh, const char *msg)
 static void note_bad(const struct answer *a)
 {
     char text[1024];
-    int n = snprintf(text, sizeof text, "%.*s: %.*s", (int)a->head_len,
-                     a->head, (int)(a->body_len > 700 ? 700 : a->body_len),
-                     a->body);
+    int n = snprintf(text, sizeof text, "%.*s: %.*s", (int)a->head_len, a->head,
+                     (int)(a->body_len > 700 ? 700 : a->body_len), a->body);
 
     if (n > 0)
         bench_note_bad_answer(text, strlen(text));
@@ -411,8 +410,8 @@ static void *worker_main(void *arg)
         uint64_t t0, t1;
 
         if (seq >= sh->total ||
-            time_mono_ns() >= atomic_load_explicit(&sh->deadline_ns,
-                                                   memory_order_relaxed))
+            time_mono_ns() >=
+                atomic_load_explicit(&sh->deadline_ns, memory_order_relaxed))
             break;
         if (c.fd < 0 && conn_open(&c, msg, sizeof msg)) {
             note_error(sh, msg);
@@ -507,8 +506,7 @@ int bench_http_small(const struct bench_opts *o)
     bench_fig_set("small_runs_per_s", secs > 0 ? (double)ok / secs : NAN);
     bench_fig_set("small_p50_ms", bench_pct_u64(done, ndone, 0.50) / 1e6);
     bench_fig_set("small_p99_ms", bench_pct_u64(done, ndone, 0.99) / 1e6);
-    bench_fig_set("small_max_ms",
-                  ndone ? (double)done[ndone - 1] / 1e6 : NAN);
+    bench_fig_set("small_max_ms", ndone ? (double)done[ndone - 1] / 1e6 : NAN);
     bench_fig_set("small_runs_201", (double)ok);
     bench_fig_set("small_seconds", secs);
     bench_fig_set("small_non201", (double)atomic_load(&sh.bad));
@@ -518,8 +516,7 @@ int bench_http_small(const struct bench_opts *o)
                       (cpu_srv1 - cpu_srv0) * 1e6 / (double)ndone);
         bench_fig_set("small_client_cpu_us_per_run",
                       (cpu_me1 - cpu_me0) * 1e6 / (double)ndone);
-        bench_fig_set("small_server_cpu_util",
-                      (cpu_srv1 - cpu_srv0) / secs);
+        bench_fig_set("small_server_cpu_util", (cpu_srv1 - cpu_srv0) / secs);
     }
     if (sh.first_error[0])
         fprintf(stderr, "bench_ingest: small runs: first I/O error: %s\n",
@@ -599,9 +596,9 @@ int bench_http_large(const struct bench_opts *o)
         bench_fig_set("large_min_ms", ms[0]);
         med = bench_median(ms, nok);
         bench_fig_set("large_ms_per_post", med);
-        bench_fig_set("large_values_per_s",
-                      (double)BENCH_LARGE_RESULTS * BENCH_LARGE_SAMPLES /
-                          (med / 1e3));
+        bench_fig_set("large_values_per_s", (double)BENCH_LARGE_RESULTS *
+                                                BENCH_LARGE_SAMPLES /
+                                                (med / 1e3));
         rc = 0;
     }
 out:

@@ -14,35 +14,43 @@
 
 #include "core/core.h"
 
-enum cli_exit { EXIT_OK = 0, EXIT_GATE = 1, EXIT_USAGE = 2,
-                EXIT_UNREACHABLE = 3 };
+enum cli_exit {
+    EXIT_OK = 0,
+    EXIT_GATE = 1,
+    EXIT_USAGE = 2,
+    EXIT_UNREACHABLE = 3
+};
 
 enum opt_type { OPT_STR, OPT_INT, OPT_SIZE, OPT_FLAG };
 
 struct cli_opt {
-    const char *name;    /* long name without "--" */
+    const char *name; /* long name without "--" */
     enum opt_type type;
-    int64_t min, max;    /* OPT_INT range */
-    const char *def;     /* default as text, NULL = unset */
-    const char *env;     /* environment variable, NULL = none */
+    int64_t min, max; /* OPT_INT range */
+    const char *def;  /* default as text, NULL = unset */
+    const char *env;  /* environment variable, NULL = none */
     const char *metavar;
     const char *help;
 };
 
 /* Where an option's value came from (precedence order). */
-enum cli_src { CLI_SRC_DEFAULT = 0, CLI_SRC_FILE = 1, CLI_SRC_ENV = 2,
-               CLI_SRC_ARG = 3 };
+enum cli_src {
+    CLI_SRC_DEFAULT = 0,
+    CLI_SRC_FILE = 1,
+    CLI_SRC_ENV = 2,
+    CLI_SRC_ARG = 3
+};
 
 struct cli_args {
     const struct cli_opt *opts; /* borrowed */
     size_t nopts;
-    const char **vals;          /* owns the array; strings borrowed */
-    unsigned char *src;         /* owns; an enum cli_src per option */
-    char **pos;                 /* borrowed from argv */
-    char *conf;                 /* owns: the config file's text, which
-                                   vals from the file point into */
+    const char **vals;  /* owns the array; strings borrowed */
+    unsigned char *src; /* owns; an enum cli_src per option */
+    char **pos;         /* borrowed from argv */
+    char *conf;         /* owns: the config file's text, which
+                           vals from the file point into */
     size_t npos;
-    char **rest;                /* after "--", borrowed */
+    char **rest; /* after "--", borrowed */
     size_t nrest;
     bool help;
 };

@@ -67,15 +67,19 @@ static int http(const struct cli_args *a, const char *path, const char *body)
     resp.body.max = 16u << 20;
     /* A failed append would send a cut URL or an empty header: refuse. */
     if (agent_url_base(&url, server) || buf_adds(&url, path)) {
-        fprintf(stderr, PREFIX "the request URL (--server, --project) is "
-                "longer than %zu bytes\n", url.max);
+        fprintf(stderr,
+                PREFIX "the request URL (--server, --project) is "
+                       "longer than %zu bytes\n",
+                url.max);
         rc = EXIT_USAGE;
         goto out;
     }
     if (token) {
         if (buf_printf(&hdr, "Authorization: Bearer %s", token)) {
-            fprintf(stderr, PREFIX "--token is longer than a header may be "
-                    "(%zu bytes)\n", hdr.max);
+            fprintf(stderr,
+                    PREFIX "--token is longer than a header may be "
+                           "(%zu bytes)\n",
+                    hdr.max);
             rc = EXIT_USAGE;
             goto out;
         }

@@ -42,8 +42,7 @@ static const struct analyze_action actions[] = {
 enum err cli_analyze_read(const char *path, double **v, size_t *n, int *cols,
                           struct errbuf *eb)
 {
-    const char *name =
-        !path || !strcmp(path, "-") ? "standard input" : path;
+    const char *name = !path || !strcmp(path, "-") ? "standard input" : path;
     struct buf body;
     enum err e;
 

@@ -22,8 +22,7 @@ static const struct cli_opt restore_opts[] = {
     {"from", OPT_STR, 0, 0, NULL, NULL, "FILE", "a backup file"},
     {"db", OPT_STR, 0, 0, "./benchvault.db", "BENCHVAULT_DB", "PATH",
      "the database to write (no server may be using it)"},
-    {"force", OPT_FLAG, 0, 0, NULL, NULL, NULL,
-     "replace an existing database"},
+    {"force", OPT_FLAG, 0, 0, NULL, NULL, NULL, "replace an existing database"},
 };
 
 static void said(const char *verb, const char *path,
@@ -43,8 +42,8 @@ int cmd_backup(int argc, char **argv)
     int rc = EXIT_OK;
 
     err_init(&eb);
-    if (cli_parse(backup_opts, sizeof backup_opts / sizeof backup_opts[0],
-                  argc, argv, &a, &eb)) {
+    if (cli_parse(backup_opts, sizeof backup_opts / sizeof backup_opts[0], argc,
+                  argv, &a, &eb)) {
         fprintf(stderr, "benchvault backup: %s\n", eb.msg);
         rc = EXIT_USAGE;
         goto out;

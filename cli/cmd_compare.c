@@ -144,8 +144,8 @@ static int fetch(const struct cli_args *a, double threshold, const char *format,
         (void)buf_printf(&url, "&seed=%lld", (long long)cli_int(a, "seed"));
     if (!strcmp(format, "markdown")) {
         (void)buf_adds(&url, "&link=");
-        agent_url_escape(&url, cli_str(a, "link") ? cli_str(a, "link")
-                                                  : server);
+        agent_url_escape(&url,
+                         cli_str(a, "link") ? cli_str(a, "link") : server);
     }
     if (token) {
         (void)buf_printf(&hdr, "Authorization: Bearer %s", token);
@@ -165,8 +165,10 @@ static int fetch(const struct cli_args *a, double threshold, const char *format,
     }
     buf_reset(body);
     if (resp.truncated || buf_add(body, resp.body.data, resp.body.len)) {
-        fprintf(stderr, "benchvault compare: the answer is larger than "
-                        "%zu bytes\n", body->max);
+        fprintf(stderr,
+                "benchvault compare: the answer is larger than "
+                "%zu bytes\n",
+                body->max);
         rc = EXIT_USAGE;
         goto out;
     }

@@ -5,8 +5,8 @@
  * agent's HTTP client) or written straight into a database through the
  * same store code.
  *
- * Retries (the agent's one policy): no answer, 5xx, 429 and 408 are retried with
- * exponential backoff and full jitter, a bounded number of times.
+ * Retries (the agent's one policy): no answer, 5xx, 429 and 408 are retried
+ * with exponential backoff and full jitter, a bounded number of times.
  *
  * The content key (content_key): SHA-256 streamed over the project, the
  * overrides and every byte of the body, each field length-prefixed.  Over
@@ -29,9 +29,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const struct cli_opt opts[] = {
@@ -48,7 +48,8 @@ static const struct cli_opt opts[] = {
      "write token for the server"},
     {"project", OPT_STR, 0, 0, NULL, "BENCHVAULT_PROJECT", "SLUG",
      "project (default: the file's)"},
-    {"branch", OPT_STR, 0, 0, NULL, NULL, "NAME", "branch (overrides the file)"},
+    {"branch", OPT_STR, 0, 0, NULL, NULL, "NAME",
+     "branch (overrides the file)"},
     {"commit", OPT_STR, 0, 0, NULL, NULL, "SHA", "commit (overrides the file)"},
     {"testbed", OPT_STR, 0, 0, NULL, NULL, "NAME",
      "testbed (overrides the file)"},
@@ -146,8 +147,10 @@ static enum err load_input(const char *path, const char *format, size_t max,
     }
     buf_init(out, max);
     if (!e && ingest_multipart_encode(parts, n, out, ctype, ctsz) != ERR_OK) {
-        err_set(eb, "%.*s: the locust files are larger than --max-body "
-                "(%zu bytes)", (int)plen, path, max);
+        err_set(eb,
+                "%.*s: the locust files are larger than --max-body "
+                "(%zu bytes)",
+                (int)plen, path, max);
         e = ERR_TOO_LARGE;
     }
     for (size_t i = 0; i < n; i++)
@@ -175,8 +178,7 @@ static void print_errors(const char *path, const struct errbuf *eb)
                     eb->items[i].parameter, eb->items[i].message);
         else
             fprintf(stderr, "benchvault push: %s: %s: %s\n", path,
-                    eb->items[i].pointer[0] ? eb->items[i].pointer
-                                            : "(body)",
+                    eb->items[i].pointer[0] ? eb->items[i].pointer : "(body)",
                     eb->items[i].message);
     }
 }
@@ -279,8 +281,8 @@ static int push_db(const struct cli_args *a, const char *path,
     } else {
         struct buf ans;
         struct jw w;
-        char *url = xasprintf("/p/%s/runs/%lld", r->project,
-                              (long long)item.run_id);
+        char *url =
+            xasprintf("/p/%s/runs/%lld", r->project, (long long)item.run_id);
         char *where = xasprintf("in %s", cli_str(a, "db"));
 
         /* The server's answer, less the alerts (the examination below
@@ -297,7 +299,8 @@ static int push_db(const struct cli_args *a, const char *path,
             jw_str(&w, r->warnings[i]);
         jw_arr_end(&w);
         if (item.duplicate)
-            jw_kstr(&w, "idempotent_replay", "this file was pushed before: "
+            jw_kstr(&w, "idempotent_replay",
+                    "this file was pushed before: "
                     "nothing new was stored");
         jw_obj_end(&w);
         print_stored(a, path, buf_str(&ans), item.run_id, item.result_count,
@@ -369,9 +372,11 @@ static int push_http(const struct cli_args *a, const char *path,
     if (!e && strcmp(cli_str(a, "format"), "auto"))
         e = add_query(&url, "format", cli_str(a, "format"), &first);
     if (e) {
-        fprintf(stderr, "benchvault push: the upload URL (--server, "
+        fprintf(stderr,
+                "benchvault push: the upload URL (--server, "
                 "--project, --branch, --commit, --testbed) is longer than "
-                "%zu bytes\n", url.max);
+                "%zu bytes\n",
+                url.max);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -383,7 +388,7 @@ static int push_http(const struct cli_args *a, const char *path,
         e = buf_printf(&hauth, "Authorization: Bearer %s", token);
     if (e) {
         fprintf(stderr, "benchvault push: --token is longer than a header "
-                "may be (8 KiB)\n");
+                        "may be (8 KiB)\n");
         rc = EXIT_USAGE;
         goto out;
     }
@@ -407,23 +412,22 @@ static int push_http(const struct cli_args *a, const char *path,
     } else if (resp.status == 200 || resp.status == 201) {
         int64_t run_id = 0;
 
-        (void)ingest_answer_run_id(buf_str(&resp.body), resp.body.len,
-                                   &run_id);
+        (void)ingest_answer_run_id(buf_str(&resp.body), resp.body.len, &run_id);
         agent_url_base(&where, server);
         (void)buf_adds(&where, "/p/");
         agent_url_escape(&where, r->project);
         (void)buf_printf(&where, "/runs/%lld", (long long)run_id);
-        print_stored(a, path, buf_str(&resp.body), run_id,
-                     (int64_t)r->nresults, resp.status == 200,
-                     buf_str(&where));
+        print_stored(a, path, buf_str(&resp.body), run_id, (int64_t)r->nresults,
+                     resp.status == 200, buf_str(&where));
         rc = EXIT_OK;
     } else if (agent_http_retryable(ERR_OK, resp.status)) {
-        fprintf(stderr, "benchvault push: %s: server answered %ld after %d "
-                "attempts: %s\n", path, resp.status, retries + 1,
-                buf_str(&resp.body));
+        fprintf(stderr,
+                "benchvault push: %s: server answered %ld after %d "
+                "attempts: %s\n",
+                path, resp.status, retries + 1, buf_str(&resp.body));
     } else {
-        fprintf(stderr, "benchvault push: %s: server answered %ld: %s\n",
-                path, resp.status, buf_str(&resp.body));
+        fprintf(stderr, "benchvault push: %s: server answered %ld: %s\n", path,
+                resp.status, buf_str(&resp.body));
         rc = EXIT_USAGE;
     }
 out:
@@ -444,11 +448,12 @@ static int deliver_spool(const struct cli_args *a)
     struct agent_spool_report rep;
     struct errbuf eb;
     char *dir = cli_str(a, "spool-dir") ? xstrdup(cli_str(a, "spool-dir"))
-                                         : agent_spool_default_dir();
+                                        : agent_spool_default_dir();
     int rc = EXIT_OK;
 
     if (!dir) {
-        fprintf(stderr, "benchvault push: no spool folder: give "
+        fprintf(stderr,
+                "benchvault push: no spool folder: give "
                 "--spool-dir DIR (neither XDG_CACHE_HOME nor HOME is set)\n");
         return EXIT_USAGE;
     }
@@ -464,8 +469,8 @@ static int deliver_spool(const struct cli_args *a)
         /* stderr under --json: stdout holds JSON lines only */
         fprintf(cli_flag(a, "json") ? stderr : stdout,
                 "spool %s: %zu delivered, %zu rejected, %zu left%s\n", dir,
-               rep.delivered, rep.rejected, rep.left,
-               rep.unreachable ? " (the server is unreachable)" : "");
+                rep.delivered, rep.rejected, rep.left,
+                rep.unreachable ? " (the server is unreachable)" : "");
         if (rep.rejected)
             rc = EXIT_USAGE;
         if (rep.unreachable)
@@ -513,7 +518,8 @@ int cmd_push(int argc, char **argv)
             goto out;
     }
     if (!a.npos || (!cli_str(&a, "server") == !cli_str(&a, "db"))) {
-        fprintf(stderr, "benchvault push: give FILE... and exactly one of "
+        fprintf(stderr,
+                "benchvault push: give FILE... and exactly one of "
                 "--server URL or --db PATH (see --help; a flag overrides "
                 "BENCHVAULT_SERVER)\n");
         rc = EXIT_USAGE;

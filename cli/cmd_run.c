@@ -125,7 +125,7 @@ static const struct cli_opt opts[] = {
 
 /* Flags by which a tool names its results file (design note 2). */
 static const struct {
-    const char *flag;   /* --flag=PATH, or --flag PATH */
+    const char *flag; /* --flag=PATH, or --flag PATH */
     const char *tool;
     const char *format; /* how to find the files; NULL: the file itself */
 } result_flags[] = {
@@ -142,7 +142,7 @@ struct session {
     char *testbed_name, *testbed_json;
     struct ingest_budget *rules;
     size_t nrules;
-    const char *results; /* borrowed from argv; NULL: none */
+    const char *results;        /* borrowed from argv; NULL: none */
     const char *results_format; /* how results names its files: the tool's
                                    (locust's --csv PREFIX) or --format */
     char *spool_dir;
@@ -405,8 +405,8 @@ out:
 /* locust exits 1 when a request failed or a user task raised (its
  * --exit-code-on-error): only failed requests, which its results record as
  * failure_rate, are explained (design note 6). */
-static bool locust_failed_requests(const struct session *s,
-                                   const struct run *r, struct buf *why)
+static bool locust_failed_requests(const struct session *s, const struct run *r,
+                                   struct buf *why)
 {
     const struct result *fail = NULL, *lat = NULL;
     struct buf prefix;
@@ -475,8 +475,8 @@ static bool exit_explained(const struct session *s,
                            const struct agent_exec_result *x,
                            const struct run *r, struct buf *why)
 {
-    for (size_t i = 0;
-         i < sizeof explained_exits / sizeof explained_exits[0]; i++)
+    for (size_t i = 0; i < sizeof explained_exits / sizeof explained_exits[0];
+         i++)
         if (r->format && !strcmp(r->format, explained_exits[i].format) &&
             x->exit_code == explained_exits[i].exit_code &&
             explained_exits[i].explains(s, r, why))
@@ -632,8 +632,8 @@ static int deliver(struct session *s, struct run *r, int attempt, int64_t *id)
     }
     /* Delivered or refused: the spooled copy has done its job (a refusal
      * is reported here and now; resending the same bytes cannot help). */
-    if (spooled && up.delivery != AGENT_UNREACHABLE &&
-        unlink(spooled) != 0 && errno != ENOENT)
+    if (spooled && up.delivery != AGENT_UNREACHABLE && unlink(spooled) != 0 &&
+        errno != ENOENT)
         say("warning: cannot remove the spooled copy %s: %s (the next "
             "delivery will find it stored already)",
             spooled, strerror(errno));
@@ -880,8 +880,8 @@ static int report(struct session *s, const struct ingest_compare *cmp,
         human(&v, checks[i].value, checks[i].unit);
         (void)buf_adds(&v, checks[i].rule->is_max ? ", max " : ", min ");
         human(&v, checks[i].rule->threshold, checks[i].unit);
-        printf("budget broken: %s %s = %s\n", checks[i].key,
-               checks[i].measure, buf_str(&v));
+        printf("budget broken: %s %s = %s\n", checks[i].key, checks[i].measure,
+               buf_str(&v));
         buf_cleanup(&v);
     }
     for (size_t i = 0; cmp && i < cmp->nbudgets; i++) {
@@ -907,9 +907,9 @@ static int report(struct session *s, const struct ingest_compare *cmp,
     rep.confirmed = confirmed;
     /* The comment is the server's (agent/comment.c note 1), fetched only
      * when a comment is wanted. */
-    if (cmp && base && (cli_str(a, "comment-file") ||
-                        (summary_path && *summary_path) ||
-                        cli_flag(a, "github-comment"))) {
+    if (cmp && base &&
+        (cli_str(a, "comment-file") || (summary_path && *summary_path) ||
+         cli_flag(a, "github-comment"))) {
         if (agent_compare_markdown(&s->http, rep.project, base, s->ids,
                                    s->nruns, &server_md, &eb) == ERR_OK)
             rep.server_md = buf_str(&server_md);
@@ -1071,8 +1071,7 @@ int cmd_run(int argc, char **argv)
         int d;
 
         if (s.results && strcmp(s.results, "-")) {
-            char *primary =
-                agent_results_primary(s.results, s.results_format);
+            char *primary = agent_results_primary(s.results, s.results_format);
 
             if (stat(primary, &st) == 0) {
                 existed = true;

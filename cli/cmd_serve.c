@@ -59,8 +59,7 @@ static const struct cli_opt opts[] = {
      "a browser session ends unused this long"},
     {"session-max", OPT_INT, 60, 366 * 24 * 3600, "604800", NULL, "SECONDS",
      "a browser session ends this long after sign-in"},
-    {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL,
-     "no per-request log lines"},
+    {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL, "no per-request log lines"},
     {"demo", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "on a new database, load the demo project and print a write token"},
 };
@@ -84,7 +83,8 @@ static int demo_setup(const char *db)
     }
     if (!created) {
         printf("Using the existing database %s. A new write token: "
-               "benchvault token create --db %s --scope write\n", db, db);
+               "benchvault token create --db %s --scope write\n",
+               db, db);
         goto out;
     }
     if (cli_demo_load(st, &eb) ||
@@ -95,7 +95,8 @@ static int demo_setup(const char *db)
         goto out;
     }
     printf("New database %s with a demo project \"demo\" (synthetic data).\n"
-           "Write token (shown once): %s\n", db, secret);
+           "Write token (shown once): %s\n",
+           db, secret);
 out:
     free(secret);
     store_close(st);
@@ -150,7 +151,7 @@ int cmd_serve(int argc, char **argv)
     if (cfg.max_url < 256 || cfg.max_url > (1u << 20) ||
         cfg.max_headers < 1024 || cfg.max_headers > (1u << 20)) {
         fprintf(stderr, "benchvault serve: --max-url must be 256 B to 1 MiB "
-                "and --max-headers 1 KiB to 1 MiB\n");
+                        "and --max-headers 1 KiB to 1 MiB\n");
         rc = EXIT_USAGE;
         goto out;
     }
@@ -176,8 +177,8 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     printf("benchvault %s listening on http://%.*s:%u (database %s)\n",
-           BV_VERSION, (int)strcspn(cfg.listen, ":"), cfg.listen,
-           srv_port(s), cfg.db_path);
+           BV_VERSION, (int)strcspn(cfg.listen, ":"), cfg.listen, srv_port(s),
+           cfg.db_path);
     fflush(stdout);
     log_info("listening on port %u", srv_port(s));
     sigwait(&set, &sig);

@@ -34,19 +34,20 @@ static int token_create(struct store *st, const struct cli_args *a,
 
     if (token_scope_parse(cli_str(a, "scope"), &scope)) {
         fprintf(stderr, "benchvault token: --scope must be read, write or "
-                "admin\n");
+                        "admin\n");
         return EXIT_USAGE;
     }
-    if (store_token_create(st, cli_str(a, "name"), scope,
-                           cli_str(a, "project"), &secret, &id, eb)) {
+    if (store_token_create(st, cli_str(a, "name"), scope, cli_str(a, "project"),
+                           &secret, &id, eb)) {
         fprintf(stderr, "benchvault token: %s\n", eb->msg);
         return EXIT_USAGE;
     }
     /* The secret alone on the first line, for scripts. */
     printf("%s\n", secret);
-    fprintf(stderr, "token %lld (%s, %s, %s) created; the secret is shown "
-            "only now\n", (long long)id, cli_str(a, "name"),
-            token_scope_str(scope),
+    fprintf(stderr,
+            "token %lld (%s, %s, %s) created; the secret is shown "
+            "only now\n",
+            (long long)id, cli_str(a, "name"), token_scope_str(scope),
             cli_str(a, "project") ? cli_str(a, "project") : "all projects");
     free(secret);
     return EXIT_OK;
@@ -69,8 +70,8 @@ static int token_list(struct store *st, struct errbuf *eb)
         time_format_iso(t[i].created_at, c);
         time_format_iso(t[i].last_used_at, u);
         time_format_iso(t[i].revoked_at, r);
-        printf("%-6lld %-20s %-6s %-20s %-24s %-24s %s\n",
-               (long long)t[i].id, t[i].name, token_scope_str(t[i].scope),
+        printf("%-6lld %-20s %-6s %-20s %-24s %-24s %s\n", (long long)t[i].id,
+               t[i].name, token_scope_str(t[i].scope),
                t[i].project ? t[i].project : "*", c, u[0] ? u : "-",
                r[0] ? r : "-");
     }
@@ -105,8 +106,10 @@ int cmd_token(int argc, char **argv)
     verb = a.pos[0];
     if (strcmp(verb, "create") && strcmp(verb, "list") &&
         strcmp(verb, "revoke")) {
-        fprintf(stderr, "benchvault token: unknown action \"%s\" (create, "
-                "list, revoke)\n", verb);
+        fprintf(stderr,
+                "benchvault token: unknown action \"%s\" (create, "
+                "list, revoke)\n",
+                verb);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -115,7 +118,8 @@ int cmd_token(int argc, char **argv)
 
         ingest_limits_default(&lim);
         if (!ingest_slug_valid(cli_str(&a, "project"), lim.max_name)) {
-            fprintf(stderr, "benchvault token: --project \"%s\" is no "
+            fprintf(stderr,
+                    "benchvault token: --project \"%s\" is no "
                     "project's name: a project is 1-%zu letters, digits, "
                     "'.', '_' or '-', starting with a letter or digit\n",
                     cli_str(&a, "project"), lim.max_name);
@@ -144,7 +148,7 @@ int cmd_token(int argc, char **argv)
         rc = token_list(st, &eb);
     } else if (a.npos != 2) {
         fprintf(stderr, "benchvault token revoke: give one token id or "
-                "name\n");
+                        "name\n");
         rc = EXIT_USAGE;
     } else if (store_token_revoke(st, a.pos[1], &eb)) {
         fprintf(stderr, "benchvault token revoke: %s\n",

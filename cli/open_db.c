@@ -15,13 +15,14 @@ int cli_db_open(const char *cmd, const struct cli_args *a, struct store **st)
     enum err e;
 
     err_init(&eb);
-    e = store_open(path, offers && cli_flag(a, "create") ? STORE_RW
-                                                          : STORE_RW_EXISTING,
-                   st, NULL, &eb);
+    e = store_open(
+        path, offers && cli_flag(a, "create") ? STORE_RW : STORE_RW_EXISTING,
+        st, NULL, &eb);
     if (e == ERR_NOT_FOUND)
-        fprintf(stderr, "benchvault %s: --db: %s (check the path; "
-                "`benchvault serve --db %s`%s makes a new database)\n", cmd,
-                eb.msg, path, offers ? " or --create" : "");
+        fprintf(stderr,
+                "benchvault %s: --db: %s (check the path; "
+                "`benchvault serve --db %s`%s makes a new database)\n",
+                cmd, eb.msg, path, offers ? " or --create" : "");
     else if (e)
         fprintf(stderr, "benchvault %s: --db: %s\n", cmd, eb.msg);
     err_cleanup(&eb);

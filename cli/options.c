@@ -52,16 +52,19 @@ static enum err check(const struct cli_opt *o, const char *v, const char *src,
     switch (o->type) {
     case OPT_INT:
         if (parse_int64(v, o->min, o->max, &iv)) {
-            err_set(eb, "%s --%s: expected an integer in [%lld, %lld], got "
-                    "\"%s\"", src, o->name, (long long)o->min,
-                    (long long)o->max, v);
+            err_set(eb,
+                    "%s --%s: expected an integer in [%lld, %lld], got "
+                    "\"%s\"",
+                    src, o->name, (long long)o->min, (long long)o->max, v);
             return ERR_INVALID;
         }
         break;
     case OPT_SIZE:
         if (parse_size(v, &sv)) {
-            err_set(eb, "%s --%s: expected a size such as 16MiB or "
-                    "1048576, got \"%s\"", src, o->name, v);
+            err_set(eb,
+                    "%s --%s: expected a size such as 16MiB or "
+                    "1048576, got \"%s\"",
+                    src, o->name, v);
             return ERR_INVALID;
         }
         break;
@@ -108,8 +111,7 @@ static enum err apply_file(const struct cli_opt *opts, size_t nopts,
     }
     if (e) {
         buf_cleanup(&b);
-        err_set(eb, "config file %s (BENCHVAULT_CONFIG): cannot be read",
-                path);
+        err_set(eb, "config file %s (BENCHVAULT_CONFIG): cannot be read", path);
         return ERR_INVALID;
     }
     out->conf = buf_take(&b);
@@ -128,8 +130,7 @@ static enum err apply_file(const struct cli_opt *opts, size_t nopts,
             char *close = strchr(line, ']');
 
             if (!close || close[1]) {
-                err_set(eb, "%s:%d: a section is \"[command]\"", path,
-                        lineno);
+                err_set(eb, "%s:%d: a section is \"[command]\"", path, lineno);
                 return ERR_INVALID;
             }
             *close = '\0';
@@ -150,8 +151,8 @@ static enum err apply_file(const struct cli_opt *opts, size_t nopts,
         if (k < 0) {
             if (!section)
                 continue; /* another command's option */
-            err_set(eb, "%s:%d: benchvault %s has no option --%s", path,
-                    lineno, section, key);
+            err_set(eb, "%s:%d: benchvault %s has no option --%s", path, lineno,
+                    section, key);
             return ERR_INVALID;
         }
         if (opts[k].type == OPT_FLAG) {
@@ -160,8 +161,8 @@ static enum err apply_file(const struct cli_opt *opts, size_t nopts,
             else if (!strcmp(val, "false") || !strcmp(val, "no"))
                 val = NULL;
             else {
-                err_set(eb, "%s:%d: %s is a flag: true or false", path,
-                        lineno, key);
+                err_set(eb, "%s:%d: %s is a flag: true or false", path, lineno,
+                        key);
                 return ERR_INVALID;
             }
         } else {
@@ -255,8 +256,7 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
         out->vals[k] = val;
         out->src[k] = CLI_SRC_ARG;
     }
-    for (size_t i = 0; i < sizeof alternatives / sizeof alternatives[0];
-         i++) {
+    for (size_t i = 0; i < sizeof alternatives / sizeof alternatives[0]; i++) {
         const char *x = alternatives[i][0], *y = alternatives[i][1];
         int kx = find(opts, nopts, x, strlen(x)),
             ky = find(opts, nopts, y, strlen(y));

@@ -35,16 +35,16 @@
 enum err {
     ERR_OK = 0,
     ERR_NOMEM = 1,
-    ERR_INVALID = 2,     /* well-formed input with invalid content (422) */
-    ERR_TOO_LARGE = 3,   /* over a configured limit (413) */
+    ERR_INVALID = 2,   /* well-formed input with invalid content (422) */
+    ERR_TOO_LARGE = 3, /* over a configured limit (413) */
     ERR_NOT_FOUND = 4,
-    ERR_CONFLICT = 5,    /* clashes with what is stored (409/422) */
-    ERR_AUTH = 6,        /* no or unknown credentials (401) */
+    ERR_CONFLICT = 5, /* clashes with what is stored (409/422) */
+    ERR_AUTH = 6,     /* no or unknown credentials (401) */
     ERR_IO = 7,
     ERR_DB = 8,
     ERR_INTERNAL = 9,
-    ERR_FORBIDDEN = 10,  /* credentials lack the scope (403) */
-    ERR_MALFORMED = 11,  /* syntax error: not JSON, bad number (400) */
+    ERR_FORBIDDEN = 10,   /* credentials lack the scope (403) */
+    ERR_MALFORMED = 11,   /* syntax error: not JSON, bad number (400) */
     ERR_UNSUPPORTED = 12, /* unknown format or content type (415) */
     ERR_FULL = 13         /* the disk or the database is full (507) */
 };
@@ -92,7 +92,7 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 /* Grows an array of nmemb elements of size bytes; aborts on overflow. */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
-char *xstrdup(const char *s);  /* NULL in, NULL out */
+char *xstrdup(const char *s); /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) CORE_PRINTF(1, 2);
 /* The formatted text, at most max bytes: a longer one is cut at a UTF-8
@@ -184,8 +184,8 @@ enum err jw_escape(struct buf *b, const char *s, size_t n);
 /* True when s (n bytes, not NUL-terminated) passes; else false with why
  * ("contains a NUL character", "longer than 256 bytes", ...) written into
  * why (whylen bytes; TEXT_WHY_LEN suffice). */
-bool text_valid(const char *s, size_t n, size_t max, unsigned flags,
-                char *why, size_t whylen);
+bool text_valid(const char *s, size_t n, size_t max, unsigned flags, char *why,
+                size_t whylen);
 /* text_valid, with eb->msg set to "field: why" and ERR_INVALID on failure;
  * the caller picks the status (a query parameter's is 400). */
 enum err text_check(const char *field, const char *s, size_t n, size_t max,
@@ -244,8 +244,13 @@ enum err text_utf8_repair(struct buf *out, const char *s, size_t n,
 
 /* ---- logging ----------------------------------------------------------- */
 
-enum log_level { LOG_DEBUG = 0, LOG_INFO = 1, LOG_WARN = 2, LOG_ERROR = 3,
-                 LOG_OFF = 4 };
+enum log_level {
+    LOG_DEBUG = 0,
+    LOG_INFO = 1,
+    LOG_WARN = 2,
+    LOG_ERROR = 3,
+    LOG_OFF = 4
+};
 void log_set_level(enum log_level lvl);
 enum log_level log_get_level(void);
 /* One line to stderr, prefixed with a UTC timestamp and the level. */
@@ -257,7 +262,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...) CORE_PRINTF(2, 3);
 
 /* ---- time -------------------------------------------------------------- */
 
-/* Times are int64 milliseconds since the Unix epoch, UTC; TIME_NONE = absent. */
+/* Times are int64 milliseconds since the Unix epoch, UTC; TIME_NONE = absent.
+ */
 #define TIME_NONE INT64_MIN
 
 /*
@@ -327,25 +333,25 @@ void unit_format(char *out, size_t n, double v, const char *unit);
 
 /* Absent doubles are NAN; absent counts are -1. */
 struct result {
-    int64_t id;            /* 0 until stored */
-    char *benchmark;       /* family name */
-    char *params;          /* canonical JSON object text, sorted keys */
-    char *key;             /* display key: name[k=v,...] or name */
-    char *measure;         /* measure name */
-    char *unit;            /* canonical unit */
+    int64_t id;               /* 0 until stored */
+    char *benchmark;          /* family name */
+    char *params;             /* canonical JSON object text, sorted keys */
+    char *key;                /* display key: name[k=v,...] or name */
+    char *measure;            /* measure name */
+    char *unit;               /* canonical unit */
     enum direction direction; /* DIR_UNSET: the measure's default */
-    double value;          /* central statistic, canonical unit */
+    double value;             /* central statistic, canonical unit */
     double mean, median, stddev, min, max, lower, upper;
-    int64_t n;             /* how many values stand behind the statistics:
-                              nsamples when samples are stored, else the
-                              count behind a mean with a stddev, else 1 (a
-                              single value); -1 if unknown */
-    double *samples;       /* owns; canonical unit */
+    int64_t n;       /* how many values stand behind the statistics:
+                        nsamples when samples are stored, else the
+                        count behind a mean with a stddev, else 1 (a
+                        single value); -1 if unknown */
+    double *samples; /* owns; canonical unit */
     size_t nsamples;
-    char *pointer;         /* owns; JSON pointer of the source, for errors */
-    bool derived;          /* computed by the tool from another measure of
-                              the same benchmark (pytest's ops = 1/mean),
-                              not measured on its own */
+    char *pointer; /* owns; JSON pointer of the source, for errors */
+    bool derived;  /* computed by the tool from another measure of
+                      the same benchmark (pytest's ops = 1/mean),
+                      not measured on its own */
 };
 
 struct resource_sample {
@@ -355,27 +361,27 @@ struct resource_sample {
 };
 
 struct run {
-    int64_t id;            /* 0 until stored */
-    char *project;         /* slug */
+    int64_t id;    /* 0 until stored */
+    char *project; /* slug */
     char *branch;
     char *commit_sha;
     char *commit_message, *commit_author;
-    int64_t commit_time;   /* TIME_NONE if absent */
-    int64_t pr_number;     /* 0 if none */
+    int64_t commit_time; /* TIME_NONE if absent */
+    int64_t pr_number;   /* 0 if none */
     char *base_branch;
-    char *testbed;         /* name */
-    char *testbed_info;    /* JSON object text: cpu, cores, memory_bytes ... */
+    char *testbed;      /* name */
+    char *testbed_info; /* JSON object text: cpu, cores, memory_bytes ... */
     int64_t started_at, finished_at, created_at;
-    char *format;          /* "benchvault/v1", "pytest-benchmark", ... */
+    char *format; /* "benchvault/v1", "pytest-benchmark", ... */
     char *ci_provider, *ci_url, *ci_job;
-    char *metadata;        /* JSON object text */
+    char *metadata;         /* JSON object text */
     struct result *results; /* owns */
     size_t nresults, capresults;
     struct resource_sample *resources; /* owns */
     size_t nresources, capresources;
-    char **warnings;       /* owns; messages for the ingest answer */
+    char **warnings; /* owns; messages for the ingest answer */
     size_t nwarnings;
-    int64_t result_count;  /* results stored (store reads fill it) */
+    int64_t result_count; /* results stored (store reads fill it) */
 };
 
 void run_init(struct run *r);
@@ -390,8 +396,8 @@ void result_cleanup(struct result *res);
 /* One point of a series: a run's central value for one benchmark/measure. */
 struct series_point {
     int64_t run_id;
-    char *commit_sha;      /* owns */
-    int64_t time;          /* commit time, else run start, else ingest */
+    char *commit_sha;           /* owns */
+    int64_t time;               /* commit time, else run start, else ingest */
     double value, lower, upper; /* NAN when absent */
     int64_t n;
 };
@@ -410,7 +416,8 @@ void series_cleanup(struct series *s);
 /* ---- hashing and randomness (OpenSSL libcrypto underneath) -------------- */
 
 #define HASH_SHA256_LEN 32
-void hash_sha256(const void *data, size_t n, unsigned char out[HASH_SHA256_LEN]);
+void hash_sha256(const void *data, size_t n,
+                 unsigned char out[HASH_SHA256_LEN]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hash_hex(const unsigned char *in, size_t n, char *out);
 /* Constant-time comparison; true when equal. */
@@ -426,8 +433,7 @@ enum err rand_bytes(void *out, size_t n);
 struct hash_stream;
 struct hash_stream *hash_stream_create(void);
 void hash_stream_add(struct hash_stream *h, const void *data, size_t n);
-void hash_stream_end(struct hash_stream *h,
-                     unsigned char out[HASH_SHA256_LEN]);
+void hash_stream_end(struct hash_stream *h, unsigned char out[HASH_SHA256_LEN]);
 void hash_stream_free(struct hash_stream *h);
 
 /* ---- small parsing helpers ---------------------------------------------- */

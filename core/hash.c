@@ -52,8 +52,7 @@ void hash_stream_add(struct hash_stream *h, const void *data, size_t n)
         hash_fail("EVP_DigestUpdate");
 }
 
-void hash_stream_end(struct hash_stream *h,
-                     unsigned char out[HASH_SHA256_LEN])
+void hash_stream_end(struct hash_stream *h, unsigned char out[HASH_SHA256_LEN])
 {
     unsigned int len = 0;
 

@@ -64,10 +64,22 @@ static void close_(struct jw *w, char c)
     put(w, &c, 1);
 }
 
-void jw_obj_begin(struct jw *w) { open(w, '{'); }
-void jw_obj_end(struct jw *w) { close_(w, '}'); }
-void jw_arr_begin(struct jw *w) { open(w, '['); }
-void jw_arr_end(struct jw *w) { close_(w, ']'); }
+void jw_obj_begin(struct jw *w)
+{
+    open(w, '{');
+}
+void jw_obj_end(struct jw *w)
+{
+    close_(w, '}');
+}
+void jw_arr_begin(struct jw *w)
+{
+    open(w, '[');
+}
+void jw_arr_end(struct jw *w)
+{
+    close_(w, ']');
+}
 
 enum err jw_escape(struct buf *b, const char *s, size_t n)
 {

@@ -11,8 +11,14 @@
 
 static atomic_int level = LOG_INFO;
 
-void log_set_level(enum log_level lvl) { atomic_store(&level, (int)lvl); }
-enum log_level log_get_level(void) { return (enum log_level)atomic_load(&level); }
+void log_set_level(enum log_level lvl)
+{
+    atomic_store(&level, (int)lvl);
+}
+enum log_level log_get_level(void)
+{
+    return (enum log_level)atomic_load(&level);
+}
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {

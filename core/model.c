@@ -67,8 +67,8 @@ struct result *run_result_add(struct run *r)
 {
     if (r->nresults == r->capresults) {
         r->capresults = r->capresults ? r->capresults * 2 : 8;
-        r->results = xreallocarray(r->results, r->capresults,
-                                   sizeof *r->results);
+        r->results =
+            xreallocarray(r->results, r->capresults, sizeof *r->results);
     }
     result_init(&r->results[r->nresults]);
     return &r->results[r->nresults++];
@@ -80,8 +80,8 @@ struct resource_sample *run_resource_add(struct run *r)
 
     if (r->nresources == r->capresources) {
         r->capresources = r->capresources ? r->capresources * 2 : 16;
-        r->resources = xreallocarray(r->resources, r->capresources,
-                                     sizeof *r->resources);
+        r->resources =
+            xreallocarray(r->resources, r->capresources, sizeof *r->resources);
     }
     s = &r->resources[r->nresources++];
     s->t_ms = 0;
@@ -100,8 +100,8 @@ void run_warn(struct run *r, const char *fmt, ...)
     va_start(ap, fmt);
     msg = xvasprintf_cut(4096, fmt, ap);
     va_end(ap);
-    r->warnings = xreallocarray(r->warnings, r->nwarnings + 1,
-                                sizeof *r->warnings);
+    r->warnings =
+        xreallocarray(r->warnings, r->nwarnings + 1, sizeof *r->warnings);
     r->warnings[r->nwarnings++] = msg;
 }
 

@@ -28,10 +28,9 @@ enum err parse_size(const char *s, uint64_t *out)
         const char *suffix;
         uint64_t mult;
     } suffixes[] = {
-        {"", 1},          {"B", 1},
-        {"k", 1024},      {"K", 1024},      {"KiB", 1024},
-        {"M", 1 << 20},   {"MiB", 1 << 20},
-        {"G", 1u << 30},  {"GiB", 1u << 30},
+        {"", 1},          {"B", 1},        {"k", 1024},
+        {"K", 1024},      {"KiB", 1024},   {"M", 1 << 20},
+        {"MiB", 1 << 20}, {"G", 1u << 30}, {"GiB", 1u << 30},
     };
     char *end;
     unsigned long long v;

@@ -75,8 +75,7 @@ enum err time_parse_iso(const char *s, int64_t *ms, bool *naive)
     if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
         *p++ != '-' || !digits(&p, 2, &d))
         return ERR_INVALID;
-    if (mo < 1 || mo > 12 || d < 1 ||
-        d > mdays[mo - 1] + (mo == 2 && leap(y)))
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] + (mo == 2 && leap(y)))
         return ERR_INVALID;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;

@@ -154,8 +154,10 @@ enum err direction_parse(const char *s, enum direction *d)
         const char *name;
         enum direction dir;
     } names[] = {
-        {"lower", DIR_LOWER},   {"lower_is_better", DIR_LOWER},
-        {"higher", DIR_HIGHER}, {"higher_is_better", DIR_HIGHER},
+        {"lower", DIR_LOWER},
+        {"lower_is_better", DIR_LOWER},
+        {"higher", DIR_HIGHER},
+        {"higher_is_better", DIR_HIGHER},
     };
 
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -210,11 +212,11 @@ enum direction unit_default_direction(const char *measure,
                                       const char *canonical_unit)
 {
     /* Checked first: an error *rate* is still lower-is-better. */
-    static const char *const lower_stems[] = {"error", "fail", "miss",
-                                              "drop", "timeout", "reject"};
+    static const char *const lower_stems[] = {"error", "fail",    "miss",
+                                              "drop",  "timeout", "reject"};
     static const char *const higher_words[] = {
-        "throughput", "ops", "rps", "qps", "tps", "iops", "bandwidth",
-        "speed", "score", "hit", "hits", "goodput"};
+        "throughput", "ops",   "rps",   "qps", "tps",  "iops",
+        "bandwidth",  "speed", "score", "hit", "hits", "goodput"};
     char words[16][32];
     size_t n = split_words(measure ? measure : "", words, 16);
 

@@ -32,11 +32,9 @@
 /* Tried in order by "auto"; a new tool format is one more line. */
 static const struct ingest_format formats[] = {
     {NATIVE_NAME, ingest_native_detect, ingest_native_parse, NULL, NULL},
-    {"pytest-benchmark", ingest_pytest_detect, ingest_pytest_parse, NULL,
-     NULL},
+    {"pytest-benchmark", ingest_pytest_detect, ingest_pytest_parse, NULL, NULL},
     {"gbench", ingest_gbench_detect, ingest_gbench_parse, NULL, NULL},
-    {"hyperfine", ingest_hyperfine_detect, ingest_hyperfine_parse, NULL,
-     NULL},
+    {"hyperfine", ingest_hyperfine_detect, ingest_hyperfine_parse, NULL, NULL},
     {"locust", NULL, NULL, ingest_locust_sniff, ingest_locust_parse},
     {"gotest", NULL, NULL, ingest_gotest_sniff, ingest_gotest_parse},
     {"bmf", ingest_bmf_detect, ingest_bmf_parse, NULL, NULL},
@@ -108,10 +106,10 @@ static const struct ingest_format *format_find(const char *name)
  * POST .../runs, a push flag): it names the parameter, never a pointer
  * into a body that does not hold the field.
  */
-static void param_error(struct ingest_ctx *c, const char *name,
-                        const char *fmt, ...) CORE_PRINTF(3, 4);
-static void param_error(struct ingest_ctx *c, const char *name,
-                        const char *fmt, ...)
+static void param_error(struct ingest_ctx *c, const char *name, const char *fmt,
+                        ...) CORE_PRINTF(3, 4);
+static void param_error(struct ingest_ctx *c, const char *name, const char *fmt,
+                        ...)
 {
     va_list ap;
     struct buf msg;
@@ -146,14 +144,15 @@ static bool overrides_valid(struct ingest_ctx *c)
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         const char *v = fields[i].value;
 
-        if (v && !text_valid(v, strlen(v), c->lim->max_name, 0, why,
-                             sizeof why)) {
+        if (v &&
+            !text_valid(v, strlen(v), c->lim->max_name, 0, why, sizeof why)) {
             param_error(c, fields[i].name, "%s", why);
             ok = false;
         }
     }
     if (ov->pr_number < 0) {
-        param_error(c, "pr", "the pull request number given beside the body "
+        param_error(c, "pr",
+                    "the pull request number given beside the body "
                     "must be positive");
         ok = false;
     }
@@ -212,9 +211,9 @@ static void missing_warnings(struct ingest_ctx *c,
         run_warn(run,
                  "the working tree had uncommitted changes (dirty): these "
                  "results are not exactly commit %s",
-                 ingest_quote(c, run->commit_sha ? run->commit_sha : "unknown",
-                              strlen(run->commit_sha ? run->commit_sha
-                                                     : "unknown")));
+                 ingest_quote(
+                     c, run->commit_sha ? run->commit_sha : "unknown",
+                     strlen(run->commit_sha ? run->commit_sha : "unknown")));
 }
 
 /*
@@ -474,8 +473,8 @@ enum err ingest_parse_body(const char *body, size_t len,
     in.data = body ? body : "";
     in.len = len;
     if (ingest_is_multipart(content_type)) {
-        e = ingest_multipart_decode(in.data, len, content_type, &parts,
-                                    &nparts, eb);
+        e = ingest_multipart_decode(in.data, len, content_type, &parts, &nparts,
+                                    eb);
         if (e)
             goto out;
         mainpart = main_part(parts, nparts);
@@ -486,8 +485,8 @@ enum err ingest_parse_body(const char *body, size_t len,
     }
     skip_bom(&in.data, &in.len);
     if (blank(in.data, in.len)) {
-        err_set(eb, mainpart ? "the multipart part \"%s\" is empty"
-                         : "empty body",
+        err_set(eb,
+                mainpart ? "the multipart part \"%s\" is empty" : "empty body",
                 mainpart ? mainpart->name : "");
         e = ERR_MALFORMED;
         goto out;
@@ -506,7 +505,8 @@ enum err ingest_parse_body(const char *body, size_t len,
          * token near 'goos'" from jansson would not help anyone.  Sent as
          * JSON (or with no type), it gets jansson's message. */
         list_formats(&names);
-        err_set(eb, "no known format matched the body (it is not JSON, "
+        err_set(eb,
+                "no known format matched the body (it is not JSON, "
                 "and not a locust CSV or go test output); tried: %s",
                 buf_str(&names));
         e = ERR_UNSUPPORTED;
@@ -526,18 +526,21 @@ enum err ingest_parse_body(const char *body, size_t len,
             goto out;
         }
         if (text_type(content_type)) {
-            err_set(eb, "the body is %s JSON: send it as Content-Type: "
-                    "application/json, not %s", fmt->name, content_type);
+            err_set(eb,
+                    "the body is %s JSON: send it as Content-Type: "
+                    "application/json, not %s",
+                    fmt->name, content_type);
             e = ERR_UNSUPPORTED;
             goto out;
         }
         for (size_t i = 0; i < nparts; i++)
             if (&parts[i] != mainpart)
-                ingest_warn(&c, "multipart part %s ignored: %s reads one "
-                            "file",
-                            ingest_quote(&c, parts[i].name,
-                                         strlen(parts[i].name)),
-                            fmt->name);
+                ingest_warn(
+                    &c,
+                    "multipart part %s ignored: %s reads one "
+                    "file",
+                    ingest_quote(&c, parts[i].name, strlen(parts[i].name)),
+                    fmt->name);
         fmt->parse(&c, root);
     }
     /* An adapter that found nothing and said nothing: never store an
@@ -546,8 +549,8 @@ enum err ingest_parse_body(const char *body, size_t len,
         /* The warnings go with the run; say here what was left out. */
         buf_reset(&names);
         for (size_t i = 0; i < out->nwarnings && i < 3; i++)
-            (void)buf_printf(&names, "%s%s", i ? "; " : " (warnings: ",
-                             out->warnings[i]);
+            (void)buf_printf(&names, "%s%s",
+                             i ? "; " : " (warnings: ", out->warnings[i]);
         if (out->nwarnings > 3)
             (void)buf_printf(&names, "; %zu more", out->nwarnings - 3);
         if (out->nwarnings)

@@ -18,14 +18,14 @@
 #include "core/core.h"
 
 struct ingest_limits {
-    size_t max_body;     /* bytes; default 16 MiB */
-    unsigned max_depth;  /* JSON nesting; default 64 */
-    size_t max_name;     /* bytes of a name, a param value, a branch or
-                            commit; default 256 */
-    size_t max_text;     /* bytes of free text stored with a run (commit
-                            message, CI URL, a metadata string); 64 KiB */
-    size_t max_samples;  /* samples per result; default 1,000,000 */
-    size_t max_results;  /* results per run; default 100,000 */
+    size_t max_body;    /* bytes; default 16 MiB */
+    unsigned max_depth; /* JSON nesting; default 64 */
+    size_t max_name;    /* bytes of a name, a param value, a branch or
+                           commit; default 256 */
+    size_t max_text;    /* bytes of free text stored with a run (commit
+                           message, CI URL, a metadata string); 64 KiB */
+    size_t max_samples; /* samples per result; default 1,000,000 */
+    size_t max_results; /* results per run; default 100,000 */
 };
 
 void ingest_limits_default(struct ingest_limits *lim);
@@ -160,7 +160,7 @@ struct ingest_compare_budget {
 
 struct ingest_compare {
     int64_t regressed, improved, unchanged, inconclusive; /* summary */
-    struct ingest_compare_row *rows;                       /* owns */
+    struct ingest_compare_row *rows;                      /* owns */
     size_t nrows;
     struct ingest_compare_budget *budgets; /* owns */
     size_t nbudgets;
@@ -178,8 +178,7 @@ void ingest_compare_cleanup(struct ingest_compare *c);
 /* GitHub's issue-comment list (a JSON array): the id of the first comment
  * whose "body" contains marker (*id = 0 if none) and how many there were. */
 enum err ingest_gh_comment_find(const char *body, size_t len,
-                                const char *marker, int64_t *id,
-                                size_t *count);
+                                const char *marker, int64_t *id, size_t *count);
 
 /* A budget rule from a --budgets file: {"budgets": [{"benchmark": glob,
  * "measure": m, "max"|"min": x, "unit": u}]} (or the bare array). */

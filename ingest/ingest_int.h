@@ -136,7 +136,8 @@ bool ingest_name_check(struct ingest_ctx *c, const char *s, size_t n);
 /*
  * Free text stored with a run (a commit message, an author, a URL, a
  * metadata string): valid UTF-8, no NUL or control character except TAB,
- * LF and CR, at most max_text bytes; may be empty.  False after reporting at the current pointer.
+ * LF and CR, at most max_text bytes; may be empty.  False after reporting at
+ * the current pointer.
  */
 bool ingest_textfield_check(struct ingest_ctx *c, const char *s, size_t n);
 

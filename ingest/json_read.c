@@ -79,7 +79,10 @@ void ingest_ptr_pop(struct ingest_ctx *c, size_t mark)
     c->ptr.data[mark] = '\0';
 }
 
-const char *ingest_ptr(const struct ingest_ctx *c) { return buf_str(&c->ptr); }
+const char *ingest_ptr(const struct ingest_ctx *c)
+{
+    return buf_str(&c->ptr);
+}
 
 /* ---- reporting ---------------------------------------------------------- */
 
@@ -203,8 +206,8 @@ bool ingest_textfield_check(struct ingest_ctx *c, const char *s, size_t n)
 {
     char why[TEXT_WHY_LEN];
 
-    if (text_valid(s, n, c->lim->max_text, TEXT_MULTILINE | TEXT_BLANK_OK,
-                   why, sizeof why))
+    if (text_valid(s, n, c->lim->max_text, TEXT_MULTILINE | TEXT_BLANK_OK, why,
+                   sizeof why))
         return true;
     ingest_error(c, "%s", why);
     return false;
@@ -485,12 +488,12 @@ enum ingest_got ingest_num_array(struct ingest_ctx *c, const json_t *arr,
  * in; free JSON that a text format builds is checked by ingest.c's
  * stored_json_check().
  */
-static void free_text(struct ingest_ctx *c, const char *s, size_t n,
-                      bool names, bool key)
+static void free_text(struct ingest_ctx *c, const char *s, size_t n, bool names,
+                      bool key)
 {
     char why[TEXT_WHY_LEN];
     size_t max = names || key ? c->lim->max_name : c->lim->max_text;
-    unsigned flags = names && key    ? 0 /* a param name is a name */
+    unsigned flags = names && key   ? 0 /* a param name is a name */
                      : names || key ? TEXT_BLANK_OK
                                     : TEXT_BLANK_OK | TEXT_MULTILINE;
 
@@ -550,6 +553,12 @@ static void clean(struct ingest_ctx *c, json_t *v, bool names)
     }
 }
 
-void ingest_json_clean(struct ingest_ctx *c, json_t *v) { clean(c, v, false); }
+void ingest_json_clean(struct ingest_ctx *c, json_t *v)
+{
+    clean(c, v, false);
+}
 
-void ingest_params_clean(struct ingest_ctx *c, json_t *v) { clean(c, v, true); }
+void ingest_params_clean(struct ingest_ctx *c, json_t *v)
+{
+    clean(c, v, true);
+}

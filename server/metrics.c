@@ -19,7 +19,7 @@ static const double bucket_le[METRICS_BUCKETS] = {
 
 static const unsigned status_slots[METRICS_STATUS_SLOTS - 1] = {
     200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
-    413, 415, 422, 429, 499, 500, 503, 0, 0};
+    413, 415, 422, 429, 499, 500, 503, 0,   0};
 
 static size_t slot_of(unsigned status)
 {
@@ -35,8 +35,8 @@ void metrics_record(struct srv *s, int route_index, unsigned status,
     size_t r = route_index >= 0 ? (size_t)route_index : s->nroutes;
     double secs = (double)ns / 1e9;
 
-    atomic_fetch_add(&s->metrics.counts[r * METRICS_STATUS_SLOTS +
-                                        slot_of(status)], 1);
+    atomic_fetch_add(
+        &s->metrics.counts[r * METRICS_STATUS_SLOTS + slot_of(status)], 1);
     for (size_t b = 0; b < METRICS_BUCKETS; b++) {
         if (secs <= bucket_le[b]) {
             atomic_fetch_add(&s->metrics.buckets[r * METRICS_BUCKETS + b], 1);
@@ -56,17 +56,18 @@ void metrics_write(struct srv *s, struct buf *out)
     struct store *st = NULL;
     int64_t db_bytes = -1, open_alerts = -1;
 
-    (void)buf_printf(out, "# HELP benchvault_build_info Build version.\n"
+    (void)buf_printf(out,
+                     "# HELP benchvault_build_info Build version.\n"
                      "# TYPE benchvault_build_info gauge\n"
                      "benchvault_build_info{version=\"%s\"} 1\n",
                      BV_VERSION);
     (void)buf_adds(out, "# HELP benchvault_http_requests_total HTTP requests "
-                   "by route and status.\n"
-                   "# TYPE benchvault_http_requests_total counter\n");
+                        "by route and status.\n"
+                        "# TYPE benchvault_http_requests_total counter\n");
     for (size_t r = 0; r <= s->nroutes; r++) {
         for (size_t k = 0; k < METRICS_STATUS_SLOTS; k++) {
-            uint64_t v = atomic_load(
-                &s->metrics.counts[r * METRICS_STATUS_SLOTS + k]);
+            uint64_t v =
+                atomic_load(&s->metrics.counts[r * METRICS_STATUS_SLOTS + k]);
             char status[16];
 
             if (!v)
@@ -75,15 +76,16 @@ void metrics_write(struct srv *s, struct buf *out)
                 snprintf(status, sizeof status, "other");
             else
                 snprintf(status, sizeof status, "%u", status_slots[k]);
-            (void)buf_printf(out, "benchvault_http_requests_total{route=\"%s\","
-                             "status=\"%s\"} %llu\n", route_label(s, r),
-                             status, (unsigned long long)v);
+            (void)buf_printf(out,
+                             "benchvault_http_requests_total{route=\"%s\","
+                             "status=\"%s\"} %llu\n",
+                             route_label(s, r), status, (unsigned long long)v);
         }
     }
     (void)buf_adds(out, "# HELP benchvault_http_request_duration_seconds "
-                   "Time from request to answer.\n"
-                   "# TYPE benchvault_http_request_duration_seconds "
-                   "histogram\n");
+                        "Time from request to answer.\n"
+                        "# TYPE benchvault_http_request_duration_seconds "
+                        "histogram\n");
     for (size_t r = 0; r <= s->nroutes; r++) {
         uint64_t cum = 0;
 
@@ -101,7 +103,8 @@ void metrics_write(struct srv *s, struct buf *out)
         cum = 0;
         for (size_t b = 0; b < METRICS_BUCKETS; b++) {
             cum += atomic_load(&s->metrics.buckets[r * METRICS_BUCKETS + b]);
-            (void)buf_printf(out, "benchvault_http_request_duration_seconds_"
+            (void)buf_printf(out,
+                             "benchvault_http_request_duration_seconds_"
                              "bucket{route=\"%s\",le=\"%g\"} %llu\n",
                              route_label(s, r), bucket_le[b],
                              (unsigned long long)cum);
@@ -112,7 +115,8 @@ void metrics_write(struct srv *s, struct buf *out)
             for (size_t k = 0; k < METRICS_STATUS_SLOTS; k++)
                 total += atomic_load(
                     &s->metrics.counts[r * METRICS_STATUS_SLOTS + k]);
-            (void)buf_printf(out, "benchvault_http_request_duration_seconds_"
+            (void)buf_printf(out,
+                             "benchvault_http_request_duration_seconds_"
                              "bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
                              "benchvault_http_request_duration_seconds_sum"
                              "{route=\"%s\"} %.6f\n"
@@ -124,24 +128,22 @@ void metrics_write(struct srv *s, struct buf *out)
                              route_label(s, r), (unsigned long long)total);
         }
     }
-    (void)buf_printf(out,
-                     "# HELP benchvault_runs_ingested_total Runs stored.\n"
-                     "# TYPE benchvault_runs_ingested_total counter\n"
-                     "benchvault_runs_ingested_total %llu\n"
-                     "# HELP benchvault_results_ingested_total Results "
-                     "stored.\n"
-                     "# TYPE benchvault_results_ingested_total counter\n"
-                     "benchvault_results_ingested_total %llu\n"
-                     "# HELP benchvault_ingest_transactions_total Group "
-                     "commits.\n"
-                     "# TYPE benchvault_ingest_transactions_total counter\n"
-                     "benchvault_ingest_transactions_total %llu\n",
-                     (unsigned long long)atomic_load(
-                         &s->metrics.runs_ingested),
-                     (unsigned long long)atomic_load(
-                         &s->metrics.results_ingested),
-                     (unsigned long long)atomic_load(
-                         &s->metrics.ingest_batches));
+    (void)buf_printf(
+        out,
+        "# HELP benchvault_runs_ingested_total Runs stored.\n"
+        "# TYPE benchvault_runs_ingested_total counter\n"
+        "benchvault_runs_ingested_total %llu\n"
+        "# HELP benchvault_results_ingested_total Results "
+        "stored.\n"
+        "# TYPE benchvault_results_ingested_total counter\n"
+        "benchvault_results_ingested_total %llu\n"
+        "# HELP benchvault_ingest_transactions_total Group "
+        "commits.\n"
+        "# TYPE benchvault_ingest_transactions_total counter\n"
+        "benchvault_ingest_transactions_total %llu\n",
+        (unsigned long long)atomic_load(&s->metrics.runs_ingested),
+        (unsigned long long)atomic_load(&s->metrics.results_ingested),
+        (unsigned long long)atomic_load(&s->metrics.ingest_batches));
     if (!srv_store_acquire(s, &st, NULL)) {
         if (store_db_size(st, &db_bytes))
             db_bytes = -1;
@@ -150,13 +152,15 @@ void metrics_write(struct srv *s, struct buf *out)
         srv_store_release(s, st);
     }
     if (open_alerts >= 0)
-        (void)buf_printf(out, "# HELP benchvault_alerts_open Regression "
+        (void)buf_printf(out,
+                         "# HELP benchvault_alerts_open Regression "
                          "alerts open (docs/changepoints.md).\n"
                          "# TYPE benchvault_alerts_open gauge\n"
                          "benchvault_alerts_open %lld\n",
                          (long long)open_alerts);
     if (db_bytes >= 0)
-        (void)buf_printf(out, "# HELP benchvault_db_size_bytes Database size "
+        (void)buf_printf(out,
+                         "# HELP benchvault_db_size_bytes Database size "
                          "(main file and WAL).\n"
                          "# TYPE benchvault_db_size_bytes gauge\n"
                          "benchvault_db_size_bytes %lld\n",

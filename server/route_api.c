@@ -388,8 +388,8 @@ void route_testbeds(struct req *rq)
 }
 
 /* Parses an optional integer query argument; answers 400 when bad. */
-static bool int_arg(struct req *rq, const char *name, int64_t min,
-                    int64_t max, int64_t *out)
+static bool int_arg(struct req *rq, const char *name, int64_t min, int64_t max,
+                    int64_t *out)
 {
     const char *v = req_arg(rq, name);
 
@@ -397,8 +397,10 @@ static bool int_arg(struct req *rq, const char *name, int64_t min,
         return true;
     if (parse_int64(v, min, max, out) == ERR_OK)
         return true;
-    req_query_problem(rq, name, "expected an integer in [%lld, %lld], got "
-                      "\"%.64s\"", (long long)min, (long long)max, v);
+    req_query_problem(rq, name,
+                      "expected an integer in [%lld, %lld], got "
+                      "\"%.64s\"",
+                      (long long)min, (long long)max, v);
     return false;
 }
 
@@ -455,7 +457,8 @@ void route_run_get(struct req *rq)
     enum err e;
 
     if (parse_int64(rq->params[1], 1, INT64_MAX, &id)) {
-        req_problem_status(rq, 404, "no such run: run ids are positive "
+        req_problem_status(rq, 404,
+                           "no such run: run ids are positive "
                            "integers");
         return;
     }
@@ -493,8 +496,7 @@ bool srv_series_args(struct req *rq, struct store_series_query *q)
     memset(q, 0, sizeof *q);
     q->benchmark = req_arg_set(rq, "benchmark");
     if (!q->benchmark) {
-        req_query_problem(rq, "benchmark",
-                          "a benchmark key or id is required");
+        req_query_problem(rq, "benchmark", "a benchmark key or id is required");
         return false;
     }
     q->measure = req_arg_set(rq, "measure");

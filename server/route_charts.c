@@ -34,7 +34,7 @@ struct chart_entry {
     char *data;                         /* owns */
     size_t len;
     const char *content_type;
-    uint64_t used;                      /* LRU clock */
+    uint64_t used; /* LRU clock */
 };
 
 struct chart_cache {
@@ -67,8 +67,8 @@ void chart_cache_free(struct chart_cache *c)
 }
 
 /* Copies a hit into out; true when found. */
-static bool cache_get(struct chart_cache *c, const char *etag,
-                      struct buf *out, const char **ctype)
+static bool cache_get(struct chart_cache *c, const char *etag, struct buf *out,
+                      const char **ctype)
 {
     bool hit = false;
 
@@ -117,8 +117,8 @@ static void cache_put(struct chart_cache *c, const char *etag,
 
 /* ---- options ------------------------------------------------------------- */
 
-static bool opt_uint(struct req *rq, const char *name, int64_t min,
-                     int64_t max, int64_t *v)
+static bool opt_uint(struct req *rq, const char *name, int64_t min, int64_t max,
+                     int64_t *v)
 {
     const char *s = req_arg(rq, name);
 
@@ -126,16 +126,18 @@ static bool opt_uint(struct req *rq, const char *name, int64_t min,
         return true;
     if (parse_int64(s, min, max, v) == ERR_OK)
         return true;
-    req_query_problem(rq, name, "expected an integer in [%lld, %lld], got "
-                      "\"%.64s\"", (long long)min, (long long)max, s);
+    req_query_problem(rq, name,
+                      "expected an integer in [%lld, %lld], got "
+                      "\"%.64s\"",
+                      (long long)min, (long long)max, s);
     return false;
 }
 
 /* The most device pixels a chart may have (4096 x 4096). */
 #define MAX_PIXELS (4096 * 4096)
 
-static bool chart_options(struct req *rq, struct chart_opts *o,
-                          unsigned dw, unsigned dh)
+static bool chart_options(struct req *rq, struct chart_opts *o, unsigned dw,
+                          unsigned dh)
 {
     int64_t w = dw, h = dh, scale = 1;
     const char *fmt = req_arg(rq, "format");
@@ -162,17 +164,16 @@ static bool chart_options(struct req *rq, struct chart_opts *o,
 
 /* The ETag of a chart: everything that changes its pixels. */
 static void chart_etag(const char *kind, const struct chart_opts *o,
-                       const struct series *s,
-                       const struct chart_change *ch, size_t nch, char *out)
+                       const struct series *s, const struct chart_change *ch,
+                       size_t nch, char *out)
 {
     struct buf b;
     unsigned char h[HASH_SHA256_LEN];
 
     buf_init(&b, 0);
     (void)buf_printf(&b, "%s|%s|r%d|%u|%u|%g|%d|%s|%s|%s|%s|%s|%zu|", kind,
-                     BV_VERSION, RENDER_REVISION, o->width, o->height,
-                     o->scale, o->format,
-                     s->benchmark_key ? s->benchmark_key : "",
+                     BV_VERSION, RENDER_REVISION, o->width, o->height, o->scale,
+                     o->format, s->benchmark_key ? s->benchmark_key : "",
                      s->measure ? s->measure : "", s->unit ? s->unit : "",
                      s->branch ? s->branch : "", s->testbed ? s->testbed : "",
                      s->npoints);
@@ -226,8 +227,8 @@ static bool load_series(struct req *rq, struct series *s,
         *nch = ncps;
         for (size_t i = 0; i < ncps; i++) {
             (*ch)[i].index = cps[i].index;
-            (*ch)[i].alert = direction_worse(
-                s->direction, cps[i].before_mean, cps[i].after_mean);
+            (*ch)[i].alert = direction_worse(s->direction, cps[i].before_mean,
+                                             cps[i].after_mean);
         }
         free(cps);
     }
@@ -250,8 +251,7 @@ static void answer_drawn(struct req *rq, const char *etag,
                          const void *ctx)
 {
     const char *inm = req_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    const char *ctype = o->format == CHART_SVG ? "image/svg+xml"
-                                               : "image/png";
+    const char *ctype = o->format == CHART_SVG ? "image/svg+xml" : "image/png";
     struct errbuf eb;
     enum err e;
 
@@ -310,7 +310,6 @@ static enum err draw_sparkline(const struct chart_opts *o, const void *ctx,
     return e;
 }
 
-
 /* The ETag of a chart drawn from bytes b (the inputs, serialised). */
 static void etag_of(struct buf *b, char *out)
 {
@@ -327,8 +326,7 @@ static void etag_head(struct buf *b, const char *kind,
                       const struct chart_opts *o)
 {
     (void)buf_printf(b, "%s|%s|r%d|%u|%u|%g|%d|", kind, BV_VERSION,
-                     RENDER_REVISION, o->width, o->height, o->scale,
-                     o->format);
+                     RENDER_REVISION, o->width, o->height, o->scale, o->format);
 }
 
 void route_chart_trend(struct req *rq)
@@ -523,8 +521,8 @@ static enum err draw_compare(const struct chart_opts *o, const void *ctx,
 {
     const struct compare_ctx *c = ctx;
 
-    return chart_comparison_draw(o, c->title, c->rows, c->n, c->threshold,
-                                 out, eb);
+    return chart_comparison_draw(o, c->title, c->rows, c->n, c->threshold, out,
+                                 eb);
 }
 
 /* A bare run id ("12", "12,13") reads better as "run 12". */
@@ -617,7 +615,8 @@ void route_chart_compare(struct req *rq)
     q.head = req_arg(rq, "head");
     q.threshold = NAN;
     if (!q.head || !*q.head) {
-        req_query_problem(rq, "head", "a run id, branch:NAME or commit:SHA "
+        req_query_problem(rq, "head",
+                          "a run id, branch:NAME or commit:SHA "
                           "is required");
         return;
     }
@@ -653,7 +652,6 @@ void route_chart_compare(struct req *rq)
 }
 
 /* ---- scaling: a benchmark family against its one numeric parameter ------ */
-
 
 struct scaling_ctx {
     double *n, *t;
@@ -707,7 +705,8 @@ void route_chart_scaling(struct req *rq)
         goto out;
     }
     if (sc.count == 0) {
-        req_problem_status(rq, 404, "no benchmark of that family with one "
+        req_problem_status(rq, 404,
+                           "no benchmark of that family with one "
                            "numeric parameter and this measure");
         goto out;
     }
@@ -771,7 +770,8 @@ static bool svg_only(struct req *rq, struct chart_opts *o)
     const char *fmt = req_arg(rq, "format");
 
     if (fmt && *fmt && strcmp(fmt, "svg")) {
-        req_query_problem(rq, "format", "distribution.svg is SVG; ask "
+        req_query_problem(rq, "format",
+                          "distribution.svg is SVG; ask "
                           "distribution.png for a PNG");
         return false;
     }

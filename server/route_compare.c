@@ -134,4 +134,3 @@ void route_compare(struct req *rq)
     free(link);
     err_cleanup(&eb);
 }
-

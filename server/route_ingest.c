@@ -78,7 +78,8 @@ static void answer(struct req *rq, unsigned status, int64_t run_id,
         jw_str(&w, r->warnings[i]);
     jw_arr_end(&w);
     if (replay)
-        jw_kstr(&w, "idempotent_replay", "this Idempotency-Key was seen "
+        jw_kstr(&w, "idempotent_replay",
+                "this Idempotency-Key was seen "
                 "before: nothing new was stored");
     jw_obj_end(&w);
 }
@@ -112,7 +113,8 @@ static bool idem_fast_path(struct req *rq, const char *key,
         return true;
     }
     if (e == ERR_CONFLICT) {
-        req_problem_status(rq, 409, "this Idempotency-Key was already used "
+        req_problem_status(rq, 409,
+                           "this Idempotency-Key was already used "
                            "with a different body");
         return true;
     }
@@ -133,7 +135,8 @@ void route_ingest(struct req *rq)
         return;
     }
     if (!ingest_slug_valid(rq->params[0], rq->srv->cfg.limits.max_name)) {
-        req_problem_status(rq, 400, "the project in the URL must be 1-256 "
+        req_problem_status(rq, 400,
+                           "the project in the URL must be 1-256 "
                            "letters, digits, '.', '_' or '-', starting "
                            "with a letter or digit");
         return;
@@ -141,7 +144,8 @@ void route_ingest(struct req *rq)
     if (!auth_check(rq, ACCESS_WRITE, rq->params[0]))
         return;
     if (!content_type_ok(req_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE))) {
-        req_problem_status(rq, 415, "send the run as Content-Type: "
+        req_problem_status(rq, 415,
+                           "send the run as Content-Type: "
                            "application/json, text/csv, text/plain or "
                            "multipart/form-data");
         return;
@@ -153,7 +157,8 @@ void route_ingest(struct req *rq)
         return;
     key = req_header(rq, "Idempotency-Key");
     if (key && !idem_key_ok(key)) {
-        req_problem_status(rq, 400, "Idempotency-Key must be 1-255 bytes "
+        req_problem_status(rq, 400,
+                           "Idempotency-Key must be 1-255 bytes "
                            "of UTF-8 text without control characters");
         return;
     }
@@ -168,8 +173,10 @@ void route_ingest(struct req *rq)
     ov.base_branch = req_arg(rq, "base_branch");
     pr = req_arg(rq, "pr");
     if (pr && *pr && parse_int64(pr, 1, INT64_MAX, &ov.pr_number)) {
-        req_query_problem(rq, "pr", "expected a positive integer, got "
-                          "\"%.64s\"", pr);
+        req_query_problem(rq, "pr",
+                          "expected a positive integer, got "
+                          "\"%.64s\"",
+                          pr);
         return;
     }
     format = req_arg(rq, "format");

@@ -3,8 +3,8 @@
  * non-empty segment (already percent-decoded by libmicrohttpd).  HEAD is
  * served by the GET route (the body is not sent).
  */
-#include "server/server_int.h"
 #include "server/page_int.h"
+#include "server/server_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +12,13 @@
 static const struct route routes[] = {
     {"GET", "/", route_page_projects, ACCESS_READ, "index"},
     {"GET", "/static/style.css", route_page_style, ACCESS_PUBLIC, "style"},
-    {"GET", "/static/tooltips.js", route_page_script, ACCESS_PUBLIC,
-     "script"},
+    {"GET", "/static/tooltips.js", route_page_script, ACCESS_PUBLIC, "script"},
     {"GET", "/p/{}", route_page_dashboard, ACCESS_READ, "page_dashboard"},
     {"GET", "/p/{}/benchmarks/{}", route_page_benchmark, ACCESS_READ,
      "page_benchmark"},
     {"GET", "/p/{}/runs/{}", route_page_run, ACCESS_READ, "page_run"},
     {"GET", "/p/{}/alerts", route_page_alerts, ACCESS_READ, "page_alerts"},
-    {"GET", "/p/{}/compare", route_page_compare, ACCESS_READ,
-     "page_compare"},
+    {"GET", "/p/{}/compare", route_page_compare, ACCESS_READ, "page_compare"},
     /* The form routes check the write token themselves (a cookie). */
     {"POST", "/p/{}/alerts/login", route_page_login, ACCESS_PUBLIC,
      "page_login"},
@@ -28,8 +26,7 @@ static const struct route routes[] = {
      "page_alert_action"},
     /* Sign-in for browsers (route_page_triage.c): forms, CSRF checked. */
     {"GET", "/signin", route_page_signin_get, ACCESS_PUBLIC, "page_signin"},
-    {"POST", "/signin", route_page_signin, ACCESS_PUBLIC,
-     "page_signin_post"},
+    {"POST", "/signin", route_page_signin, ACCESS_PUBLIC, "page_signin_post"},
     {"POST", "/signout", route_page_signout, ACCESS_PUBLIC, "page_signout"},
     {"GET", "/api/health", route_health, ACCESS_PUBLIC, "health"},
     /* READ: under --private a token; the handler also wants one valid for
@@ -45,8 +42,7 @@ static const struct route routes[] = {
     {"GET", "/api/v1/projects/{}/testbeds", route_testbeds, ACCESS_READ,
      "testbeds"},
     {"GET", "/api/v1/projects/{}/runs", route_runs_list, ACCESS_READ, "runs"},
-    {"POST", "/api/v1/projects/{}/runs", route_ingest, ACCESS_WRITE,
-     "ingest"},
+    {"POST", "/api/v1/projects/{}/runs", route_ingest, ACCESS_WRITE, "ingest"},
     {"GET", "/api/v1/projects/{}/runs/{}", route_run_get, ACCESS_READ, "run"},
     {"GET", "/api/v1/projects/{}/runs/{}/budgets", route_run_budgets,
      ACCESS_READ, "run_budgets"},
@@ -72,8 +68,7 @@ static const struct route routes[] = {
      "chart_resources"},
     {"GET", "/p/{}/charts/scaling.png", route_chart_scaling, ACCESS_READ,
      "chart_scaling"},
-    {"GET", "/api/v1/projects/{}/series", route_series, ACCESS_READ,
-     "series"},
+    {"GET", "/api/v1/projects/{}/series", route_series, ACCESS_READ, "series"},
     {"GET", "/api/v1/projects/{}/alerts", route_alerts_list, ACCESS_READ,
      "alerts"},
     {"PATCH", "/api/v1/alerts/{}", route_alert_patch, ACCESS_WRITE,

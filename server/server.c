@@ -72,8 +72,7 @@ void srv_config_default(struct srv_config *cfg)
 
 /* ---- read connection pool ---------------------------------------------- */
 
-enum err srv_store_acquire(struct srv *s, struct store **out,
-                           struct errbuf *eb)
+enum err srv_store_acquire(struct srv *s, struct store **out, struct errbuf *eb)
 {
     struct read_pool *p = &s->pool;
     struct store *st = NULL;
@@ -162,19 +161,16 @@ const char *srv_reason(unsigned status)
 
 /* The one table from enum err to HTTP status. */
 static const unsigned err_status[] = {
-    [ERR_OK] = 200,           [ERR_NOMEM] = 500,
-    [ERR_INVALID] = 422,      [ERR_TOO_LARGE] = 413,
-    [ERR_NOT_FOUND] = 404,    [ERR_CONFLICT] = 409,
-    [ERR_AUTH] = 401,         [ERR_IO] = 503,
-    [ERR_DB] = 500,           [ERR_INTERNAL] = 500,
-    [ERR_FORBIDDEN] = 403,    [ERR_MALFORMED] = 400,
-    [ERR_UNSUPPORTED] = 415,  [ERR_FULL] = 507,
+    [ERR_OK] = 200,          [ERR_NOMEM] = 500,     [ERR_INVALID] = 422,
+    [ERR_TOO_LARGE] = 413,   [ERR_NOT_FOUND] = 404, [ERR_CONFLICT] = 409,
+    [ERR_AUTH] = 401,        [ERR_IO] = 503,        [ERR_DB] = 500,
+    [ERR_INTERNAL] = 500,    [ERR_FORBIDDEN] = 403, [ERR_MALFORMED] = 400,
+    [ERR_UNSUPPORTED] = 415, [ERR_FULL] = 507,
 };
 
 unsigned srv_status_for(enum err e)
 {
-    if ((unsigned)e < sizeof err_status / sizeof err_status[0] &&
-        err_status[e])
+    if ((unsigned)e < sizeof err_status / sizeof err_status[0] && err_status[e])
         return err_status[e];
     return 500;
 }
@@ -332,8 +328,7 @@ static enum MHD_Result send_answer(struct req *rq)
             "script-src 'self'; connect-src 'self'; form-action 'self'; "
             "base-uri 'none'; frame-ancestors 'none'");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-                            rq->cache_control ? rq->cache_control
-                                              : "no-store");
+                            rq->cache_control ? rq->cache_control : "no-store");
     if (rq->etag)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rq->etag);
     if (rq->set_cookie)
@@ -355,9 +350,9 @@ static enum MHD_Result send_answer(struct req *rq)
 
 static bool route_takes_body(const struct route *r)
 {
-    return r && (strcmp(r->method, "POST") == 0 ||
-                 strcmp(r->method, "PUT") == 0 ||
-                 strcmp(r->method, "PATCH") == 0);
+    return r &&
+           (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0 ||
+            strcmp(r->method, "PATCH") == 0);
 }
 
 /* The route's largest body: its own limit, never above max_body. */
@@ -393,8 +388,8 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     rq->cr = ci ? ci->socket_context : NULL;
     buf_init(&allow, 256);
-    rq->route_index = routes_match(s->routes, s->nroutes, match_method,
-                                   url, rq->params, &allow);
+    rq->route_index = routes_match(s->routes, s->nroutes, match_method, url,
+                                   rq->params, &allow);
     if (allow.len)
         rq->allow = buf_take(&allow);
     buf_cleanup(&allow);
@@ -445,8 +440,8 @@ static void refuse(struct req *rq, unsigned status, const char *fmt, ...)
     if (buf_vprintf(&msg, fmt, ap))
         buf_reset(&msg);
     va_end(ap);
-    req_problem_status(rq, status, msg.len ? buf_str(&msg)
-                                           : srv_reason(status));
+    req_problem_status(rq, status,
+                       msg.len ? buf_str(&msg) : srv_reason(status));
     buf_cleanup(&msg);
 }
 
@@ -603,8 +598,10 @@ static bool req_screen(struct req *rq, const char *url)
     MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, scan_header, &h);
     target = strlen(url) + h.args_len;
     if (target > s->cfg.max_url) {
-        refuse(rq, 414, "the request target (path and query) is over the "
-               "limit of %zu bytes", s->cfg.max_url);
+        refuse(rq, 414,
+               "the request target (path and query) is over the "
+               "limit of %zu bytes",
+               s->cfg.max_url);
         return true;
     }
     ci = MHD_get_connection_info(rq->conn,
@@ -612,34 +609,44 @@ static bool req_screen(struct req *rq, const char *url)
     head = ci ? ci->header_size : 0;
     head = head > target ? head - target : 0;
     if (head > s->cfg.max_headers) {
-        refuse(rq, 431, "the request's header fields are over the limit of "
-               "%zu bytes", s->cfg.max_headers);
+        refuse(rq, 431,
+               "the request's header fields are over the limit of "
+               "%zu bytes",
+               s->cfg.max_headers);
         return true;
     }
     if (h.cl_conflict) {
-        refuse(rq, 400, "header Content-Length: given twice with different "
+        refuse(rq, 400,
+               "header Content-Length: given twice with different "
                "values");
         return true;
     }
     if (h.nte > 1 || (h.te && !value_is(h.te, "chunked"))) {
-        refuse(rq, 501, "header Transfer-Encoding: only \"chunked\" is "
-               "supported, got \"%s\"", quote(h.te).s);
+        refuse(rq, 501,
+               "header Transfer-Encoding: only \"chunked\" is "
+               "supported, got \"%s\"",
+               quote(h.te).s);
         return true;
     }
     if (h.te && h.ncl) {
-        refuse(rq, 400, "header Content-Length: not allowed with "
+        refuse(rq, 400,
+               "header Content-Length: not allowed with "
                "Transfer-Encoding");
         return true;
     }
     if (h.cl && parse_int64(h.cl, 0, INT64_MAX, &n)) {
-        refuse(rq, 400, "header Content-Length: expected a byte count, got "
-               "\"%s\"", quote(h.cl).s);
+        refuse(rq, 400,
+               "header Content-Length: expected a byte count, got "
+               "\"%s\"",
+               quote(h.cl).s);
         return true;
     }
     if (!rq->route && rq->allow) {
         /* The method is the client's: at most 32 bytes of it. */
-        refuse(rq, 405, "method %.32s is not allowed on this path; "
-               "allowed: %s", quote(rq->method).s, rq->allow);
+        refuse(rq, 405,
+               "method %.32s is not allowed on this path; "
+               "allowed: %s",
+               quote(rq->method).s, rq->allow);
         return true;
     }
     if (!rq->route) {
@@ -655,7 +662,8 @@ static bool req_screen(struct req *rq, const char *url)
     if (!req_query_text_ok(rq))
         return true;
     if (h.nce > 1 || (h.ce && !value_is(h.ce, "identity"))) {
-        refuse(rq, 415, "header Content-Encoding: \"%s\" is not "
+        refuse(rq, 415,
+               "header Content-Encoding: \"%s\" is not "
                "supported; send the body uncompressed (identity)",
                quote(h.ce).s);
         return true;
@@ -677,15 +685,19 @@ static bool req_screen(struct req *rq, const char *url)
 
             buf_init(&list, 512);
             media_list(kinds, &list);
-            refuse(rq, 415, "header Content-Type: \"%s\" is not accepted "
-                   "here; send %s", quote(ct).s, buf_str(&list));
+            refuse(rq, 415,
+                   "header Content-Type: \"%s\" is not accepted "
+                   "here; send %s",
+                   quote(ct).s, buf_str(&list));
             buf_cleanup(&list);
             return true;
         }
     }
     if ((uint64_t)n > rq->body_limit) {
-        refuse(rq, 413, "request body of %lld bytes is over the limit of %zu "
-               "bytes", (long long)n, rq->body_limit);
+        refuse(rq, 413,
+               "request body of %lld bytes is over the limit of %zu "
+               "bytes",
+               (long long)n, rq->body_limit);
         return true;
     }
     return false;
@@ -734,8 +746,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
             refuse(rq, 413, "request body is over the limit of %zu bytes",
                    rq->body_limit);
         else
-            refuse(rq, 413, "%s %s takes no request body",
-                   rq->route->method, rq->route->pattern);
+            refuse(rq, 413, "%s %s takes no request body", rq->route->method,
+                   rq->route->pattern);
         return send_answer(rq);
     }
     rq->route->fn(rq);
@@ -758,8 +770,8 @@ void srv_job_done(struct ingest_job *job)
     MHD_resume_connection(rq->conn);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **req_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct srv *s = cls;
     struct req *rq = *req_cls;
@@ -840,8 +852,8 @@ static void fd_limit_fit(struct srv_config *cfg)
                            : (unsigned)(rl.rlim_cur / 2);
 
         log_warn("--max-connections %u is over what the descriptor limit "
-                 "(%llu) allows: using %u", cfg->max_connections,
-                 (unsigned long long)rl.rlim_cur, fit);
+                 "(%llu) allows: using %u",
+                 cfg->max_connections, (unsigned long long)rl.rlim_cur, fit);
         cfg->max_connections = fit;
     }
 }
@@ -903,7 +915,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     pthread_mutex_unlock(&lock);
     if (were_dropped)
         log_warn("microhttpd: %u more messages in the last second not "
-                 "logged", were_dropped);
+                 "logged",
+                 were_dropped);
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     log_warn("microhttpd: %s", line);
@@ -936,8 +949,8 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     pthread_mutex_init(&s->pool.lock, NULL);
     s->metrics.counts = xcalloc((s->nroutes + 1) * METRICS_STATUS_SLOTS,
                                 sizeof *s->metrics.counts);
-    s->metrics.buckets = xcalloc((s->nroutes + 1) * METRICS_BUCKETS,
-                                 sizeof *s->metrics.buckets);
+    s->metrics.buckets =
+        xcalloc((s->nroutes + 1) * METRICS_BUCKETS, sizeof *s->metrics.buckets);
     s->metrics.sum_us = xcalloc(s->nroutes + 1, sizeof *s->metrics.sum_us);
 
     /* Create and migrate the database before anything reads it. */
@@ -964,21 +977,19 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     s->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        0, on_accept, s, on_access, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, cfg->conn_timeout_s,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit,
-        MHD_OPTION_CONNECTION_LIMIT, mhd_cap,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_END);
+        0, on_accept, s, on_access, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        cfg->conn_timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_ip_limit, MHD_OPTION_CONNECTION_LIMIT, mhd_cap,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, MHD_OPTION_END);
     if (!s->daemon) {
-        err_set(eb, "cannot listen on %s (address in use, or no "
-                "permission?)", cfg->listen);
+        err_set(eb,
+                "cannot listen on %s (address in use, or no "
+                "permission?)",
+                cfg->listen);
         e = ERR_IO;
         goto fail;
     }

@@ -49,7 +49,7 @@ struct route {
     const char *pattern; /* "/api/v1/projects/{}/runs"; {} = one segment */
     route_fn fn;
     enum access access;
-    const char *name;    /* metrics label */
+    const char *name; /* metrics label */
 };
 
 /* A body of a form route, and of any public body route the table of
@@ -62,13 +62,12 @@ struct route {
 
 /* ---- writer (group commit) ---------------------------------------------- */
 
-
 struct ingest_job {
-    struct run run;                 /* owns */
-    char *idem_key;                 /* owns; NULL when none */
+    struct run run; /* owns */
+    char *idem_key; /* owns; NULL when none */
     unsigned char body_hash[HASH_SHA256_LEN];
     int64_t token_id;
-    struct req *rq;                 /* borrowed; resumed when done */
+    struct req *rq; /* borrowed; resumed when done */
     /* out, set by the writer before it resumes the connection */
     enum err status;
     int64_t run_id, result_count;
@@ -139,15 +138,15 @@ void conn_body_bytes(struct srv *s, struct conn_rec *c, size_t n);
 
 struct read_pool {
     pthread_mutex_t lock;
-    struct store **free;  /* owns idle connections */
+    struct store **free; /* owns idle connections */
     size_t nfree, cap;
-    struct store **all;   /* owns every connection, for closing */
+    struct store **all; /* owns every connection, for closing */
     size_t nall;
 };
 
 struct srv {
     struct srv_config cfg;
-    char *db_path;                /* owns */
+    char *db_path; /* owns */
     struct MHD_Daemon *daemon;
     unsigned port;
     struct writer *writer;
@@ -156,9 +155,9 @@ struct srv {
     const struct route *routes;
     size_t nroutes;
     int64_t started_at;
-    atomic_int inflight;          /* requests begun and not completed */
+    atomic_int inflight; /* requests begun and not completed */
     struct chart_cache *charts;
-    struct conn_table *conns;     /* owns */
+    struct conn_table *conns; /* owns */
 };
 
 /* Borrow a read connection (opened on demand); give it back after use. */
@@ -171,35 +170,35 @@ void srv_store_release(struct srv *s, struct store *st);
 struct req {
     struct srv *srv;
     struct MHD_Connection *conn;
-    const char *method;           /* borrowed from MHD, valid all request */
-    char *path;                   /* owns (decoded) */
-    int route_index;              /* -1: none */
+    const char *method; /* borrowed from MHD, valid all request */
+    char *path;         /* owns (decoded) */
+    int route_index;    /* -1: none */
     const struct route *route;
     char *params[ROUTE_MAX_PARAMS]; /* owns; path segments matched by {} */
     struct buf body;
     bool body_too_large;
     bool handled;
-    bool counted;                 /* metrics recorded */
+    bool counted; /* metrics recorded */
     uint64_t t0_ns;
-    struct store_token token;     /* valid when has_token */
+    struct store_token token; /* valid when has_token */
     bool has_token;
-    struct ingest_job *job;       /* owns */
+    struct ingest_job *job; /* owns */
     bool job_submitted;
-    atomic_bool job_done;         /* set by the writer thread */
+    atomic_bool job_done; /* set by the writer thread */
     /* the answer */
     unsigned status;
-    const char *content_type;     /* static string */
+    const char *content_type; /* static string */
     struct buf resp;
-    char *location;               /* owns; Location header */
-    const char *www_auth;         /* WWW-Authenticate header */
-    const char *retry_after;      /* Retry-After header (seconds) */
-    char *etag;                   /* owns; ETag header (quoted) */
-    char *set_cookie;             /* owns; Set-Cookie header (pages) */
-    const char *cache_control;    /* NULL: "no-store" */
-    char *allow;                  /* owns; a 405's Allow header */
+    char *location;            /* owns; Location header */
+    const char *www_auth;      /* WWW-Authenticate header */
+    const char *retry_after;   /* Retry-After header (seconds) */
+    char *etag;                /* owns; ETag header (quoted) */
+    char *set_cookie;          /* owns; Set-Cookie header (pages) */
+    const char *cache_control; /* NULL: "no-store" */
+    char *allow;               /* owns; a 405's Allow header */
     size_t bytes_out;
-    struct conn_rec *cr;          /* borrowed: the connection's record */
-    size_t body_limit;            /* this route's largest body */
+    struct conn_rec *cr; /* borrowed: the connection's record */
+    size_t body_limit;   /* this route's largest body */
 };
 
 const char *req_arg(struct req *rq, const char *name);
@@ -307,14 +306,12 @@ struct store *srv_project_begin(struct req *rq, struct store_project *proj);
 
 /* ---- regression detection (alerts.c, route_alerts.c) -------------------- */
 
-
 /* Writes the alerts of rq->job as a JSON array (empty without a job). */
 void srv_write_job_alerts(struct req *rq, struct jw *w);
 /* Writes the change points of series s (full analysis with the project's
  * parameters) as a JSON array. */
 void srv_write_series_change_points(struct jw *w, struct store *st,
-                                    int64_t project_id,
-                                    const struct series *s);
+                                    int64_t project_id, const struct series *s);
 void route_alerts_list(struct req *rq);
 void route_alert_patch(struct req *rq);
 

@@ -510,8 +510,8 @@ static void sql_utf8_valid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     s = (const char *)sqlite3_value_text(argv[0]);
-    sqlite3_result_int(ctx, !s || text_utf8_valid(s, (size_t)
-                                                  sqlite3_value_bytes(argv[0])));
+    sqlite3_result_int(
+        ctx, !s || text_utf8_valid(s, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
 /* bv_utf8_repair(x): x with each byte that starts no UTF-8 sequence
@@ -549,10 +549,9 @@ static enum err text_functions(struct store *st, struct errbuf *eb)
     if (sqlite3_create_function_v2(st->db, "bv_utf8_valid", 1, flags, NULL,
                                    sql_utf8_valid, NULL, NULL,
                                    NULL) != SQLITE_OK ||
-        sqlite3_create_function_v2(st->db, "bv_utf8_repair", 1,
-                                   SQLITE_UTF8 | SQLITE_DIRECTONLY, st,
-                                   sql_utf8_repair, NULL, NULL,
-                                   NULL) != SQLITE_OK)
+        sqlite3_create_function_v2(
+            st->db, "bv_utf8_repair", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, st,
+            sql_utf8_repair, NULL, NULL, NULL) != SQLITE_OK)
         return store_db_err(st, eb, "register text functions");
     return ERR_OK;
 }
@@ -624,8 +623,10 @@ enum err store_open(const char *path, enum store_mode mode, struct store **out,
             goto out;
         }
         if (uv == 0) {
-            err_set(eb, "%s is not a benchvault database (it holds no "
-                    "benchvault schema)", path);
+            err_set(eb,
+                    "%s is not a benchvault database (it holds no "
+                    "benchvault schema)",
+                    path);
             e = ERR_NOT_FOUND;
             goto out;
         }
@@ -725,7 +726,10 @@ void store_close(struct store *st)
 
 /* ---- maintenance ------------------------------------------------------- */
 
-const char *store_engine_version(void) { return sqlite3_libversion(); }
+const char *store_engine_version(void)
+{
+    return sqlite3_libversion();
+}
 
 static enum err one_int(struct store *st, enum store_sql id, const char *sql,
                         int64_t *v)

@@ -24,9 +24,9 @@
 struct store;
 
 enum store_mode {
-    STORE_RW = 0,          /* create if missing, migrate, write */
-    STORE_READONLY = 1,    /* existing database, queries only */
-    STORE_RW_EXISTING = 2  /* existing database only, migrate, write */
+    STORE_RW = 0,         /* create if missing, migrate, write */
+    STORE_READONLY = 1,   /* existing database, queries only */
+    STORE_RW_EXISTING = 2 /* existing database only, migrate, write */
 };
 
 /*
@@ -38,8 +38,8 @@ enum store_mode {
  * the file holds no benchvault schema (a mistyped path never becomes a new
  * empty database); STORE_READONLY is ERR_NOT_FOUND for the latter too.
  */
-enum err store_open(const char *path, enum store_mode mode,
-                    struct store **out, bool *created, struct errbuf *eb);
+enum err store_open(const char *path, enum store_mode mode, struct store **out,
+                    bool *created, struct errbuf *eb);
 void store_close(struct store *st);
 
 /* ---- backups (store_backup.c) ------------------------------------------ */
@@ -72,19 +72,19 @@ enum err store_restore(const char *from, const char *db_path, bool force,
 /* One run to insert, with its outcome. */
 struct store_insert {
     /* in (borrowed) */
-    struct run *run;                  /* run->project names the project */
-    const char *idempotency_key;      /* NULL: none */
-    const unsigned char *body_hash;   /* HASH_SHA256_LEN bytes or NULL */
+    struct run *run;                /* run->project names the project */
+    const char *idempotency_key;    /* NULL: none */
+    const unsigned char *body_hash; /* HASH_SHA256_LEN bytes or NULL */
     /* out */
-    enum err status;      /* ERR_OK, ERR_CONFLICT (unit/direction clash or
-                             idempotency key reused with another body),
-                             ERR_INVALID, ERR_DB */
+    enum err status; /* ERR_OK, ERR_CONFLICT (unit/direction clash or
+                        idempotency key reused with another body),
+                        ERR_INVALID, ERR_DB */
     int64_t run_id;
     int64_t result_count;
-    bool duplicate;       /* the idempotency key was seen: run_id is the
-                             first run's and nothing was written */
-    struct errbuf eb;     /* detail when status != ERR_OK; the caller
-                             err_init()s it and err_cleanup()s it */
+    bool duplicate;   /* the idempotency key was seen: run_id is the
+                         first run's and nothing was written */
+    struct errbuf eb; /* detail when status != ERR_OK; the caller
+                         err_init()s it and err_cleanup()s it */
 };
 
 /*
@@ -118,7 +118,7 @@ struct store_project {
     char *slug, *description; /* description may be NULL */
     int64_t created_at;
     int64_t run_count;
-    int64_t last_run_at;      /* TIME_NONE without runs */
+    int64_t last_run_at; /* TIME_NONE without runs */
 };
 
 struct store_benchmark {
@@ -172,9 +172,9 @@ enum err store_testbeds_list(struct store *st, int64_t project_id,
 void store_testbeds_free(struct store_testbed *t, size_t n);
 
 struct store_run_filter {
-    const char *branch;   /* NULL: all branches */
-    int64_t before_id;    /* 0: from the newest */
-    int limit;            /* 1..1000 */
+    const char *branch; /* NULL: all branches */
+    int64_t before_id;  /* 0: from the newest */
+    int limit;          /* 1..1000 */
 };
 
 /*
@@ -228,7 +228,7 @@ struct store_token {
     int64_t id;
     char *name;
     enum token_scope scope;
-    char *project;        /* NULL: every project */
+    char *project;                                /* NULL: every project */
     int64_t created_at, last_used_at, revoked_at; /* TIME_NONE if never */
 };
 
@@ -262,9 +262,9 @@ enum err store_tokens_touch(struct store *st, const int64_t *ids, size_t n,
 #define STORE_SESSION_ID_LEN 64
 
 struct store_session {
-    int64_t id;                 /* the row, for store_session_touch */
+    int64_t id; /* the row, for store_session_touch */
     int64_t created_at, last_seen_at;
-    struct store_token token;   /* owns: the token it was made from, now */
+    struct store_token token; /* owns: the token it was made from, now */
 };
 
 /*
@@ -334,8 +334,8 @@ enum err store_run_pick(struct store *st, int64_t project_id,
 struct store_history_point {
     char *key, *measure; /* owns: benchmark key, measure name */
     int64_t run_id;
-    double value;        /* result.value */
-    double *samples;     /* owns; NULL when the result has none */
+    double value;    /* result.value */
+    double *samples; /* owns; NULL when the result has none */
     size_t nsamples;
 };
 /*
@@ -429,8 +429,8 @@ enum err store_cpd_settings_set(struct store *st, const char *project,
  * *out (caller frees).
  */
 enum err store_cpd_tail(struct store *st, const struct store_cpd_series *s,
-                        size_t limit, struct store_cpd_point **out,
-                        size_t *n, struct errbuf *eb);
+                        size_t limit, struct store_cpd_point **out, size_t *n,
+                        struct errbuf *eb);
 
 /* A recorded change point of a series and the state of its alert. */
 struct store_cpd_known {
@@ -456,22 +456,22 @@ enum store_cpd_op {
 struct store_cpd_action {
     enum store_cpd_op op;
     const struct store_cpd_series *series; /* borrowed; INSERT */
-    int64_t id;           /* UPDATE: the change point */
-    int64_t alert_id;     /* UPDATE (0: none), RESOLVE */
-    bool regression;      /* INSERT */
+    int64_t id;                            /* UPDATE: the change point */
+    int64_t alert_id;                      /* UPDATE (0: none), RESOLVE */
+    bool regression;                       /* INSERT */
     int64_t first_run_id, last_run_id;
     double before, after, change, p_value;
     int64_t new_alert_id; /* out: INSERT of a regression */
 };
 /* Applies the actions in one transaction (all or nothing); ERR_DB. */
-enum err store_cpd_apply(struct store *st, struct store_cpd_action *a,
-                         size_t n, struct errbuf *eb);
+enum err store_cpd_apply(struct store *st, struct store_cpd_action *a, size_t n,
+                         struct errbuf *eb);
 
 struct store_alert {
     int64_t id, project_id, benchmark_id;
     char *project, *benchmark, *measure, *unit, *branch, *testbed; /* owns */
     enum direction direction;
-    char *kind, *status, *note; /* owns; note NULL when none */
+    char *kind, *status, *note;                 /* owns; note NULL when none */
     int64_t first_bad_run_id, last_good_run_id; /* 0 when absent */
     char *first_bad_commit, *last_good_commit;  /* owns; NULL when absent */
     double before, after, change, p_value;      /* NAN when absent */
@@ -511,8 +511,7 @@ enum err store_alerts_open_count(struct store *st, int64_t *n);
 /* Database size in bytes (main file plus WAL). */
 enum err store_db_size(struct store *st, int64_t *bytes);
 /* PRAGMA integrity_check; *ok true when it says "ok". */
-enum err store_integrity_check(struct store *st, bool *ok,
-                               struct errbuf *eb);
+enum err store_integrity_check(struct store *st, bool *ok, struct errbuf *eb);
 /* Counts for tests and metrics. */
 enum err store_count_runs(struct store *st, int64_t *runs, int64_t *results);
 /* SQLite's version text, for /api/health. */

@@ -42,7 +42,10 @@ static uint64_t key_hash(int kind, int64_t parent, const char *key)
     return h;
 }
 
-void store_cache_init(struct store_cache *c) { memset(c, 0, sizeof *c); }
+void store_cache_init(struct store_cache *c)
+{
+    memset(c, 0, sizeof *c);
+}
 
 static void entry_free(struct store_cache_entry *en)
 {

@@ -183,8 +183,7 @@ static enum err default_measure(struct store *st, int64_t pid,
         if (strcmp(m, "latency") == 0)
             latency = true;
         /* Past the buffer's bound the list says it goes on. */
-        if (!cut &&
-            buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", m))
+        if (!cut && buf_printf(&names, "%s\"%s\"", names.len ? ", " : "", m))
             cut = true;
     }
     if (e != ERR_OK)

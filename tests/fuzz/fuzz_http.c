@@ -87,8 +87,7 @@ static void exchange(const struct buf *req, struct buf *resp)
         abort();
     }
     while (off < req->len) {
-        ssize_t n = send(fd, req->data + off, req->len - off,
-                         MSG_NOSIGNAL);
+        ssize_t n = send(fd, req->data + off, req->len - off, MSG_NOSIGNAL);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -109,13 +108,16 @@ static void exchange(const struct buf *req, struct buf *resp)
         if (pr < 0 && errno == EINTR)
             continue; /* libFuzzer's SIGALRM (-timeout) */
         if (pr != 1) {
-            fprintf(stderr, "fuzz_http: no answer within %d ms (poll %d) "
-                    "to:\n%.*s\n", FUZZ_HTTP_TIMEOUT_MS, pr,
+            fprintf(stderr,
+                    "fuzz_http: no answer within %d ms (poll %d) "
+                    "to:\n%.*s\n",
+                    FUZZ_HTTP_TIMEOUT_MS, pr,
                     (int)(req->len > 2000 ? 2000 : req->len), req->data);
             if (getenv("BV_FUZZ_GDB")) { /* sockets, every thread's stack */
                 char cmd[128];
 
-                snprintf(cmd, sizeof cmd, "ss -tanpi >&2; gdb -p %d -batch -ex"
+                snprintf(cmd, sizeof cmd,
+                         "ss -tanpi >&2; gdb -p %d -batch -ex"
                          " 'thread apply all bt' >&2 2>/dev/null",
                          (int)getpid());
                 if (system(cmd) != 0)
@@ -144,8 +146,7 @@ static void cleanup(void)
     free(token);
     if (!dir[0])
         return;
-    for (const char *const *s = (const char *const[]){"", "-wal", "-shm",
-                                                      NULL};
+    for (const char *const *s = (const char *const[]){"", "-wal", "-shm", NULL};
          *s; s++) {
         snprintf(path, sizeof path, "%s/fuzz.db%s", dir, *s);
         unlink(path);
@@ -179,8 +180,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     log_set_level(LOG_ERROR);
-    check_utf8 = getenv("BV_FUZZ_UTF8") && !strcmp(getenv("BV_FUZZ_UTF8"),
-                                                    "1");
+    check_utf8 = getenv("BV_FUZZ_UTF8") && !strcmp(getenv("BV_FUZZ_UTF8"), "1");
     trace = getenv("BV_FUZZ_TRACE") && !strcmp(getenv("BV_FUZZ_TRACE"), "1");
     snprintf(dir, sizeof dir, "%s/bv-fuzz-http-XXXXXX", tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
@@ -264,8 +264,11 @@ static bool utf8_valid(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                                  : (c >> 3) == 30 ? 4 : 0;
+        size_t len = c < 0x80         ? 1
+                     : (c >> 5) == 6  ? 2
+                     : (c >> 4) == 14 ? 3
+                     : (c >> 3) == 30 ? 4
+                                      : 0;
         unsigned cp;
 
         if (!len || i + len > n)
@@ -344,8 +347,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         if (!memchr(p, ':', n) || memchr(p, '\r', n) || memchr(p, '\0', n) ||
-            p[0] == ' ' || p[0] == '\t' ||
-            header_is(p, n, "Host") || header_is(p, n, "Connection") ||
+            p[0] == ' ' || p[0] == '\t' || header_is(p, n, "Host") ||
+            header_is(p, n, "Connection") ||
             header_is(p, n, "Content-Length") ||
             header_is(p, n, "Transfer-Encoding") || header_is(p, n, "Expect"))
             goto out; /* the harness owns the framing */
@@ -399,8 +402,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (hdr_end && json_answer(buf_str(&resp), hdr_end) &&
             !utf8_valid((const unsigned char *)hdr_end + 4,
                         resp.len - (size_t)(hdr_end + 4 - resp.data))) {
-            fprintf(stderr, "fuzz_http: invalid UTF-8 in a JSON answer to:"
-                            "\n%s\n---\n%s\n", buf_str(&req), buf_str(&resp));
+            fprintf(stderr,
+                    "fuzz_http: invalid UTF-8 in a JSON answer to:"
+                    "\n%s\n---\n%s\n",
+                    buf_str(&req), buf_str(&resp));
             abort();
         }
     }

@@ -85,16 +85,17 @@ static uint64_t next(void)
 
 static const char *const tokens[] = {
     "NaN", "-Infinity", "Infinity", "\"\\u0000\"", "[[[[[[[[", "]]]]",
-    "{\"a\":", "1e309", "-0", "18446744073709551616", "\"ms\"", "\"\"",
-    "null", "true", "\"\\ud800\"", ",", ":", "\"samples\":[1,2,3]",
-    "\"results\":[]", "\xff\xfe", "\"unit\":\"parsecs\"",
+    "{\"a\":", "1e309", "-0", "18446744073709551616", "\"ms\"", "\"\"", "null",
+    "true", "\"\\ud800\"", ",", ":", "\"samples\":[1,2,3]", "\"results\":[]",
+    "\xff\xfe", "\"unit\":\"parsecs\"",
     /* the text formats: CSV quoting, locust's N/A, go test's units,
      * multipart delimiters */
     "\"", "\"\"", "\r\n", "N/A", ",,", "-2 ", " ns/op", "\tBenchmarkX",
     "\r\n--", "Content-Disposition: form-data; name=\"stats\"\r\n\r\n",
     /* requests (fuzz_http): query strings, forms, percent-escapes */
-    "?", "&", "=", "%ff", "%00", "%c0%80", "+", "limit=-1", "before=",
-    "base=branch:", "head=latest", "benchmark=", "token=@TOKEN@", "\n"};
+    "?", "&", "=", "%ff", "%00", "%c0%80", "+", "limit=-1",
+    "before=", "base=branch:", "head=latest", "benchmark=", "token=@TOKEN@",
+    "\n"};
 
 static void mutate(struct buf *b)
 {
@@ -205,7 +206,8 @@ int main(int argc, char **argv)
         }
     }
     printf("fuzz: %zu corpus files, %ld mutations (slowest %.0f ms), no "
-           "failure\n", c.n, it, slowest);
+           "failure\n",
+           c.n, it, slowest);
     for (size_t i = 0; i < c.n; i++)
         buf_cleanup(&c.files[i]);
     free(c.files);

@@ -421,8 +421,8 @@ static void test_exiting_children_counted_once(void **state)
      * cutime ticks: the sanitizer's leak check at the child's exit runs a
      * tracer process that the child reaps. */
     {
-        char *quick[] = {(char *)self_exe, "--child", "chain", "1", "0.15",
-                         NULL};
+        char *quick[] = {(char *)self_exe, "--child", "chain", "1",
+                         "0.15",           NULL};
         struct agent_exec_result x;
         const struct resource_sample *r;
 
@@ -985,8 +985,8 @@ static void test_compare_and_comment(void **state)
      * once; a hostile project name stays text. */
     buf_reset(&md);
     rep.project = "a|b_<i>";
-#define SERVER_PART                                                           \
-    "### benchvault: 1 regression, 0 improvements, 3 unchanged, 0 "           \
+#define SERVER_PART                                                            \
+    "### benchvault: 1 regression, 0 improvements, 3 unchanged, 0 "            \
     "inconclusive\n\n| row |\n"
     rep.server_md = SERVER_PART "\n" AGENT_COMMENT_MARKER "\n";
     agent_comment_markdown(&rep, &md);

@@ -509,8 +509,8 @@ static void test_verdicts(void **state)
     c = fake(0.07, 0.06, 0.08);
     an_decide(&c, 0.001, DIR_LOWER, &quiet, NAN, &r, &d);
     assert_int_equal(d.verdict, AN_INCONCLUSIVE);
-    check("bar", "quiet", d.bar, 4.032142983557536 * sqrt(7.0 / 6) * 0.02,
-          1e-8, 0);
+    check("bar", "quiet", d.bar, 4.032142983557536 * sqrt(7.0 / 6) * 0.02, 1e-8,
+          0);
     /* the head's value in the history's terms, when given, is what counts */
     c = fake(0.20, 0.18, 0.22);
     an_decide(&c, 0.001, DIR_LOWER, &quiet, 1.01, &r, &d);
@@ -537,7 +537,6 @@ static void test_verdicts(void **state)
     assert_true(d.mde > 0.05);
     assert_string_equal(an_verdict_str(AN_REGRESSED), "regressed");
 }
-
 
 /* Run against run (compare_runs.c): the history's spread is the noise,
  * pooled head runs count once each and must agree to confirm. */
@@ -581,8 +580,8 @@ static void test_compare_runs(void **state)
     assert_true(c2.p_value < 0.001);
     in.head = wild;
     assert_true(an_compare_runs(&in, &c2));
-    check("runs", "head spread", c2.head_spread,
-          fabs(log(1.15)) / sqrt(2), 1e-12, 0);
+    check("runs", "head spread", c2.head_spread, fabs(log(1.15)) / sqrt(2),
+          1e-12, 0);
     assert_true(c2.p_value > 0.05);
     assert_true(c2.change_ci[0] < 0);
     an_decide(&c2, c2.p_value, DIR_LOWER, NULL, NAN, &r, &d);

@@ -546,10 +546,10 @@ static void test_limits_as_numbers(void **state)
 /* ---- tool formats: what a case folder cannot express ------------------- */
 
 #define LOCUST_STATS                                                           \
-    "Type,Name,Request Count,Failure Count,Median Response Time,Average "    \
-    "Response Time,Min Response Time,Max Response Time,Average Content "     \
-    "Size,Requests/s,Failures/s,50%,100%\r\n"                                \
-    "GET,/a,4,1,2,2.5,1.0,4.0,6.0,1.5,0.5,2,4\r\n"                           \
+    "Type,Name,Request Count,Failure Count,Median Response Time,Average "      \
+    "Response Time,Min Response Time,Max Response Time,Average Content "       \
+    "Size,Requests/s,Failures/s,50%,100%\r\n"                                  \
+    "GET,/a,4,1,2,2.5,1.0,4.0,6.0,1.5,0.5,2,4\r\n"                             \
     ",Aggregated,4,1,2,2.5,1.0,4.0,6.0,1.5,0.5,2,4\r\n"
 
 /* Encoding is deterministic (push's Idempotency-Key hashes the body) and
@@ -579,18 +579,18 @@ static void test_multipart_round_trip(void **state)
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
     assert_true(strncmp(ct1, "multipart/form-data; boundary=", 30) == 0);
-    assert_int_equal(ingest_parse_body(a.data, a.len, ct1, NULL, NULL, NULL,
-                                       &r, &eb),
-                     ERR_INVALID); /* no project */
+    assert_int_equal(
+        ingest_parse_body(a.data, a.len, ct1, NULL, NULL, NULL, &r, &eb),
+        ERR_INVALID); /* no project */
     assert_int_equal(eb.nitems, 1);
     assert_string_equal(eb.items[0].pointer, "/project");
     {
         struct ingest_overrides ov = {0};
 
         ov.project = "p";
-        assert_int_equal(ingest_parse_body(a.data, a.len, ct1, NULL, &ov,
-                                           NULL, &r, &eb),
-                         ERR_OK);
+        assert_int_equal(
+            ingest_parse_body(a.data, a.len, ct1, NULL, &ov, NULL, &r, &eb),
+            ERR_OK);
         assert_string_equal(r.format, "locust");
         assert_int_equal(r.nresults, 2 * 7);
         assert_true(r.results[0].mean == 0.0025);
@@ -606,9 +606,9 @@ static void test_multipart_round_trip(void **state)
     buf_reset(&a);
     assert_int_equal(ingest_multipart_encode(parts, 2, &a, ct1, sizeof ct1),
                      ERR_OK);
-    assert_int_equal(ingest_parse_body(a.data, a.len - 10, ct1, NULL, NULL,
-                                       NULL, &r, &eb),
-                     ERR_MALFORMED);
+    assert_int_equal(
+        ingest_parse_body(a.data, a.len - 10, ct1, NULL, NULL, NULL, &r, &eb),
+        ERR_MALFORMED);
     assert_true(run_is_empty(&r));
     buf_cleanup(&a);
     buf_cleanup(&b);

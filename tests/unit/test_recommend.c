@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <math.h>
@@ -81,13 +82,12 @@ static void test_too_little_evidence(void **state)
     make(s, 95, 2.0 * 1048576, 0, NAN);
     assert_int_equal(an_recommend_resources(s, 4, a, 8), 0);
     assert_int_equal(an_recommend_resources(s, 15, a, 8), 0); /* 1.4 s */
-    assert_int_equal(an_recommend_resources(s, N, a, 1), 1); /* bounded */
+    assert_int_equal(an_recommend_resources(s, N, a, 1), 1);  /* bounded */
 }
 
 /* RSS of a flat run (30 MiB with a +-0.5 MiB wobble) with one step of
  * `rise` bytes that starts at sample `at` and takes `ramp` samples. */
-static void make_step(struct resource_sample *s, int at, int ramp,
-                      double rise)
+static void make_step(struct resource_sample *s, int at, int ramp, double rise)
 {
     make(s, 50, 0, 0, NAN);
     for (int i = 0; i < N; i++) {
@@ -112,8 +112,8 @@ static void test_step_is_not_a_leak(void **state)
             make_step(s, at, ramp, 30.0 * 1048576);
             n = an_recommend_resources(s, N, a, 8);
             if (has(a, n, "Memory grew"))
-                fail_msg("a step at sample %d (ramp %d) read as a leak: %s",
-                         at, ramp, a[0].text);
+                fail_msg("a step at sample %d (ramp %d) read as a leak: %s", at,
+                         ramp, a[0].text);
         }
     }
     /* The interpreter's start: RSS climbs for a second, then stays. */
@@ -221,14 +221,12 @@ static void test_repetitions_and_noise(void **state)
     assert_int_equal(an_repetitions_needed(0.1, 0), -1);
 
     /* quiet samples, quiet history: nothing to say */
-    assert_false(an_advise_noise("x latency", 0.01, 10, NULL, 0.995, 0.05,
-                                 &a));
+    assert_false(an_advise_noise("x latency", 0.01, 10, NULL, 0.995, 0.05, &a));
     hist.noise = 0.01; /* bound 2.58% < 5% */
-    assert_false(an_advise_noise("x latency", 0.01, 10, &hist, 0.995, 0.05,
-                                 &a));
+    assert_false(
+        an_advise_noise("x latency", 0.01, 10, &hist, 0.995, 0.05, &a));
     /* a CV of 10% with 10 samples: 63 needed */
-    assert_true(an_advise_noise("x latency", 0.10, 10, NULL, 0.995, 0.05,
-                                &a));
+    assert_true(an_advise_noise("x latency", 0.10, 10, NULL, 0.995, 0.05, &a));
     assert_int_equal(a.kind, AN_ADVICE_NOISE);
     assert_non_null(strstr(a.text, "CV of 10.0%"));
     assert_non_null(strstr(a.text, "about 63 repetitions per side (it has "
@@ -236,8 +234,7 @@ static void test_repetitions_and_noise(void **state)
     assert_non_null(strstr(a.text, "Add repetitions"));
     /* run to run 3%: the bound z(.995) x 3% = 7.7% > 5% */
     hist.noise = 0.03;
-    assert_true(an_advise_noise("x latency", 0.01, 10, &hist, 0.995, 0.05,
-                                &a));
+    assert_true(an_advise_noise("x latency", 0.01, 10, &hist, 0.995, 0.05, &a));
     assert_non_null(strstr(a.text, "moves by 3.0% (robust, over 20 runs)"));
     assert_non_null(strstr(a.text, "at 7.7%"));
     assert_non_null(strstr(a.text, "do not fix drift"));

@@ -4,20 +4,21 @@
  * `make test` (ASan) a use after free fails the test; without the fix it
  * aborts.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 #include "core/core.h"
 #include "ingest/ingest.h"
 #include "service/service.h"
 #include "store/store.h"
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 struct fixture {
     char dir[64];
@@ -79,8 +80,7 @@ static int64_t insert(struct store *st, const char *body, const char *branch)
     run_init(&r);
     err_init(&eb);
     err_init(&it.eb);
-    assert_int_equal(ingest_parse(body, strlen(body), NULL, &ov, &lim, &r,
-                                  &eb),
+    assert_int_equal(ingest_parse(body, strlen(body), NULL, &ov, &lim, &r, &eb),
                      ERR_OK);
     it.run = &r;
     assert_int_equal(store_runs_insert(st, &it, 1, &eb), ERR_OK);
