@@ -15,6 +15,7 @@
 #ifndef BV_SERVER_PAGE_INT_H
 #define BV_SERVER_PAGE_INT_H
 
+#include "render/page.h"
 #include "server/server_int.h"
 
 /* Starts a page: doctype, head with title (escaped) and the stylesheet,
@@ -27,8 +28,14 @@ bool srv_page_static(struct req *rq);
 /* srv_page_begin into rq->resp for rq's mode: in static mode the header
  * leaves out the link to the compare page, which needs a live server. */
 void srv_page_begin_for(struct req *rq, const char *title, const char *project);
+/* The link builder for rq's pages: the server's (page.h), or in static
+ * mode the same paths without what needs a live server. */
+const struct page_links *srv_page_links(struct req *rq);
 /* Closes main, body and html. */
 void srv_page_end(struct buf *b);
+/* Answers with the page a render/ writer left in rq->resp (200), or with a
+ * 500 page when it returned e (a page too large for the buffer). */
+void srv_page_answer(struct req *rq, enum err e);
 /* Answers with the page in rq->resp: status, text/html; charset=utf-8. */
 void srv_page_send(struct req *rq, unsigned status);
 /* Answers with a whole HTML error page (404, 500 ...); detail is text. */

@@ -11,6 +11,7 @@
 #define BV_SERVICE_H
 
 #include "core/core.h"
+#include "render/page.h"
 #include "store/store.h"
 
 struct jw;
@@ -267,5 +268,53 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
                        enum svc_dash_sort sort, struct svc_dash_row **rows,
                        size_t *n, struct errbuf *eb);
 void svc_dash_rows_free(struct svc_dash_row *rows, size_t n);
+
+/* ---- what the HTML pages show (service/pages.c) ------------------------- */
+/*
+ * Each fills a caller-owned struct that owns what it read and holds the
+ * render/page.h view (borrowing it) in ->view; clean it up after writing
+ * the page, also after an error.
+ */
+struct svc_page_projects {
+    struct page_project *view; /* the projects to show */
+    size_t nview;
+    struct store_project *p; /* owns */
+    size_t n;
+};
+/* Every project, or only the one named only (a project-scoped token's). */
+enum err svc_page_projects(struct store *st, const char *only,
+                           struct svc_page_projects *out, struct errbuf *eb);
+void svc_page_projects_cleanup(struct svc_page_projects *p);
+
+struct svc_page_dashboard {
+    struct page_dashboard view;
+    /* owned below */
+    struct store_alert *open, *known;
+    size_t nopen, nknown;
+    struct page_dash_alert *open_v, *known_v;
+    struct store_branch *br;
+    size_t nbr;
+    struct page_dash_branch *branches;
+    char **latest; /* per branch: its latest run's commit */
+    struct svc_dash_row *rows;
+    size_t nrows;
+    struct page_dash_row *rows_v;
+};
+/* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
+ * order; the index of a name (0, the default, for NULL or unknown). */
+const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
+size_t svc_page_dash_sort(const char *name);
+/*
+ * proj's dashboard ranked by sorts[sort], filtered by q (NULL: all), with
+ * page (0-based; past the last: the last) of rows_per_page rows.  proj and
+ * q are borrowed by ->view.  ERR_DB when the benchmarks cannot be read.
+ */
+enum err svc_page_dashboard(struct store *st, const struct store_project *proj,
+                            const char *q, size_t sort, size_t page,
+                            size_t rows_per_page,
+                            struct svc_page_dashboard *out, struct errbuf *eb);
+/* How many pages of rows d has (at least 1). */
+size_t svc_page_dashboard_pages(const struct svc_page_dashboard *d);
+void svc_page_dashboard_cleanup(struct svc_page_dashboard *d);
 
 #endif /* BV_SERVICE_H */

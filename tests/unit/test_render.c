@@ -23,6 +23,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "render/page.h"
 #include "render/render.h"
 
 struct image {
@@ -1493,6 +1494,181 @@ static void test_comparison_height(void **state)
     err_cleanup(&eb);
 }
 
+/* ---- the HTML pages as pure writers (render/page.h) --------------------- */
+
+/* A report-like link builder: "rel:" + the path, to show that every link
+ * of a page goes through the builder. */
+static int rel_ctx;
+
+static enum err href_rel(const struct page_links *l, struct buf *b,
+                         const char *path)
+{
+    assert_ptr_equal(l->ctx, &rel_ctx);
+    assert_true(path[0] == '/');
+    if (buf_adds(b, "rel:"))
+        return ERR_TOO_LARGE;
+    return page_esc_attr(b, path);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_page_skeleton_and_links(void **state)
+{
+    struct page_links rel = {href_rel, &rel_ctx, false};
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_begin(&page_links_server, &b, "<b>t</b>", "a b"),
+                     ERR_OK);
+    assert_int_equal(page_end(&b), ERR_OK);
+    assert_true(page_complete(&b));
+    assert_non_null(strstr(buf_str(&b), "<title>&lt;b&gt;t&lt;/b&gt; – "));
+    assert_non_null(strstr(buf_str(&b), "href=\"/static/style.css\""));
+    assert_non_null(strstr(buf_str(&b), "<a href=\"/p/a%20b\">a b</a>"));
+    assert_non_null(strstr(buf_str(&b), "<a href=\"/p/a%20b/compare\">"));
+
+    /* Static: no compare link; every link through the builder. */
+    assert_int_equal(page_begin(&rel, &b, "t", "p\"<"), ERR_OK);
+    assert_null(strstr(buf_str(&b), "compare"));
+    assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 4);
+    assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/alerts\""));
+    assert_false(page_complete(&b));
+
+    /* A path's "&" and "=" are escaped for the attribute. */
+    buf_reset(&b);
+    assert_int_equal(page_href(&page_links_server, &b, "/p/x?a=1&b=2"),
+                     ERR_OK);
+    assert_string_equal(buf_str(&b), "/p/x?a&#61;1&amp;b&#61;2");
+    buf_cleanup(&b);
+}
+
+static void test_page_values(void **state)
+{
+    struct buf b;
+    char abbrev[13];
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_value(&b, 0.0123, "s"), ERR_OK);
+    assert_string_equal(buf_str(&b), "12.3 ms");
+    buf_reset(&b);
+    assert_int_equal(page_value(&b, NAN, "s"), ERR_OK);
+    assert_int_equal(page_percent(&b, 0.05), ERR_OK);
+    assert_int_equal(page_time(&b, TIME_NONE), ERR_OK);
+    assert_string_equal(buf_str(&b), "–+5.0%–");
+    assert_string_equal(page_short_sha("0123456789abcdef0123", abbrev),
+                        "0123456789ab");
+    assert_string_equal(page_short_sha("v1.2.3-not-a-sha", abbrev),
+                        "v1.2.3-not-a-sha");
+    assert_null(page_short_sha(NULL, abbrev));
+    buf_cleanup(&b);
+}
+
+static const struct page_dash_sort sorts[] = {{"change", "worse now"},
+                                              {"name", "name"}};
+
+static void dash_fixture(struct page_dashboard *d,
+                         const struct page_dash_row *rows, size_t n)
+{
+    memset(d, 0, sizeof *d);
+    d->slug = "alpha q";
+    d->description = "<i>desc</i>";
+    d->open_ok = d->known_ok = true;
+    d->rows = rows;
+    d->nrows = n;
+    d->rows_per_page = 2;
+    d->sorts = sorts;
+    d->nsorts = 2;
+    d->q = "a&b";
+}
+
+static void test_page_dashboard(void **state)
+{
+    struct page_dash_row rows[3] = {
+        {1, "<script>x</script>", "latency", "s", 0.5, 0.1, 0.02, 3, false,
+         NULL, PAGE_DASH_BAD, "suspected"},
+        {2, "b", "latency", "s", 0.4, -0.1, NAN, 1, false, NULL,
+         PAGE_DASH_BETTER, "improved"},
+        {3, "c", "latency", "s", 0.4, NAN, NAN, 1, false, NULL,
+         PAGE_DASH_NONE, ""},
+    };
+    struct page_links rel = {href_rel, &rel_ctx, false};
+    struct page_dashboard d;
+    struct buf b;
+    const char *s;
+
+    (void)state;
+    buf_init(&b, 0);
+    dash_fixture(&d, rows, 3);
+    assert_int_equal(page_dashboard_write(&page_links_server, &d, &b),
+                     ERR_OK);
+    s = buf_str(&b);
+    assert_true(page_complete(&b));
+    assert_null(strstr(s, "<script>"));
+    assert_non_null(strstr(s, "&lt;script&gt;x&lt;/script&gt;"));
+    assert_non_null(strstr(s, "<p>&lt;i&gt;desc&lt;/i&gt;</p>"));
+    /* Live: the search form keeps the query, escaped for its attribute. */
+    assert_non_null(strstr(s, "name=\"q\" value=\"a&amp;b\""));
+    /* Two rows of three, links to page 2 with the query percent-encoded
+     * and the whole escaped for the attribute. */
+    assert_non_null(strstr(s, "Rows 1 to 2 of 3"));
+    assert_non_null(strstr(s, "href=\"/p/alpha%20q?sort&#61;change&amp;q"
+                              "&#61;a%26b&amp;page&#61;2\""));
+    assert_null(strstr(s, "/benchmarks/3\""));
+    assert_non_null(strstr(s, "<td class=\"bad\">suspected</td>"));
+    assert_non_null(strstr(s, "<td class=\"good\">improved</td>"));
+
+    /* Static, page 2: no form; every href and src through the builder. */
+    d.page = 1;
+    assert_int_equal(page_dashboard_write(&rel, &d, &b), ERR_OK);
+    s = buf_str(&b);
+    assert_null(strstr(s, "<form"));
+    assert_non_null(strstr(s, "Search needs the live server"));
+    assert_non_null(strstr(s, "href=\"rel:/p/alpha%20q/benchmarks/3\""));
+    assert_non_null(strstr(s, "src=\"rel:/p/alpha%20q/charts/sparkline.png"));
+    assert_int_equal(count(s, "href=\"") + count(s, "src=\""),
+                     count(s, "href=\"rel:/") + count(s, "src=\"rel:/") + 1);
+    buf_cleanup(&b);
+}
+
+/* A page that outgrows its buffer fails as a whole: a failed append in the
+ * middle is never followed by later ones that would end the page as if it
+ * were whole. */
+static void test_page_too_large(void **state)
+{
+    struct page_dashboard d;
+    struct page_project p[2] = {{"a", NULL, 1, TIME_NONE},
+                                {"b", NULL, 2, TIME_NONE}};
+    char *big = xcalloc(4097, 1);
+    struct buf b;
+
+    (void)state;
+    memset(big, 'x', 4096);
+    dash_fixture(&d, NULL, 0);
+    d.description = big;
+    buf_init(&b, 3000);
+    assert_int_equal(page_dashboard_write(&page_links_server, &d, &b),
+                     ERR_TOO_LARGE);
+    assert_false(page_complete(&b));
+    p[1].description = big;
+    assert_int_equal(page_projects_write(&page_links_server, p, 2, &b),
+                     ERR_TOO_LARGE);
+    assert_false(page_complete(&b));
+    assert_int_equal(page_projects_write(&page_links_server, p, 1, &b),
+                     ERR_OK);
+    assert_true(page_complete(&b));
+    buf_cleanup(&b);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1517,6 +1693,10 @@ int main(void)
         cmocka_unit_test(test_margins_at_any_size),
         cmocka_unit_test(test_long_utf8_names),
         cmocka_unit_test(test_comparison_height),
+        cmocka_unit_test(test_page_skeleton_and_links),
+        cmocka_unit_test(test_page_values),
+        cmocka_unit_test(test_page_dashboard),
+        cmocka_unit_test(test_page_too_large),
     };
 
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
