@@ -20,10 +20,11 @@
 #include <string.h>
 
 static enum err href_server(const struct page_links *l, struct buf *b,
-                            const char *path)
+                            const char *path, enum page_href_esc esc)
 {
     (void)l;
-    return page_esc_attr(b, path);
+    return esc == PAGE_HREF_URL ? page_esc_href(b, path)
+                                : page_esc_attr(b, path);
 }
 
 const struct page_links page_links_server = {href_server, NULL, true};
@@ -77,6 +78,13 @@ void page_whref(struct page_w *w, const struct page_links *l, const char *path)
         w->e = page_href(l, w->b, path);
 }
 
+void page_whref_url(struct page_w *w, const struct page_links *l,
+                    const char *path)
+{
+    if (!w->e)
+        w->e = page_href_url(l, w->b, path);
+}
+
 void page_wlink(struct page_w *w, const struct page_links *l,
                 const char *project, const char *suffix, const char *text)
 {
@@ -107,7 +115,14 @@ void page_wpercent(struct page_w *w, double change)
 enum err page_href(const struct page_links *l, struct buf *b, const char *path)
 {
     assert(l && path && path[0] == '/');
-    return (l->href ? l->href : href_server)(l, b, path);
+    return (l->href ? l->href : href_server)(l, b, path, PAGE_HREF_ATTR);
+}
+
+enum err page_href_url(const struct page_links *l, struct buf *b,
+                       const char *path)
+{
+    assert(l && path && path[0] == '/');
+    return (l->href ? l->href : href_server)(l, b, path, PAGE_HREF_URL);
 }
 
 enum err page_link(const struct page_links *l, struct buf *b,

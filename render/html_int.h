@@ -26,6 +26,8 @@ void page_wseg(struct page_w *w, const char *s);
 void page_wquery(struct page_w *w, const char *s);
 /* page_href, page_link, page_value, page_time, page_percent through w. */
 void page_whref(struct page_w *w, const struct page_links *l, const char *path);
+void page_whref_url(struct page_w *w, const struct page_links *l,
+                    const char *path);
 void page_wlink(struct page_w *w, const struct page_links *l,
                 const char *project, const char *suffix, const char *text);
 void page_wvalue(struct page_w *w, double v, const char *unit);

@@ -19,6 +19,11 @@
 
 #include <string.h>
 
+/* The distribution chart's size: the route draws it, the pages reserve it. */
+_Static_assert(SRV_DIST_WIDTH == PAGE_DIST_WIDTH &&
+                   SRV_DIST_HEIGHT == PAGE_DIST_HEIGHT,
+               "one distribution chart size");
+
 /* The static mode's links: the same paths, nothing that needs a server
  * (page_int.h). */
 static const struct page_links links_static = {NULL, NULL, false};

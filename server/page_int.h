@@ -59,28 +59,6 @@ const char *srv_page_short_sha(const char *sha, char abbrev[13]);
 void srv_page_link(struct buf *b, const char *project, const char *suffix,
                    const char *text);
 
-/* ---- comparisons and alerts on pages (page_advice.c) ------------------ */
-
-/* A comparison: the verdict line, its sides, the chart, the rows (all, or
- * only the changed ones with a link to every row when live), budgets and
- * recommendations (without those from resource samples unless resources:
- * the run page shows them beside its resources chart). */
-void srv_page_comparison(struct buf *b, const char *slug,
-                         const struct svc_compare *c, bool all_rows,
-                         bool live, bool resources);
-/* Recommendations for the open and acknowledged alerts of a[0..n). */
-void srv_page_alert_advice(struct buf *b, const char *slug,
-                           const struct store_alert *a, size_t n);
-/* A series' run-to-run noise (its last 20 runs) and, when it is too noisy
- * for the default threshold, the advice. */
-void srv_page_series_noise(struct buf *b, const struct series *s);
-/* When the benchmark (family name and params) belongs to a family whose
- * members carry the same one numeric parameter with at least 3 distinct
- * values: the scaling chart, the fit and any advice. */
-void srv_page_scaling(struct buf *b, struct store *st,
-                      const struct store_project *proj, const char *family,
-                      const char *params, const char *measure);
-
 void route_page_projects(struct req *rq);
 void route_page_dashboard(struct req *rq);
 void route_page_benchmark(struct req *rq);
@@ -121,15 +99,12 @@ const char *srv_page_write_cookie(struct req *rq, struct store *st,
                                   const char *project);
 /* The CSRF token the forms of a page seen in this session carry. */
 void srv_page_csrf(const char *session_id, char out[SRV_PAGE_CSRF_LEN]);
-/* A sign-in form into rq->resp: for project, the alerts page's (a write
- * token, POST /p/{project}/alerts/login, back to the alerts); for NULL,
- * the site's (any token, POST /signin, back to next, a local path).  Its
- * CSRF value is the SRV_SIGNIN_COOKIE, set here when the browser has none
- * (double submit). */
-void srv_page_signin_form(struct req *rq, const char *project,
-                          const char *next);
-/* A sign-out form into rq->resp for the session sid. */
-void srv_page_signout_form(struct req *rq, const char *sid);
+/* The sign-in form's CSRF value (double submit): the browser's
+ * SRV_SIGNIN_COOKIE when well-formed, else a fresh one in fresh, set as
+ * that cookie here; NULL when the OS gave no random bytes. */
+#define SRV_SIGNIN_VALUE_LEN 65
+const char *srv_page_signin_value(struct req *rq,
+                                  char fresh[SRV_SIGNIN_VALUE_LEN]);
 /* The whole sign-in page (status 401 for a refused page, 200 for
  * GET /signin), returning to the page asked for.  detail is text. */
 void srv_page_signin(struct req *rq, unsigned status, const char *detail);

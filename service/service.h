@@ -317,4 +317,81 @@ enum err svc_page_dashboard(struct store *st, const struct store_project *proj,
 size_t svc_page_dashboard_pages(const struct svc_page_dashboard *d);
 void svc_page_dashboard_cleanup(struct svc_page_dashboard *d);
 
+#define SVC_PAGE_ALERTS_MAX 200 /* the newest alerts the alerts page shows */
+struct svc_page_alerts {
+    struct page_alerts view; /* the caller sets the session's csrf fields */
+    struct store_alert *a;   /* owns */
+    struct page_alert *v;    /* owns, and each advice */
+    size_t n;
+};
+/* proj's newest SVC_PAGE_ALERTS_MAX alerts with their recommendations;
+ * proj is borrowed by ->view.  ERR_DB. */
+enum err svc_page_alerts(struct store *st, const struct store_project *proj,
+                         struct svc_page_alerts *out, struct errbuf *eb);
+void svc_page_alerts_cleanup(struct svc_page_alerts *p);
+
+/* One measure of the benchmark page, and what it owns. */
+struct svc_page_measure {
+    struct page_measure view; /* points into the fields below */
+    struct series series;
+    struct page_cp *cps;
+    char *noise_advice, *scaling_advice, *param;
+    struct page_scaling scaling;
+};
+struct svc_page_benchmark {
+    struct page_benchmark view;
+    /* owned below */
+    struct store_benchmark *bm;
+    struct store_measure *ms;
+    struct store_branch *br;
+    struct store_testbed *tb;
+    size_t nbm, nms, nbr, ntb;
+    char **names; /* borrowed names: branches, then testbeds */
+    struct svc_page_measure *m;
+    struct page_measure *mv; /* the views of m, as ->view.measures */
+};
+/*
+ * Benchmark id of proj on branch and testbed (NULL: the default; borrowed
+ * by ->view): per measure its series, change points (the series API's),
+ * noise and scaling.  ERR_NOT_FOUND for no such benchmark; ERR_DB.
+ */
+enum err svc_page_benchmark(struct store *st, const struct store_project *proj,
+                            int64_t id, const char *branch,
+                            const char *testbed,
+                            struct svc_page_benchmark *out, struct errbuf *eb);
+void svc_page_benchmark_cleanup(struct svc_page_benchmark *p);
+
+/* A comparison as the pages show it; ->view borrows from c, which must
+ * outlive it. */
+struct svc_page_comparison {
+    struct page_comparison view;
+    int64_t *ids[2];
+    struct page_cmp_row *rows;
+    struct page_cmp_single *singles;
+    struct page_cmp_budget *budgets;
+    struct page_cmp_rec *recs;
+};
+void svc_page_comparison(const struct svc_compare *c,
+                         struct svc_page_comparison *out);
+void svc_page_comparison_cleanup(struct svc_page_comparison *p);
+
+#define SVC_PAGE_RUN_ADVICE 8 /* resource advice a run page shows */
+struct svc_page_run {
+    struct page_run view;
+    struct run run;
+    struct svc_compare *cmp; /* NULL: cmp_eb says why */
+    struct errbuf cmp_eb;
+    struct svc_page_comparison pc;
+    char *advice[SVC_PAGE_RUN_ADVICE];
+    size_t nadvice;
+};
+/*
+ * Run id of proj with its comparison against its base (as the compare API
+ * without a base) and its resource advice.  ERR_NOT_FOUND (eb), ERR_DB.
+ * Clean up also after an error.
+ */
+enum err svc_page_run(struct store *st, const struct store_project *proj,
+                      int64_t id, struct svc_page_run *out, struct errbuf *eb);
+void svc_page_run_cleanup(struct svc_page_run *p);
+
 #endif /* BV_SERVICE_H */
