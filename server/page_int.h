@@ -1,8 +1,9 @@
 /*
- * The HTML pages (server/route_pages.c, server/route_page_*.c) and their
- * small HTML writer (server/page_html.c).  Nothing outside server/ includes
- * this.  Pages write into rq->resp; every user string goes through one of
- * render/'s page_esc_* functions for its context.
+ * The routes of the HTML pages (server/route_pages.c, route_page_*.c) and
+ * their glue (server/page_html.c).  Nothing outside server/ includes this.
+ * A route gathers its page's data through service/ (service/pages.c) and
+ * has render/page.h's writer put the page into rq->resp; the markup and
+ * its escaping are render/'s, the requests, sessions and cookies ours.
  *
  * Static mode: a request with the header "X-Benchvault-Static: 1" (sent by
  * `benchvault report`'s crawler, cli/cmd_report.c) asks for the page as the
@@ -10,7 +11,8 @@
  * file://.  Choices a form would make become plain links the crawler
  * follows (the benchmark page's branch and testbed); what needs the live
  * server (search, triage, compare) is left out with a short note.  The
- * header only ever removes things, so any client may send it.
+ * header only ever removes things, so any client may send it.  It selects
+ * the link builder with live = false (srv_page_links).
  */
 #ifndef BV_SERVER_PAGE_INT_H
 #define BV_SERVER_PAGE_INT_H
