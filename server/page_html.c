@@ -3,13 +3,12 @@
  * with a page, HTML error pages, and the project lookup every page starts
  * with.  The markup itself is render/'s (render/html.c, render/page_*.c).
  * Design notes:
- *  1. Everything is appended to one bounded struct buf (rq->resp); a page
- *     that outgrows it is answered as a 500 page by srv_page_send, never
- *     cut off silently.
- *  2. Only literal markup of ours is added raw; every user string goes
- *     through page_esc_text/attr/segment/query (render/render.h).
+ *  1. A page is written into one bounded struct buf (rq->resp); a page
+ *     that outgrows it is answered as a 500 page by srv_page_answer or
+ *     srv_page_send, never cut off silently.
+ *  2. No markup here: error pages too are render/'s (page_error).
  *  3. Static mode (page_int.h) is read from one request header here, so
- *     the pages ask srv_page_static() and never parse headers themselves.
+ *     the pages ask srv_page_links() and never parse headers themselves.
  */
 #include "server/page_int.h"
 
@@ -28,31 +27,17 @@ _Static_assert(SRV_DIST_WIDTH == PAGE_DIST_WIDTH &&
  * (page_int.h). */
 static const struct page_links links_static = {NULL, NULL, false};
 
-const struct page_links *srv_page_links(struct req *rq)
-{
-    return srv_page_static(rq) ? &links_static : &page_links_server;
-}
-
-void srv_page_begin(struct buf *b, const char *title, const char *project)
-{
-    (void)page_begin(&page_links_server, b, title, project);
-}
-
-bool srv_page_static(struct req *rq)
+/* True when rq asks for the static rendering (page_int.h). */
+static bool is_static(struct req *rq)
 {
     const char *v = req_header(rq, SRV_PAGE_STATIC_HEADER);
 
     return v && strcmp(v, "1") == 0;
 }
 
-void srv_page_begin_for(struct req *rq, const char *title, const char *project)
+const struct page_links *srv_page_links(struct req *rq)
 {
-    (void)page_begin(srv_page_links(rq), &rq->resp, title, project);
-}
-
-void srv_page_end(struct buf *b)
-{
-    (void)page_end(b);
+    return is_static(rq) ? &links_static : &page_links_server;
 }
 
 void srv_page_error(struct req *rq, unsigned status, const char *detail)
@@ -111,27 +96,6 @@ struct store *srv_page_project_begin(struct req *rq, struct store_project *proj)
         return NULL;
     }
     return st;
-}
-
-void srv_page_value(struct buf *b, double v, const char *unit)
-{
-    (void)page_value(b, v, unit);
-}
-
-void srv_page_time(struct buf *b, int64_t ms)
-{
-    (void)page_time(b, ms);
-}
-
-const char *srv_page_short_sha(const char *sha, char abbrev[13])
-{
-    return page_short_sha(sha, abbrev);
-}
-
-void srv_page_link(struct buf *b, const char *project, const char *suffix,
-                   const char *text)
-{
-    (void)page_link(&page_links_server, b, project, suffix, text);
 }
 
 /* An embedded asset (web/), cacheable for an hour. */

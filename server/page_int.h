@@ -20,25 +20,16 @@
 #include "render/page.h"
 #include "server/server_int.h"
 
-/* Starts a page: doctype, head with title (escaped) and the stylesheet,
- * the header with links for project (NULL: none). */
-void srv_page_begin(struct buf *b, const char *title, const char *project);
 /* The request header that asks for static mode, and its one value. */
 #define SRV_PAGE_STATIC_HEADER "X-Benchvault-Static"
-/* True when rq asks for the static rendering (see above). */
-bool srv_page_static(struct req *rq);
-/* srv_page_begin into rq->resp for rq's mode: in static mode the header
- * leaves out the link to the compare page, which needs a live server. */
-void srv_page_begin_for(struct req *rq, const char *title, const char *project);
 /* The link builder for rq's pages: the server's (page.h), or in static
  * mode the same paths without what needs a live server. */
 const struct page_links *srv_page_links(struct req *rq);
-/* Closes main, body and html. */
-void srv_page_end(struct buf *b);
 /* Answers with the page a render/ writer left in rq->resp (200), or with a
  * 500 page when it returned e (a page too large for the buffer). */
 void srv_page_answer(struct req *rq, enum err e);
-/* Answers with the page in rq->resp: status, text/html; charset=utf-8. */
+/* Answers with the page in rq->resp: status, text/html; charset=utf-8
+ * (a 500 page when it is not whole). */
 void srv_page_send(struct req *rq, unsigned status);
 /* Answers with a whole HTML error page (404, 500 ...); detail is text. */
 void srv_page_error(struct req *rq, unsigned status, const char *detail);
@@ -48,18 +39,6 @@ void srv_page_error(struct req *rq, unsigned status, const char *detail);
  */
 struct store *srv_page_project_begin(struct req *rq,
                                      struct store_project *proj);
-/* A value with its unit ("12.3 ms"); "–" when NAN. */
-void srv_page_value(struct buf *b, double v, const char *unit);
-/* An ISO time, or "–" for TIME_NONE. */
-void srv_page_time(struct buf *b, int64_t ms);
-/* A commit as tables show it: a full hex sha as its first 12 digits (git's
- * short form; the run page has the whole), into abbrev; anything else (and
- * NULL) as it is. */
-const char *srv_page_short_sha(const char *sha, char abbrev[13]);
-/* <a href="/p/{project}{suffix}">text</a>; suffix is trusted markup-free
- * path text we built ourselves, text is escaped. */
-void srv_page_link(struct buf *b, const char *project, const char *suffix,
-                   const char *text);
 
 void route_page_projects(struct req *rq);
 void route_page_dashboard(struct req *rq);
