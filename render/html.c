@@ -8,9 +8,9 @@
  *     (page.h): the server's writes it as it is, the static report's maps
  *     it to a relative file.  Paths are built from percent-encoded parts,
  *     so escaping the whole for the attribute changes only "&" and "=".
- *  3. Nothing here draws: the one thing taken from the charts is the SI
- *     unit scaling (chart_unit_scale, plain arithmetic), so a table and
- *     its chart say "12.3 ms" alike.
+ *  3. Nothing here draws, and the pages link no cairo (the render_text
+ *     library): values use core's unit_scale, the charts' SI scaling, so
+ *     a table and its chart say "12.3 ms" alike.
  */
 #include "render/html_int.h"
 
@@ -228,7 +228,7 @@ enum err page_value(struct buf *b, double v, const char *unit)
         return buf_adds(b, "–");
     if (!unit || !*unit)
         return buf_printf(b, "%.4g", v);
-    chart_unit_scale(unit, v, &div, &label);
+    unit_scale(unit, v, &div, &label);
     e = buf_printf(b, "%.4g ", div != 0 ? v / div : v);
     if (!e)
         e = page_esc_text(b, label ? label : unit);
