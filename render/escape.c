@@ -63,6 +63,11 @@ enum err page_esc_attr(struct buf *b, const char *s)
     return esc_markup(b, s ? s : "", true);
 }
 
+enum err page_esc_href(struct buf *b, const char *s)
+{
+    return esc_markup(b, s ? s : "", false);
+}
+
 static enum err esc_percent(struct buf *b, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";

@@ -128,6 +128,8 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
  * never pastes a raw string into markup.
  *   text:    element content: & < > " ' as entities
  *   attr:    a double-quoted attribute value: as text, plus ` and =
+ *   href:    a URL of ours (built from segment and query parts) in a
+ *            double-quoted attribute: as text, but "=" and "`" stay
  *   segment: one URL path segment: everything but unreserved characters
  *            percent-encoded (so '/' and '?' cannot change the route)
  *   query:   a URL query value: likewise
@@ -138,6 +140,7 @@ enum err chart_scaling_draw(const struct chart_opts *o, const char *title,
  */
 enum err page_esc_text(struct buf *b, const char *s);
 enum err page_esc_attr(struct buf *b, const char *s);
+enum err page_esc_href(struct buf *b, const char *s);
 enum err page_esc_segment(struct buf *b, const char *s);
 enum err page_esc_query(struct buf *b, const char *s);
 enum err page_esc_md(struct buf *b, const char *s);

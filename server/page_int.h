@@ -1,8 +1,9 @@
 /*
- * The HTML pages (server/route_pages.c, server/route_page_*.c) and their
- * small HTML writer (server/page_html.c).  Nothing outside server/ includes
- * this.  Pages write into rq->resp; every user string goes through one of
- * render/'s page_esc_* functions for its context.
+ * The routes of the HTML pages (server/route_pages.c, route_page_*.c) and
+ * their glue (server/page_html.c).  Nothing outside server/ includes this.
+ * A route gathers its page's data through service/ (service/pages.c) and
+ * has render/page.h's writer put the page into rq->resp; the markup and
+ * its escaping are render/'s, the requests, sessions and cookies ours.
  *
  * Static mode: a request with the header "X-Benchvault-Static: 1" (sent by
  * `benchvault report`'s crawler, cli/cmd_report.c) asks for the page as the
@@ -10,26 +11,25 @@
  * file://.  Choices a form would make become plain links the crawler
  * follows (the benchmark page's branch and testbed); what needs the live
  * server (search, triage, compare) is left out with a short note.  The
- * header only ever removes things, so any client may send it.
+ * header only ever removes things, so any client may send it.  It selects
+ * the link builder with live = false (srv_page_links).
  */
 #ifndef BV_SERVER_PAGE_INT_H
 #define BV_SERVER_PAGE_INT_H
 
+#include "render/page.h"
 #include "server/server_int.h"
 
-/* Starts a page: doctype, head with title (escaped) and the stylesheet,
- * the header with links for project (NULL: none). */
-void srv_page_begin(struct buf *b, const char *title, const char *project);
 /* The request header that asks for static mode, and its one value. */
 #define SRV_PAGE_STATIC_HEADER "X-Benchvault-Static"
-/* True when rq asks for the static rendering (see above). */
-bool srv_page_static(struct req *rq);
-/* srv_page_begin into rq->resp for rq's mode: in static mode the header
- * leaves out the link to the compare page, which needs a live server. */
-void srv_page_begin_for(struct req *rq, const char *title, const char *project);
-/* Closes main, body and html. */
-void srv_page_end(struct buf *b);
-/* Answers with the page in rq->resp: status, text/html; charset=utf-8. */
+/* The link builder for rq's pages: the server's (page.h), or in static
+ * mode the same paths without what needs a live server. */
+const struct page_links *srv_page_links(struct req *rq);
+/* Answers with the page a render/ writer left in rq->resp (200), or with a
+ * 500 page when it returned e (a page too large for the buffer). */
+void srv_page_answer(struct req *rq, enum err e);
+/* Answers with the page in rq->resp: status, text/html; charset=utf-8
+ * (a 500 page when it is not whole). */
 void srv_page_send(struct req *rq, unsigned status);
 /* Answers with a whole HTML error page (404, 500 ...); detail is text. */
 void srv_page_error(struct req *rq, unsigned status, const char *detail);
@@ -39,40 +39,6 @@ void srv_page_error(struct req *rq, unsigned status, const char *detail);
  */
 struct store *srv_page_project_begin(struct req *rq,
                                      struct store_project *proj);
-/* A value with its unit ("12.3 ms"); "–" when NAN. */
-void srv_page_value(struct buf *b, double v, const char *unit);
-/* An ISO time, or "–" for TIME_NONE. */
-void srv_page_time(struct buf *b, int64_t ms);
-/* A commit as tables show it: a full hex sha as its first 12 digits (git's
- * short form; the run page has the whole), into abbrev; anything else (and
- * NULL) as it is. */
-const char *srv_page_short_sha(const char *sha, char abbrev[13]);
-/* <a href="/p/{project}{suffix}">text</a>; suffix is trusted markup-free
- * path text we built ourselves, text is escaped. */
-void srv_page_link(struct buf *b, const char *project, const char *suffix,
-                   const char *text);
-
-/* ---- comparisons and alerts on pages (page_advice.c) ------------------ */
-
-/* A comparison: the verdict line, its sides, the chart, the rows (all, or
- * only the changed ones with a link to every row when live), budgets and
- * recommendations (without those from resource samples unless resources:
- * the run page shows them beside its resources chart). */
-void srv_page_comparison(struct buf *b, const char *slug,
-                         const struct svc_compare *c, bool all_rows,
-                         bool live, bool resources);
-/* Recommendations for the open and acknowledged alerts of a[0..n). */
-void srv_page_alert_advice(struct buf *b, const char *slug,
-                           const struct store_alert *a, size_t n);
-/* A series' run-to-run noise (its last 20 runs) and, when it is too noisy
- * for the default threshold, the advice. */
-void srv_page_series_noise(struct buf *b, const struct series *s);
-/* When the benchmark (family name and params) belongs to a family whose
- * members carry the same one numeric parameter with at least 3 distinct
- * values: the scaling chart, the fit and any advice. */
-void srv_page_scaling(struct buf *b, struct store *st,
-                      const struct store_project *proj, const char *family,
-                      const char *params, const char *measure);
 
 void route_page_projects(struct req *rq);
 void route_page_dashboard(struct req *rq);
@@ -114,15 +80,12 @@ const char *srv_page_write_cookie(struct req *rq, struct store *st,
                                   const char *project);
 /* The CSRF token the forms of a page seen in this session carry. */
 void srv_page_csrf(const char *session_id, char out[SRV_PAGE_CSRF_LEN]);
-/* A sign-in form into rq->resp: for project, the alerts page's (a write
- * token, POST /p/{project}/alerts/login, back to the alerts); for NULL,
- * the site's (any token, POST /signin, back to next, a local path).  Its
- * CSRF value is the SRV_SIGNIN_COOKIE, set here when the browser has none
- * (double submit). */
-void srv_page_signin_form(struct req *rq, const char *project,
-                          const char *next);
-/* A sign-out form into rq->resp for the session sid. */
-void srv_page_signout_form(struct req *rq, const char *sid);
+/* The sign-in form's CSRF value (double submit): the browser's
+ * SRV_SIGNIN_COOKIE when well-formed, else a fresh one in fresh, set as
+ * that cookie here; NULL when the OS gave no random bytes. */
+#define SRV_SIGNIN_VALUE_LEN 65
+const char *srv_page_signin_value(struct req *rq,
+                                  char fresh[SRV_SIGNIN_VALUE_LEN]);
 /* The whole sign-in page (status 401 for a refused page, 200 for
  * GET /signin), returning to the page asked for.  detail is text. */
 void srv_page_signin(struct req *rq, unsigned status, const char *detail);

@@ -1,44 +1,32 @@
 /*
  * The compare page: /p/{project}/compare?base=&head=, the answer of
  * /api/v1/projects/{p}/compare (svc_compare_create, the same engine) as a
- * table with its chart, budgets and recommendations (page_advice.c).  A GET form picks the references, so a comparison is a shareable
- * URL.  A bad or unknown reference is shown on the page as a message (the
- * form stays usable), not as an error page.
+ * table with its chart, budgets and recommendations, written by
+ * render/page_compare.c.  A GET form picks the references, so a
+ * comparison is a shareable URL.  A bad or unknown reference is shown on
+ * the page as a message (the form stays usable), not as an error page.
+ * The page needs a live server, so it is always written live.
  */
 #include "server/page_int.h"
 
-#include "analysis/analysis.h"
-#include "render/render.h"
+#include "render/page.h"
+#include "service/service.h"
 
 #include <math.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-
-static void ref_input(struct buf *b, const char *label, const char *name,
-                      const char *v)
-{
-    buf_adds(b, "<label>");
-    page_esc_text(b, label);
-    buf_adds(b, " <input type=\"text\" name=\"");
-    page_esc_attr(b, name);
-    buf_adds(b, "\" value=\"");
-    page_esc_attr(b, v ? v : "");
-    buf_adds(b, "\" placeholder=\"run id, branch:NAME, commit:SHA\">"
-                "</label>\n");
-}
 
 void route_page_compare(struct req *rq)
 {
     struct store_project proj;
     struct store *st = srv_page_project_begin(rq, &proj);
     struct svc_compare *c = NULL;
+    struct svc_page_comparison pc;
     struct svc_compare_query q;
     const char *base = req_arg_set(rq, "base"), *head = req_arg(rq, "head");
-    struct buf *b = &rq->resp;
     struct errbuf eb;
     enum err e = ERR_OK;
 
+    memset(&pc, 0, sizeof pc);
     if (!st)
         return;
     err_init(&eb);
@@ -54,24 +42,13 @@ void route_page_compare(struct req *rq)
         srv_page_error(rq, srv_status_for(e), "could not compare the runs");
         goto out;
     }
-    srv_page_begin(b, "Compare", proj.slug);
-    buf_adds(b, "<h1>Compare</h1>\n<form method=\"get\">\n");
-    ref_input(b, "Base", "base", base);
-    ref_input(b, "Head", "head", head);
-    buf_adds(b, "<button type=\"submit\">Compare</button>\n</form>\n");
-    if (e) {
-        buf_adds(b, "<p class=\"bad\">");
-        page_esc_text(b, eb.msg);
-        buf_adds(b, "</p>\n");
-    } else if (!c) {
-        buf_adds(b, "<p class=\"muted\">Choose a head (and a base) to "
-                    "compare.</p>\n");
-    } else {
-        srv_page_comparison(b, proj.slug, c, true, true, true);
-    }
-    srv_page_end(b);
-    srv_page_send(rq, 200);
+    if (c)
+        svc_page_comparison(c, &pc);
+    srv_page_answer(rq, page_compare_write(&page_links_server, proj.slug, base,
+                                           head, c ? &pc.view : NULL,
+                                           e ? eb.msg : NULL, &rq->resp));
 out:
+    svc_page_comparison_cleanup(&pc);
     svc_compare_free(c);
     store_project_cleanup(&proj);
     err_cleanup(&eb);

@@ -40,6 +40,8 @@
 
 #define FORM_VALUE_MAX 4096
 #define SIGNIN_BYTES 32
+_Static_assert(SRV_SIGNIN_VALUE_LEN == 2 * SIGNIN_BYTES + 1,
+               "the sign-in value is SIGNIN_BYTES in hex");
 #define NEXT_MAX 2048
 
 /* HMAC-SHA256 (RFC 2104) over core's SHA-256, for a key of at most the
@@ -130,69 +132,28 @@ static const char *local_next(const char *next)
     return next;
 }
 
-void srv_page_signin_form(struct req *rq, const char *project, const char *next)
+const char *srv_page_signin_value(struct req *rq,
+                                  char fresh[SRV_SIGNIN_VALUE_LEN])
 {
     const char *have = srv_cookie(rq, SRV_SIGNIN_COOKIE);
-    char fresh[2 * SIGNIN_BYTES + 1];
-    struct buf *b = &rq->resp;
-    const char *value = have;
+    unsigned char raw[SIGNIN_BYTES];
+    struct buf c;
 
     /* Note 2: the browser's value when it has a well-formed one, so that
      * two open pages keep working; else a new one. */
-    if (!have || strlen(have) != 2 * SIGNIN_BYTES ||
-        strspn(have, "0123456789abcdef") != 2 * SIGNIN_BYTES) {
-        unsigned char raw[SIGNIN_BYTES];
-        struct buf c;
-
-        if (rand_bytes(raw, sizeof raw) != ERR_OK) {
-            buf_adds(b, "<p class=\"bad\">Signing in is unavailable: no "
-                        "random bytes from the OS.</p>\n");
-            return;
-        }
-        hash_hex(raw, sizeof raw, fresh);
-        buf_init(&c, 0);
-        buf_printf(&c,
-                   SRV_SIGNIN_COOKIE "=%s; Path=/; HttpOnly; "
-                                     "SameSite=Strict%s",
-                   fresh, cookie_secure(rq));
-        set_cookie(rq, &c);
-        value = fresh;
-    }
-    buf_adds(b, "<form method=\"post\" class=\"signin\" action=\"");
-    if (project) {
-        buf_adds(b, "/p/");
-        page_esc_segment(b, project);
-        buf_adds(b, "/alerts/login");
-    } else {
-        buf_adds(b, "/signin");
-    }
-    buf_adds(b, "\"><input type=\"hidden\" name=\"csrf\" value=\"");
-    page_esc_attr(b, value);
-    buf_adds(b, "\">");
-    if (!project) {
-        buf_adds(b, "<input type=\"hidden\" name=\"next\" value=\"");
-        page_esc_attr(b, local_next(next));
-        buf_adds(b, "\">");
-    }
-    buf_adds(b, project ? "<label>Write token " : "<label>Token ");
-    buf_adds(b, "<input type=\"password\" name=\"token\" "
-                "autocomplete=\"off\" required></label> <button "
-                "type=\"submit\">");
-    buf_adds(b, project ? "Sign in to triage" : "Sign in");
-    buf_adds(b, "</button></form>\n");
-}
-
-void srv_page_signout_form(struct req *rq, const char *sid)
-{
-    char csrf[SRV_PAGE_CSRF_LEN];
-    struct buf *b = &rq->resp;
-
-    srv_page_csrf(sid, csrf);
-    buf_adds(b, "<form method=\"post\" class=\"signout\" "
-                "action=\"/signout\"><input type=\"hidden\" name=\"csrf\" "
-                "value=\"");
-    page_esc_attr(b, csrf);
-    buf_adds(b, "\"><button type=\"submit\">Sign out</button></form>\n");
+    if (have && strlen(have) == 2 * SIGNIN_BYTES &&
+        strspn(have, "0123456789abcdef") == 2 * SIGNIN_BYTES)
+        return have;
+    if (rand_bytes(raw, sizeof raw) != ERR_OK)
+        return NULL;
+    hash_hex(raw, sizeof raw, fresh);
+    buf_init(&c, 0);
+    (void)buf_printf(&c,
+                     SRV_SIGNIN_COOKIE "=%s; Path=/; HttpOnly; "
+                                       "SameSite=Strict%s",
+                     fresh, cookie_secure(rq));
+    set_cookie(rq, &c);
+    return fresh;
 }
 
 static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind,
@@ -244,26 +205,18 @@ void srv_page_signin(struct req *rq, unsigned status, const char *detail)
 {
     bool own = rq->route && strcmp(rq->route->pattern, "/signin") == 0;
     char *next = own ? NULL : request_target(rq);
-    struct buf *b = &rq->resp;
-    int64_t idle;
+    char fresh[SRV_SIGNIN_VALUE_LEN];
+    const char *csrf = srv_page_signin_value(rq, fresh);
+    enum err e;
 
-    srv_page_begin(b, "Sign in", NULL);
-    buf_adds(b, "<h1>Sign in</h1>\n<p>");
-    page_esc_text(b, detail);
-    buf_adds(b, "</p>\n");
     /* Back to the page asked for, or where GET /signin?next= says. */
-    srv_page_signin_form(rq, NULL, own ? req_arg(rq, "next") : next);
-    idle = srv_session_idle_ms(rq->srv) / 60000;
-    buf_printf(b,
-               "<p class=\"muted\">A read token lets you browse; a "
-               "write token also lets you triage alerts.  The token is not "
-               "kept in the browser: it holds a session, which ends when "
-               "you sign out, after %lld %s unused, or when the token is "
-               "revoked.</p>\n",
-               (long long)(idle % 60 ? idle : idle / 60),
-               idle % 60 ? "minutes" : "hours");
-    srv_page_end(b);
-    srv_page_send(rq, status);
+    e = page_signin_write(&page_links_server, detail, csrf,
+                          local_next(own ? req_arg(rq, "next") : next),
+                          srv_session_idle_ms(rq->srv) / 60000, &rq->resp);
+    if (e || !page_complete(&rq->resp))
+        srv_page_error(rq, 500, "this page is too large to show");
+    else
+        srv_page_send(rq, status);
     free(next);
 }
 
@@ -327,11 +280,7 @@ static void redirect_to(struct req *rq, const char *location)
 {
     free(rq->location);
     rq->location = xstrdup(location);
-    srv_page_begin(&rq->resp, "Continue", NULL);
-    buf_adds(&rq->resp, "<p><a href=\"");
-    page_esc_attr(&rq->resp, rq->location);
-    buf_adds(&rq->resp, "\">Continue</a></p>\n");
-    srv_page_end(&rq->resp);
+    (void)page_continue_write(&page_links_server, rq->location, &rq->resp);
     srv_page_send(rq, 303);
 }
 
@@ -467,7 +416,7 @@ void route_page_signin_get(struct req *rq)
     struct store *st = NULL;
     struct store_session s;
     const char *sid = NULL;
-    struct buf *b = &rq->resp;
+    char csrf[SRV_PAGE_CSRF_LEN];
 
     memset(&s, 0, sizeof s);
     if (srv_store_acquire(rq->srv, &st, NULL) == ERR_OK) {
@@ -481,21 +430,10 @@ void route_page_signin_get(struct req *rq)
                             : "Sign in with a token.");
         goto out;
     }
-    srv_page_begin(b, "Signed in", NULL);
-    buf_adds(b, "<h1>Signed in</h1>\n<p>With the ");
-    page_esc_text(b, token_scope_str(s.token.scope));
-    buf_adds(b, " token <code>");
-    page_esc_text(b, s.token.name ? s.token.name : "");
-    buf_adds(b, "</code>, for ");
-    if (s.token.project)
-        page_esc_text(b, s.token.project);
-    else
-        buf_adds(b, "every project");
-    buf_adds(b, ".</p>\n");
-    srv_page_signout_form(rq, sid);
-    buf_adds(b, "<p><a href=\"/\">All projects</a></p>\n");
-    srv_page_end(b);
-    srv_page_send(rq, 200);
+    srv_page_csrf(sid, csrf);
+    srv_page_answer(rq, page_signed_in_write(
+                            &page_links_server, token_scope_str(s.token.scope),
+                            s.token.name, s.token.project, csrf, &rq->resp));
 out:
     store_session_cleanup(&s);
 }

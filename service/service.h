@@ -11,6 +11,7 @@
 #define BV_SERVICE_H
 
 #include "core/core.h"
+#include "render/page.h"
 #include "store/store.h"
 
 struct jw;
@@ -267,5 +268,130 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
                        enum svc_dash_sort sort, struct svc_dash_row **rows,
                        size_t *n, struct errbuf *eb);
 void svc_dash_rows_free(struct svc_dash_row *rows, size_t n);
+
+/* ---- what the HTML pages show (service/pages.c) ------------------------- */
+/*
+ * Each fills a caller-owned struct that owns what it read and holds the
+ * render/page.h view (borrowing it) in ->view; clean it up after writing
+ * the page, also after an error.
+ */
+struct svc_page_projects {
+    struct page_project *view; /* the projects to show */
+    size_t nview;
+    struct store_project *p; /* owns */
+    size_t n;
+};
+/* Every project, or only the one named only (a project-scoped token's). */
+enum err svc_page_projects(struct store *st, const char *only,
+                           struct svc_page_projects *out, struct errbuf *eb);
+void svc_page_projects_cleanup(struct svc_page_projects *p);
+
+struct svc_page_dashboard {
+    struct page_dashboard view;
+    /* owned below */
+    struct store_alert *open, *known;
+    size_t nopen, nknown;
+    struct page_dash_alert *open_v, *known_v;
+    struct store_branch *br;
+    size_t nbr;
+    struct page_dash_branch *branches;
+    char **latest; /* per branch: its latest run's commit */
+    struct svc_dash_row *rows;
+    size_t nrows;
+    struct page_dash_row *rows_v;
+};
+/* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
+ * order; the index of a name (0, the default, for NULL or unknown). */
+const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
+size_t svc_page_dash_sort(const char *name);
+/*
+ * proj's dashboard ranked by sorts[sort], filtered by q (NULL: all), with
+ * page (0-based; past the last: the last) of rows_per_page rows.  proj and
+ * q are borrowed by ->view.  ERR_DB when the benchmarks cannot be read.
+ */
+enum err svc_page_dashboard(struct store *st, const struct store_project *proj,
+                            const char *q, size_t sort, size_t page,
+                            size_t rows_per_page,
+                            struct svc_page_dashboard *out, struct errbuf *eb);
+/* How many pages of rows d has (at least 1). */
+size_t svc_page_dashboard_pages(const struct svc_page_dashboard *d);
+void svc_page_dashboard_cleanup(struct svc_page_dashboard *d);
+
+#define SVC_PAGE_ALERTS_MAX 200 /* the newest alerts the alerts page shows */
+struct svc_page_alerts {
+    struct page_alerts view; /* the caller sets the session's csrf fields */
+    struct store_alert *a;   /* owns */
+    struct page_alert *v;    /* owns, and each advice */
+    size_t n;
+};
+/* proj's newest SVC_PAGE_ALERTS_MAX alerts with their recommendations;
+ * proj is borrowed by ->view.  ERR_DB. */
+enum err svc_page_alerts(struct store *st, const struct store_project *proj,
+                         struct svc_page_alerts *out, struct errbuf *eb);
+void svc_page_alerts_cleanup(struct svc_page_alerts *p);
+
+/* One measure of the benchmark page, and what it owns. */
+struct svc_page_measure {
+    struct page_measure view; /* points into the fields below */
+    struct series series;
+    struct page_cp *cps;
+    char *noise_advice, *scaling_advice, *param;
+    struct page_scaling scaling;
+};
+struct svc_page_benchmark {
+    struct page_benchmark view;
+    /* owned below */
+    struct store_benchmark *bm;
+    struct store_measure *ms;
+    struct store_branch *br;
+    struct store_testbed *tb;
+    size_t nbm, nms, nbr, ntb;
+    char **names; /* borrowed names: branches, then testbeds */
+    struct svc_page_measure *m;
+    struct page_measure *mv; /* the views of m, as ->view.measures */
+};
+/*
+ * Benchmark id of proj on branch and testbed (NULL: the default; borrowed
+ * by ->view): per measure its series, change points (the series API's),
+ * noise and scaling.  ERR_NOT_FOUND for no such benchmark; ERR_DB.
+ */
+enum err svc_page_benchmark(struct store *st, const struct store_project *proj,
+                            int64_t id, const char *branch,
+                            const char *testbed,
+                            struct svc_page_benchmark *out, struct errbuf *eb);
+void svc_page_benchmark_cleanup(struct svc_page_benchmark *p);
+
+/* A comparison as the pages show it; ->view borrows from c, which must
+ * outlive it. */
+struct svc_page_comparison {
+    struct page_comparison view;
+    int64_t *ids[2];
+    struct page_cmp_row *rows;
+    struct page_cmp_single *singles;
+    struct page_cmp_budget *budgets;
+    struct page_cmp_rec *recs;
+};
+void svc_page_comparison(const struct svc_compare *c,
+                         struct svc_page_comparison *out);
+void svc_page_comparison_cleanup(struct svc_page_comparison *p);
+
+#define SVC_PAGE_RUN_ADVICE 8 /* resource advice a run page shows */
+struct svc_page_run {
+    struct page_run view;
+    struct run run;
+    struct svc_compare *cmp; /* NULL: cmp_eb says why */
+    struct errbuf cmp_eb;
+    struct svc_page_comparison pc;
+    char *advice[SVC_PAGE_RUN_ADVICE];
+    size_t nadvice;
+};
+/*
+ * Run id of proj with its comparison against its base (as the compare API
+ * without a base) and its resource advice.  ERR_NOT_FOUND (eb), ERR_DB.
+ * Clean up also after an error.
+ */
+enum err svc_page_run(struct store *st, const struct store_project *proj,
+                      int64_t id, struct svc_page_run *out, struct errbuf *eb);
+void svc_page_run_cleanup(struct svc_page_run *p);
 
 #endif /* BV_SERVICE_H */

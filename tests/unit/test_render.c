@@ -23,6 +23,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "render/page.h"
 #include "render/render.h"
 
 struct image {
@@ -368,6 +369,8 @@ static void test_escaping(void **state)
            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;");
     expect(page_esc_text, "plain text", "plain text");
     expect(page_esc_attr, "\" onerror=`x`", "&quot; onerror&#61;&#96;x&#96;");
+    expect(page_esc_href, "/p/x?a=1&b=`\"<'",
+           "/p/x?a=1&amp;b=`&quot;&lt;&#39;");
     expect(page_esc_segment, "a/b?c d%", "a%2Fb%3Fc%20d%25");
     expect(page_esc_segment, "test_x[batch_size=100]",
            "test_x%5Bbatch_size%3D100%5D");
@@ -1493,6 +1496,305 @@ static void test_comparison_height(void **state)
     err_cleanup(&eb);
 }
 
+/* ---- the HTML pages as pure writers (render/page.h) --------------------- */
+
+/* A report-like link builder: "rel:" + the path, to show that every link
+ * of a page goes through the builder. */
+static int rel_ctx;
+
+static enum err href_rel(const struct page_links *l, struct buf *b,
+                         const char *path, enum page_href_esc esc)
+{
+    (void)esc;
+    assert_ptr_equal(l->ctx, &rel_ctx);
+    assert_true(path[0] == '/');
+    if (buf_adds(b, "rel:"))
+        return ERR_TOO_LARGE;
+    return page_esc_attr(b, path);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_page_skeleton_and_links(void **state)
+{
+    struct page_links rel = {href_rel, &rel_ctx, false};
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_begin(&page_links_server, &b, "<b>t</b>", "a b"),
+                     ERR_OK);
+    assert_int_equal(page_end(&b), ERR_OK);
+    assert_true(page_complete(&b));
+    assert_non_null(strstr(buf_str(&b), "<title>&lt;b&gt;t&lt;/b&gt; – "));
+    assert_non_null(strstr(buf_str(&b), "href=\"/static/style.css\""));
+    assert_non_null(strstr(buf_str(&b), "<a href=\"/p/a%20b\">a b</a>"));
+    assert_non_null(strstr(buf_str(&b), "<a href=\"/p/a%20b/compare\">"));
+
+    /* Static: no compare link; every link through the builder. */
+    assert_int_equal(page_begin(&rel, &b, "t", "p\"<"), ERR_OK);
+    assert_null(strstr(buf_str(&b), "compare"));
+    assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 4);
+    assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/alerts\""));
+    assert_false(page_complete(&b));
+
+    /* A path's "&" and "=" are escaped for the attribute. */
+    buf_reset(&b);
+    assert_int_equal(page_href(&page_links_server, &b, "/p/x?a=1&b=2"),
+                     ERR_OK);
+    assert_string_equal(buf_str(&b), "/p/x?a&#61;1&amp;b&#61;2");
+    buf_cleanup(&b);
+}
+
+static void test_page_values(void **state)
+{
+    struct buf b;
+    char abbrev[13];
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_value(&b, 0.0123, "s"), ERR_OK);
+    assert_string_equal(buf_str(&b), "12.3 ms");
+    buf_reset(&b);
+    assert_int_equal(page_value(&b, NAN, "s"), ERR_OK);
+    assert_int_equal(page_percent(&b, 0.05), ERR_OK);
+    assert_int_equal(page_time(&b, TIME_NONE), ERR_OK);
+    assert_string_equal(buf_str(&b), "–+5.0%–");
+    assert_string_equal(page_short_sha("0123456789abcdef0123", abbrev),
+                        "0123456789ab");
+    assert_string_equal(page_short_sha("v1.2.3-not-a-sha", abbrev),
+                        "v1.2.3-not-a-sha");
+    assert_null(page_short_sha(NULL, abbrev));
+    buf_cleanup(&b);
+}
+
+static const struct page_dash_sort sorts[] = {{"change", "worse now"},
+                                              {"name", "name"}};
+
+static void dash_fixture(struct page_dashboard *d,
+                         const struct page_dash_row *rows, size_t n)
+{
+    memset(d, 0, sizeof *d);
+    d->slug = "alpha q";
+    d->description = "<i>desc</i>";
+    d->open_ok = d->known_ok = true;
+    d->rows = rows;
+    d->nrows = n;
+    d->rows_per_page = 2;
+    d->sorts = sorts;
+    d->nsorts = 2;
+    d->q = "a&b";
+}
+
+static void test_page_dashboard(void **state)
+{
+    struct page_dash_row rows[3] = {
+        {1, "<script>x</script>", "latency", "s", 0.5, 0.1, 0.02, 3, false,
+         NULL, PAGE_DASH_BAD, "suspected"},
+        {2, "b", "latency", "s", 0.4, -0.1, NAN, 1, false, NULL,
+         PAGE_DASH_BETTER, "improved"},
+        {3, "c", "latency", "s", 0.4, NAN, NAN, 1, false, NULL,
+         PAGE_DASH_NONE, ""},
+    };
+    struct page_links rel = {href_rel, &rel_ctx, false};
+    struct page_dashboard d;
+    struct buf b;
+    const char *s;
+
+    (void)state;
+    buf_init(&b, 0);
+    dash_fixture(&d, rows, 3);
+    assert_int_equal(page_dashboard_write(&page_links_server, &d, &b),
+                     ERR_OK);
+    s = buf_str(&b);
+    assert_true(page_complete(&b));
+    assert_null(strstr(s, "<script>"));
+    assert_non_null(strstr(s, "&lt;script&gt;x&lt;/script&gt;"));
+    assert_non_null(strstr(s, "<p>&lt;i&gt;desc&lt;/i&gt;</p>"));
+    /* Live: the search form keeps the query, escaped for its attribute. */
+    assert_non_null(strstr(s, "name=\"q\" value=\"a&amp;b\""));
+    /* Two rows of three, links to page 2 with the query percent-encoded
+     * and the whole escaped for the attribute. */
+    assert_non_null(strstr(s, "Rows 1 to 2 of 3"));
+    assert_non_null(strstr(s, "href=\"/p/alpha%20q?sort&#61;change&amp;q"
+                              "&#61;a%26b&amp;page&#61;2\""));
+    assert_null(strstr(s, "/benchmarks/3\""));
+    assert_non_null(strstr(s, "<td class=\"bad\">suspected</td>"));
+    assert_non_null(strstr(s, "<td class=\"good\">improved</td>"));
+
+    /* Static, page 2: no form; every href and src through the builder. */
+    d.page = 1;
+    assert_int_equal(page_dashboard_write(&rel, &d, &b), ERR_OK);
+    s = buf_str(&b);
+    assert_null(strstr(s, "<form"));
+    assert_non_null(strstr(s, "Search needs the live server"));
+    assert_non_null(strstr(s, "href=\"rel:/p/alpha%20q/benchmarks/3\""));
+    assert_non_null(strstr(s, "src=\"rel:/p/alpha%20q/charts/sparkline.png"));
+    assert_int_equal(count(s, "href=\"") + count(s, "src=\""),
+                     count(s, "href=\"rel:/") + count(s, "src=\"rel:/") + 1);
+    buf_cleanup(&b);
+}
+
+/* A page that outgrows its buffer fails as a whole: a failed append in the
+ * middle is never followed by later ones that would end the page as if it
+ * were whole. */
+static void test_page_too_large(void **state)
+{
+    struct page_dashboard d;
+    struct page_project p[2] = {{"a", NULL, 1, TIME_NONE},
+                                {"b", NULL, 2, TIME_NONE}};
+    char *big = xcalloc(4097, 1);
+    struct buf b;
+
+    (void)state;
+    memset(big, 'x', 4096);
+    dash_fixture(&d, NULL, 0);
+    d.description = big;
+    buf_init(&b, 3000);
+    assert_int_equal(page_dashboard_write(&page_links_server, &d, &b),
+                     ERR_TOO_LARGE);
+    assert_false(page_complete(&b));
+    p[1].description = big;
+    assert_int_equal(page_projects_write(&page_links_server, p, 2, &b),
+                     ERR_TOO_LARGE);
+    assert_false(page_complete(&b));
+    assert_int_equal(page_projects_write(&page_links_server, p, 1, &b),
+                     ERR_OK);
+    assert_true(page_complete(&b));
+    buf_cleanup(&b);
+    free(big);
+}
+
+static void test_page_alerts(void **state)
+{
+    struct page_alert a[2] = {
+        {.id = 7, .benchmark_id = 3, .status = "open",
+         .benchmark = "<b>x</b>", .measure = "latency", .branch = "a&b",
+         .testbed = "t b", .unit = "s", .before = 0.01, .after = 0.012,
+         .change = 0.2, .last_good_run_id = 4, .first_bad_run_id = 5,
+         .last_good_commit = "0123456789abcdef0123", .first_bad_commit = NULL,
+         .advice = "bisect <it>"},
+        {.id = 8, .benchmark_id = 3, .status = "dismissed", .benchmark = "y",
+         .measure = "m", .branch = "main", .testbed = "t", .unit = "",
+         .note = "\"noise\"", .before = NAN, .after = NAN, .change = NAN},
+    };
+    struct page_alerts p = {"proj", a, 2, NULL, "c0ffee"};
+    struct page_links rel = {href_rel, &rel_ctx, false};
+    struct buf b;
+    const char *s;
+
+    (void)state;
+    buf_init(&b, 0);
+    /* Live, not signed in: the sign-in form, no triage. */
+    assert_int_equal(page_alerts_write(&page_links_server, &p, &b), ERR_OK);
+    s = buf_str(&b);
+    assert_non_null(strstr(s, "action=\"/p/proj/alerts/login\""));
+    assert_non_null(strstr(s, "name=\"csrf\" value=\"c0ffee\""));
+    assert_null(strstr(s, "Acknowledge"));
+    assert_null(strstr(s, "<b>x</b>"));
+    assert_non_null(strstr(s, "<a href=\"/p/proj/runs/4\">0123456789ab</a>"));
+    assert_non_null(strstr(s, "<a href=\"/p/proj/runs/5\">run</a>"));
+    assert_non_null(strstr(s, "&quot;noise&quot;"));
+    /* One recommendation (the open alert), linked to its series. */
+    assert_int_equal(count(s, "<li>Alert "), 1);
+    assert_non_null(strstr(s, "bisect &lt;it&gt; <a href=\"/p/proj/"
+                              "benchmarks/3?branch=a%26b&amp;testbed"
+                              "=t%20b\">history</a>"));
+    /* Signed in: triage forms with the session's token, and sign-out. */
+    p.csrf = "5e55";
+    assert_int_equal(page_alerts_write(&page_links_server, &p, &b), ERR_OK);
+    s = buf_str(&b);
+    assert_int_equal(count(s, "name=\"csrf\" value=\"5e55\""), 1 + 2 + 2);
+    assert_non_null(strstr(s, "action=\"/signout\""));
+    /* Static: read-only, every link through the builder. */
+    assert_int_equal(page_alerts_write(&rel, &p, &b), ERR_OK);
+    s = buf_str(&b);
+    assert_null(strstr(s, "<form"));
+    assert_non_null(strstr(s, "A read-only copy"));
+    assert_int_equal(count(s, "href=\""), count(s, "href=\"rel:/") + 1);
+    /* No random bytes: signing in is unavailable, said so. */
+    buf_reset(&b);
+    assert_int_equal(page_signin_form(&page_links_server, &b, NULL, NULL,
+                                      "/"), ERR_OK);
+    assert_non_null(strstr(buf_str(&b), "Signing in is unavailable"));
+    buf_cleanup(&b);
+}
+
+static void test_page_benchmark(void **state)
+{
+    struct series_point pts[3] = {
+        {.run_id = 11, .commit_sha = "aaaaaaaaaaaaaaaaaaaa", .value = 0.010,
+         .n = 3, .time = TIME_NONE},
+        {.run_id = 12, .commit_sha = "<c>", .value = 0.010, .n = -1,
+         .time = TIME_NONE},
+        {.run_id = 13, .commit_sha = NULL, .value = 0.013, .n = 3,
+         .time = TIME_NONE},
+    };
+    struct series s = {.benchmark_key = "k", .measure = "lat ency",
+                       .unit = "s", .branch = "main", .testbed = "t&b",
+                       .direction = DIR_LOWER, .points = pts, .npoints = 3};
+    struct series empty = {.measure = "x"};
+    struct page_cp cp = {2, 0.010, 0.013, 0.3};
+    struct page_scaling sc = {"fam", "n", 4, "O(n)", "linear", 1.0,
+                              {0.9, 1.1}, NULL};
+    struct page_measure m[2] = {
+        {.series = &s, .cps = &cp, .ncps = 1, .noise = 0.02,
+         .noise_runs = 3, .noise_advice = "too <noisy>", .scaling = &sc},
+        {.series = &empty, .noise = NAN},
+    };
+    char *names[3] = {"main", "feat/x", "t&b"};
+    struct page_benchmark v = {"p", "k<1>", 5, NULL, "t&b", names, 2,
+                               names + 2, 1, m, 2};
+    struct page_links rel = {href_rel, &rel_ctx, false};
+    struct buf b;
+    const char *h;
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_benchmark_write(&page_links_server, &v, &b),
+                     ERR_OK);
+    h = buf_str(&b);
+    assert_true(page_complete(&b));
+    assert_non_null(strstr(h, "<h1>k&lt;1&gt;</h1>"));
+    assert_non_null(strstr(h, "<option value=\"t&amp;b\" selected>"));
+    assert_int_equal(count(h, "<section>"), 1);
+    assert_non_null(strstr(h, "src=\"/p/p/charts/trend.png?benchmark&#61;5"
+                              "&amp;measure&#61;lat%20ency&amp;branch&#61;"
+                              "main&amp;testbed&#61;t%26b\" data-points=\""));
+    assert_non_null(strstr(h, "<td class=\"bad\">regression</td>"));
+    assert_non_null(strstr(h, "Run-to-run noise: 2.0%"));
+    assert_non_null(strstr(h, "too &lt;noisy&gt;"));
+    assert_non_null(strstr(h, "4 members; best fit O(n)"));
+    assert_non_null(strstr(h, "<a href=\"/p/p/runs/12\">#12</a></td><td>"
+                              "<code>&lt;c&gt;</code>"));
+    assert_non_null(strstr(h, "tooltips.js"));
+    /* Static: links for the choices, no form, no script, no sidecar. */
+    assert_int_equal(page_benchmark_write(&rel, &v, &b), ERR_OK);
+    h = buf_str(&b);
+    assert_null(strstr(h, "<form"));
+    assert_null(strstr(h, "<script"));
+    assert_null(strstr(h, "data-points"));
+    assert_non_null(strstr(h, "<a href=\"rel:/p/p/benchmarks/5?branch&#61;"
+                              "feat%2Fx&amp;testbed&#61;t%26b\">feat/x</a>"));
+    assert_non_null(strstr(h, "<strong>t&amp;b</strong>"));
+    assert_int_equal(count(h, "href=\"") + count(h, "src=\""),
+                     count(h, "href=\"rel:/") + count(h, "src=\"rel:/") + 1);
+    /* No measure with data. */
+    v.nmeasures = 0;
+    assert_int_equal(page_benchmark_write(&page_links_server, &v, &b),
+                     ERR_OK);
+    assert_non_null(strstr(buf_str(&b), "No data for this branch"));
+    assert_null(strstr(buf_str(&b), "<script"));
+    buf_cleanup(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1517,6 +1819,12 @@ int main(void)
         cmocka_unit_test(test_margins_at_any_size),
         cmocka_unit_test(test_long_utf8_names),
         cmocka_unit_test(test_comparison_height),
+        cmocka_unit_test(test_page_skeleton_and_links),
+        cmocka_unit_test(test_page_values),
+        cmocka_unit_test(test_page_dashboard),
+        cmocka_unit_test(test_page_too_large),
+        cmocka_unit_test(test_page_alerts),
+        cmocka_unit_test(test_page_benchmark),
     };
 
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
