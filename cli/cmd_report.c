@@ -56,7 +56,7 @@ struct item {
 };
 
 struct crawl {
-    char base[64]; /* http://127.0.0.1:PORT */
+    char base[64];    /* http://127.0.0.1:PORT */
     char prefix[300]; /* /p/SLUG */
     const char *out;
     struct item *items;
@@ -71,9 +71,8 @@ static char *attr_decode(const char *s, size_t n)
     static const struct {
         const char *ent;
         char c;
-    } ents[] = {{"&amp;", '&'}, {"&quot;", '"'}, {"&#39;", '\''},
-                {"&lt;", '<'},  {"&gt;", '>'},   {"&#61;", '='},
-                {"&#96;", '`'}};
+    } ents[] = {{"&amp;", '&'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&lt;", '<'},
+                {"&gt;", '>'},  {"&#61;", '='},  {"&#96;", '`'}};
     struct buf b;
 
     buf_init(&b, 0);
@@ -113,16 +112,16 @@ static char *file_for(const struct crawl *c, const char *url)
 
     if (!strcmp(url, "/static/style.css"))
         return xstrdup("static/style.css");
-    if (strncmp(url, c->prefix, pl) || (url[pl] && url[pl] != '/' &&
-                                        url[pl] != '?'))
+    if (strncmp(url, c->prefix, pl) ||
+        (url[pl] && url[pl] != '/' && url[pl] != '?'))
         return NULL;
     path = xstrndup(url + pl, pathlen - pl); /* "", "/runs/7", ... */
     short_hash(url, h);
     if (!strncmp(path, "/charts/", 8)) {
         const char *kind = path + 8;
 
-        file = xasprintf("charts/%.*s-%s%s", (int)strcspn(kind, "."), kind,
-                         h, strstr(kind, ".svg") ? ".svg" : ".png");
+        file = xasprintf("charts/%.*s-%s%s", (int)strcspn(kind, "."), kind, h,
+                         strstr(kind, ".svg") ? ".svg" : ".png");
     } else if (!strcmp(path, "") || !strcmp(path, "/")) {
         file = q ? xasprintf("index-%s.html", h) : xstrdup("index.html");
     } else if (!strchr(path + 1, '?')) {
@@ -276,8 +275,7 @@ static void progress(const struct crawl *c, bool last)
         return;
     fill = c->n ? (int)((double)c->done / (double)c->n * width) : 0;
     fprintf(stderr, "\r[%.*s%*s] %zu/%zu files", fill,
-            "##############################", width - fill, "", c->done,
-            c->n);
+            "##############################", width - fill, "", c->done, c->n);
     if (last)
         fputc('\n', stderr);
 }
@@ -334,8 +332,7 @@ static enum err crawl(struct crawl *c, struct errbuf *eb)
             e = save(c->out, file, buf_str(&page), page.len, eb);
             free(file);
         } else {
-            e = save(c->out, it->file, buf_str(&resp.body), resp.body.len,
-                     eb);
+            e = save(c->out, it->file, buf_str(&resp.body), resp.body.len, eb);
         }
         progress(c, false);
     }
@@ -368,12 +365,13 @@ int cmd_report(int argc, char **argv)
         cli_usage(stdout, "benchvault report --db PATH --project P --out DIR",
                   "Writes a project's pages and charts as a static site "
                   "(relative links; works from file:// and any static "
-                  "host).", opts, NOPTS);
+                  "host).",
+                  opts, NOPTS);
         goto out;
     }
     if (!cli_str(&a, "project") || !cli_str(&a, "out")) {
         fprintf(stderr, "benchvault report: give --project P, --out DIR and "
-                "an existing --db PATH\n");
+                        "an existing --db PATH\n");
         rc = EXIT_USAGE;
         goto out;
     }
@@ -415,8 +413,10 @@ int cmd_report(int argc, char **argv)
         printf("report: %zu files in %s (open %s/index.html)\n", c.n, c.out,
                c.out);
         if (c.truncated)
-            fprintf(stderr, "benchvault report: stopped at %d files; some "
-                    "links still point to the server\n", REPORT_MAX_FILES);
+            fprintf(stderr,
+                    "benchvault report: stopped at %d files; some "
+                    "links still point to the server\n",
+                    REPORT_MAX_FILES);
     }
 stop:
     agent_cleanup();

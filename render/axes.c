@@ -61,16 +61,16 @@ void format_tick(double v, double step, char *out, size_t n)
 #define HOUR_MS (60 * MINUTE_MS)
 #define DAY_MS (24 * HOUR_MS)
 
-unsigned time_ticks(int64_t lo, int64_t hi, unsigned max_ticks,
-                    int64_t *ticks, unsigned cap, bool *with_time)
+unsigned time_ticks(int64_t lo, int64_t hi, unsigned max_ticks, int64_t *ticks,
+                    unsigned cap, bool *with_time)
 {
     static const int64_t steps[] = {
-        MINUTE_MS,    2 * MINUTE_MS, 5 * MINUTE_MS, 10 * MINUTE_MS,
-        15 * MINUTE_MS, 30 * MINUTE_MS,
-        HOUR_MS,      3 * HOUR_MS,  6 * HOUR_MS,   12 * HOUR_MS,
-        DAY_MS,       2 * DAY_MS,   7 * DAY_MS,    14 * DAY_MS,
-        30 * DAY_MS,  91 * DAY_MS,  182 * DAY_MS,  365 * DAY_MS,
-        730 * DAY_MS, 1825 * DAY_MS, 3650 * DAY_MS};
+        MINUTE_MS,      2 * MINUTE_MS,  5 * MINUTE_MS, 10 * MINUTE_MS,
+        15 * MINUTE_MS, 30 * MINUTE_MS, HOUR_MS,       3 * HOUR_MS,
+        6 * HOUR_MS,    12 * HOUR_MS,   DAY_MS,        2 * DAY_MS,
+        7 * DAY_MS,     14 * DAY_MS,    30 * DAY_MS,   91 * DAY_MS,
+        182 * DAY_MS,   365 * DAY_MS,   730 * DAY_MS,  1825 * DAY_MS,
+        3650 * DAY_MS};
     int64_t step = steps[sizeof steps / sizeof steps[0] - 1], t;
     unsigned n = 0;
 

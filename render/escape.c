@@ -19,14 +19,29 @@ static enum err esc_markup(struct buf *b, const char *s, bool attr)
         const char *rep = NULL;
 
         switch (*s) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        case '`': rep = attr ? "&#96;" : NULL; break;
-        case '=': rep = attr ? "&#61;" : NULL; break;
-        default: break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case '`':
+            rep = attr ? "&#96;" : NULL;
+            break;
+        case '=':
+            rep = attr ? "&#61;" : NULL;
+            break;
+        default:
+            break;
         }
         if (!rep && (unsigned char)*s >= 0x80) {
             /* 4: the decoder stops at the terminating NUL, which is
@@ -73,10 +88,9 @@ static enum err esc_percent(struct buf *b, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     enum err e = ERR_OK;
 
-    for (const unsigned char *p = (const unsigned char *)(s ? s : "");
-         *p && !e; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' ||
-            *p == '~') {
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && !e;
+         p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
             e = buf_addc(b, (char)*p);
         } else {
             char enc[3] = {'%', hex[*p >> 4], hex[*p & 15]};

@@ -49,7 +49,7 @@ static enum err chunk(struct buf *out, const char *type,
 
 enum err png_encode(cairo_surface_t *s, struct buf *out, struct errbuf *eb)
 {
-    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G',
+    static const unsigned char sig[8] = {0x89, 'P',  'N',  'G',
                                          '\r', '\n', 0x1a, '\n'};
     int w = cairo_image_surface_get_width(s);
     int h = cairo_image_surface_get_height(s);

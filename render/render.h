@@ -94,10 +94,9 @@ unsigned chart_comparison_height(const struct chart_cmp_row *rows, size_t n);
 
 /* Base and head samples: a box plot each (median, quartiles, whiskers to
  * 1.5 IQR) with the raw points jittered deterministically beside it. */
-enum err chart_distribution_draw(const struct chart_opts *o,
-                                 const char *title, const char *unit,
-                                 const double *base, size_t nbase,
-                                 const double *head, size_t nhead,
+enum err chart_distribution_draw(const struct chart_opts *o, const char *title,
+                                 const char *unit, const double *base,
+                                 size_t nbase, const double *head, size_t nhead,
                                  struct buf *out, struct errbuf *eb);
 
 /* A run's resource samples over time: one panel per quantity that has

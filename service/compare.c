@@ -87,9 +87,9 @@ struct cmp_row {
     double *bc, *hc, *hist;     /* owns: central values of the base runs,
                                    the head runs and the history runs */
     size_t nbc, nhc, nhist;
-    size_t cut;                 /* history runs before its last level */
-    double *bs, *hs;            /* owns: samples pooled per side (note 2) */
-    struct an_side sb, sh;      /* each side for a comparison of samples */
+    size_t cut;            /* history runs before its last level */
+    double *bs, *hs;       /* owns: samples pooled per side (note 2) */
+    struct an_side sb, sh; /* each side for a comparison of samples */
     struct an_compare c;
     double q, threshold;
     struct an_noise noise;
@@ -361,8 +361,8 @@ static char *describe_history(const struct cmp_side *s, const char *anchor)
                          anchor);
     return xasprintf("the last %zu runs of %s on testbed %s (ids %lld to "
                      "%lld) as one baseline, each run counting once, %s",
-                     s->n, s->refs[0].branch, s->refs[0].testbed,
-                     (long long)lo, (long long)hi, anchor);
+                     s->n, s->refs[0].branch, s->refs[0].testbed, (long long)lo,
+                     (long long)hi, anchor);
 }
 
 /*
@@ -381,7 +381,8 @@ static enum err resolve_previous(struct store *st, int64_t pid,
     for (size_t i = 1; i < c->head.n; i++) {
         const struct store_run_ref *r = &c->head.refs[i];
 
-        if (r->time < q.before || (r->time == q.before && r->id < q.before_id)) {
+        if (r->time < q.before ||
+            (r->time == q.before && r->id < q.before_id)) {
             q.before = r->time;
             q.before_id = r->id;
         }
@@ -389,8 +390,9 @@ static enum err resolve_previous(struct store *st, int64_t pid,
     c->base.ref = xasprintf("branch:%s", h->branch);
     e = pick(st, pid, &q, &c->base, eb);
     if (e == ERR_NOT_FOUND) {
-        err_set(eb, "run %lld is the first of branch %s on testbed %s: "
-                    "there is nothing before it to compare with",
+        err_set(eb,
+                "run %lld is the first of branch %s on testbed %s: "
+                "there is nothing before it to compare with",
                 (long long)h->id, h->branch, h->testbed);
         return e;
     }
@@ -440,8 +442,8 @@ static enum err resolve_sides(struct store *st, int64_t pid,
     if (base && is_ids(base) && !is_ids(q->head)) {
         e = resolve_side(st, pid, "base", base, NULL, NULL, &c->base, eb);
         if (!e)
-            e = resolve_side(st, pid, "head", q->head,
-                             c->base.refs[0].testbed, NULL, &c->head, eb);
+            e = resolve_side(st, pid, "head", q->head, c->base.refs[0].testbed,
+                             NULL, &c->head, eb);
     } else {
         e = resolve_side(st, pid, "head", q->head, NULL, NULL, &c->head, eb);
         if (!e && !base) {
@@ -457,9 +459,8 @@ static enum err resolve_sides(struct store *st, int64_t pid,
             e = resolve_side(st, pid, "base", base, c->head.refs[0].testbed,
                              &c->head.refs[0], &c->base, eb);
         if (!e && !strncmp(base, "branch:", 7)) {
-            char *anchor = c->base.how
-                               ? xasprintf("up to %s", c->base.how)
-                               : xstrdup("up to its tip");
+            char *anchor = c->base.how ? xasprintf("up to %s", c->base.how)
+                                       : xstrdup("up to its tip");
 
             free(c->base.how);
             c->base.how = NULL;
@@ -653,8 +654,8 @@ static void fold_derived(struct svc_compare *c)
         struct cmp_row *r = &c->rows[i];
 
         if (r->b->derived && has_source(c->rows, c->nrows, r->b->key)) {
-            c->folded = xreallocarray(c->folded, c->nfolded + 1,
-                                      sizeof *c->folded);
+            c->folded =
+                xreallocarray(c->folded, c->nfolded + 1, sizeof *c->folded);
             c->folded[c->nfolded++] = *r;
         } else {
             c->rows[k++] = *r;
@@ -710,8 +711,8 @@ static void build_rows(struct svc_compare *c)
         }
         one = single_valued(e + i, j - i);
         if (one) {
-            c->single = xreallocarray(c->single, c->nsingle + 1,
-                                      sizeof *c->single);
+            c->single =
+                xreallocarray(c->single, c->nsingle + 1, sizeof *c->single);
             row = &c->single[c->nsingle++];
         } else {
             row = &c->rows[c->nrows++];
@@ -899,12 +900,17 @@ static enum err history(struct store *st, int64_t pid, struct svc_compare *c,
  * samples (each run counting once).
  */
 static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
-                            size_t n, struct errbuf *eb)
+                             size_t n, struct errbuf *eb)
 {
     for (size_t i = 0; i < n; i++) {
         struct cmp_row *row = &rows[i];
-        struct an_runs in = {row->bc, row->nbc, row->hc, row->nhc,
-                             row->hist, row->nhist, c->rules.noise_floor};
+        struct an_runs in = {row->bc,
+                             row->nbc,
+                             row->hc,
+                             row->nhc,
+                             row->hist,
+                             row->nhist,
+                             c->rules.noise_floor};
         enum err e;
 
         if (row->nhist >= c->rules.min_history && an_compare_runs(&in, &row->c))
@@ -1007,8 +1013,8 @@ static void rec(struct svc_compare *c, const struct an_advice *a)
 {
     if (c->nrecs >= MAX_RECS)
         return;
-    c->rec_kinds = xreallocarray(c->rec_kinds, c->nrecs + 1,
-                                 sizeof *c->rec_kinds);
+    c->rec_kinds =
+        xreallocarray(c->rec_kinds, c->nrecs + 1, sizeof *c->rec_kinds);
     c->rec_kinds[c->nrecs] = a->kind;
     list_add(&c->recs, &c->nrecs, xstrdup(a->text));
 }
@@ -1037,8 +1043,7 @@ static int cmp_member(const void *a, const void *b)
 static bool same_family(const struct member *x, const struct member *y)
 {
     return !strcmp(x->r->benchmark, y->r->benchmark) &&
-           !strcmp(x->r->measure, y->r->measure) &&
-           !strcmp(x->param, y->param);
+           !strcmp(x->r->measure, y->r->measure) && !strcmp(x->param, y->param);
 }
 
 /* One family's fit and advice: m[0..k) sorted by value. */
@@ -1212,8 +1217,7 @@ static void recommend(struct svc_compare *c)
     }
     if (short_hist) {
         an_advise_short_history(short_hist, c->nrows, c->rules.min_history,
-                                c->base.refs[0].branch, c->rules.allowance,
-                                &a);
+                                c->base.refs[0].branch, c->rules.allowance, &a);
         rec(c, &a);
     }
 }
@@ -1528,10 +1532,9 @@ static void write_text(const struct svc_compare *c, struct buf *out)
                               "no benchmark and measure with samples\n");
     for (size_t i = 0; i < c->nrows; i++)
         if (c->rows[i].d.verdict != AN_UNCHANGED)
-            (void)buf_printf(out, "%s %s (%s): %s\n",
-                             an_verdict_str(c->rows[i].d.verdict),
-                             c->rows[i].b->key, c->rows[i].b->measure,
-                             c->rows[i].d.reason);
+            (void)buf_printf(
+                out, "%s %s (%s): %s\n", an_verdict_str(c->rows[i].d.verdict),
+                c->rows[i].b->key, c->rows[i].b->measure, c->rows[i].d.reason);
     for (size_t i = 0; i < c->nfolded; i++) {
         char ch[16];
 
@@ -1541,8 +1544,10 @@ static void write_text(const struct svc_compare *c, struct buf *out)
                          an_verdict_str(c->folded[i].d.verdict));
     }
     if (c->nsingle)
-        (void)buf_printf(out, "%zu not compared (one value per run; judged "
-                              "by budgets and trends):\n", c->nsingle);
+        (void)buf_printf(out,
+                         "%zu not compared (one value per run; judged "
+                         "by budgets and trends):\n",
+                         c->nsingle);
     for (size_t i = 0; i < c->nsingle; i++) {
         char ch[16];
 
@@ -1608,20 +1613,18 @@ static void md_row(struct buf *out, const struct svc_compare *c,
     }
     (void)buf_adds(out, " | ");
     (void)page_esc_md(out, r->b->measure);
-    (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch, ci,
-                     q, verdict_mark(r->d.verdict));
+    (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch, ci, q,
+                     verdict_mark(r->d.verdict));
 }
 
 static const char md_head[] = "| benchmark | measure | base | head | change "
                               "| 95% CI | q | verdict |\n"
                               "|---|---|---:|---:|---:|---:|---:|---|\n";
 
-static void plural(struct buf *out, size_t n, const char *one,
-                   const char *many)
+static void plural(struct buf *out, size_t n, const char *one, const char *many)
 {
     (void)buf_printf(out, "%zu %s", n, n == 1 ? one : many);
 }
-
 
 static void md_side(struct buf *out, const struct svc_compare *c,
                     const struct cmp_side *s)
@@ -1733,18 +1736,20 @@ static void write_markdown(const struct svc_compare *c, struct buf *out)
                          c->nsingle);
     (void)buf_adds(out, "\n\n");
     if (c->nfolded)
-        (void)buf_printf(out, "%zu derived %s (such as throughput from the "
-                              "same timings) %s beside %s source and %s not "
-                              "counted.\n\n",
+        (void)buf_printf(out,
+                         "%zu derived %s (such as throughput from the "
+                         "same timings) %s beside %s source and %s not "
+                         "counted.\n\n",
                          c->nfolded, c->nfolded == 1 ? "row" : "rows",
                          c->nfolded == 1 ? "is" : "are",
                          c->nfolded == 1 ? "its" : "their",
                          c->nfolded == 1 ? "is" : "are");
     if (!c->nrows)
-        (void)buf_printf(out, "**Nothing was comparable**: base and head "
-                              "share no benchmark and measure with samples "
-                              "(%zu series only in the base, %zu only in the "
-                              "head, %zu with one value per run).\n\n",
+        (void)buf_printf(out,
+                         "**Nothing was comparable**: base and head "
+                         "share no benchmark and measure with samples "
+                         "(%zu series only in the base, %zu only in the "
+                         "head, %zu with one value per run).\n\n",
                          c->nonly_base, c->nonly_head, c->nsingle);
     (void)buf_adds(out, "Base: ");
     md_side(out, c, &c->base);
@@ -1780,8 +1785,10 @@ static void write_markdown(const struct svc_compare *c, struct buf *out)
         side_ids(&q, &c->head);
         (void)buf_printf(out, "![comparison chart](%s/p/", c->link_base);
         (void)page_esc_segment(out, c->project);
-        (void)buf_printf(out, "/charts/compare.png?%s)\n\n[Full comparison]"
-                         "(%s/p/", buf_str(&q), c->link_base);
+        (void)buf_printf(out,
+                         "/charts/compare.png?%s)\n\n[Full comparison]"
+                         "(%s/p/",
+                         buf_str(&q), c->link_base);
         (void)page_esc_segment(out, c->project);
         (void)buf_printf(out, "/compare?%s)\n\n", buf_str(&q));
         buf_cleanup(&q);
@@ -1968,8 +1975,9 @@ enum err svc_compare_create(struct store *st, const struct svc_compare_query *q,
     buf_init(&c->notes, 0); /* lines we write, each bounded */
     c->project = xstrdup(q->project);
     if (q->link_base && !svc_link_ok(q->link_base)) {
-        err_set(eb, "link: expected an http:// or https:// URL without "
-                    "query, spaces or parentheses, got \"%.200s\"",
+        err_set(eb,
+                "link: expected an http:// or https:// URL without "
+                "query, spaces or parentheses, got \"%.200s\"",
                 q->link_base);
         free(c->project);
         buf_cleanup(&c->notes);
@@ -2058,9 +2066,8 @@ void svc_compare_row(const struct svc_compare *c, size_t i, const char **key,
     *threshold = r->threshold;
 }
 
-void svc_compare_row_values(const struct svc_compare *c, size_t i,
-                            double *base, double *head, const char **unit,
-                            double *q)
+void svc_compare_row_values(const struct svc_compare *c, size_t i, double *base,
+                            double *head, const char **unit, double *q)
 {
     const struct cmp_row *r = &c->rows[i];
 
@@ -2080,9 +2087,8 @@ size_t svc_compare_nsingle(const struct svc_compare *c)
     return c->nsingle;
 }
 
-void svc_compare_single(const struct svc_compare *c, size_t i,
-                        const char **key, const char **measure,
-                        double *change)
+void svc_compare_single(const struct svc_compare *c, size_t i, const char **key,
+                        const char **measure, double *change)
 {
     *key = c->single[i].b->key;
     *measure = c->single[i].b->measure;
@@ -2099,9 +2105,8 @@ void svc_compare_summary(const struct svc_compare *c, size_t counts[4])
     memcpy(counts, c->counts, sizeof c->counts);
 }
 
-size_t svc_compare_side(const struct svc_compare *c, int head,
-                        const char **ref, const char **how, int64_t *ids,
-                        size_t max)
+size_t svc_compare_side(const struct svc_compare *c, int head, const char **ref,
+                        const char **how, int64_t *ids, size_t max)
 {
     const struct cmp_side *s = head ? &c->head : &c->base;
 
@@ -2196,8 +2201,9 @@ static enum err only_measure(const struct svc_compare *c, const char *key,
                 (found && !strcmp(found, m)) || !side_has(&c->base, key, m))
                 continue;
             if (found) {
-                err_set(eb, "query parameter \"measure\" is required: %.200s "
-                            "has several measures (%.100s, %.100s)",
+                err_set(eb,
+                        "query parameter \"measure\" is required: %.200s "
+                        "has several measures (%.100s, %.100s)",
                         key, found, m);
                 return ERR_INVALID;
             }
@@ -2250,8 +2256,10 @@ static enum err row_samples(const struct svc_compare *c, const char *key,
     nh = side_entries(&c->head, 1, key, measure, &e, &ne);
     if (nb == 0 || nh == 0) {
         free(e);
-        err_set(eb, "no row %.200s (%.100s): base and head do not both "
-                    "have it", key, measure);
+        err_set(eb,
+                "no row %.200s (%.100s): base and head do not both "
+                "have it",
+                key, measure);
         return ERR_NOT_FOUND;
     }
     pooled(e, nb, &out->base, &out->nbase);

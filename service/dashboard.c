@@ -31,12 +31,11 @@
  */
 const char *svc_dash_state_str(enum svc_dash_state s)
 {
-    static const char *const names[] = {"", "suspected", "regressed",
-                                        "known", "improved"};
+    static const char *const names[] = {"", "suspected", "regressed", "known",
+                                        "improved"};
 
     return (unsigned)s < 5 ? names[s] : "";
 }
-
 
 /* CV (stddev / mean) of the last CV_POINTS values: a cheap noise
  * level for the table, not a statistic to decide on. */
@@ -58,8 +57,8 @@ static double noise_cv(const struct series *s)
     return sqrt(ss / (double)(k - 1)) / fabs(mean);
 }
 
-static const struct store_alert *alert_of(const struct store_alert *a,
-                                          size_t n, const struct series *s)
+static const struct store_alert *alert_of(const struct store_alert *a, size_t n,
+                                          const struct series *s)
 {
     for (size_t i = 0; i < n; i++)
         if (a[i].benchmark_id == s->benchmark_id &&
@@ -167,7 +166,6 @@ static int cmp_noise(const void *a, const void *b)
         return cx < cy ? 1 : -1;
     return cmp_name(a, b);
 }
-
 
 void svc_dash_rows_free(struct svc_dash_row *rows, size_t n)
 {

@@ -60,10 +60,10 @@ static bool common_param(const struct store_benchmark *bm, size_t n,
             !svc_one_numeric_param(bm[i].params, &v, name, sizeof name))
             continue;
         for (size_t j = i; j < n; j++)
-            count += bm[j].name && !strcmp(bm[j].name, family) &&
-                     svc_one_numeric_param(bm[j].params, &v, other,
-                                           sizeof other) &&
-                     !strcmp(name, other);
+            count +=
+                bm[j].name && !strcmp(bm[j].name, family) &&
+                svc_one_numeric_param(bm[j].params, &v, other, sizeof other) &&
+                !strcmp(name, other);
         if (count > best) {
             best = count;
             snprintf(out, len, "%s", name);
@@ -129,4 +129,3 @@ enum err svc_scaling_load(struct store *st, int64_t project_id,
     store_benchmarks_free(bm, nbm);
     return ERR_OK;
 }
-

@@ -35,7 +35,7 @@ struct svc_compare_query {
     double threshold;    /* NAN: the project's settings (default 5%) */
     unsigned bootstrap;  /* resamples; 0: the default 2,000 */
     uint64_t seed;
-    int history; /* base-branch runs for the noise; 0: 20 */
+    int history;           /* base-branch runs for the noise; 0: 20 */
     const char *link_base; /* "http://host:port" for links and the chart
                               image in Markdown; NULL: none; else it must
                               pass svc_link_ok (ERR_INVALID) */
@@ -71,9 +71,8 @@ void svc_compare_row(const struct svc_compare *c, size_t i, const char **key,
 bool svc_link_ok(const char *u);
 /* Row i's central values (base, head; canonical unit, borrowed) and its
  * Benjamini-Hochberg q-value (NAN: untested). */
-void svc_compare_row_values(const struct svc_compare *c, size_t i,
-                            double *base, double *head, const char **unit,
-                            double *q);
+void svc_compare_row_values(const struct svc_compare *c, size_t i, double *base,
+                            double *head, const char **unit, double *q);
 /* Rows by verdict (indexed by enum an_verdict). */
 void svc_compare_summary(const struct svc_compare *c, size_t counts[4]);
 /* Why row i got its verdict (borrowed). */
@@ -81,17 +80,15 @@ const char *svc_compare_row_reason(const struct svc_compare *c, size_t i);
 /* Rows with one value per run, not compared: i < svc_compare_nsingle;
  * borrowed key and measure, the change of the medians (NAN: none). */
 size_t svc_compare_nsingle(const struct svc_compare *c);
-void svc_compare_single(const struct svc_compare *c, size_t i,
-                        const char **key, const char **measure,
-                        double *change);
+void svc_compare_single(const struct svc_compare *c, size_t i, const char **key,
+                        const char **measure, double *change);
 /* Series only the base (head 0) or only the head (1) has. */
 size_t svc_compare_nonly(const struct svc_compare *c, int head);
 /* A side (head true: the head): the reference as used, how it was
  * resolved (NULL: as written), its run ids (at most max into ids); returns
  * how many runs it pools. */
-size_t svc_compare_side(const struct svc_compare *c, int head,
-                        const char **ref, const char **how, int64_t *ids,
-                        size_t max);
+size_t svc_compare_side(const struct svc_compare *c, int head, const char **ref,
+                        const char **how, int64_t *ids, size_t max);
 /* Budget i (< svc_compare_nbudgets): "pass", "fail" or "no data", and its
  * line for people (borrowed). */
 size_t svc_compare_nbudgets(const struct svc_compare *c);
@@ -125,7 +122,6 @@ enum err svc_compare_samples(struct store *st,
                              struct errbuf *eb);
 void svc_row_samples_cleanup(struct svc_row_samples *s);
 
-
 /* The value of params (canonical JSON) when it is an object of exactly one
  * positive number ({"n":1000}), and the parameter's name into name: a
  * family member that scaling can place. */
@@ -136,10 +132,10 @@ bool svc_one_numeric_param(const char *params, double *v, char *name,
  * value of a measure (NULL: the default) on its default branch and
  * testbed: what the scaling chart and advice rest on. */
 struct svc_scaling {
-    double *n, *t; /* owns, count each */
-    size_t count, distinct; /* members, distinct parameter values */
-    char *unit;     /* owns; NULL when count is 0 */
-    char param[64]; /* the parameter's name ("n") */
+    double *n, *t;            /* owns, count each */
+    size_t count, distinct;   /* members, distinct parameter values */
+    char *unit;               /* owns; NULL when count is 0 */
+    char param[64];           /* the parameter's name ("n") */
     enum direction direction; /* the measure's; DIR_UNSET when count is 0 */
 };
 enum err svc_scaling_load(struct store *st, int64_t project_id,
@@ -148,8 +144,8 @@ enum err svc_scaling_load(struct store *st, int64_t project_id,
                           struct errbuf *eb);
 void svc_scaling_cleanup(struct svc_scaling *sc);
 
-
-/* ---- statistics engine: budgets checked on runs (service/budgets.c) ------- */
+/* ---- statistics engine: budgets checked on runs (service/budgets.c) -------
+ */
 
 /* One rule's outcome on a set of runs. */
 struct svc_budget_result {
@@ -162,7 +158,7 @@ struct svc_budget_result {
     int64_t worst_run;     /* the run when one was checked, else 0 */
     size_t nruns;          /* the runs checked: each series' value is its
                               median over them (analysis/budget.c) */
-    char *message; /* owns: one line for people */
+    char *message;         /* owns: one line for people */
 };
 
 /*
@@ -185,7 +181,6 @@ void svc_budgets_eval(const struct store_budget *rules, char *const *sources,
                       struct svc_budget_result **out);
 void svc_budget_results_free(struct svc_budget_result *r, size_t n);
 void svc_budget_result_json(struct jw *w, const struct svc_budget_result *r);
-
 
 /* ---- regression detection (service/alerts.c) --------------------------- */
 
@@ -246,7 +241,7 @@ const char *svc_dash_state_str(enum svc_dash_state s);
 enum svc_dash_sort {
     SVC_DASH_WORSE = 0, /* suspected, regressed, known first, worst first */
     SVC_DASH_NAME = 1,
-    SVC_DASH_NOISE = 2  /* noisiest first */
+    SVC_DASH_NOISE = 2 /* noisiest first */
 };
 
 /* One series: a benchmark for one measure on its default branch. */
@@ -257,7 +252,7 @@ struct svc_dash_row {
     double worse;               /* change signed so that worse > 0 */
     size_t npoints, tail;       /* tail: runs at the latest level */
     enum svc_dash_state state;
-    char *first_bad_commit;     /* owns: its alert's, NULL without one */
+    char *first_bad_commit; /* owns: its alert's, NULL without one */
 };
 
 /*
@@ -356,8 +351,7 @@ struct svc_page_benchmark {
  * noise and scaling.  ERR_NOT_FOUND for no such benchmark; ERR_DB.
  */
 enum err svc_page_benchmark(struct store *st, const struct store_project *proj,
-                            int64_t id, const char *branch,
-                            const char *testbed,
+                            int64_t id, const char *branch, const char *testbed,
                             struct svc_page_benchmark *out, struct errbuf *eb);
 void svc_page_benchmark_cleanup(struct svc_page_benchmark *p);
 

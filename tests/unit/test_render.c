@@ -1462,8 +1462,8 @@ static void test_comparison_height(void **state)
 
     (void)state;
     for (int i = 0; i < 300; i++)
-        rows[i] = (struct chart_cmp_row){"bench", 0.01 * (i % 7),
-                                         -0.02, 0.03, CHART_UNCHANGED};
+        rows[i] = (struct chart_cmp_row){"bench", 0.01 * (i % 7), -0.02, 0.03,
+                                         CHART_UNCHANGED};
     rows[0].verdict = CHART_REGRESSED;
     rows[0].change = 0.2;
     rows[0].ci_lo = 0.15;
@@ -1480,15 +1480,14 @@ static void test_comparison_height(void **state)
     o.height = chart_comparison_height(rows, 3);
     buf_init(&b, 0);
     err_init(&eb);
-    assert_int_equal(chart_comparison_draw(&o, "three", rows, 3, 0.05, &b,
-                                           &eb),
+    assert_int_equal(chart_comparison_draw(&o, "three", rows, 3, 0.05, &b, &eb),
                      ERR_OK);
     dump(&b, "comparison-three.png");
     assert_int_equal(decode_png(&b, &img), 0);
     assert_int_equal(img.h, 222);
     for (unsigned r = 0; r < 3; r++)
-        assert_true(inked(&img, 12, 62 + 40 * r + 12, 100,
-                          62 + 40 * r + 28) > 20);
+        assert_true(inked(&img, 12, 62 + 40 * r + 12, 100, 62 + 40 * r + 28) >
+                    20);
     assert_true(inked(&img, 600, 182, 890, 218) > 50); /* ticks, title */
     assert_int_equal(inked(&img, 0, 218, 900, 222), 0);
     free(img.rgb);
@@ -1547,8 +1546,7 @@ static void test_page_skeleton_and_links(void **state)
 
     /* A path's "&" and "=" are escaped for the attribute. */
     buf_reset(&b);
-    assert_int_equal(page_href(&page_links_server, &b, "/p/x?a=1&b=2"),
-                     ERR_OK);
+    assert_int_equal(page_href(&page_links_server, &b, "/p/x?a=1&b=2"), ERR_OK);
     assert_string_equal(buf_str(&b), "/p/x?a&#61;1&amp;b&#61;2");
     buf_cleanup(&b);
 }
@@ -1600,8 +1598,8 @@ static void test_page_dashboard(void **state)
          NULL, PAGE_DASH_BAD, "suspected"},
         {2, "b", "latency", "s", 0.4, -0.1, NAN, 1, false, NULL,
          PAGE_DASH_BETTER, "improved"},
-        {3, "c", "latency", "s", 0.4, NAN, NAN, 1, false, NULL,
-         PAGE_DASH_NONE, ""},
+        {3, "c", "latency", "s", 0.4, NAN, NAN, 1, false, NULL, PAGE_DASH_NONE,
+         ""},
     };
     struct page_links rel = {href_rel, &rel_ctx, false};
     struct page_dashboard d;
@@ -1611,8 +1609,7 @@ static void test_page_dashboard(void **state)
     (void)state;
     buf_init(&b, 0);
     dash_fixture(&d, rows, 3);
-    assert_int_equal(page_dashboard_write(&page_links_server, &d, &b),
-                     ERR_OK);
+    assert_int_equal(page_dashboard_write(&page_links_server, &d, &b), ERR_OK);
     s = buf_str(&b);
     assert_true(page_complete(&b));
     assert_null(strstr(s, "<script>"));
@@ -1665,8 +1662,7 @@ static void test_page_too_large(void **state)
     assert_int_equal(page_projects_write(&page_links_server, p, 2, &b),
                      ERR_TOO_LARGE);
     assert_false(page_complete(&b));
-    assert_int_equal(page_projects_write(&page_links_server, p, 1, &b),
-                     ERR_OK);
+    assert_int_equal(page_projects_write(&page_links_server, p, 1, &b), ERR_OK);
     assert_true(page_complete(&b));
     buf_cleanup(&b);
     free(big);
@@ -1675,15 +1671,34 @@ static void test_page_too_large(void **state)
 static void test_page_alerts(void **state)
 {
     struct page_alert a[2] = {
-        {.id = 7, .benchmark_id = 3, .status = "open",
-         .benchmark = "<b>x</b>", .measure = "latency", .branch = "a&b",
-         .testbed = "t b", .unit = "s", .before = 0.01, .after = 0.012,
-         .change = 0.2, .last_good_run_id = 4, .first_bad_run_id = 5,
-         .last_good_commit = "0123456789abcdef0123", .first_bad_commit = NULL,
+        {.id = 7,
+         .benchmark_id = 3,
+         .status = "open",
+         .benchmark = "<b>x</b>",
+         .measure = "latency",
+         .branch = "a&b",
+         .testbed = "t b",
+         .unit = "s",
+         .before = 0.01,
+         .after = 0.012,
+         .change = 0.2,
+         .last_good_run_id = 4,
+         .first_bad_run_id = 5,
+         .last_good_commit = "0123456789abcdef0123",
+         .first_bad_commit = NULL,
          .advice = "bisect <it>"},
-        {.id = 8, .benchmark_id = 3, .status = "dismissed", .benchmark = "y",
-         .measure = "m", .branch = "main", .testbed = "t", .unit = "",
-         .note = "\"noise\"", .before = NAN, .after = NAN, .change = NAN},
+        {.id = 8,
+         .benchmark_id = 3,
+         .status = "dismissed",
+         .benchmark = "y",
+         .measure = "m",
+         .branch = "main",
+         .testbed = "t",
+         .unit = "",
+         .note = "\"noise\"",
+         .before = NAN,
+         .after = NAN,
+         .change = NAN},
     };
     struct page_alerts p = {"proj", a, 2, NULL, "c0ffee"};
     struct page_links rel = {href_rel, &rel_ctx, false};
@@ -1721,8 +1736,8 @@ static void test_page_alerts(void **state)
     assert_int_equal(count(s, "href=\""), count(s, "href=\"rel:/") + 1);
     /* No random bytes: signing in is unavailable, said so. */
     buf_reset(&b);
-    assert_int_equal(page_signin_form(&page_links_server, &b, NULL, NULL,
-                                      "/"), ERR_OK);
+    assert_int_equal(page_signin_form(&page_links_server, &b, NULL, NULL, "/"),
+                     ERR_OK);
     assert_non_null(strstr(buf_str(&b), "Signing in is unavailable"));
     buf_cleanup(&b);
 }
@@ -1730,36 +1745,54 @@ static void test_page_alerts(void **state)
 static void test_page_benchmark(void **state)
 {
     struct series_point pts[3] = {
-        {.run_id = 11, .commit_sha = "aaaaaaaaaaaaaaaaaaaa", .value = 0.010,
-         .n = 3, .time = TIME_NONE},
-        {.run_id = 12, .commit_sha = "<c>", .value = 0.010, .n = -1,
+        {.run_id = 11,
+         .commit_sha = "aaaaaaaaaaaaaaaaaaaa",
+         .value = 0.010,
+         .n = 3,
          .time = TIME_NONE},
-        {.run_id = 13, .commit_sha = NULL, .value = 0.013, .n = 3,
+        {.run_id = 12,
+         .commit_sha = "<c>",
+         .value = 0.010,
+         .n = -1,
+         .time = TIME_NONE},
+        {.run_id = 13,
+         .commit_sha = NULL,
+         .value = 0.013,
+         .n = 3,
          .time = TIME_NONE},
     };
-    struct series s = {.benchmark_key = "k", .measure = "lat ency",
-                       .unit = "s", .branch = "main", .testbed = "t&b",
-                       .direction = DIR_LOWER, .points = pts, .npoints = 3};
+    struct series s = {.benchmark_key = "k",
+                       .measure = "lat ency",
+                       .unit = "s",
+                       .branch = "main",
+                       .testbed = "t&b",
+                       .direction = DIR_LOWER,
+                       .points = pts,
+                       .npoints = 3};
     struct series empty = {.measure = "x"};
     struct page_cp cp = {2, 0.010, 0.013, 0.3};
-    struct page_scaling sc = {"fam", "n", 4, "O(n)", "linear", 1.0,
-                              {0.9, 1.1}, NULL};
+    struct page_scaling sc = {"fam",    "n", 4,          "O(n)",
+                              "linear", 1.0, {0.9, 1.1}, NULL};
     struct page_measure m[2] = {
-        {.series = &s, .cps = &cp, .ncps = 1, .noise = 0.02,
-         .noise_runs = 3, .noise_advice = "too <noisy>", .scaling = &sc},
+        {.series = &s,
+         .cps = &cp,
+         .ncps = 1,
+         .noise = 0.02,
+         .noise_runs = 3,
+         .noise_advice = "too <noisy>",
+         .scaling = &sc},
         {.series = &empty, .noise = NAN},
     };
     char *names[3] = {"main", "feat/x", "t&b"};
-    struct page_benchmark v = {"p", "k<1>", 5, NULL, "t&b", names, 2,
-                               names + 2, 1, m, 2};
+    struct page_benchmark v = {"p", "k<1>",    5, NULL, "t&b", names,
+                               2,   names + 2, 1, m,    2};
     struct page_links rel = {href_rel, &rel_ctx, false};
     struct buf b;
     const char *h;
 
     (void)state;
     buf_init(&b, 0);
-    assert_int_equal(page_benchmark_write(&page_links_server, &v, &b),
-                     ERR_OK);
+    assert_int_equal(page_benchmark_write(&page_links_server, &v, &b), ERR_OK);
     h = buf_str(&b);
     assert_true(page_complete(&b));
     assert_non_null(strstr(h, "<h1>k&lt;1&gt;</h1>"));
@@ -1788,8 +1821,7 @@ static void test_page_benchmark(void **state)
                      count(h, "href=\"rel:/") + count(h, "src=\"rel:/") + 1);
     /* No measure with data. */
     v.nmeasures = 0;
-    assert_int_equal(page_benchmark_write(&page_links_server, &v, &b),
-                     ERR_OK);
+    assert_int_equal(page_benchmark_write(&page_links_server, &v, &b), ERR_OK);
     assert_non_null(strstr(buf_str(&b), "No data for this branch"));
     assert_null(strstr(buf_str(&b), "<script"));
     buf_cleanup(&b);
