@@ -1,6 +1,7 @@
 # Fuzz targets (tests/fuzz/, docs/testing.md).  Each target is one
 # LLVMFuzzerTestOneInput over seeds copied from tests/data at configure time
-# into fuzz-seeds/<target>/ in the build folder (never ../shared).
+# into fuzz-seeds/<target>/ in the build folder (nothing outside the
+# repository).
 #
 # - Every build: fuzz_<t>_standalone replays the seeds plus deterministic
 #   mutations (tests/fuzz/standalone.c) as the ctest test fuzz.<t>, a few

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The layers of ../shared/DESIGN.md ("Layout and dependency rules"), checked
+"""The layers of the shared DESIGN.md ("Layout and dependency rules"), checked
 over the source tree's #include lines.  Exit 0 when they hold, 1 with one
 line per breach otherwise.
 
