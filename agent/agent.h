@@ -26,11 +26,6 @@
 void agent_init(void);
 void agent_cleanup(void);
 
-/* Reads a whole file into out (appends; at most max bytes in all).
- * ERR_NOT_FOUND when it does not exist, ERR_TOO_LARGE past max, ERR_IO. */
-enum err agent_file_read(const char *path, size_t max, struct buf *out,
-                         struct errbuf *eb);
-
 /* ---- results files (results.c) ------------------------------------------ */
 
 /*

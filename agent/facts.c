@@ -220,7 +220,7 @@ static void github(struct agent_facts *f, agent_getenv_fn get, void *ud,
         buf_init(&body, 0);
         err_init(&ev);
         memset(&ce, 0, sizeof ce);
-        if (agent_file_read(event, (size_t)16 << 20, &body, &ev) ||
+        if (file_read(event, (size_t)16 << 20, &body, &ev) ||
             ingest_ci_event_read(body.data, body.len, &ce, &ev)) {
             err_set(eb, "GITHUB_EVENT_PATH: %s", ev.msg);
         } else if (ce.pr_number > 0) {

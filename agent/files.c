@@ -18,12 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum err agent_file_read(const char *path, size_t max, struct buf *out,
-                         struct errbuf *eb)
-{
-    return file_read(path, max, out, eb);
-}
-
 enum err agent_mkdirs(const char *path, struct errbuf *eb)
 {
     char *p = xstrdup(path);

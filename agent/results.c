@@ -98,7 +98,7 @@ enum err agent_results_read(const char *path, const char *format, size_t max,
     buf_init(&prefix, 0);
     if (!agent_locust_prefix(path, format, &prefix)) {
         buf_cleanup(&prefix);
-        return agent_file_read(path, max, body, eb);
+        return file_read(path, max, body, eb);
     }
     buf_init(&name, 0);
     plen = prefix.len;
@@ -109,7 +109,7 @@ enum err agent_results_read(const char *path, const char *format, size_t max,
         if (!is_file(buf_str(&name)))
             continue;
         buf_init(&data[n], 0);
-        e = agent_file_read(buf_str(&name), max, &data[n], eb);
+        e = file_read(buf_str(&name), max, &data[n], eb);
         parts[n].name = locust_files[i].part;
         parts[n].filename = NULL;
         parts[n].content_type = "text/csv";
@@ -144,8 +144,7 @@ bool agent_locust_exceptions(const char *prefix)
     (void)buf_adds(&path, prefix);
     (void)buf_adds(&path, "_exceptions.csv");
     /* The header alone when nothing was raised (FORMATS.md section 4). */
-    if (agent_file_read(buf_str(&path), (size_t)1 << 20, &text, &eb) ==
-            ERR_OK &&
+    if (file_read(buf_str(&path), (size_t)1 << 20, &text, &eb) == ERR_OK &&
         (nl = strchr(buf_str(&text), '\n')) != NULL)
         any = nl[1 + strspn(nl + 1, "\r\n")] != '\0';
     err_cleanup(&eb);

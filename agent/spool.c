@@ -127,7 +127,7 @@ static bool deliver_one(const char *dir, const char *name,
     buf_init(&body, 0);
     err_init(&eb);
     run_init(&r);
-    if (agent_file_read(path, SPOOL_MAX_FILE, &body, &eb) ||
+    if (file_read(path, SPOOL_MAX_FILE, &body, &eb) ||
         ingest_parse(body.data, body.len, "benchvault/v1", NULL, NULL, &r,
                      &eb)) {
         reject(dir, name, eb.msg[0] ? eb.msg : "not a valid run");

@@ -62,7 +62,7 @@ static void read_first_line(const char *path, char *out, size_t n)
 
     out[0] = '\0';
     buf_init(&b, 0);
-    if (agent_file_read(path, 4096, &b, NULL) == ERR_OK && b.data) {
+    if (file_read(path, 4096, &b, NULL) == ERR_OK && b.data) {
         nl = strchr(b.data, '\n');
         if (nl)
             *nl = '\0';
@@ -81,15 +81,15 @@ void agent_testbed_probe(struct agent_testbed *tb, bool gpu,
 
     memset(tb, 0, sizeof *tb);
     buf_init(&b, 0);
-    if (agent_file_read("/proc/cpuinfo", (size_t)4 << 20, &b, NULL) == ERR_OK &&
+    if (file_read("/proc/cpuinfo", (size_t)4 << 20, &b, NULL) == ERR_OK &&
         b.data) {
         if (!cpuinfo_value(b.data, "model name", tb->cpu, sizeof tb->cpu) &&
             !cpuinfo_value(b.data, "Hardware", tb->cpu, sizeof tb->cpu))
             (void)cpuinfo_value(b.data, "cpu model", tb->cpu, sizeof tb->cpu);
     }
     buf_reset(&b);
-    if (agent_file_read("/proc/meminfo", 1 << 20, &b, NULL) == ERR_OK &&
-        b.data && (mt = strstr(b.data, "MemTotal:")) != NULL)
+    if (file_read("/proc/meminfo", 1 << 20, &b, NULL) == ERR_OK && b.data &&
+        (mt = strstr(b.data, "MemTotal:")) != NULL)
         tb->memory_bytes = strtoll(mt + 9, NULL, 10) * 1024;
     buf_cleanup(&b);
     tb->cores = cores > 0 ? cores : 0;

@@ -801,7 +801,7 @@ static enum err load_budgets(struct session *s, const char *path)
 
     buf_init(&b, 0);
     err_init(&eb);
-    e = agent_file_read(path, (size_t)1 << 20, &b, &eb);
+    e = file_read(path, (size_t)1 << 20, &b, &eb);
     if (!e)
         e = ingest_budgets_parse(b.data, b.len, &s->rules, &s->nrules, &eb);
     if (e)

@@ -342,7 +342,7 @@ enum err store_samples_decode(const void *blob, size_t len, double **out,
 
 /* ---- open, migrate, close ---------------------------------------------- */
 
-static int newest_migration(void)
+int store_schema_newest(void)
 {
     int v = 0;
 
@@ -475,7 +475,7 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
     enum err e = ERR_OK;
     bool applied, any = false;
 
-    for (int v = (int)uv + 1; v <= newest_migration(); v++) {
+    for (int v = (int)uv + 1; v <= store_schema_newest(); v++) {
         const struct schema_migration *m = NULL;
 
         for (size_t i = 0; i < schema_migration_count; i++)
@@ -578,7 +578,7 @@ enum err store_open(const char *path, enum store_mode mode, struct store **out,
     struct store *st = NULL;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     int64_t uv;
-    int newest = newest_migration();
+    int newest = store_schema_newest();
     bool made = false;
     enum err e = ERR_OK;
     int rc;

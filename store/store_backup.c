@@ -33,16 +33,6 @@
 
 #include "schema/schema.h"
 
-static int newest_schema(void)
-{
-    int v = 0;
-
-    for (size_t i = 0; i < schema_migration_count; i++)
-        if (schema_migrations[i].version > v)
-            v = schema_migrations[i].version;
-    return v;
-}
-
 static enum err sql_err(sqlite3 *db, struct errbuf *eb, const char *what)
 {
     err_set(eb, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
@@ -85,11 +75,11 @@ static enum err check_db(sqlite3 *db, const char *path,
                 path);
         return ERR_INVALID;
     }
-    if (info->schema_version > newest_schema()) {
+    if (info->schema_version > store_schema_newest()) {
         err_set(eb,
                 "%s has schema version %lld, newer than this benchvault "
                 "(%d): restore it with a newer one",
-                path, (long long)info->schema_version, newest_schema());
+                path, (long long)info->schema_version, store_schema_newest());
         return ERR_INVALID;
     }
     rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &s, NULL);

@@ -195,6 +195,8 @@ enum err store_db_err(struct store *st, struct errbuf *eb, const char *what);
  * max_page_count quota) is ERR_FULL, SQLITE_IOERR ERR_IO, SQLITE_NOMEM
  * ERR_NOMEM, anything else ERR_DB. */
 enum err store_err_of(int rc);
+/* The newest schema version this binary knows (its last migration). */
+int store_schema_newest(void);
 
 /* Runs a cached statement that takes no parameters and returns no row. */
 enum err store_exec(struct store *st, enum store_sql id, const char *sql,

@@ -625,7 +625,7 @@ static void load_run(const char *path, struct run *r)
 
     buf_init(&b, 0);
     err_init(&eb);
-    assert_int_equal(agent_file_read(path, 1 << 20, &b, &eb), ERR_OK);
+    assert_int_equal(file_read(path, 1 << 20, &b, &eb), ERR_OK);
     if (ingest_parse(b.data, b.len, "auto", NULL, NULL, r, &eb))
         fail_msg("%s: %s", path, eb.msg);
     buf_cleanup(&b);
