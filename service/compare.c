@@ -102,6 +102,7 @@ struct svc_compare {
     struct an_options opt;
     struct an_rules rules; /* threshold: the default, rows have their own */
     int history;
+    double prior_sd, prior_df; /* the noise the rows share (0: none) */
     struct cmp_row *rows;
     size_t nrows;
     struct cmp_row *single; /* one value per run: not compared (note 2) */
@@ -897,10 +898,13 @@ static enum err history(struct store *st, int64_t pid, struct svc_compare *c,
 /*
  * Each row's statistics (note 3): run against run when the history has
  * min_history runs to measure the run-to-run noise by, else the pooled
- * samples (each run counting once).
+ * samples (each run counting once).  A run-level row's noise is moderated
+ * towards the noise the comparison's measured rows share (prior; none when
+ * prior_df is 0).
  */
 static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
-                             size_t n, struct errbuf *eb)
+                             size_t n, double prior_sd, double prior_df,
+                             struct errbuf *eb)
 {
     for (size_t i = 0; i < n; i++) {
         struct cmp_row *row = &rows[i];
@@ -910,9 +914,12 @@ static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
                              row->nhc,
                              row->hist,
                              row->nhist,
-                             c->rules.noise_floor};
+                             c->rules.noise_floor,
+                             prior_sd,
+                             prior_df};
         enum err e;
 
+        an_compare_cleanup(&row->c);
         if (row->nhist >= c->rules.min_history && an_compare_runs(&in, &row->c))
             continue;
         e = an_compare(&row->sb, &row->sh, &c->opt, false, &row->c, eb);
@@ -922,12 +929,43 @@ static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
     return ERR_OK;
 }
 
+/*
+ * The noise the measured run-level rows share (compare_runs.c note 8),
+ * from their own estimates; derived rows are left out, as they repeat
+ * their source's noise.
+ */
+static void noise_prior(struct svc_compare *c)
+{
+    double *sd = xcalloc(c->nrows + 1, sizeof *sd),
+           *df = xcalloc(c->nrows + 1, sizeof *df);
+    size_t m = 0;
+
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *row = &c->rows[i];
+
+        if (row->c.kind != AN_KIND_RUNS || row->b->derived)
+            continue;
+        sd[m] = row->c.own_noise;
+        df[m++] = row->c.own_df;
+    }
+    if (!an_noise_prior(sd, df, m, &c->prior_sd, &c->prior_df))
+        c->prior_sd = c->prior_df = 0;
+    free(sd);
+    free(df);
+}
+
 static enum err compute(struct svc_compare *c, struct errbuf *eb)
 {
-    enum err e = compute_rows(c, c->rows, c->nrows, eb);
+    enum err e = compute_rows(c, c->rows, c->nrows, 0, 0, eb);
 
+    if (e)
+        return e;
+    noise_prior(c);
+    if (c->prior_df > 0)
+        e = compute_rows(c, c->rows, c->nrows, c->prior_sd, c->prior_df, eb);
     if (!e)
-        e = compute_rows(c, c->folded, c->nfolded, eb);
+        e = compute_rows(c, c->folded, c->nfolded, c->prior_sd, c->prior_df,
+                         eb);
     if (e)
         return e;
     for (size_t i = 0; i < c->nsingle; i++) {
@@ -1324,6 +1362,7 @@ static void row_json(struct jw *w, const struct cmp_row *r)
         jw_knum(w, "t", c->t);
         jw_knum(w, "df", c->df);
         jw_knum(w, "noise", c->noise);
+        jw_knum(w, "noise_own", c->own_noise);
         jw_knum(w, "head_spread", c->head_spread);
         jw_knum(w, "hist_lo", c->hist_lo);
         jw_knum(w, "hist_hi", c->hist_hi);
@@ -1405,6 +1444,15 @@ static void write_json(const struct svc_compare *c, struct buf *out)
     jw_kint(&w, "bootstrap", c->opt.bootstrap);
     jw_kint(&w, "seed", (int64_t)c->opt.seed);
     jw_obj_end(&w);
+    jw_key(&w, "shared_noise");
+    if (c->prior_df > 0) {
+        jw_obj_begin(&w);
+        jw_knum(&w, "noise", c->prior_sd);
+        jw_knum(&w, "df", c->prior_df);
+        jw_obj_end(&w);
+    } else {
+        jw_null(&w);
+    }
     jw_key(&w, "summary");
     jw_obj_begin(&w);
     jw_kint(&w, "regressed", (int64_t)c->counts[AN_REGRESSED]);
