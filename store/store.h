@@ -503,8 +503,15 @@ enum err store_alert_update(struct store *st, int64_t id, const char *status,
                             const char *note, struct errbuf *eb);
 /* Whether s is an alert status (open, acknowledged, dismissed, resolved). */
 bool store_alert_status_valid(const char *s);
-/* Open alerts of every project (for /metrics). */
-enum err store_alerts_open_count(struct store *st, int64_t *n);
+/* Alerts by project (for /metrics' labelled gauges): every project, also
+ * those with none, in slug order. */
+struct store_alert_tally {
+    char *project; /* owns: the slug */
+    int64_t open, acknowledged;
+};
+enum err store_alerts_by_project(struct store *st,
+                                 struct store_alert_tally **out, size_t *n);
+void store_alert_tally_free(struct store_alert_tally *v, size_t n);
 
 /* ---- maintenance ------------------------------------------------------- */
 

@@ -116,7 +116,7 @@ enum store_sql {
     SQ_ALERTS_LIST,
     SQ_ALERT_GET,
     SQ_ALERT_SET,
-    SQ_ALERTS_OPEN_COUNT,
+    SQ_ALERTS_BY_PROJECT,
     SQ__COUNT
 };
 
