@@ -255,4 +255,17 @@ void ingest_compare_settings_cleanup(struct ingest_compare_settings *s);
 enum err ingest_alert_patch_parse(const char *body, size_t len, char **status,
                                   char **note, struct errbuf *eb);
 
+/* ==== webhooks: the body of POST /api/v1/projects/{p}/webhooks ======== */
+/* (ingest/webhook.c) */
+
+#define INGEST_WEBHOOK_URL_MAX 2048
+
+/*
+ * Reads {"url", "secret", "format"}.  *url and *format (caller frees) are
+ * set on success (format "json" when absent); *secret is NULL when absent.
+ * ERR_MALFORMED, ERR_INVALID with pointers in eb.
+ */
+enum err ingest_webhook_parse(const char *body, size_t len, char **url,
+                              char **secret, char **format, struct errbuf *eb);
+
 #endif /* BV_INGEST_H */

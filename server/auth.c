@@ -214,11 +214,14 @@ bool auth_check(struct req *rq, enum access need, const char *project)
         goto scope;
     if (!h || !*h)
         return deny(rq, 401,
-                    need == ACCESS_WRITE ? "this request needs a write token: "
+                    need == ACCESS_ADMIN ? "this request needs an admin token: "
                                            "Authorization: Bearer <token>"
-                                         : "this server is private: send "
-                                           "Authorization: Bearer <token>, or "
-                                           "sign in with a read token");
+                    : need == ACCESS_WRITE
+                        ? "this request needs a write token: "
+                          "Authorization: Bearer <token>"
+                        : "this server is private: send "
+                          "Authorization: Bearer <token>, or "
+                          "sign in with a read token");
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return deny(rq, 401,
                     "the Authorization header must be "
@@ -244,9 +247,15 @@ bool auth_check(struct req *rq, enum access need, const char *project)
     err_cleanup(&eb);
 scope:
     rq->has_token = true;
-    want = need == ACCESS_WRITE ? SCOPE_WRITE : SCOPE_READ;
+    want = need == ACCESS_ADMIN   ? SCOPE_ADMIN
+           : need == ACCESS_WRITE ? SCOPE_WRITE
+                                  : SCOPE_READ;
     if (rq->token.scope < want)
-        return deny(rq, 403, "this token's scope does not allow writes");
+        return deny(rq, 403,
+                    want == SCOPE_ADMIN
+                        ? "this request needs an admin token (benchvault "
+                          "token create --scope admin)"
+                        : "this token's scope does not allow writes");
     if (project && rq->token.project && strcmp(rq->token.project, project))
         return deny(rq, 403, "this token is not valid for this project");
     return true;

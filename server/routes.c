@@ -73,6 +73,12 @@ static const struct route routes[] = {
      "alerts"},
     {"PATCH", "/api/v1/alerts/{}", route_alert_patch, ACCESS_WRITE,
      "alert_patch"},
+    {"GET", "/api/v1/projects/{}/webhooks", route_webhooks_list, ACCESS_ADMIN,
+     "webhooks"},
+    {"POST", "/api/v1/projects/{}/webhooks", route_webhook_add, ACCESS_ADMIN,
+     "webhook_add"},
+    {"DELETE", "/api/v1/projects/{}/webhooks/{}", route_webhook_delete,
+     ACCESS_ADMIN, "webhook_delete"},
 };
 
 /* What each body route takes (server.c checks it on the first call, before
@@ -86,6 +92,7 @@ static const struct {
     {"ingest", BODY_JSON | BODY_TEXT | BODY_MULTIPART, 0},
     {"budgets_put", BODY_JSON, 1u << 20},
     {"alert_patch", BODY_JSON, 64u << 10},
+    {"webhook_add", BODY_JSON, 16u << 10},
     {"page_login", BODY_FORM, SRV_FORM_BODY_MAX},
     {"page_alert_action", BODY_FORM, SRV_FORM_BODY_MAX},
 };

@@ -28,6 +28,7 @@ enum access {
     ACCESS_PUBLIC = 0, /* never needs a token */
     ACCESS_READ = 1,   /* needs a read token when the server is private */
     ACCESS_WRITE = 2,  /* needs a write token */
+    ACCESS_ADMIN = 3,  /* needs an admin token (configuration) */
 };
 
 typedef void (*route_fn)(struct req *rq);
@@ -314,6 +315,10 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
                                     int64_t project_id, const struct series *s);
 void route_alerts_list(struct req *rq);
 void route_alert_patch(struct req *rq);
+/* route_webhooks.c */
+void route_webhooks_list(struct req *rq);
+void route_webhook_add(struct req *rq);
+void route_webhook_delete(struct req *rq);
 
 /* Writes a run (with results when it has them) as a JSON object. */
 void srv_write_run(struct jw *w, const struct run *r, bool with_results);

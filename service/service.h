@@ -388,4 +388,38 @@ enum err svc_page_run(struct store *st, const struct store_project *proj,
                       int64_t id, struct svc_page_run *out, struct errbuf *eb);
 void svc_page_run_cleanup(struct svc_page_run *p);
 
+/* ---- webhooks (webhooks.c): alert transitions sent to receivers ------- */
+
+struct svc_webhook_cfg {
+    int64_t retry_base_ms; /* the first retry waits this; doubles */
+    int64_t retry_max_ms;  /* the longest wait between attempts */
+    int max_attempts;      /* then the delivery is failed */
+    int64_t lease_ms;      /* a claimed delivery is another sender's after */
+    int batch;             /* deliveries claimed per pass */
+    const char *link_base; /* the pages' public URL for links, or NULL */
+};
+void svc_webhook_cfg_default(struct svc_webhook_cfg *cfg);
+/*
+ * Sends one request: POST body to url with headers (NULL-terminated
+ * "Name: value").  Sets *status (0 when no answer came) and, on a
+ * transport failure, error.
+ */
+typedef void (*svc_webhook_post_fn)(void *ctx, const char *url,
+                                    const char *const *headers,
+                                    const char *body, size_t len, long *status,
+                                    char *error, size_t errlen);
+/* The body of delivery d about alert a (NULL when gone): JSON, or Slack's
+ * {"text"} for format "slack". */
+void svc_webhook_body(const struct store_delivery *d,
+                      const struct store_alert *a, const char *link_base,
+                      struct buf *out);
+/*
+ * One pass of the sender: claims the due deliveries, signs and sends each
+ * through post, records delivered / retry / failed (webhooks.c notes).
+ * *attempted (may be NULL) counts the requests made.
+ */
+enum err svc_webhooks_pass(struct store *st, const struct svc_webhook_cfg *cfg,
+                           svc_webhook_post_fn post, void *ctx,
+                           size_t *attempted, struct errbuf *eb);
+
 #endif /* BV_SERVICE_H */

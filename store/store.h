@@ -513,6 +513,54 @@ enum err store_alerts_by_project(struct store *st,
                                  struct store_alert_tally **out, size_t *n);
 void store_alert_tally_free(struct store_alert_tally *v, size_t n);
 
+/* ---- webhooks (store_webhook.c; triggers on alert fill the outbox) ----- */
+
+struct store_webhook {
+    int64_t id, project_id;
+    char *url, *format; /* owns; format "json" or "slack" */
+    int64_t created_at;
+    int64_t pending, delivered, failed; /* deliveries by state */
+    int64_t last_status; /* HTTP status of the newest attempt; 0 none */
+    char *last_error;    /* owns; the newest attempt's error, or NULL */
+};
+/* Adds a receiver of project_id's alert transitions (url and secret
+ * checked by the caller); *id is its id. */
+enum err store_webhook_add(struct store *st, int64_t project_id,
+                           const char *url, const char *secret,
+                           const char *format, int64_t *id, struct errbuf *eb);
+/* A project's webhooks (no secrets), oldest first. */
+enum err store_webhooks_list(struct store *st, int64_t project_id,
+                             struct store_webhook **out, size_t *n,
+                             struct errbuf *eb);
+void store_webhooks_free(struct store_webhook *v, size_t n);
+/* Deletes one with its pending deliveries; ERR_NOT_FOUND when project_id
+ * has no webhook id. */
+enum err store_webhook_delete(struct store *st, int64_t project_id, int64_t id,
+                              struct errbuf *eb);
+
+struct store_delivery {
+    int64_t id, webhook_id, alert_id; /* alert_id 0 when the alert is gone */
+    char *event;                      /* owns: "alert.opened", ... */
+    char *url, *secret, *format, *project; /* owns */
+    int64_t created_at;
+    int attempts; /* counting the one just claimed */
+};
+/*
+ * Claims up to limit deliveries due at now (ms): each gets its attempt
+ * counted and next_at = now + lease_ms in one transaction, so no other
+ * sender takes it until the lease ends (store_webhook.c note 2).
+ */
+enum err store_deliveries_claim(struct store *st, int64_t now, int64_t lease_ms,
+                                int limit, struct store_delivery **out,
+                                size_t *n, struct errbuf *eb);
+void store_deliveries_free(struct store_delivery *v, size_t n);
+/* Records an attempt: state "delivered", "failed" (given up) or "pending"
+ * (again at next_at; TIME_NONE keeps the lease's); status 0 when no answer
+ * came; error NULL when none. */
+enum err store_delivery_done(struct store *st, int64_t id, const char *state,
+                             long status, const char *error, int64_t next_at,
+                             struct errbuf *eb);
+
 /* ---- maintenance ------------------------------------------------------- */
 
 /* Database size in bytes (main file plus WAL). */

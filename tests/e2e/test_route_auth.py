@@ -1,8 +1,9 @@
 """Every route of the route table (server/routes.c, read here as data)
 answers by its declared access level under --private, checked by the
 dispatcher before the handler runs (issue 14, "Auth in the dispatcher"):
-no token -> 401; a read token -> a READ route is served, a WRITE route
-is 403; a write token -> WRITE routes pass auth.  A route added to the
+no token -> 401; a read token -> a READ route is served, a WRITE or ADMIN
+route is 403; a write token -> WRITE routes pass auth, ADMIN routes are
+403; an admin token passes them all.  A route added to the
 table is walked without touching this test."""
 import os
 import re
@@ -47,6 +48,7 @@ def private(tmpdir_path):
     s = Server(db, ["--private"])
     s.write_token = make_token(db, "write")
     s.read_token = make_token(db, "read", name="reader")
+    s.admin_token = make_token(db, "admin", name="admin")
     s.start()
     r = s.post("/api/v1/projects/alpha-q/runs", json=native_run(),
                headers=auth(s.write_token))
@@ -70,6 +72,10 @@ def test_every_route_by_its_access_level(private):
         else:
             assert r.status_code == 403, (method, pattern, r.status_code)
         r = call(private, method, path, private.write_token)
+        if access == "ACCESS_ADMIN":
+            assert r.status_code == 403, (method, pattern, r.status_code)
+            assert "admin" in r.json()["detail"], r.text
+            r = call(private, method, path, private.admin_token)
         assert r.status_code not in (401, 403), \
             (method, pattern, r.status_code, r.text[:200])
         checked += 1
