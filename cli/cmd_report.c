@@ -199,7 +199,8 @@ static char *query_arg(const char *path, const char *name)
             for (const char *p = q + nl + 1; p < end; p++) {
                 if (*p == '%' && end - p >= 3 && hexval(p[1]) >= 0 &&
                     hexval(p[2]) >= 0) {
-                    (void)buf_addc(&v, (char)(hexval(p[1]) * 16 + hexval(p[2])));
+                    (void)buf_addc(&v,
+                                   (char)(hexval(p[1]) * 16 + hexval(p[2])));
                     p += 2;
                 } else {
                     (void)buf_addc(&v, *p == '+' ? ' ' : *p);
@@ -280,9 +281,8 @@ out:
 
 /* Each writes the page at path into out; ERR_NOT_FOUND and the like (with
  * a message) skip the page, ERR_TOO_LARGE too. */
-typedef enum err (*page_fn)(struct report *r, const char *path,
-                            const char *id, struct buf *out,
-                            struct errbuf *eb);
+typedef enum err (*page_fn)(struct report *r, const char *path, const char *id,
+                            struct buf *out, struct errbuf *eb);
 
 static enum err page_dashboard(struct report *r, const char *path,
                                const char *id, struct buf *out,
@@ -319,8 +319,8 @@ out:
     return e;
 }
 
-static enum err page_alerts(struct report *r, const char *path,
-                            const char *id, struct buf *out, struct errbuf *eb)
+static enum err page_alerts(struct report *r, const char *path, const char *id,
+                            struct buf *out, struct errbuf *eb)
 {
     struct svc_page_alerts p;
     enum err e;
@@ -380,9 +380,8 @@ static enum err page_run(struct report *r, const char *path, const char *id,
 
 /* As route_page_compare: a reference that cannot be compared is a message
  * on the page, not a missing page. */
-static enum err page_compare(struct report *r, const char *path,
-                             const char *id, struct buf *out,
-                             struct errbuf *eb)
+static enum err page_compare(struct report *r, const char *path, const char *id,
+                             struct buf *out, struct errbuf *eb)
 {
     struct svc_compare *c = NULL;
     struct svc_page_comparison pc;
@@ -442,8 +441,9 @@ static enum err chart_int(const char *path, const char *name, int64_t min,
     enum err e = ERR_OK;
 
     if (s && parse_int64(s, min, max, v) != ERR_OK) {
-        err_set(eb, "query parameter \"%s\": expected an integer in [%lld, "
-                    "%lld]",
+        err_set(eb,
+                "query parameter \"%s\": expected an integer in [%lld, "
+                "%lld]",
                 name, (long long)min, (long long)max);
         e = ERR_INVALID;
     }
@@ -480,8 +480,8 @@ static enum err chart_write(struct report *r, const char *path, size_t k,
     o.width = (unsigned)w;
     o.height = (unsigned)h;
     o.scale = (double)scale;
-    o.format = charts[k].svg || (fmt && !strcmp(fmt, "svg")) ? CHART_SVG
-                                                             : CHART_PNG;
+    o.format =
+        charts[k].svg || (fmt && !strcmp(fmt, "svg")) ? CHART_SVG : CHART_PNG;
     switch (charts[k].kind) {
     case SVC_CHART_TREND:
     case SVC_CHART_SPARKLINE:
@@ -546,8 +546,8 @@ static enum err chart_write(struct report *r, const char *path, size_t k,
         }
         break;
     }
-    if (!e && (double)o.width * o.height * o.scale * o.scale >
-                  SVC_CHART_MAX_PIXELS) {
+    if (!e &&
+        (double)o.width * o.height * o.scale * o.scale > SVC_CHART_MAX_PIXELS) {
         err_set(eb, "chart too large");
         e = ERR_INVALID;
     }
@@ -712,8 +712,9 @@ int cmd_report(int argc, char **argv)
         if (e == ERR_NOT_FOUND)
             fprintf(stderr, "benchvault report: no project %s here\n", slug);
         else
-            fprintf(stderr, "benchvault report: could not read project %s: "
-                            "%s\n",
+            fprintf(stderr,
+                    "benchvault report: could not read project %s: "
+                    "%s\n",
                     slug, err_str(e));
         rc = EXIT_USAGE;
         goto out;

@@ -3,8 +3,9 @@
  * the run page itself.  Design notes:
  *  1. One comparison block serves the compare page (every row) and the run
  *     page (the run against its base, changed rows only, with a link to
- *     the full comparison, which the static report saves too).  Chart and links name the runs by
- *     id, so they show the same runs later, when the branch has moved on.
+ *     the full comparison, which the static report saves too).  Chart
+ *     and links name the runs by id, so they show the same runs later,
+ *     when the branch has moved on.
  *  2. Recommendations are worded by analysis/ and handed in by service/.
  *  3. Under the rows, the samples of the changed rows (regressed or
  *     improved; the PAGE_DIST_MAX largest changes): a verdict is easier to
@@ -354,8 +355,7 @@ enum err page_compare_write(const struct page_links *l, const char *slug,
         page_wadds(&w, "<form method=\"get\">\n");
         ref_input(&w, "Base", "base", base);
         ref_input(&w, "Head", "head", head);
-        page_wadds(&w,
-                   "<button type=\"submit\">Compare</button>\n</form>\n");
+        page_wadds(&w, "<button type=\"submit\">Compare</button>\n</form>\n");
     } else {
         page_wadds(&w, "<p class=\"muted\">Comparing other runs needs the "
                        "live server.</p>\n");

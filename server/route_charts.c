@@ -499,9 +499,8 @@ static void distribution(struct req *rq, bool svg)
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
     if (!e)
-        e = svc_chart_distribution(st, &q, key,
-                                   measure && *measure ? measure : NULL, &c,
-                                   &eb);
+        e = svc_chart_distribution(
+            st, &q, key, measure && *measure ? measure : NULL, &c, &eb);
     srv_store_release(rq->srv, st);
     if (e)
         chart_problem(rq, e, &eb);

@@ -29,8 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void svc_chart_size(enum svc_chart_kind kind, unsigned *width,
-                    unsigned *height)
+void svc_chart_size(enum svc_chart_kind kind, unsigned *width, unsigned *height)
 {
     *width = 900;
     *height = 400;
@@ -86,9 +85,8 @@ enum err svc_chart_trend(struct store *st, int64_t project_id,
         out->nchanges = ncps;
         for (size_t i = 0; i < ncps; i++) {
             out->changes[i].index = cps[i].index;
-            out->changes[i].alert =
-                direction_worse(out->series.direction, cps[i].before_mean,
-                                cps[i].after_mean);
+            out->changes[i].alert = direction_worse(
+                out->series.direction, cps[i].before_mean, cps[i].after_mean);
         }
         free(cps);
     }
@@ -190,7 +188,8 @@ enum err svc_chart_compare(struct store *st, const struct svc_compare_query *q,
 
 void svc_chart_fit_height(const struct svc_chart *c, struct chart_opts *o)
 {
-    double max = SVC_CHART_MAX_PIXELS / ((double)o->width * o->scale * o->scale);
+    double max =
+        SVC_CHART_MAX_PIXELS / ((double)o->width * o->scale * o->scale);
 
     if (c->kind != SVC_CHART_COMPARE)
         return;
@@ -254,7 +253,8 @@ enum err svc_chart_distribution(struct store *st,
 
 /* ---- the key of a picture (note 4) and drawing -------------------------- */
 
-static void key_head(struct buf *b, const char *kind, const struct chart_opts *o)
+static void key_head(struct buf *b, const char *kind,
+                     const struct chart_opts *o)
 {
     (void)buf_printf(b, "%s|%s|r%d|%u|%u|%g|%d|", kind, BV_VERSION,
                      RENDER_REVISION, o->width, o->height, o->scale, o->format);
@@ -266,11 +266,10 @@ static void key_series(const struct svc_chart *c, const char *kind,
     const struct series *s = &c->series;
 
     key_head(b, kind, o);
-    (void)buf_printf(b, "%s|%s|%s|%s|%s|%zu|",
-                     s->benchmark_key ? s->benchmark_key : "",
-                     s->measure ? s->measure : "", s->unit ? s->unit : "",
-                     s->branch ? s->branch : "", s->testbed ? s->testbed : "",
-                     s->npoints);
+    (void)buf_printf(
+        b, "%s|%s|%s|%s|%s|%zu|", s->benchmark_key ? s->benchmark_key : "",
+        s->measure ? s->measure : "", s->unit ? s->unit : "",
+        s->branch ? s->branch : "", s->testbed ? s->testbed : "", s->npoints);
     for (size_t i = 0; i < s->npoints; i++) {
         const struct series_point *p = &s->points[i];
 
@@ -368,10 +367,9 @@ enum err svc_chart_draw(const struct svc_chart *c, const struct chart_opts *o,
                                   c->scaling.t, c->scaling.count, c->cls,
                                   c->coef, out, eb);
     case SVC_CHART_DISTRIBUTION:
-        return chart_distribution_draw(o, c->title, c->samples.unit,
-                                       c->samples.base, c->samples.nbase,
-                                       c->samples.head, c->samples.nhead, out,
-                                       eb);
+        return chart_distribution_draw(
+            o, c->title, c->samples.unit, c->samples.base, c->samples.nbase,
+            c->samples.head, c->samples.nhead, out, eb);
     }
     err_set(eb, "unknown chart kind %d", (int)c->kind);
     return ERR_INTERNAL;

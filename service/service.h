@@ -296,8 +296,9 @@ struct svc_page_dashboard {
     size_t nrows;
     struct page_dash_row *rows_v;
 };
-#define SVC_PAGE_DASH_ROWS 200 /* rows a dashboard page shows; every row is
-                                 ranked */
+#define SVC_PAGE_DASH_ROWS                                                     \
+    200 /* rows a dashboard page shows; every row is                           \
+          ranked */
 /* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
  * order; the index of a name (0, the default, for NULL or unknown). */
 const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
