@@ -1,6 +1,7 @@
 """`benchvault report`: a static site of the project's pages and charts.
 
-The crawler asks for the pages in static mode (the request header
+The report writes the pages with the server's own writers, no server
+running, as the server answers them in static mode (the request header
 X-Benchvault-Static: 1): no page it saves has a <form>, the benchmark page's
 branch and testbed choices are links to saved views, and every page works
 from file:// in a real browser."""
@@ -205,8 +206,8 @@ def test_report_has_no_forms_and_every_view(server, tmpdir_path):
 
 
 def test_live_pages_keep_their_forms(server):
-    """Static mode is the crawler's choice; without the header the pages
-    keep their forms."""
+    """Static mode is asked for with the header; without it the pages keep
+    their forms."""
     seed_views(server)
     bench = server.get("/api/v1/projects/alpha-q/benchmarks").json()
     bid = bench["benchmarks"][0]["id"]
