@@ -27,6 +27,8 @@
  *     skipped; a file that cannot be written stops the report.
  *  4. Bounds: at most REPORT_MAX_FILES files; a link past the bound keeps
  *     its server path, and the report says it stopped early.
+ *  5. "/" (the projects list) is the project's dashboard: the site is one
+ *     project's.
  *
  * File names: /p/P -> index.html, /p/P/benchmarks/3 -> benchmarks/3.html,
  * /p/P/runs/7 -> runs/7.html, /p/P/alerts -> alerts.html, charts ->
@@ -49,6 +51,9 @@
 #include <unistd.h>
 
 #define REPORT_MAX_FILES 20000
+#define REPORT_INDEX                                                           \
+    65536 /* slots of the queue's index: a power of two,                       \
+             over twice REPORT_MAX_FILES */
 #define REPORT_PAGE_MAX (64u << 20) /* the largest page or chart */
 
 static const struct cli_opt opts[] = {
@@ -72,6 +77,7 @@ struct report {
     char *prefix; /* owns: "/p/SLUG", the slug percent-encoded */
     struct item *items;
     size_t n, done;
+    size_t *index;    /* owns, REPORT_INDEX slots (queue) */
     const char *from; /* the file being written: links are relative to it */
     struct page_links links;
     size_t skipped;
@@ -129,11 +135,29 @@ static char *file_for(const struct report *r, const char *path)
     return file;
 }
 
-/* Queues path as file unless it is queued; false past the bound. */
+_Static_assert((REPORT_INDEX & (REPORT_INDEX - 1)) == 0 &&
+                   REPORT_INDEX > 2 * REPORT_MAX_FILES,
+               "the index never fills");
+
+/* FNV-1a of a file name, for the index of queued files. */
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* Queues path as file unless it is queued; false past the bound.  The
+ * index (open addressing, REPORT_INDEX slots, item + 1 per used slot)
+ * keeps a page's links from scanning every queued file. */
 static bool queue(struct report *r, const char *path, const char *file)
 {
-    for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->items[i].file, file))
+    size_t slot = name_hash(file) & (REPORT_INDEX - 1);
+
+    for (; r->index[slot]; slot = (slot + 1) & (REPORT_INDEX - 1))
+        if (!strcmp(r->items[r->index[slot] - 1].file, file))
             return true;
     if (r->n >= REPORT_MAX_FILES) {
         r->truncated = true;
@@ -142,7 +166,7 @@ static bool queue(struct report *r, const char *path, const char *file)
     r->items = xreallocarray(r->items, r->n + 1, sizeof *r->items);
     r->items[r->n].path = xstrdup(path);
     r->items[r->n].file = xstrdup(file);
-    r->n++;
+    r->index[slot] = ++r->n;
     return true;
 }
 
@@ -586,8 +610,6 @@ static enum err make(struct report *r, const struct item *it, struct buf *out,
 
     if (!strcmp(it->path, "/static/style.css"))
         return buf_add(out, web_style_css, web_style_css_len);
-    if (!strcmp(it->path, "/"))
-        sub = "", sl = 0; /* the one project's dashboard */
     if (sl > 8 && !strncmp(sub, "/charts/", 8)) {
         for (size_t k = 0; k < sizeof charts / sizeof charts[0]; k++)
             if (strlen(charts[k].name) == sl - 8 &&
@@ -729,6 +751,7 @@ int cmd_report(int argc, char **argv)
     r.links.href = href_file;
     r.links.ctx = &r;
     r.links.live = false;
+    r.index = xcalloc(REPORT_INDEX, sizeof *r.index);
     queue(&r, r.prefix, "index.html");
     start = xasprintf("%s/alerts", r.prefix);
     queue(&r, start, "alerts.html");
@@ -753,6 +776,7 @@ out:
         free(r.items[i].file);
     }
     free(r.items);
+    free(r.index);
     free(r.prefix);
     store_project_cleanup(&r.proj);
     store_close(r.st);
