@@ -350,4 +350,57 @@ struct page_run {
 enum err page_run_write(const struct page_links *l, const struct page_run *p,
                         struct buf *out);
 
+/* ---- a comparison as text and Markdown (render/compare_text.c) ---------- */
+
+/* One run of a side, as the text names it. */
+struct page_cmp_run {
+    int64_t id;
+    const char *branch, *commit_sha, *testbed;
+};
+
+struct page_cmp_text_side {
+    const char *ref, *how; /* how it was resolved; NULL: as written */
+    const struct page_cmp_run *runs;
+    size_t n;
+};
+
+struct page_cmp_text_row {
+    const char *key, *measure, *unit;
+    const char *reason;                  /* why it got its verdict */
+    int64_t bench_id;                    /* for the Markdown's link; 0: none */
+    double base, head, change, ci[2], q; /* NAN: none */
+    enum page_verdict verdict;
+};
+
+/* What the text and the comment show of a comparison; all borrowed. */
+struct page_cmp_text {
+    const char *project;
+    const char *link_base; /* the server's URL for links; NULL: none */
+    struct page_cmp_text_side side[2];    /* base, head (at least one run) */
+    const struct page_cmp_text_row *rows; /* compared */
+    size_t nrows;
+    const struct page_cmp_text_row *folded; /* derived, beside their source */
+    size_t nfolded;
+    const struct page_cmp_text_row *singles; /* one value per run */
+    size_t nsingles;
+    char *const *only[2]; /* "key (measure)" only in the base, the head */
+    size_t nonly[2];
+    const struct page_cmp_budget *budgets;
+    size_t nbudgets;
+    char *const *recs; /* recommendations */
+    size_t nrecs;
+    size_t counts[4];        /* rows by enum page_verdict */
+    double threshold, alpha; /* the default noise threshold, BH's level */
+    const char *notes;       /* lines, or NULL */
+};
+
+/* Appends c as text: the sides, a table of every row, the summary, why
+ * each changed row changed, then what was not compared, budgets,
+ * recommendations and notes.  Appends are not checked: give an unbounded
+ * out. */
+void page_compare_text_write(const struct page_cmp_text *c, struct buf *out);
+/* Appends c as a pull-request comment in Markdown (at most about 64 KiB),
+ * ending with COMMENT_MARKER; appends as for page_compare_text_write. */
+void page_compare_md_write(const struct page_cmp_text *c, struct buf *out);
+
 #endif /* BV_RENDER_PAGE_H */

@@ -3,8 +3,9 @@
  * the run page itself.  Design notes:
  *  1. One comparison block serves the compare page (every row) and the run
  *     page (the run against its base, changed rows only, with a link to
- *     the full comparison when live).  Chart and links name the runs by
- *     id, so they show the same runs later, when the branch has moved on.
+ *     the full comparison, which the static report saves too).  Chart
+ *     and links name the runs by id, so they show the same runs later,
+ *     when the branch has moved on.
  *  2. Recommendations are worded by analysis/ and handed in by service/.
  *  3. Under the rows, the samples of the changed rows (regressed or
  *     improved; the PAGE_DIST_MAX largest changes): a verdict is easier to
@@ -12,8 +13,10 @@
  *  4. The comparison's recommendations include what the head run's
  *     resource samples say; the run page shows those beside its resources
  *     chart instead, so its comparison block leaves them out.
- *  5. The compare page is a GET form over the references: it needs a live
- *     server, and the static report neither links nor saves it.
+ *  5. Live, the compare page is a GET form over the references.  Without
+ *     a live server (the static report) it has no form: it shows the
+ *     comparison its link named (a run's full comparison), and the header
+ *     does not link the empty form.
  */
 #include "render/html_int.h"
 
@@ -285,7 +288,7 @@ enum err page_comparison_write(const struct page_links *l, struct buf *out,
         page_wadds(&w, "\"></p>\n");
     }
     rows_table(&w, c, all_rows);
-    if (!all_rows && l->live) {
+    if (!all_rows) {
         if (!w.e)
             w.e = chart_path(&path, slug, "/compare?", buf_str(&q));
         page_wadds(&w, "<p><a href=\"");
@@ -347,10 +350,16 @@ enum err page_compare_write(const struct page_links *l, const char *slug,
     struct page_w w = {out, ERR_OK};
 
     w.e = page_begin(l, out, "Compare", slug);
-    page_wadds(&w, "<h1>Compare</h1>\n<form method=\"get\">\n");
-    ref_input(&w, "Base", "base", base);
-    ref_input(&w, "Head", "head", head);
-    page_wadds(&w, "<button type=\"submit\">Compare</button>\n</form>\n");
+    page_wadds(&w, "<h1>Compare</h1>\n");
+    if (l->live) { /* note 5 */
+        page_wadds(&w, "<form method=\"get\">\n");
+        ref_input(&w, "Base", "base", base);
+        ref_input(&w, "Head", "head", head);
+        page_wadds(&w, "<button type=\"submit\">Compare</button>\n</form>\n");
+    } else {
+        page_wadds(&w, "<p class=\"muted\">Comparing other runs needs the "
+                       "live server.</p>\n");
+    }
     if (error) {
         page_wadds(&w, "<p class=\"bad\">");
         page_wtext(&w, error);

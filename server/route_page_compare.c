@@ -5,7 +5,8 @@
  * render/page_compare.c.  A GET form picks the references, so a
  * comparison is a shareable URL.  A bad or unknown reference is shown on
  * the page as a message (the form stays usable), not as an error page.
- * The page needs a live server, so it is always written live.
+ * In static mode (page_int.h) it has no form: the page as the static
+ * report saves it (a run's full comparison).
  */
 #include "server/page_int.h"
 
@@ -44,7 +45,7 @@ void route_page_compare(struct req *rq)
     }
     if (c)
         svc_page_comparison(c, &pc);
-    srv_page_answer(rq, page_compare_write(&page_links_server, proj.slug, base,
+    srv_page_answer(rq, page_compare_write(srv_page_links(rq), proj.slug, base,
                                            head, c ? &pc.view : NULL,
                                            e ? eb.msg : NULL, &rq->resp));
 out:

@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#define DASH_PAGE_ROWS 200 /* rows a page shows; every row is ranked */
-
 void route_page_projects(struct req *rq)
 {
     struct store *st = NULL;
@@ -64,7 +62,7 @@ void route_page_dashboard(struct req *rq)
     }
     if (svc_page_dashboard(st, &proj, q,
                            svc_page_dash_sort(req_arg(rq, "sort")), page,
-                           DASH_PAGE_ROWS, &d, &eb)) {
+                           SVC_PAGE_DASH_ROWS, &d, &eb)) {
         srv_page_error(rq, 500, "could not read the benchmarks");
         goto out;
     }

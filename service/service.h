@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "render/page.h"
+#include "render/render.h"
 #include "store/store.h"
 
 struct jw;
@@ -295,6 +296,9 @@ struct svc_page_dashboard {
     size_t nrows;
     struct page_dash_row *rows_v;
 };
+#define SVC_PAGE_DASH_ROWS                                                     \
+    200 /* rows a dashboard page shows; every row is                           \
+          ranked */
 /* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
  * order; the index of a name (0, the default, for NULL or unknown). */
 const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
@@ -387,6 +391,94 @@ struct svc_page_run {
 enum err svc_page_run(struct store *st, const struct store_project *proj,
                       int64_t id, struct svc_page_run *out, struct errbuf *eb);
 void svc_page_run_cleanup(struct svc_page_run *p);
+
+/* ---- the charts' data (service/charts.c) -------------------------------- */
+/*
+ * What each chart shows, gathered for its render/ writer: the server's
+ * chart routes and the static report both call these, then svc_chart_draw.
+ * Each loader fills a caller-owned struct svc_chart (owns what it read);
+ * svc_chart_cleanup it after drawing, also after an error.
+ */
+enum svc_chart_kind {
+    SVC_CHART_TREND = 0,
+    SVC_CHART_SPARKLINE,
+    SVC_CHART_RESOURCES,
+    SVC_CHART_COMPARE,
+    SVC_CHART_SCALING,
+    SVC_CHART_DISTRIBUTION
+};
+
+/* The most device pixels a chart may have (4096 x 4096). */
+#define SVC_CHART_MAX_PIXELS (4096 * 4096)
+
+struct svc_chart {
+    enum svc_chart_kind kind;
+    char title[600];
+    /* trend, sparkline */
+    struct series series;
+    struct chart_change *changes; /* owns, nchanges */
+    size_t nchanges;
+    /* resources */
+    struct run run;
+    bool has_run;
+    /* compare: rows[i].key is names[i] (owned) */
+    struct chart_cmp_row *rows;
+    char **names;
+    size_t nrows;
+    double threshold;
+    /* scaling: the fitted class (static text, NULL: no fit) */
+    struct svc_scaling scaling;
+    const char *cls;
+    double coef;
+    /* distribution */
+    struct svc_row_samples samples;
+};
+
+/* A kind's size (CSS px) when the query gives none. */
+void svc_chart_size(enum svc_chart_kind kind, unsigned *width,
+                    unsigned *height);
+/*
+ * The trend of the series q names (the series API's rules), with its change
+ * points when changes (one worse than the segment before marked as an
+ * alert).  ERR_NOT_FOUND (benchmark, measure, branch, testbed) and
+ * ERR_INVALID (a bad stat, an ambiguous measure) with a message; ERR_DB.
+ */
+enum err svc_chart_trend(struct store *st, int64_t project_id,
+                         const struct store_series_query *q, bool changes,
+                         struct svc_chart *out, struct errbuf *eb);
+/* The same series' newest last (>= 1) points, for a sparkline. */
+enum err svc_chart_sparkline(struct store *st, int64_t project_id,
+                             const struct store_series_query *q, size_t last,
+                             struct svc_chart *out, struct errbuf *eb);
+/* Run run_id's resource samples.  ERR_NOT_FOUND, ERR_DB. */
+enum err svc_chart_resources(struct store *st, int64_t project_id,
+                             int64_t run_id, struct svc_chart *out,
+                             struct errbuf *eb);
+/* Every row of the comparison q (svc_compare_create's errors). */
+enum err svc_chart_compare(struct store *st, const struct svc_compare_query *q,
+                           struct svc_chart *out, struct errbuf *eb);
+/* For a compare chart asked without a height: as tall as its rows need,
+ * within SVC_CHART_MAX_PIXELS; other kinds are left as they are. */
+void svc_chart_fit_height(const struct svc_chart *c, struct chart_opts *o);
+/* A family's scaling (svc_scaling_load) with its best fit; ERR_NOT_FOUND
+ * when no member has one numeric parameter and the measure. */
+enum err svc_chart_scaling(struct store *st, int64_t project_id,
+                           const char *family, const char *param,
+                           const char *measure, struct svc_chart *out,
+                           struct errbuf *eb);
+/* One row's samples of the comparison q (svc_compare_samples' errors). */
+enum err svc_chart_distribution(struct store *st,
+                                const struct svc_compare_query *q,
+                                const char *key, const char *measure,
+                                struct svc_chart *out, struct errbuf *eb);
+/* Appends to b everything c's picture at o depends on (the program's
+ * version, RENDER_REVISION, o, labels, values): hash it for a cache key. */
+void svc_chart_key(const struct svc_chart *c, const struct chart_opts *o,
+                   struct buf *b);
+/* Draws c at o into out (render/'s chart writers); their errors. */
+enum err svc_chart_draw(const struct svc_chart *c, const struct chart_opts *o,
+                        struct buf *out, struct errbuf *eb);
+void svc_chart_cleanup(struct svc_chart *c);
 
 /* ---- webhooks (webhooks.c): alert transitions sent to receivers ------- */
 
