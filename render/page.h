@@ -156,7 +156,46 @@ struct page_dashboard {
     const char *q; /* the search (may be NULL) */
     const struct page_dash_sort *sorts;
     size_t nsorts, sort; /* the current sort: sorts[sort] */
+    /* What is worse now, the first few (NULL: not shown), first. */
+    const struct page_regressions *worse;
 };
+
+/* ---- what is worse now (render/page_regressions.c) ---------------------- */
+
+/* One series worse than its baseline now (service/regressions.c). */
+struct page_regression {
+    int64_t bench_id;
+    const char *key, *measure, *unit, *branch, *testbed;
+    const char *state;    /* "suspected", "regressed" (alert open), "known" */
+    double change, ci[2]; /* relative, and its 95% interval; NAN: none */
+    double last;          /* the latest value (unit); NAN: none */
+    size_t runs;          /* runs at the new level */
+    int64_t since;        /* the first bad run's time; TIME_NONE */
+    int64_t first_bad_run_id, last_good_run_id;      /* 0: unknown */
+    const char *first_bad_commit, *last_good_commit; /* may be NULL */
+    const char *message; /* the first bad commit's subject; may be NULL */
+    int64_t alert_id;    /* 0: no alert yet */
+};
+
+struct page_regressions {
+    const char *slug;
+    const struct page_regression *rows; /* worst first */
+    size_t n;
+    size_t total;    /* series worse now in all (the dashboard shows n) */
+    int64_t updated; /* the feed's time: the newest since, else now */
+};
+
+/* "/p/{slug}/regressions": every series worse now, worst first, with since
+ * when, by how much and its state, each linked to its chart. */
+enum err page_regressions_write(const struct page_links *l,
+                                const struct page_regressions *p,
+                                struct buf *out);
+/* "/p/{slug}/regressions.atom": the same as an Atom feed (RFC 4287), one
+ * entry per series and level (its id changes when the first bad run
+ * does). */
+enum err page_regressions_atom(const struct page_links *l,
+                               const struct page_regressions *p,
+                               struct buf *out);
 
 /* "/p/{slug}": alerts, branches and the ranked benchmarks. */
 enum err page_dashboard_write(const struct page_links *l,

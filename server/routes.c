@@ -19,6 +19,10 @@ static const struct route routes[] = {
     {"GET", "/p/{}/runs/{}", route_page_run, ACCESS_READ, "page_run"},
     {"GET", "/p/{}/alerts", route_page_alerts, ACCESS_READ, "page_alerts"},
     {"GET", "/p/{}/compare", route_page_compare, ACCESS_READ, "page_compare"},
+    {"GET", "/p/{}/regressions", route_page_regressions, ACCESS_READ,
+     "page_regressions"},
+    {"GET", "/p/{}/regressions.atom", route_page_regressions_atom, ACCESS_READ,
+     "page_regressions_atom"},
     /* The form routes check the write token themselves (a cookie). */
     {"POST", "/p/{}/alerts/login", route_page_login, ACCESS_PUBLIC,
      "page_login"},
@@ -71,6 +75,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/projects/{}/series", route_series, ACCESS_READ, "series"},
     {"GET", "/api/v1/projects/{}/alerts", route_alerts_list, ACCESS_READ,
      "alerts"},
+    {"GET", "/api/v1/projects/{}/regressions", route_regressions, ACCESS_READ,
+     "regressions"},
     {"PATCH", "/api/v1/alerts/{}", route_alert_patch, ACCESS_WRITE,
      "alert_patch"},
 };

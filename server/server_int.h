@@ -271,6 +271,8 @@ void route_testbeds(struct req *rq);
 void route_runs_list(struct req *rq);
 void route_run_get(struct req *rq);
 void route_series(struct req *rq);
+/* what is worse now (route_regressions.c) */
+void route_regressions(struct req *rq);
 void route_ingest(struct req *rq);
 /* statistics engine: route_compare.c, route_budgets.c */
 void route_compare(struct req *rq);

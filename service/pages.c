@@ -179,6 +179,10 @@ enum err svc_page_dashboard(struct store *st, const struct store_project *proj,
     v->q = q;
     v->sorts = svc_page_dash_sorts(&v->nsorts);
     v->sort = sort;
+    /* the dashboard leads with what is worse now (regressions.c) */
+    svc_regressions_from(st, proj, out->rows, out->nrows, SVC_DASH_WORSE_HEAD,
+                         &out->worse);
+    v->worse = &out->worse.view;
     return ERR_OK;
 }
 
@@ -200,6 +204,7 @@ void svc_page_dashboard_cleanup(struct svc_page_dashboard *d)
     free(d->latest);
     free(d->branches);
     store_branches_free(d->br, d->nbr);
+    svc_regressions_cleanup(&d->worse); /* before the rows it borrows */
     svc_dash_rows_free(d->rows, d->nrows);
     free(d->rows_v);
     memset(d, 0, sizeof *d);

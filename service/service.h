@@ -252,7 +252,17 @@ struct svc_dash_row {
     double worse;               /* change signed so that worse > 0 */
     size_t npoints, tail;       /* tail: runs at the latest level */
     enum svc_dash_state state;
-    char *first_bad_commit; /* owns: its alert's, NULL without one */
+    char *first_bad_commit; /* owns: its alert's, else the first run of the
+                               latest level's; NULL when unknown */
+    /* Since when (service/regressions.c lists them): the first run of the
+     * new level (its alert's first bad run) and the last run before it
+     * (0: unknown), the first one's time, and change's 95% interval. */
+    int64_t first_bad_run_id, last_good_run_id;
+    char *last_good_commit; /* owns; NULL when unknown */
+    int64_t since;          /* TIME_NONE when unknown */
+    double ci[2];           /* NAN when none */
+    char *branch, *testbed; /* owns: the series' */
+    int64_t alert_id;       /* its open or acknowledged alert, else 0 */
 };
 
 /*
@@ -263,6 +273,35 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
                        enum svc_dash_sort sort, struct svc_dash_row **rows,
                        size_t *n, struct errbuf *eb);
 void svc_dash_rows_free(struct svc_dash_row *rows, size_t n);
+
+/* ---- what is worse now, listed (service/regressions.c) ------------------ */
+
+/* The dashboard's rows that are worse now (suspected, alert open, known),
+ * worst first, with each first bad commit's subject; ->view borrows the
+ * rest of the struct, which owns what it read. */
+struct svc_regressions {
+    struct page_regressions view;
+    struct svc_dash_row *rows; /* owns: every row of the project */
+    size_t nrows;
+    struct page_regression *v; /* owns */
+    char **messages;           /* owns, parallel to v */
+};
+/*
+ * proj's series worse now (svc_dashboard's rule), worst first; at most max
+ * of them in ->view (0: all; ->view.total says how many there are).  proj
+ * is borrowed by ->view.  ERR_DB.  Clean up also after an error.
+ */
+enum err svc_regressions(struct store *st, const struct store_project *proj,
+                         size_t max, struct svc_regressions *out,
+                         struct errbuf *eb);
+/* The same from rows already read (borrowed: they must outlive out, and
+ * are not freed by it). */
+void svc_regressions_from(struct store *st, const struct store_project *proj,
+                          const struct svc_dash_row *rows, size_t nrows,
+                          size_t max, struct svc_regressions *out);
+void svc_regressions_cleanup(struct svc_regressions *r);
+/* {"project", "regressions": [...]} for the API (docs/api.md). */
+void svc_regressions_json(struct jw *w, const struct svc_regressions *r);
 
 /* ---- what the HTML pages show (service/pages.c) ------------------------- */
 /*
@@ -294,7 +333,9 @@ struct svc_page_dashboard {
     struct svc_dash_row *rows;
     size_t nrows;
     struct page_dash_row *rows_v;
+    struct svc_regressions worse; /* the head of what is worse now */
 };
+#define SVC_DASH_WORSE_HEAD 5 /* series worse now the dashboard lists */
 /* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
  * order; the index of a name (0, the default, for NULL or unknown). */
 const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
