@@ -175,6 +175,7 @@ enum err page_begin(const struct page_links *l, struct buf *b,
         page_wadds(&w, "<nav>");
         page_wlink(&w, l, project, "", project);
         page_wlink(&w, l, project, "/regressions", "worse now");
+        page_wlink(&w, l, project, "/runs", "runs");
         page_wlink(&w, l, project, "/alerts", "alerts");
         if (l->live)
             page_wlink(&w, l, project, "/compare", "compare");

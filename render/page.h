@@ -235,7 +235,10 @@ struct page_alert {
     double before, after, change;               /* NAN: unknown */
     int64_t last_good_run_id, first_bad_run_id; /* 0: none */
     const char *last_good_commit, *first_bad_commit;
-    const char *advice; /* the recommendation, or NULL (none needed) */
+    const char *advice;   /* the recommendation, or NULL (none needed) */
+    int64_t created_at;   /* when it opened; TIME_NONE */
+    int64_t first_bad_at; /* the first bad run's time; TIME_NONE */
+    const char *first_bad_message; /* its commit's subject; may be NULL */
 };
 
 struct page_alerts {
@@ -363,13 +366,44 @@ enum err page_comparison_write(const struct page_links *l, struct buf *out,
                                const char *slug,
                                const struct page_comparison *c, bool all_rows,
                                bool resources);
-/* "/p/{slug}/compare": the form with base and head (as asked), then the
- * comparison c, or error (text) when the references could not be
- * compared, or a hint when c and error are both NULL. */
+/* What the compare form offers to pick (a <datalist>: free text still
+ * works, without JavaScript): recent runs and the branches. */
+struct page_compare_picks {
+    const struct run *runs; /* newest first, without results */
+    size_t nruns;
+    char *const *branches;
+    size_t nbranches;
+};
+
+/* "/p/{slug}/compare": the form with base and head (as asked) and picks
+ * (NULL: none), then the comparison c, or error (text) when the references
+ * could not be compared, or a hint when c and error are both NULL. */
 enum err page_compare_write(const struct page_links *l, const char *slug,
                             const char *base, const char *head,
+                            const struct page_compare_picks *picks,
                             const struct page_comparison *c, const char *error,
                             struct buf *out);
+
+/* ---- the runs list (render/page_runs.c) --------------------------------- */
+
+struct page_runs {
+    const char *slug;
+    const struct run *runs; /* newest first, without results */
+    size_t n;
+    /* the filters as asked (NULL: none) and what they can choose from */
+    const char *branch, *testbed, *commit;
+    char *const *branches;
+    size_t nbranches;
+    char *const *testbeds;
+    size_t ntestbeds;
+    int64_t before;      /* this page starts before this run id; 0: newest */
+    int64_t next_before; /* the next page's before; 0: no older runs */
+};
+
+/* "/p/{slug}/runs": the runs, filtered by branch, testbed and commit, one
+ * page of them with a link to the older ones, each linked to its page. */
+enum err page_runs_write(const struct page_links *l, const struct page_runs *p,
+                         struct buf *out);
 
 struct page_run {
     const char *slug;

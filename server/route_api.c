@@ -423,6 +423,8 @@ void route_runs_list(struct req *rq)
     if (!st)
         return;
     f.branch = req_arg_set(rq, "branch");
+    f.testbed = req_arg_set(rq, "testbed");
+    f.commit = req_arg_set(rq, "commit");
     f.before_id = before;
     f.limit = (int)limit;
     err_init(&eb);

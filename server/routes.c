@@ -16,6 +16,7 @@ static const struct route routes[] = {
     {"GET", "/p/{}", route_page_dashboard, ACCESS_READ, "page_dashboard"},
     {"GET", "/p/{}/benchmarks/{}", route_page_benchmark, ACCESS_READ,
      "page_benchmark"},
+    {"GET", "/p/{}/runs", route_page_runs, ACCESS_READ, "page_runs"},
     {"GET", "/p/{}/runs/{}", route_page_run, ACCESS_READ, "page_run"},
     {"GET", "/p/{}/alerts", route_page_alerts, ACCESS_READ, "page_alerts"},
     {"GET", "/p/{}/compare", route_page_compare, ACCESS_READ, "page_compare"},

@@ -10,7 +10,7 @@
  *     pages always did; only the parts a page cannot exist without fail
  *     the call.
  */
-#include "service/service.h"
+#include "service/service_int.h"
 
 #include "analysis/analysis.h"
 #include "render/page.h"
@@ -252,6 +252,7 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
     if (e)
         return e;
     out->v = xcalloc(out->n ? out->n : 1, sizeof *out->v);
+    out->msgs = xcalloc(out->n ? out->n : 1, sizeof *out->msgs);
     for (size_t i = 0; i < out->n; i++) {
         const struct store_alert *a = &out->a[i];
 
@@ -273,7 +274,11 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
             .last_good_commit = a->last_good_commit,
             .first_bad_commit = a->first_bad_commit,
             .advice = alert_advice(a),
+            .created_at = a->created_at,
         };
+        svc_run_brief(st, proj->id, a->first_bad_run_id, &out->msgs[i],
+                      &out->v[i].first_bad_at);
+        out->v[i].first_bad_message = out->msgs[i];
     }
     out->view.slug = proj->slug;
     out->view.alerts = out->v;
@@ -283,8 +288,11 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
 
 void svc_page_alerts_cleanup(struct svc_page_alerts *p)
 {
-    for (size_t i = 0; p->v && i < p->n; i++)
+    for (size_t i = 0; p->v && i < p->n; i++) {
         free((char *)p->v[i].advice);
+        free(p->msgs[i]);
+    }
+    free(p->msgs);
     free(p->v);
     store_alerts_free(p->a, p->n);
     memset(p, 0, sizeof *p);

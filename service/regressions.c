@@ -37,23 +37,6 @@ static int cmp_worst(const void *a, const void *b)
     return c ? c : strcmp(x->measure, y->measure);
 }
 
-/* The first line of run id's commit message (caller frees), or NULL. */
-static char *run_subject(struct store *st, int64_t project_id, int64_t id)
-{
-    struct store_run_filter f = {.before_id = id + 1, .limit = 1};
-    struct run *r = NULL;
-    size_t n = 0;
-    char *s = NULL;
-
-    if (id <= 0 || id == INT64_MAX)
-        return NULL;
-    if (store_runs_list(st, project_id, &f, &r, &n, NULL) == ERR_OK && n == 1 &&
-        r[0].id == id && r[0].commit_message && r[0].commit_message[0])
-        s = xstrndup(r[0].commit_message, strcspn(r[0].commit_message, "\r\n"));
-    store_runs_free(r, n);
-    return s;
-}
-
 void svc_regressions_from(struct store *st, const struct store_project *proj,
                           const struct svc_dash_row *rows, size_t nrows,
                           size_t max, struct svc_regressions *out)
@@ -78,7 +61,8 @@ void svc_regressions_from(struct store *st, const struct store_project *proj,
         const struct svc_dash_row *r = pick[i];
         struct page_regression *v = &out->v[i];
 
-        out->messages[i] = run_subject(st, proj->id, r->first_bad_run_id);
+        svc_run_brief(st, proj->id, r->first_bad_run_id, &out->messages[i],
+                      NULL);
         *v = (struct page_regression){
             .bench_id = r->bench_id,
             .key = r->key,

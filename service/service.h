@@ -358,6 +358,7 @@ struct svc_page_alerts {
     struct page_alerts view; /* the caller sets the session's csrf fields */
     struct store_alert *a;   /* owns */
     struct page_alert *v;    /* owns, and each advice */
+    char **msgs;             /* owns: each first bad commit's subject */
     size_t n;
 };
 /* proj's newest SVC_PAGE_ALERTS_MAX alerts with their recommendations;
@@ -428,5 +429,44 @@ struct svc_page_run {
 enum err svc_page_run(struct store *st, const struct store_project *proj,
                       int64_t id, struct svc_page_run *out, struct errbuf *eb);
 void svc_page_run_cleanup(struct svc_page_run *p);
+
+/* ---- the runs list and the compare page's picks (service/runs.c) -------- */
+
+#define SVC_PAGE_RUNS_MAX 50 /* runs one page of the runs list shows */
+struct svc_page_runs {
+    struct page_runs view;
+    /* owned below */
+    struct run *runs;
+    size_t n;
+    struct store_branch *br;
+    struct store_testbed *tb;
+    size_t nbr, ntb;
+    char **names; /* borrowed names: branches, then testbeds */
+};
+/*
+ * proj's runs newest first matching f (f->limit: 0 for SVC_PAGE_RUNS_MAX),
+ * with the branches and testbeds to choose from; f's strings are borrowed
+ * by ->view.  ERR_INVALID (a limit out of range), ERR_DB.  Clean up also
+ * after an error.
+ */
+enum err svc_page_runs(struct store *st, const struct store_project *proj,
+                       const struct store_run_filter *f,
+                       struct svc_page_runs *out, struct errbuf *eb);
+void svc_page_runs_cleanup(struct svc_page_runs *p);
+
+#define SVC_COMPARE_PICK_RUNS 30 /* recent runs the compare form offers */
+struct svc_compare_picks {
+    struct page_compare_picks view;
+    struct run *runs; /* owns */
+    size_t n;
+    struct store_branch *br; /* owns */
+    size_t nbr;
+    char **names; /* owns the array; borrows the names */
+};
+/* What the compare form offers: the recent runs and the branches; a part
+ * that cannot be read is left out. */
+void svc_compare_picks(struct store *st, const struct store_project *proj,
+                       struct svc_compare_picks *out);
+void svc_compare_picks_cleanup(struct svc_compare_picks *p);
 
 #endif /* BV_SERVICE_H */

@@ -172,9 +172,11 @@ enum err store_testbeds_list(struct store *st, int64_t project_id,
 void store_testbeds_free(struct store_testbed *t, size_t n);
 
 struct store_run_filter {
-    const char *branch; /* NULL: all branches */
-    int64_t before_id;  /* 0: from the newest */
-    int limit;          /* 1..1000 */
+    const char *branch;  /* NULL: all branches */
+    int64_t before_id;   /* 0: from the newest */
+    int limit;           /* 1..1000 */
+    const char *testbed; /* NULL: all testbeds */
+    const char *commit;  /* NULL: any; else a prefix of the commit sha */
 };
 
 /*

@@ -154,6 +154,11 @@ def test_alert_open_then_known(server):
     assert 0.15 < r["change"] < 0.25 and r["runs"] == 15
     assert r["change_ci"][0] < r["change"] < r["change_ci"][1]
     assert "alert open" in server.get(f"/p/{PROJECT}/regressions").text
+    # the alerts page: its dates and the first bad commit's subject
+    html = server.get(f"/p/{PROJECT}/alerts").text
+    assert "<th>Since</th><th>Opened</th>" in html
+    assert "Parse &lt;headers&gt; &amp; cookies eagerly" in html
+    assert "<td>2026-11-26T10:15:00Z</td><td>20" in html
     rr = requests.patch(f"{server.url}/api/v1/alerts/{mine[0]['id']}",
                         json={"status": "acknowledged"},
                         headers=auth(server.write_token), timeout=30)

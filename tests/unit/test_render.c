@@ -1540,8 +1540,12 @@ static void test_page_skeleton_and_links(void **state)
     /* Static: no compare link; every link through the builder. */
     assert_int_equal(page_begin(&rel, &b, "t", "p\"<"), ERR_OK);
     assert_null(strstr(buf_str(&b), "compare"));
-    assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 4);
+    assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 6);
     assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/alerts\""));
+    /* what is worse now and the runs list, in the report too */
+    assert_non_null(
+        strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/regressions\""));
+    assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/runs\""));
     assert_false(page_complete(&b));
 
     /* A path's "&" and "=" are escaped for the attribute. */
@@ -1686,7 +1690,10 @@ static void test_page_alerts(void **state)
          .first_bad_run_id = 5,
          .last_good_commit = "0123456789abcdef0123",
          .first_bad_commit = NULL,
-         .advice = "bisect <it>"},
+         .advice = "bisect <it>",
+         .created_at = 1764158400000, /* 2025-11-26T12:00:00Z */
+         .first_bad_at = 1764154800000,
+         .first_bad_message = "Use <the> fast path"},
         {.id = 8,
          .benchmark_id = 3,
          .status = "dismissed",
@@ -1717,6 +1724,11 @@ static void test_page_alerts(void **state)
     assert_non_null(strstr(s, "<a href=\"/p/proj/runs/4\">0123456789ab</a>"));
     assert_non_null(strstr(s, "<a href=\"/p/proj/runs/5\">run</a>"));
     assert_non_null(strstr(s, "&quot;noise&quot;"));
+    /* Its dates and the first bad commit's subject (issue 17). */
+    assert_non_null(strstr(s, "<th>Since</th><th>Opened</th>"));
+    assert_non_null(strstr(s, "<td>2025-11-26T11:00:00Z</td>"
+                              "<td>2025-11-26T12:00:00Z</td>"));
+    assert_non_null(strstr(s, "Use &lt;the&gt; fast path"));
     /* One recommendation (the open alert), linked to its series. */
     assert_int_equal(count(s, "<li>Alert "), 1);
     assert_non_null(strstr(s, "bisect &lt;it&gt; <a href=\"/p/proj/"
