@@ -81,6 +81,15 @@ enum err page_percent(struct buf *b, double change);
  * short form), in abbrev; anything else (and NULL) as it is. */
 const char *page_short_sha(const char *sha, char abbrev[13]);
 
+/* Links into the project's repository (repo: its http(s) URL without a
+ * trailing "/", as the project's settings keep it; NULL: none).  A commit
+ * as page_short_sha shows it, in <code>, linked to {repo}/commit/{sha};
+ * and a range "a..b" linked to {repo}/compare/{a}...{b} (either sha NULL:
+ * "?").  Without repo, the same text without a link. */
+enum err page_commit(struct buf *b, const char *repo, const char *sha);
+enum err page_commit_range(struct buf *b, const char *repo, const char *a,
+                           const char *b_sha);
+
 /* ---- the projects index ------------------------------------------------- */
 
 struct page_project {
@@ -181,8 +190,9 @@ struct page_regressions {
     const char *slug;
     const struct page_regression *rows; /* worst first */
     size_t n;
-    size_t total;    /* series worse now in all (the dashboard shows n) */
-    int64_t updated; /* the feed's time: the newest since, else now */
+    size_t total;         /* series worse now in all (the dashboard shows n) */
+    int64_t updated;      /* the feed's time: the newest since, else now */
+    const char *repo_url; /* the project's repository; NULL: none */
 };
 
 /* "/p/{slug}/regressions": every series worse now, worst first, with since
@@ -249,6 +259,7 @@ struct page_alerts {
      * sign-in form with signin_csrf (NULL: unavailable); else the triage
      * and sign-out forms carry the session's csrf. */
     const char *csrf, *signin_csrf;
+    const char *repo_url; /* the project's repository; NULL: none */
 };
 
 /* "/p/{slug}/alerts": every alert, triage when signed in (live), and the
@@ -396,8 +407,9 @@ struct page_runs {
     size_t nbranches;
     char *const *testbeds;
     size_t ntestbeds;
-    int64_t before;      /* this page starts before this run id; 0: newest */
-    int64_t next_before; /* the next page's before; 0: no older runs */
+    int64_t before;       /* this page starts before this run id; 0: newest */
+    int64_t next_before;  /* the next page's before; 0: no older runs */
+    const char *repo_url; /* the project's repository; NULL: none */
 };
 
 /* "/p/{slug}/runs": the runs, filtered by branch, testbed and commit, one
@@ -416,6 +428,7 @@ struct page_run {
     /* What its resource samples say (shown with its resources chart). */
     const char *const *advice;
     size_t nadvice;
+    const char *repo_url; /* the project's repository; NULL: none */
 };
 
 /* "/p/{slug}/runs/{id}": the run, its results, the comparison with its

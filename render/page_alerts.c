@@ -226,6 +226,12 @@ enum err page_alerts_write(const struct page_links *l,
         if (a->first_bad_run_id > 0)
             run_link(&w, l, p->slug, a->first_bad_run_id, a->first_bad_commit);
         page_wadds(&w, "</code>");
+        if (p->repo_url && a->last_good_commit && a->first_bad_commit) {
+            page_wadds(&w, "<br><span class=\"small\">diff ");
+            page_wcommit_range(&w, p->repo_url, a->last_good_commit,
+                               a->first_bad_commit);
+            page_wadds(&w, "</span>");
+        }
         if (a->first_bad_message) { /* the first bad commit's subject */
             page_wadds(&w, " <span class=\"small\">");
             page_wtext(&w, a->first_bad_message);

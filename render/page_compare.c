@@ -465,17 +465,14 @@ static void run_table(struct page_w *w, const struct run *r)
 
 /* One line above the verdict: which run this is (branch, commit and its
  * subject, testbed). */
-static void run_line(struct page_w *w, const struct run *r)
+static void run_line(struct page_w *w, const struct run *r, const char *repo)
 {
-    char abbrev[13];
-    const char *sha = page_short_sha(r->commit_sha, abbrev);
     const char *msg = r->commit_message;
 
     page_wadds(w, "<p class=\"muted\">");
     page_wtext(w, r->branch);
-    page_wadds(w, " · <code>");
-    page_wtext(w, sha ? sha : "–");
-    page_wadds(w, "</code>");
+    page_wadds(w, " · ");
+    page_wcommit(w, repo, r->commit_sha);
     if (msg && *msg) {
         char *subject = xstrndup(msg, strcspn(msg, "\r\n"));
 
@@ -538,7 +535,7 @@ enum err page_run_write(const struct page_links *l, const struct page_run *p,
     page_wadds(&w, "<h1>");
     page_wtext(&w, title);
     page_wadds(&w, "</h1>\n");
-    run_line(&w, r);
+    run_line(&w, r, p->repo_url);
     page_wadds(&w, "<h2>Against its base</h2>\n");
     if (p->cmp) {
         if (!w.e)

@@ -43,16 +43,6 @@ static enum err series_path(struct buf *b, const char *slug,
     return w.e;
 }
 
-static void sha(struct page_w *w, const char *s)
-{
-    char abbrev[13];
-    const char *t = page_short_sha(s, abbrev);
-
-    page_wadds(w, "<code>");
-    page_wtext(w, t ? t : "?");
-    page_wadds(w, "</code>");
-}
-
 /* "+20.1% (95% CI +15.2% to +25.0%)" as text. */
 static void change_text(struct page_w *w, const struct page_regression *r)
 {
@@ -131,11 +121,9 @@ void page_regressions_table(struct page_w *w, const struct page_links *l,
             page_wadds(w, "</span>");
         }
         page_wadds(w, "</td><td>");
-        if (r->last_good_commit || r->first_bad_commit) {
-            sha(w, r->last_good_commit);
-            page_wadds(w, "..");
-            sha(w, r->first_bad_commit);
-        }
+        if (r->last_good_commit || r->first_bad_commit)
+            page_wcommit_range(w, p->repo_url, r->last_good_commit,
+                               r->first_bad_commit);
         if (l->live && r->last_good_run_id > 0 && r->first_bad_run_id > 0) {
             char sfx[96];
 

@@ -77,10 +77,9 @@ static void filter_form(struct page_w *w, const struct page_runs *p)
 }
 
 static void run_row(struct page_w *w, const struct page_links *l,
-                    const char *slug, const struct run *r)
+                    const char *slug, const char *repo, const struct run *r)
 {
-    char sfx[48], text[32], abbrev[13];
-    const char *sha = page_short_sha(r->commit_sha, abbrev);
+    char sfx[48], text[32];
     const char *msg = r->commit_message;
 
     snprintf(sfx, sizeof sfx, "/runs/%lld", (long long)r->id);
@@ -92,9 +91,8 @@ static void run_row(struct page_w *w, const struct page_links *l,
     if (r->pr_number > 0)
         page_wprintf(w, " <span class=\"muted small\">(PR %lld)</span>",
                      (long long)r->pr_number);
-    page_wadds(w, "</td><td><code>");
-    page_wtext(w, sha ? sha : "–");
-    page_wadds(w, "</code>");
+    page_wadds(w, "</td><td>");
+    page_wcommit(w, repo, r->commit_sha);
     if (msg && *msg) {
         char *subject = xstrndup(msg, strcspn(msg, "\r\n"));
 
@@ -131,7 +129,7 @@ enum err page_runs_write(const struct page_links *l, const struct page_runs *p,
                        "<th class=\"num\">Results</th></tr></thead>\n"
                        "<tbody>\n");
         for (size_t i = 0; i < p->n; i++)
-            run_row(&w, l, p->slug, &p->runs[i]);
+            run_row(&w, l, p->slug, p->repo_url, &p->runs[i]);
         page_wadds(&w, "</tbody>\n</table></div>\n");
     }
     if (p->before > 0 || p->next_before > 0)

@@ -38,6 +38,8 @@ static const struct route routes[] = {
      * every project (its figures cover them all). */
     {"GET", "/metrics", route_metrics, ACCESS_READ, "metrics"},
     {"GET", "/api/v1/projects", route_projects, ACCESS_READ, "projects"},
+    {"PATCH", "/api/v1/projects/{}", route_project_patch, ACCESS_WRITE,
+     "project_patch"},
     {"GET", "/api/v1/projects/{}/benchmarks", route_benchmarks, ACCESS_READ,
      "benchmarks"},
     {"GET", "/api/v1/projects/{}/measures", route_measures, ACCESS_READ,
@@ -93,6 +95,7 @@ static const struct {
     {"ingest", BODY_JSON | BODY_TEXT | BODY_MULTIPART, 0},
     {"budgets_put", BODY_JSON, 1u << 20},
     {"alert_patch", BODY_JSON, 64u << 10},
+    {"project_patch", BODY_JSON, 64u << 10},
     {"page_login", BODY_FORM, SRV_FORM_BODY_MAX},
     {"page_alert_action", BODY_FORM, SRV_FORM_BODY_MAX},
 };

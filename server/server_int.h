@@ -264,6 +264,9 @@ void routes_body(const struct route *r, unsigned *kinds, size_t *max);
 void route_health(struct req *rq);
 void route_metrics(struct req *rq);
 void route_projects(struct req *rq);
+void route_project_patch(struct req *rq);
+/* A project as GET /api/v1/projects lists it. */
+void srv_write_project(struct jw *w, const struct store_project *p);
 void route_benchmarks(struct req *rq);
 void route_measures(struct req *rq);
 void route_branches(struct req *rq);

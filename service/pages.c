@@ -281,6 +281,7 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
         out->v[i].first_bad_message = out->msgs[i];
     }
     out->view.slug = proj->slug;
+    out->view.repo_url = proj->repository_url;
     out->view.alerts = out->v;
     out->view.n = out->n;
     return ERR_OK;
@@ -574,6 +575,7 @@ enum err svc_page_run(struct store *st, const struct store_project *proj,
     q.threshold = NAN;
     ce = svc_compare_create(st, &q, &out->cmp, &out->cmp_eb);
     out->view.slug = proj->slug;
+    out->view.repo_url = proj->repository_url;
     out->view.run = &out->run;
     if (out->cmp) {
         svc_page_comparison(out->cmp, &out->pc);

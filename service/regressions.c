@@ -52,6 +52,7 @@ void svc_regressions_from(struct store *st, const struct store_project *proj,
             pick[n++] = &rows[i];
     qsort(pick, n, sizeof *pick, cmp_worst);
     out->view.slug = proj->slug;
+    out->view.repo_url = proj->repository_url;
     out->view.total = n;
     if (max && n > max)
         n = max;

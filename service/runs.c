@@ -28,6 +28,7 @@ enum err svc_page_runs(struct store *st, const struct store_project *proj,
     if (e)
         return e;
     v->slug = proj->slug;
+    v->repo_url = proj->repository_url;
     v->runs = out->runs;
     v->n = out->n > limit ? limit : out->n;
     v->next_before = out->n > limit ? out->runs[limit - 1].id : 0;

@@ -24,7 +24,7 @@
     "SELECT p.id, p.slug, p.description, p.created_at, "                       \
     "(SELECT COUNT(*) FROM run WHERE project_id = p.id), "                     \
     "(SELECT created_at FROM run WHERE project_id = p.id "                     \
-    "ORDER BY id DESC LIMIT 1) FROM project p "
+    "ORDER BY id DESC LIMIT 1), p.repository_url FROM project p "
 
 static void read_project(sqlite3_stmt *s, struct store_project *p)
 {
@@ -34,6 +34,7 @@ static void read_project(sqlite3_stmt *s, struct store_project *p)
     p->created_at = store_col_time(s, 3);
     p->run_count = sqlite3_column_int64(s, 4);
     p->last_run_at = store_col_time(s, 5);
+    p->repository_url = store_col_str(s, 6);
 }
 
 void store_project_cleanup(struct store_project *p)
@@ -42,6 +43,7 @@ void store_project_cleanup(struct store_project *p)
         return;
     free(p->slug);
     free(p->description);
+    free(p->repository_url);
     memset(p, 0, sizeof *p);
 }
 

@@ -185,3 +185,51 @@ def test_nothing_worse_and_unknown_project(server):
     r = server.get("/api/v1/projects/nope/regressions")
     assert r.status_code == 404
     assert r.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_commits_link_to_the_repository(server):
+    """A project that knows its repository (PATCH /api/v1/projects/{p},
+    schema 0008) links commits and commit ranges to it; bad URLs are a 422
+    naming the field."""
+    ids = push_step(server, seed=5)
+    url = f"/api/v1/projects/{PROJECT}"
+    hdr = {"Content-Type": "application/json", **auth(server.write_token)}
+
+    def patch(body, headers=hdr, project=PROJECT):
+        return requests.patch(f"{server.url}/api/v1/projects/{project}",
+                              data=json.dumps(body), headers=headers,
+                              timeout=30)
+
+    # before: no link anywhere
+    assert "/commit/" not in server.get(f"/p/{PROJECT}/runs/{ids[22]}").text
+    for bad in ("javascript:alert(1)", "https://x/\"><b>", "ftp://h/r",
+                "https://user@h/r", "https://h/r?x=1", 5, ["x"]):
+        r = patch({"repository_url": bad})
+        assert r.status_code == 422, (bad, r.status_code, r.text)
+        assert r.headers["Content-Type"].startswith("application/problem")
+        assert "repository_url" in r.text, r.text
+    assert patch({}).status_code == 422
+    assert patch({"repository_url": "https://h/r"},
+                 project="nope").status_code == 404
+    r = patch({"repository_url": "https://h/r"},
+              headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
+    r = patch({"repository_url": "https://git.example.com/team/app/"})
+    assert r.status_code == 200, r.text
+    assert r.json()["repository_url"] == "https://git.example.com/team/app"
+    listed = server.get("/api/v1/projects").json()["projects"]
+    assert [p["repository_url"] for p in listed if p["slug"] == PROJECT] == [
+        "https://git.example.com/team/app"]
+
+    repo = "https://git.example.com/team/app"
+    run = server.get(f"/p/{PROJECT}/runs/{ids[22]}").text
+    assert f'href="{repo}/commit/c0022"' in run
+    reg = server.get(f"/p/{PROJECT}/regressions").text
+    assert f'href="{repo}/compare/c0021...c0022"' in reg
+    runs = server.get(f"/p/{PROJECT}/runs").text
+    assert f'href="{repo}/commit/c0023"' in runs
+
+    # null clears it
+    r = patch({"repository_url": None})
+    assert r.status_code == 200 and r.json()["repository_url"] is None
+    assert "/commit/" not in server.get(f"/p/{PROJECT}/runs/{ids[22]}").text

@@ -1543,8 +1543,7 @@ static void test_page_skeleton_and_links(void **state)
     assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 6);
     assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/alerts\""));
     /* what is worse now and the runs list, in the report too */
-    assert_non_null(
-        strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/regressions\""));
+    assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/regressions\""));
     assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/runs\""));
     assert_false(page_complete(&b));
 
@@ -1552,6 +1551,38 @@ static void test_page_skeleton_and_links(void **state)
     buf_reset(&b);
     assert_int_equal(page_href(&page_links_server, &b, "/p/x?a=1&b=2"), ERR_OK);
     assert_string_equal(buf_str(&b), "/p/x?a&#61;1&amp;b&#61;2");
+    buf_cleanup(&b);
+}
+
+/* Commits link into the project's repository only when both are sound. */
+static void test_page_commit_links(void **state)
+{
+    const char *repo = "https://git.example.com/o/r";
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_commit(&b, repo, "0123456789abcdef0123"), ERR_OK);
+    assert_string_equal(buf_str(&b),
+                        "<a rel=\"nofollow noopener\" href=\"https://"
+                        "git.example.com/o/r/commit/0123456789abcdef0123\">"
+                        "<code>0123456789ab</code></a>");
+    buf_reset(&b);
+    /* no repository, a sha that is not hex, a URL that is not http(s) */
+    assert_int_equal(page_commit(&b, NULL, "abcdef1"), ERR_OK);
+    assert_int_equal(page_commit(&b, repo, "v1.0\"><b>"), ERR_OK);
+    assert_int_equal(page_commit(&b, "javascript:alert(1)", "abcdef1"), ERR_OK);
+    assert_null(strstr(buf_str(&b), "href"));
+    assert_null(strstr(buf_str(&b), "<b>"));
+    buf_reset(&b);
+    assert_int_equal(page_commit_range(&b, repo, "aaaa1", "bbbb2"), ERR_OK);
+    assert_string_equal(buf_str(&b),
+                        "<a rel=\"nofollow noopener\" href=\"https://"
+                        "git.example.com/o/r/compare/aaaa1...bbbb2\"><code>"
+                        "aaaa1</code>..<code>bbbb2</code></a>");
+    buf_reset(&b);
+    assert_int_equal(page_commit_range(&b, repo, NULL, "bbbb2"), ERR_OK);
+    assert_string_equal(buf_str(&b), "<code>?</code>..<code>bbbb2</code>");
     buf_cleanup(&b);
 }
 
@@ -1707,7 +1738,7 @@ static void test_page_alerts(void **state)
          .after = NAN,
          .change = NAN},
     };
-    struct page_alerts p = {"proj", a, 2, NULL, "c0ffee"};
+    struct page_alerts p = {"proj", a, 2, NULL, "c0ffee", NULL};
     struct page_links rel = {href_rel, &rel_ctx, false};
     struct buf b;
     const char *s;
@@ -1864,6 +1895,7 @@ int main(void)
         cmocka_unit_test(test_long_utf8_names),
         cmocka_unit_test(test_comparison_height),
         cmocka_unit_test(test_page_skeleton_and_links),
+        cmocka_unit_test(test_page_commit_links),
         cmocka_unit_test(test_page_values),
         cmocka_unit_test(test_page_dashboard),
         cmocka_unit_test(test_page_too_large),
