@@ -47,17 +47,18 @@ def samples(rnd, level, n=20, cv=0.01):
     return [level * (1 + cv * rnd.gauss(0, 1)) for _ in range(n)]
 
 
-def push_step(server, seed=7, runs=24, step_at=22):
-    """steady, wobbly and stepped; stepped is 20% slower from run step_at
-    (the last two runs with the defaults).  Returns the run ids."""
+def push_step(server, seed=7, runs=24, step_at=22, name="stepped"):
+    """steady, wobbly and stepped (or name); stepped is 20% slower from
+    run step_at (the last two runs with the defaults).  Returns the run
+    ids."""
     rnd = random.Random(seed)
-    levels = {"steady": 1.0, "stepped": 2.0, "wobbly": 3.0}
+    levels = {"steady": 1.0, name: 2.0, "wobbly": 3.0}
     ids = []
     for i in range(runs):
         vals = {k: samples(rnd, v) for k, v in levels.items()}
         msg = None
         if i >= step_at:
-            vals["stepped"] = samples(rnd, 2.4)
+            vals[name] = samples(rnd, 2.4)
         if i == step_at:
             msg = "Parse <headers> & cookies eagerly\n\nThe slow one."
         ids.append(post(server, run_body(f"c{i:04d}", i, vals, msg)))
@@ -233,3 +234,18 @@ def test_commits_link_to_the_repository(server):
     r = patch({"repository_url": None})
     assert r.status_code == 200 and r.json()["repository_url"] is None
     assert "/commit/" not in server.get(f"/p/{PROJECT}/runs/{ids[22]}").text
+
+
+def test_hostile_names_stay_text(server):
+    """A benchmark named like markup is text on the page (valid HTML5, as
+    tidy reads it) and in the feed (well-formed XML whose title holds the
+    name as it is)."""
+    from test_pages import XSS_BENCH, get_page
+    push_step(server, seed=13, name=XSS_BENCH)
+    html = get_page(server, f"/p/{PROJECT}/regressions")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    feed = server.get(f"/p/{PROJECT}/regressions.atom")
+    assert b"<script>" not in feed.content
+    (e,) = ET.fromstring(feed.content).findall(ATOM + "entry")
+    assert e.find(ATOM + "title").text.startswith(XSS_BENCH + " latency +")
+    get_page(server, f"/p/{PROJECT}")
