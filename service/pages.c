@@ -179,10 +179,11 @@ enum err svc_page_dashboard(struct store *st, const struct store_project *proj,
     v->q = q;
     v->sorts = svc_page_dash_sorts(&v->nsorts);
     v->sort = sort;
-    /* the dashboard leads with what is worse now (regressions.c) */
+    /* the dashboard leads with what is worse now (regressions.c), of
+     * every series: not under a search, whose rows are only some */
     svc_regressions_from(st, proj, out->rows, out->nrows, SVC_DASH_WORSE_HEAD,
                          &out->worse);
-    v->worse = &out->worse.view;
+    v->worse = q && *q ? NULL : &out->worse.view;
     return ERR_OK;
 }
 

@@ -137,6 +137,9 @@ def test_step_two_runs_ago_listed_before_any_alert(server):
     assert ">stepped</a>" in head
     assert f"href=\"/p/{PROJECT}/regressions\"" in head
     assert dash.index("<h2>Worse now</h2>") < dash.index("Open alerts")
+    # under a search the rows are only some: no "worse now" head then
+    dash = server.get(f"/p/{PROJECT}", params={"q": "steady"}).text
+    assert "<h2>Worse now</h2>" not in dash
 
 
 def test_alert_open_then_known(server):
