@@ -384,6 +384,56 @@ static enum err page_benchmark(struct report *r, const char *path,
     return e;
 }
 
+static enum err page_regressions(struct report *r, const char *path,
+                                 const char *id, struct buf *out,
+                                 struct errbuf *eb)
+{
+    struct svc_regressions g;
+    enum err e;
+
+    (void)path;
+    (void)id;
+    memset(&g, 0, sizeof g);
+    e = svc_regressions(r->st, &r->proj, 0, &g, eb);
+    if (!e)
+        e = page_regressions_write(&r->links, &g.view, out);
+    svc_regressions_cleanup(&g);
+    return e;
+}
+
+/* As route_page_runs: the list with the filters and page its link names. */
+static enum err page_runs(struct report *r, const char *path, const char *id,
+                          struct buf *out, struct errbuf *eb)
+{
+    struct store_run_filter f = {0};
+    struct svc_page_runs p;
+    char *branch = query_arg_set(path, "branch"),
+         *testbed = query_arg_set(path, "testbed"),
+         *commit = query_arg_set(path, "commit"),
+         *before = query_arg_set(path, "before");
+    enum err e = ERR_OK;
+
+    (void)id;
+    memset(&p, 0, sizeof p);
+    if (before && parse_int64(before, 1, INT64_MAX, &f.before_id)) {
+        err_set(eb, "before: expected a run id");
+        e = ERR_INVALID;
+    }
+    f.branch = branch;
+    f.testbed = testbed;
+    f.commit = commit;
+    if (!e)
+        e = svc_page_runs(r->st, &r->proj, &f, &p, eb);
+    if (!e)
+        e = page_runs_write(&r->links, &p.view, out);
+    svc_page_runs_cleanup(&p);
+    free(branch);
+    free(testbed);
+    free(commit);
+    free(before);
+    return e;
+}
+
 static enum err page_run(struct report *r, const char *path, const char *id,
                          struct buf *out, struct errbuf *eb)
 {
@@ -430,7 +480,8 @@ static enum err page_compare(struct report *r, const char *path, const char *id,
     }
     if (c)
         svc_page_comparison(c, &pc);
-    e = page_compare_write(&r->links, r->proj.slug, base, head,
+    /* no picks: the static report has no form (page_compare.c note 5) */
+    e = page_compare_write(&r->links, r->proj.slug, base, head, NULL,
                            c ? &pc.view : NULL, e ? ceb.msg : NULL, out);
 out:
     svc_page_comparison_cleanup(&pc);
@@ -599,6 +650,8 @@ static enum err make(struct report *r, const struct item *it, struct buf *out,
         {"", page_dashboard, false},
         {"/", page_dashboard, false},
         {"/alerts", page_alerts, false},
+        {"/regressions", page_regressions, false},
+        {"/runs", page_runs, false},
         {"/compare", page_compare, false},
         {"/benchmarks/", page_benchmark, true},
         {"/runs/", page_run, true},

@@ -268,4 +268,18 @@ enum err ingest_alert_patch_parse(const char *body, size_t len, char **status,
 enum err ingest_webhook_parse(const char *body, size_t len, char **url,
                               char **secret, char **format, struct errbuf *eb);
 
+/* ==== a project's settings: the body of PATCH /api/v1/projects/{p} ====== */
+/* (ingest/project_patch.c) */
+
+#define INGEST_REPO_URL_MAX 512
+
+/*
+ * Reads {"repository_url": URL | null | ""}: *url (caller frees) is the
+ * URL without a trailing "/", or NULL to clear it.  ERR_MALFORMED,
+ * ERR_INVALID with pointers in eb (a URL that is not http(s), too long,
+ * or with characters a link cannot carry).
+ */
+enum err ingest_project_patch_parse(const char *body, size_t len, char **url,
+                                    struct errbuf *eb);
+
 #endif /* BV_INGEST_H */

@@ -47,6 +47,10 @@ void route_page_benchmark(struct req *rq);
 void route_page_run(struct req *rq);
 void route_page_alerts(struct req *rq);
 void route_page_compare(struct req *rq);
+void route_page_runs(struct req *rq);
+/* what is worse now (route_regressions.c) */
+void route_page_regressions(struct req *rq);
+void route_page_regressions_atom(struct req *rq);
 void route_page_login(struct req *rq);
 void route_page_alert_action(struct req *rq);
 

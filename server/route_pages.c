@@ -74,3 +74,38 @@ out:
     store_project_cleanup(&proj);
     err_cleanup(&eb);
 }
+
+/* /p/{project}/runs?branch=&testbed=&commit=&before=: the runs list. */
+void route_page_runs(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st;
+    struct store_run_filter f = {0};
+    struct svc_page_runs p;
+    const char *before = req_arg(rq, "before");
+    struct errbuf eb;
+    enum err e;
+
+    memset(&p, 0, sizeof p);
+    if (before && *before && parse_int64(before, 1, INT64_MAX, &f.before_id)) {
+        req_query_problem(rq, "before", "expected a run id");
+        return;
+    }
+    st = srv_page_project_begin(rq, &proj);
+    if (!st)
+        return;
+    f.branch = req_arg_set(rq, "branch");
+    f.testbed = req_arg_set(rq, "testbed");
+    f.commit = req_arg_set(rq, "commit");
+    err_init(&eb);
+    e = svc_page_runs(st, &proj, &f, &p, &eb);
+    srv_store_release(rq->srv, st);
+    if (e)
+        srv_page_error(rq, srv_status_for(e), "could not list the runs");
+    else
+        srv_page_answer(
+            rq, page_runs_write(srv_page_links(rq), &p.view, &rq->resp));
+    svc_page_runs_cleanup(&p);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}

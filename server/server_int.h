@@ -265,6 +265,9 @@ void routes_body(const struct route *r, unsigned *kinds, size_t *max);
 void route_health(struct req *rq);
 void route_metrics(struct req *rq);
 void route_projects(struct req *rq);
+void route_project_patch(struct req *rq);
+/* A project as GET /api/v1/projects lists it. */
+void srv_write_project(struct jw *w, const struct store_project *p);
 void route_benchmarks(struct req *rq);
 void route_measures(struct req *rq);
 void route_branches(struct req *rq);
@@ -272,6 +275,8 @@ void route_testbeds(struct req *rq);
 void route_runs_list(struct req *rq);
 void route_run_get(struct req *rq);
 void route_series(struct req *rq);
+/* what is worse now (route_regressions.c) */
+void route_regressions(struct req *rq);
 void route_ingest(struct req *rq);
 /* statistics engine: route_compare.c, route_budgets.c */
 void route_compare(struct req *rq);

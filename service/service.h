@@ -253,7 +253,17 @@ struct svc_dash_row {
     double worse;               /* change signed so that worse > 0 */
     size_t npoints, tail;       /* tail: runs at the latest level */
     enum svc_dash_state state;
-    char *first_bad_commit; /* owns: its alert's, NULL without one */
+    char *first_bad_commit; /* owns: its alert's, else the first run of the
+                               latest level's; NULL when unknown */
+    /* Since when (service/regressions.c lists them): the first run of the
+     * new level (its alert's first bad run) and the last run before it
+     * (0: unknown), the first one's time, and change's 95% interval. */
+    int64_t first_bad_run_id, last_good_run_id;
+    char *last_good_commit; /* owns; NULL when unknown */
+    int64_t since;          /* TIME_NONE when unknown */
+    double ci[2];           /* NAN when none */
+    char *branch, *testbed; /* owns: the series' */
+    int64_t alert_id;       /* its open or acknowledged alert, else 0 */
 };
 
 /*
@@ -264,6 +274,35 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
                        enum svc_dash_sort sort, struct svc_dash_row **rows,
                        size_t *n, struct errbuf *eb);
 void svc_dash_rows_free(struct svc_dash_row *rows, size_t n);
+
+/* ---- what is worse now, listed (service/regressions.c) ------------------ */
+
+/* The dashboard's rows that are worse now (suspected, alert open, known),
+ * worst first, with each first bad commit's subject; ->view borrows the
+ * rest of the struct, which owns what it read. */
+struct svc_regressions {
+    struct page_regressions view;
+    struct svc_dash_row *rows; /* owns: every row of the project */
+    size_t nrows;
+    struct page_regression *v; /* owns */
+    char **messages;           /* owns, parallel to v */
+};
+/*
+ * proj's series worse now (svc_dashboard's rule), worst first; at most max
+ * of them in ->view (0: all; ->view.total says how many there are).  proj
+ * is borrowed by ->view.  ERR_DB.  Clean up also after an error.
+ */
+enum err svc_regressions(struct store *st, const struct store_project *proj,
+                         size_t max, struct svc_regressions *out,
+                         struct errbuf *eb);
+/* The same from rows already read (borrowed: they must outlive out, and
+ * are not freed by it). */
+void svc_regressions_from(struct store *st, const struct store_project *proj,
+                          const struct svc_dash_row *rows, size_t nrows,
+                          size_t max, struct svc_regressions *out);
+void svc_regressions_cleanup(struct svc_regressions *r);
+/* {"project", "regressions": [...]} for the API (docs/api.md). */
+void svc_regressions_json(struct jw *w, const struct svc_regressions *r);
 
 /* ---- what the HTML pages show (service/pages.c) ------------------------- */
 /*
@@ -295,10 +334,13 @@ struct svc_page_dashboard {
     struct svc_dash_row *rows;
     size_t nrows;
     struct page_dash_row *rows_v;
+    struct svc_regressions worse; /* the head of what is worse now */
 };
 #define SVC_PAGE_DASH_ROWS                                                     \
     200 /* rows a dashboard page shows; every row is                           \
           ranked */
+
+#define SVC_DASH_WORSE_HEAD 5 /* series worse now the dashboard lists */
 /* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
  * order; the index of a name (0, the default, for NULL or unknown). */
 const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
@@ -321,6 +363,7 @@ struct svc_page_alerts {
     struct page_alerts view; /* the caller sets the session's csrf fields */
     struct store_alert *a;   /* owns */
     struct page_alert *v;    /* owns, and each advice */
+    char **msgs;             /* owns: each first bad commit's subject */
     size_t n;
 };
 /* proj's newest SVC_PAGE_ALERTS_MAX alerts with their recommendations;
@@ -513,5 +556,44 @@ void svc_webhook_body(const struct store_delivery *d,
 enum err svc_webhooks_pass(struct store *st, const struct svc_webhook_cfg *cfg,
                            svc_webhook_post_fn post, void *ctx,
                            size_t *attempted, struct errbuf *eb);
+
+/* ---- the runs list and the compare page's picks (service/runs.c) -------- */
+
+#define SVC_PAGE_RUNS_MAX 50 /* runs one page of the runs list shows */
+struct svc_page_runs {
+    struct page_runs view;
+    /* owned below */
+    struct run *runs;
+    size_t n;
+    struct store_branch *br;
+    struct store_testbed *tb;
+    size_t nbr, ntb;
+    char **names; /* borrowed names: branches, then testbeds */
+};
+/*
+ * proj's runs newest first matching f (f->limit: 0 for SVC_PAGE_RUNS_MAX),
+ * with the branches and testbeds to choose from; f's strings are borrowed
+ * by ->view.  ERR_INVALID (a limit out of range), ERR_DB.  Clean up also
+ * after an error.
+ */
+enum err svc_page_runs(struct store *st, const struct store_project *proj,
+                       const struct store_run_filter *f,
+                       struct svc_page_runs *out, struct errbuf *eb);
+void svc_page_runs_cleanup(struct svc_page_runs *p);
+
+#define SVC_COMPARE_PICK_RUNS 30 /* recent runs the compare form offers */
+struct svc_compare_picks {
+    struct page_compare_picks view;
+    struct run *runs; /* owns */
+    size_t n;
+    struct store_branch *br; /* owns */
+    size_t nbr;
+    char **names; /* owns the array; borrows the names */
+};
+/* What the compare form offers: the recent runs and the branches; a part
+ * that cannot be read is left out. */
+void svc_compare_picks(struct store *st, const struct store_project *proj,
+                       struct svc_compare_picks *out);
+void svc_compare_picks_cleanup(struct svc_compare_picks *p);
 
 #endif /* BV_SERVICE_H */

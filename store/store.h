@@ -107,6 +107,11 @@ enum err store_idempotent_get(struct store *st, const char *project,
                               const char *key, const unsigned char *body_hash,
                               int64_t *run_id, int64_t *result_count);
 
+/* Sets a project's repository URL (NULL clears it); the caller checked
+ * it (an http or https URL).  ERR_NOT_FOUND, ERR_DB (store_project.c). */
+enum err store_project_set_repository(struct store *st, const char *project,
+                                      const char *url, struct errbuf *eb);
+
 /* Sets a project's description (the demo's label).  ERR_NOT_FOUND. */
 enum err store_project_describe(struct store *st, const char *project,
                                 const char *description);
@@ -118,7 +123,8 @@ struct store_project {
     char *slug, *description; /* description may be NULL */
     int64_t created_at;
     int64_t run_count;
-    int64_t last_run_at; /* TIME_NONE without runs */
+    int64_t last_run_at;  /* TIME_NONE without runs */
+    char *repository_url; /* NULL: unknown (schema 0008) */
 };
 
 struct store_benchmark {
@@ -172,9 +178,11 @@ enum err store_testbeds_list(struct store *st, int64_t project_id,
 void store_testbeds_free(struct store_testbed *t, size_t n);
 
 struct store_run_filter {
-    const char *branch; /* NULL: all branches */
-    int64_t before_id;  /* 0: from the newest */
-    int limit;          /* 1..1000 */
+    const char *branch;  /* NULL: all branches */
+    int64_t before_id;   /* 0: from the newest */
+    int limit;           /* 1..1000 */
+    const char *testbed; /* NULL: all testbeds */
+    const char *commit;  /* NULL: any; else a prefix of the commit sha */
 };
 
 /*
