@@ -12,16 +12,45 @@
 #include <string.h>
 
 const struct rgb pal_black = {0, 0, 0};
-const struct rgb pal_orange = {0xE6 / 255.0, 0x9F / 255.0, 0};
-const struct rgb pal_sky = {0x56 / 255.0, 0xB4 / 255.0, 0xE9 / 255.0};
+/* Okabe-Ito's hues, the light ones darkened (the same hue, each channel
+ * scaled) until they reach 3.1:1 against white, so every mark passes
+ * WCAG's 3:1 for graphics: orange E69F00 was 2.25:1, sky blue 56B4E9
+ * 2.31:1, yellow F0E442 1.32:1, reddish purple CC79A7 3.06:1.  The test
+ * unit.render checks the ratios. */
+const struct rgb pal_orange = {0xC2 / 255.0, 0x86 / 255.0, 0};
+const struct rgb pal_sky = {0x4A / 255.0, 0x9A / 255.0, 0xC7 / 255.0};
 const struct rgb pal_green = {0, 0x9E / 255.0, 0x73 / 255.0};
-const struct rgb pal_yellow = {0xF0 / 255.0, 0xE4 / 255.0, 0x42 / 255.0};
+const struct rgb pal_yellow = {0x9C / 255.0, 0x94 / 255.0, 0x2B / 255.0};
 const struct rgb pal_blue = {0, 0x72 / 255.0, 0xB2 / 255.0};
 const struct rgb pal_vermillion = {0xD5 / 255.0, 0x5E / 255.0, 0};
-const struct rgb pal_purple = {0xCC / 255.0, 0x79 / 255.0, 0xA7 / 255.0};
+const struct rgb pal_purple = {0xCA / 255.0, 0x78 / 255.0, 0xA5 / 255.0};
 const struct rgb pal_grey = {0.45, 0.45, 0.45};
 const struct rgb pal_light = {0.90, 0.90, 0.90};
 const struct rgb pal_white = {1, 1, 1};
+
+size_t chart_palette(const struct chart_colour **out)
+{
+#define C(n, m)                                                                \
+    {                                                                          \
+#n, pal_##n.r, pal_##n.g, pal_##n.b, m                                 \
+    }
+    static struct chart_colour v[11];
+    static bool made;
+
+    if (!made) { /* pal_* are not constant expressions in C */
+        const struct chart_colour all[] = {
+            C(black, true),      C(orange, true), C(sky, true),
+            C(green, true),      C(yellow, true), C(blue, true),
+            C(vermillion, true), C(purple, true), C(grey, true),
+            C(light, false),     C(white, false)};
+
+        memcpy(v, all, sizeof v);
+        made = true;
+    }
+#undef C
+    *out = v;
+    return sizeof v / sizeof v[0];
+}
 
 void chart_opts_default(struct chart_opts *o)
 {

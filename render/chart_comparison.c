@@ -39,6 +39,46 @@ static const struct rgb *verdict_colour(enum chart_verdict v)
     }
 }
 
+/* A verdict said by a sign as well as by colour (issue 17): it leads the
+ * change's label and the legend's entry. */
+static const char *verdict_sign(enum chart_verdict v)
+{
+    switch (v) {
+    case CHART_REGRESSED:
+        return "\xe2\x9c\x96"; /* U+2716 heavy multiplication x */
+    case CHART_IMPROVED:
+        return "\xe2\x9c\x94"; /* U+2714 heavy check mark */
+    case CHART_INCONCLUSIVE:
+        return "?";
+    default:
+        return "=";
+    }
+}
+
+/* ... and by the shape of the plot's centre mark: a diamond for regressed,
+ * a square for improved, a ring for inconclusive, a dot for unchanged.
+ * Leaves the path for the caller to fill or stroke. */
+static void verdict_shape(cairo_t *cr, enum chart_verdict v, double x, double y,
+                          double r)
+{
+    cairo_new_sub_path(cr);
+    switch (v) {
+    case CHART_REGRESSED:
+        cairo_move_to(cr, x, y - r * 1.3);
+        cairo_line_to(cr, x + r * 1.3, y);
+        cairo_line_to(cr, x, y + r * 1.3);
+        cairo_line_to(cr, x - r * 1.3, y);
+        cairo_close_path(cr);
+        break;
+    case CHART_IMPROVED:
+        cairo_rectangle(cr, x - r, y - r, 2 * r, 2 * r);
+        break;
+    default:
+        cairo_arc(cr, x, y, r, 0, 2 * 3.14159265358979323846);
+        break;
+    }
+}
+
 static int by_size(const void *a, const void *b)
 {
     const struct chart_cmp_row *x = *(const struct chart_cmp_row *const *)a;
@@ -54,10 +94,11 @@ static void legend(cairo_t *cr, double x, double y, double max_w,
 {
     char band[64];
     struct legend_item items[] = {
-        {MARK_BOX, verdict_colour(CHART_REGRESSED), 1, "regressed"},
-        {MARK_BOX, verdict_colour(CHART_IMPROVED), 1, "improved"},
-        {MARK_BOX, verdict_colour(CHART_UNCHANGED), 1, "unchanged"},
-        {MARK_BOX, verdict_colour(CHART_INCONCLUSIVE), 1, "inconclusive"},
+        {MARK_BOX, verdict_colour(CHART_REGRESSED), 1,
+         "\xe2\x9c\x96 regressed"},
+        {MARK_BOX, verdict_colour(CHART_IMPROVED), 1, "\xe2\x9c\x94 improved"},
+        {MARK_BOX, verdict_colour(CHART_UNCHANGED), 1, "= unchanged"},
+        {MARK_BOX, verdict_colour(CHART_INCONCLUSIVE), 1, "? inconclusive"},
         {MARK_BAND, &pal_grey, 0.25, band},
     };
 
@@ -66,12 +107,15 @@ static void legend(cairo_t *cr, double x, double y, double max_w,
                 threshold > 0 && isfinite(threshold) ? 5 : 4);
 }
 
-/* The change as a reader wants it: "+21.0%", "-0.4%". */
-static void format_change(double v, char *out, size_t n)
+/* The change as a reader wants it, after its verdict's sign:
+ * "\u2716 +21.0%", "= -0.4%". */
+static void format_change(const struct chart_cmp_row *r, char *out, size_t n)
 {
+    double v = r->change;
+
     if (fabs(v) < 0.0005)
         v = 0; /* no "-0.0%" */
-    snprintf(out, n, "%+.1f%%", v * 100);
+    snprintf(out, n, "%s %+.1f%%", verdict_sign(r->verdict), v * 100);
 }
 
 unsigned chart_comparison_height(const struct chart_cmp_row *rows, size_t n)
@@ -168,7 +212,7 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
         fit_text(cr, sorted[i]->key ? sorted[i]->key : "?", c.w * 0.4, fitted,
                  sizeof fitted);
         label_w = fmax(label_w, text_width(cr, fitted));
-        format_change(sorted[i]->change, label, sizeof label);
+        format_change(sorted[i], label, sizeof label);
         value_w = fmax(value_w, text_width(cr, label));
     }
     label_w = fmin(label_w, c.w * 0.4);
@@ -226,13 +270,10 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
         fit_text(cr, sorted[i]->key ? sorted[i]->key : "?", label_w, fitted,
                  sizeof fitted);
         draw_text(cr, l - 10, y, 1, 0.5, fitted);
-        format_change(sorted[i]->change, label, sizeof label);
-        /* Orange text is too faint on white: inconclusive reads grey. */
-        if (sorted[i]->verdict == CHART_REGRESSED ||
-            sorted[i]->verdict == CHART_IMPROVED)
-            set_colour(cr, verdict_colour(sorted[i]->verdict), 1);
-        else
-            set_colour(cr, &pal_grey, 1);
+        format_change(sorted[i], label, sizeof label);
+        /* Text in black (a mark colour reaches 3:1, not text's 4.5:1);
+         * the sign says the verdict */
+        set_colour(cr, &pal_black, 1);
         draw_text(cr, c.w - 12, y, 1, 0.5, label);
     }
 
@@ -263,10 +304,10 @@ enum err chart_comparison_draw(const struct chart_opts *o, const char *title,
             cairo_rectangle(cr, x0, y - th / 2, fmax(x1 - x0, 1), th);
             cairo_fill(cr);
         }
-        /* The centre dot: black on its bar; without a CI, a larger dot in
-         * the verdict's colour with a black ring says the verdict alone. */
-        cairo_arc(cr, PX(p->change), y, bar ? 3.5 : 5, 0,
-                  2 * 3.14159265358979323846);
+        /* The centre mark in the verdict's shape: black on its bar;
+         * without a CI, larger, in the verdict's colour with a black
+         * outline, saying the verdict alone. */
+        verdict_shape(cr, p->verdict, PX(p->change), y, bar ? 3.5 : 5);
         if (bar) {
             set_colour(cr, &pal_black, 1);
             cairo_fill(cr);

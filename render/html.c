@@ -21,6 +21,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static enum err href_server(const struct page_links *l, struct buf *b,
@@ -313,6 +314,25 @@ enum err page_value(struct buf *b, double v, const char *unit)
     if (!e)
         e = page_esc_text(b, label ? label : unit);
     return e;
+}
+
+void page_wvalue_attr(struct page_w *w, double v, const char *unit)
+{
+    double div = 1;
+    const char *label = NULL;
+    char num[64];
+
+    if (isnan(v)) {
+        page_wattr(w, "n/a");
+        return;
+    }
+    if (unit && *unit)
+        unit_scale(unit, v, &div, &label);
+    snprintf(num, sizeof num, "%.4g%s", div != 0 ? v / div : v,
+             unit && *unit ? " " : "");
+    page_wattr(w, num);
+    if (unit && *unit)
+        page_wattr(w, label ? label : unit);
 }
 
 enum err page_time(struct buf *b, int64_t ms)

@@ -31,6 +31,8 @@ void page_whref_url(struct page_w *w, const struct page_links *l,
 void page_wlink(struct page_w *w, const struct page_links *l,
                 const char *project, const char *suffix, const char *text);
 void page_wvalue(struct page_w *w, double v, const char *unit);
+/* The same for a double-quoted attribute (alt text). */
+void page_wvalue_attr(struct page_w *w, double v, const char *unit);
 void page_wtime(struct page_w *w, int64_t ms);
 void page_wpercent(struct page_w *w, double change);
 void page_wcommit(struct page_w *w, const char *repo, const char *sha);

@@ -275,7 +275,17 @@ static void measure_section(struct page_w *w, const struct page_links *l,
         w->e = qw.e ? qw.e : pw.e;
     page_wadds(w, "<p><img class=\"chart\" width=\"900\" height=\"400\" "
                   "alt=\"trend of ");
+    page_wattr(w, v->key);
+    page_wadds(w, " ");
     page_wattr(w, s->measure);
+    page_wadds(w, " on ");
+    page_wattr(w, s->branch);
+    page_wadds(w, " / ");
+    page_wattr(w, s->testbed);
+    if (s->npoints) {
+        page_wprintf(w, ": %zu runs, latest ", s->npoints);
+        page_wvalue_attr(w, s->points[s->npoints - 1].value, s->unit);
+    }
     page_wadds(w, "\" src=\"");
     page_whref(w, l, buf_str(&path));
     if (l->live) { /* note 3: the sidecar, fetched by the script */

@@ -237,8 +237,17 @@ static void dash_row(struct page_w *w, const struct page_links *l,
     page_wquery(&u, r->measure);
     if (!w->e)
         w->e = u.e;
+    /* alt says what the chart shows: its series, latest value, change */
     page_wadds(w, "</td><td><img class=\"spark\" width=\"120\" "
-                  "height=\"30\" alt=\"trend\" src=\"");
+                  "height=\"30\" alt=\"trend of ");
+    page_wattr(w, r->key);
+    page_wadds(w, " ");
+    page_wattr(w, r->measure);
+    page_wadds(w, ", latest ");
+    page_wvalue_attr(w, r->last, r->unit);
+    if (!isnan(r->change))
+        page_wprintf(w, ", %+.1f%% now", r->change * 100);
+    page_wadds(w, "\" src=\"");
     page_whref(w, l, buf_str(url));
     page_wadds(w, "\"></td><td class=\"num\">");
     page_wvalue(w, r->last, r->unit);

@@ -166,4 +166,14 @@ void chart_nice_ticks(double lo, double hi, unsigned max_ticks, double *first,
 void chart_unit_scale(const char *unit, double v, double *div,
                       const char **label);
 
+/* The charts' palette (render_int.h's), for the contrast test: each
+ * colour's name, sRGB channels (0..1) and whether marks are drawn in it
+ * (false: grid lines, bands and the background). */
+struct chart_colour {
+    const char *name;
+    double r, g, b;
+    bool mark;
+};
+size_t chart_palette(const struct chart_colour **out);
+
 #endif /* BV_RENDER_H */

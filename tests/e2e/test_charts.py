@@ -232,7 +232,7 @@ HOSTILE = [
 WHITE = (255, 255, 255)
 BLUE = (0, 114, 178)          # Okabe-Ito blue: trend values, CPU, points
 VERMILLION = (213, 94, 0)     # regressed
-SKY = (86, 180, 233)
+SKY = (0x4A, 0x9A, 0xC7)    # Okabe-Ito sky blue, darkened to 3:1
 
 
 class Image:
@@ -563,7 +563,7 @@ def test_long_and_odd_unicode_names(server):
 
 # ---- distribution: one comparison row's samples; compare's height -------
 
-ORANGE = (230, 159, 0)        # the head's box
+ORANGE = (0xC2, 0x86, 0)      # the head's box (Okabe-Ito orange, darkened)
 
 
 def dist(server, params, status=200, ext="png"):

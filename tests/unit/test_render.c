@@ -25,6 +25,7 @@
 
 #include "render/page.h"
 #include "render/render.h"
+#include "web/web.h"
 
 struct image {
     unsigned w, h;
@@ -595,8 +596,8 @@ static void test_scaling_pixels(void **state)
 /* Okabe-Ito colours as the PNG stores them. */
 static const unsigned char ink_blue[3] = {0, 114, 178};
 static const unsigned char ink_vermillion[3] = {213, 94, 0};
-static const unsigned char ink_orange[3] = {230, 159, 0};
-static const unsigned char ink_sky[3] = {86, 180, 233};
+static const unsigned char ink_orange[3] = {0xC2, 0x86, 0};
+static const unsigned char ink_sky[3] = {0x4A, 0x9A, 0xC7};
 static const unsigned char ink_green[3] = {0, 158, 115};
 
 /* Pixels of exactly colour c in [x0, x1) x [y0, y1), in CSS pixels times
@@ -1870,6 +1871,76 @@ static void test_page_benchmark(void **state)
     buf_cleanup(&b);
 }
 
+/* ---- contrast (issue 17: marks 3:1, text 4.5:1; WCAG 2's formula) ---- */
+
+static double lin(double c)
+{
+    return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+static double luminance(double r, double g, double b)
+{
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+static double contrast(double la, double lb)
+{
+    return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+/* The luminance of "--name: #rgb" or "#rrggbb" in css from *from on. */
+static double css_var(const char *css, const char *name)
+{
+    const char *p = strstr(css, name);
+    unsigned v[6];
+    size_t n = 0;
+
+    assert_non_null(p);
+    p = strchr(p, '#');
+    assert_non_null(p);
+    for (p++; n < 6 && isxdigit((unsigned char)p[n]); n++)
+        v[n] = (unsigned)(isdigit((unsigned char)p[n])
+                              ? p[n] - '0'
+                              : tolower((unsigned char)p[n]) - 'a' + 10);
+    assert_true(n == 3 || n == 6);
+    if (n == 3)
+        return luminance(v[0] * 17 / 255.0, v[1] * 17 / 255.0,
+                         v[2] * 17 / 255.0);
+    return luminance((v[0] * 16 + v[1]) / 255.0, (v[2] * 16 + v[3]) / 255.0,
+                     (v[4] * 16 + v[5]) / 255.0);
+}
+
+static void test_contrast(void **state)
+{
+    const struct chart_colour *pal;
+    size_t npal = chart_palette(&pal);
+    const char *vars[] = {"--fg:", "--mute:", "--bad:", "--good:", "--link:"};
+    const char *dark;
+
+    (void)state;
+    /* every chart colour a mark (line, dot, bar, text) is drawn in reaches
+     * 3:1 on the charts' white; pal_light draws grid lines and bands only */
+    assert_true(npal >= 9);
+    for (size_t i = 0; i < npal; i++) {
+        double c = contrast(luminance(pal[i].r, pal[i].g, pal[i].b), 1.0);
+
+        if (pal[i].mark && c < 3.0)
+            fail_msg("chart colour %s: %.2f:1 on white", pal[i].name, c);
+    }
+    /* the pages' text colours reach 4.5:1 on their background, light and
+     * dark */
+    dark = strstr(web_style_css, "prefers-color-scheme: dark");
+    assert_non_null(dark);
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        double light = contrast(css_var(web_style_css, vars[i]),
+                                css_var(web_style_css, "--bg:")),
+               night = contrast(css_var(dark, vars[i]), css_var(dark, "--bg:"));
+
+        if (light < 4.5 || night < 4.5)
+            fail_msg("%s: %.2f:1 light, %.2f:1 dark", vars[i], light, night);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1901,6 +1972,7 @@ int main(void)
         cmocka_unit_test(test_page_too_large),
         cmocka_unit_test(test_page_alerts),
         cmocka_unit_test(test_page_benchmark),
+        cmocka_unit_test(test_contrast),
     };
 
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
