@@ -34,13 +34,14 @@ static inline void tmpdb_remove(const char *path)
     }
 }
 
-/* A new folder and database (not opened when open_it is false). */
-static inline struct tmpdb *tmpdb_create(bool open_it)
+/* A new folder under base ("/tmp" unless a test needs another) and a
+ * database in it (not opened when open_it is false). */
+static inline struct tmpdb *tmpdb_create_in(const char *base, bool open_it)
 {
     struct tmpdb *f = xcalloc(1, sizeof *f);
     struct errbuf eb;
 
-    snprintf(f->dir, sizeof f->dir, "/tmp/bv_unit_XXXXXX");
+    snprintf(f->dir, sizeof f->dir, "%s/bv_unit_XXXXXX", base);
     if (!mkdtemp(f->dir)) {
         free(f);
         return NULL;
@@ -59,6 +60,11 @@ static inline struct tmpdb *tmpdb_create(bool open_it)
     }
     err_cleanup(&eb);
     return f;
+}
+
+static inline struct tmpdb *tmpdb_create(bool open_it)
+{
+    return tmpdb_create_in("/tmp", open_it);
 }
 
 /* Closes the store, removes the files and the folder, frees f. */
