@@ -36,10 +36,11 @@ def run_cli(*args, check=True, env=None, input=None, timeout=60):
 
 
 class Server:
-    def __init__(self, db, extra=(), log=None):
+    def __init__(self, db, extra=(), log=None, env=None):
         self.db = db
         self.logpath = log or db + ".log"
         self.extra = list(extra)
+        self.env = env  # None: this process's environment
         self.proc = None
         self.url = None
         self.log = None
@@ -49,7 +50,7 @@ class Server:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0",
              "--threads", "4", *self.extra],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=self.env)
         self.banner = []
         m = None
         for _ in range(20):
