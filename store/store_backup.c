@@ -130,7 +130,7 @@ static enum err check_db(sqlite3 *db, const char *path,
     }
     rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &s, NULL);
     if (rc != SQLITE_OK)
-        return sql_err(db, eb, "integrity_check");
+        return read_failed(db, path, "fails PRAGMA integrity_check", eb);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(s, 0);
 
@@ -191,8 +191,10 @@ static enum err open_ro(const char *path, sqlite3 **db, struct errbuf *eb)
     return ERR_OK;
 }
 
-/* The whole of src into dst in one step (note 1). */
-static enum err copy(sqlite3 *dst, sqlite3 *src, struct errbuf *eb)
+/* The whole of src into dst in one step (note 1); the paths name them in
+ * the message. */
+static enum err copy(sqlite3 *dst, sqlite3 *src, const char *from,
+                     const char *to, struct errbuf *eb)
 {
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     int rc;
@@ -206,7 +208,7 @@ static enum err copy(sqlite3 *dst, sqlite3 *src, struct errbuf *eb)
     } while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_OK);
     (void)sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
-        err_set(eb, "backup: %s", sqlite3_errstr(rc));
+        err_set(eb, "cannot copy %s into %s: %s", from, to, sqlite3_errstr(rc));
         return store_err_of(rc);
     }
     return ERR_OK;
@@ -252,7 +254,7 @@ enum err store_backup(const char *db_path, const char *out_path,
         goto out;
     }
     (void)sqlite3_extended_result_codes(dst, 1);
-    e = copy(dst, src, eb);
+    e = copy(dst, src, db_path, out_path, eb);
     if (e)
         goto out;
     /* One file: the copy leaves WAL mode (a server turns it back on). */
@@ -353,7 +355,7 @@ enum err store_restore(const char *from, const char *db_path, bool force,
     }
     (void)sqlite3_extended_result_codes(dst, 1);
     (void)sqlite3_busy_timeout(dst, 5000);
-    e = copy(dst, src, eb);
+    e = copy(dst, src, from, db_path, eb);
     if (!e)
         e = check_db(dst, db_path, info, eb);
 out:
