@@ -10,6 +10,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import contextlib
 import tempfile
 import time
 
@@ -148,3 +149,34 @@ def native_run(project="alpha-q", sha="3f2a9c1", n=1, latency_ms=12.3,
 
 def auth(token):
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.contextmanager
+def tmpfs(tmp, size):
+    """A real tmpfs of `size` ("6m") mounted at tmp/disk, for full-disk
+    tests; skips the test without root or where mounting is refused."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    mnt = os.path.join(tmp, "disk")
+    os.mkdir(mnt)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}",
+                        "tmpfs", mnt], capture_output=True, text=True)
+    if m.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", mnt], check=False)
+
+
+def fill(path, leave):
+    """Writes path until its file system has about `leave` bytes free."""
+    st = os.statvfs(os.path.dirname(path))
+    free = st.f_bavail * st.f_frsize
+    with open(path, "wb") as f:
+        try:
+            f.write(b"\0" * max(0, free - leave))
+            f.flush()
+            os.fsync(f.fileno())
+        except OSError:
+            pass

@@ -21,12 +21,11 @@ import os
 import re
 import socket
 import sqlite3
-import subprocess
-import time
 
 import pytest
 
-from conftest import BIN, Server, auth, make_token, native_run, run_cli
+from conftest import (BIN, Server, auth, fill, make_token, native_run,
+                      run_cli, tmpfs)
 
 FAULT_LIB = os.path.join(os.path.dirname(BIN), "tests", "libbv_fault.so")
 
@@ -211,30 +210,8 @@ def test_client_closing_mid_answer_does_not_hurt_the_server(server):
 
 @pytest.fixture
 def tiny_disk(tmpdir_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    mnt = os.path.join(tmpdir_path, "disk")
-    os.mkdir(mnt)
-    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
-                        mnt], capture_output=True, text=True)
-    if m.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
-    try:
+    with tmpfs(tmpdir_path, "2m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", mnt], check=False)
-
-
-def fill(path, leave):
-    st = os.statvfs(os.path.dirname(path))
-    free = st.f_bavail * st.f_frsize
-    with open(path, "wb") as f:
-        try:
-            f.write(b"\0" * max(0, free - leave))
-            f.flush()
-            os.fsync(f.fileno())
-        except OSError:
-            pass
 
 
 @pytest.fixture
