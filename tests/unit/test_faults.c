@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -302,6 +303,86 @@ static void check_open(struct ctx *c, struct store *st, bool done)
     tmpdb_remove(p);
     free(p);
     err_cleanup(&eb);
+}
+
+/* Migrations of an existing database: c->backup is a copy of the
+ * prepared one put back to schema version 4 with a run's commit message
+ * that is not UTF-8, which migration 5 repairs. */
+static void prep_old_schema(struct ctx *c)
+{
+    struct store_backup_info info;
+    struct errbuf eb;
+    sqlite3 *db = NULL;
+
+    prep_runs(c);
+    err_init(&eb);
+    c->backup = xasprintf("%s/source-backup.db", c->db->dir);
+    assert_int_equal(store_backup(c->db->path, c->backup, &info, &eb), ERR_OK);
+    assert_int_equal(sqlite3_open(c->backup, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE run SET commit_message = "
+                                  "CAST(X'ff41' AS TEXT) WHERE id = 1; "
+                                  "PRAGMA user_version = 4",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    err_cleanup(&eb);
+}
+
+static enum err op_migrate_old(struct ctx *c, struct errbuf *eb)
+{
+    struct store *st = NULL;
+    enum err e = store_open(c->backup, STORE_RW, &st, NULL, eb);
+
+    store_close(st);
+    return e;
+}
+
+/* The old database's schema version and run 1's commit message (raw
+ * SQLite: store_open would migrate it). */
+static int old_state(const char *path, bool *repaired)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int v = -1;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
+    sqlite3_finalize(s);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT hex(commit_message) FROM run "
+                                        "WHERE id = 1",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    *repaired =
+        strcmp((const char *)sqlite3_column_text(s, 0), "EFBFBD41") == 0;
+    sqlite3_finalize(s);
+    assert_int_equal(sqlite3_close(db), SQLITE_OK);
+    return v;
+}
+
+static void check_migrate_old(struct ctx *c, struct store *st, bool done)
+{
+    bool repaired = false;
+    int v = old_state(c->backup, &repaired);
+
+    (void)st;
+    /* The repair and its version bump commit together (one transaction). */
+    if (done)
+        assert_true(v >= 5 && repaired);
+    else
+        assert_true((v == 4 && !repaired) || (v >= 5 && repaired));
 }
 
 /* Alerts: a change point that opens an alert (ingest's detector). */
@@ -733,6 +814,8 @@ static void check_restore(struct ctx *c, struct store *st, bool done)
 static const struct path paths[] = {
     {"ingest", prep_runs, op_ingest, check_ingest, false},
     {"open and migrate", prep_nothing, op_open, check_open, true},
+    {"migrate old schema", prep_old_schema, op_migrate_old, check_migrate_old,
+     true},
     {"alert insert", prep_runs, op_alert_insert, check_alert_insert, false},
     {"alert triage", prep_alert, op_triage, check_triage, true},
     {"token create", prep_token, op_token_create, check_token_create, false},
@@ -945,26 +1028,28 @@ static void run_path(const struct path *p)
 
 PATH_TEST(test_ingest, 0)
 PATH_TEST(test_open_migrate, 1)
-PATH_TEST(test_alert_insert, 2)
-PATH_TEST(test_alert_triage, 3)
-PATH_TEST(test_token_create, 4)
-PATH_TEST(test_token_revoke, 5)
-PATH_TEST(test_tokens_touch, 6)
-PATH_TEST(test_session_create, 7)
-PATH_TEST(test_session_touch, 8)
-PATH_TEST(test_session_delete, 9)
-PATH_TEST(test_sessions_expire, 10)
-PATH_TEST(test_budgets, 11)
-PATH_TEST(test_cpd_settings, 12)
-PATH_TEST(test_describe, 13)
-PATH_TEST(test_backup, 14)
-PATH_TEST(test_restore, 15)
+PATH_TEST(test_migrate_old, 2)
+PATH_TEST(test_alert_insert, 3)
+PATH_TEST(test_alert_triage, 4)
+PATH_TEST(test_token_create, 5)
+PATH_TEST(test_token_revoke, 6)
+PATH_TEST(test_tokens_touch, 7)
+PATH_TEST(test_session_create, 8)
+PATH_TEST(test_session_touch, 9)
+PATH_TEST(test_session_delete, 10)
+PATH_TEST(test_sessions_expire, 11)
+PATH_TEST(test_budgets, 12)
+PATH_TEST(test_cpd_settings, 13)
+PATH_TEST(test_describe, 14)
+PATH_TEST(test_backup, 15)
+PATH_TEST(test_restore, 16)
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ingest),
         cmocka_unit_test(test_open_migrate),
+        cmocka_unit_test(test_migrate_old),
         cmocka_unit_test(test_alert_insert),
         cmocka_unit_test(test_alert_triage),
         cmocka_unit_test(test_token_create),
