@@ -240,6 +240,9 @@ bool auth_check(struct req *rq, enum access need, const char *project)
         return deny(rq, 401, "unknown or revoked token");
     }
     if (e) {
+        /* The lookup takes no errbuf: the log still says what failed. */
+        if (!eb.msg[0])
+            err_set(&eb, "looking up the token: %s", err_str(e));
         req_problem(rq, e, &eb);
         err_cleanup(&eb);
         return false;

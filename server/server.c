@@ -161,7 +161,7 @@ const char *srv_reason(unsigned status)
 
 /* The one table from enum err to HTTP status. */
 static const unsigned err_status[] = {
-    [ERR_OK] = 200,          [ERR_NOMEM] = 500,     [ERR_INVALID] = 422,
+    [ERR_OK] = 200,          [ERR_NOMEM] = 503,     [ERR_INVALID] = 422,
     [ERR_TOO_LARGE] = 413,   [ERR_NOT_FOUND] = 404, [ERR_CONFLICT] = 409,
     [ERR_AUTH] = 401,        [ERR_IO] = 503,        [ERR_DB] = 500,
     [ERR_INTERNAL] = 500,    [ERR_FORBIDDEN] = 403, [ERR_MALFORMED] = 400,
@@ -224,8 +224,8 @@ void req_problem(struct req *rq, enum err e, const struct errbuf *eb)
     unsigned status = srv_status_for(e);
     const char *detail = eb && eb->msg[0] ? eb->msg : err_str(e);
 
-    /* Internal detail (SQLite's text) is logged, not sent.  A full disk
-     * and an I/O error are the operator's to fix, not a bug: they say so,
+    /* Internal detail (SQLite's text) is logged, not sent.  A full disk,
+     * an I/O error and SQLite out of memory are not bugs: they say so,
      * and Retry-After tells a client (the agent spools) to come back. */
     if (status >= 500) {
         log_error("%s %s: %s", rq->method, rq->path, detail);
@@ -238,6 +238,12 @@ void req_problem(struct req *rq, enum err e, const struct errbuf *eb)
             detail = "the server cannot read or write its storage (an I/O "
                      "error, or it is shutting down): nothing of this "
                      "request was stored; retry later";
+            rq->retry_after = "30";
+        } else if (e == ERR_NOMEM) {
+            /* Only SQLite reports it (our own allocations abort): its
+             * memory comes back when other requests finish. */
+            detail = "the server's database ran out of memory: nothing of "
+                     "this request was stored; retry later";
             rq->retry_after = "30";
         } else {
             detail = "the server failed to handle the request; see its log";

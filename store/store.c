@@ -63,6 +63,7 @@ enum err store_err_of(int rc)
     case SQLITE_FULL:
         return ERR_FULL;
     case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: /* a -wal or journal file the OS refused */
         return ERR_IO;
     case SQLITE_NOMEM:
         return ERR_NOMEM;
@@ -423,7 +424,9 @@ static enum err exec_sql(struct store *st, const char *sql, const char *what,
     if (rc != SQLITE_OK) {
         err_set(eb, "%s: %s", what, msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
-        return ERR_DB;
+        /* A full disk or an I/O error while migrating is not a schema
+         * problem: the caller (and the server's answer) must say which. */
+        return store_err_of(sqlite3_extended_errcode(st->db));
     }
     return ERR_OK;
 }
@@ -572,6 +575,10 @@ static enum err open_error(int rc, sqlite3 *db, const char *path,
     case SQLITE_PERM:
     case SQLITE_READONLY:
         return ERR_IO;
+    case SQLITE_NOMEM:
+        return ERR_NOMEM;
+    case SQLITE_FULL:
+        return ERR_FULL;
     default:
         return ERR_DB;
     }

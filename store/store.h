@@ -425,8 +425,9 @@ struct store_cpd_settings {
 enum err store_cpd_settings_get(struct store *st, int64_t project_id,
                                 struct store_cpd_settings *out,
                                 struct errbuf *eb);
-/* Stores the fields that are set (non-zero, not NAN) for the project slug;
- * ERR_NOT_FOUND for an unknown project. */
+/* Stores the fields that are set (non-zero, not NAN) for the project slug,
+ * all in one transaction or none; ERR_NOT_FOUND for an unknown project,
+ * ERR_FULL, ERR_IO, ERR_DB. */
 enum err store_cpd_settings_set(struct store *st, const char *project,
                                 const struct store_cpd_settings *in,
                                 struct errbuf *eb);

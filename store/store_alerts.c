@@ -17,7 +17,8 @@
  *    acknowledged or dismissed it, what they saw stays as it was.
  * 4. Settings live in project.settings under "changepoints" and are read
  *    and written with SQLite's JSON functions: the paths are constants
- *    here, the values bound parameters.
+ *    here, the values bound parameters.  store_cpd_settings_set writes its
+ *    fields in one transaction: a failure half-way stores none of them.
  * 5. Every statement that records a change (the alert and change_point
  *    INSERTs and UPDATEs) takes it as its last parameters in one order,
  *    bound by exec_change: first run, last run, before, after, change,
@@ -249,8 +250,13 @@ enum err store_cpd_settings_set(struct store *st, const char *project,
                                 struct errbuf *eb)
 {
     bool found = true;
-    enum err e = ERR_OK;
+    enum err e;
 
+    /* One transaction: the fields given are stored together or not at all
+     * (note 4). */
+    e = store_exec(st, SQ_BEGIN_IMMEDIATE, "BEGIN IMMEDIATE", eb);
+    if (e != ERR_OK)
+        return e;
     if (in->window > 0)
         e = settings_put(st, project, "$.changepoints.window", true, in->window,
                          0, &found, eb);
@@ -267,6 +273,10 @@ enum err store_cpd_settings_set(struct store *st, const char *project,
         err_set(eb, "unknown project \"%s\"", project);
         e = ERR_NOT_FOUND;
     }
+    if (e == ERR_OK)
+        e = store_exec(st, SQ_COMMIT, "COMMIT", eb);
+    if (e != ERR_OK && !sqlite3_get_autocommit(st->db))
+        (void)store_exec(st, SQ_ROLLBACK, "ROLLBACK", NULL);
     return e;
 }
 

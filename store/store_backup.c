@@ -19,7 +19,14 @@
  *     target with the same backup API, through the target's own pager:
  *     nothing renames a database file from under its -wal file.  The
  *     target must not be in use by a server (its caches would be stale):
- *     restore refuses an existing target unless forced.
+ *     restore refuses an existing target unless forced.  A restore that
+ *     fails into a target it created removes it again (with its -journal
+ *     and -wal): a half-made file would otherwise refuse the retry as an
+ *     existing database.  A forced restore over an existing one leaves it
+ *     as it was: the copy is one transaction of the target's pager.
+ *  4. A read that fails because the disk, the file system or the memory
+ *     failed (ERR_IO, ERR_FULL, ERR_NOMEM) says so: the file may be fine,
+ *     and "not a database" would send its owner after the wrong problem.
  */
 #include "store/store_int.h"
 
@@ -55,6 +62,48 @@ static enum err one_int(sqlite3 *db, const char *sql, int64_t *v,
     return ERR_OK;
 }
 
+/*
+ * What a failed read of path says: the cause itself when the disk, the
+ * memory or the file system failed (ERR_IO, ERR_FULL, ERR_NOMEM: the file
+ * may be fine, try again), else that the file is not a database
+ * (ERR_INVALID).  Note 4.
+ */
+static enum err read_failed(sqlite3 *db, const char *path, const char *what,
+                            struct errbuf *eb)
+{
+    enum err e = store_err_of(sqlite3_extended_errcode(db));
+
+    if (e == ERR_IO || e == ERR_FULL || e == ERR_NOMEM) {
+        err_set(eb, "cannot read %s: %s", path, sqlite3_errmsg(db));
+        return e;
+    }
+    err_set(eb, "%s %s: %s", path, what, sqlite3_errmsg(db));
+    return ERR_INVALID;
+}
+
+/*
+ * integrity_check reports a page it could not read as a line of its
+ * answer ("unable to get the page. error code=266"), not as a failed step:
+ * that code says whether the file is broken or its reading was (note 4).
+ */
+static enum err check_cause(const char *t)
+{
+    const char *p = t ? strstr(t, "error code=") : NULL;
+    enum err e;
+    char *end;
+    long code;
+
+    if (!p)
+        return ERR_INVALID;
+    errno = 0;
+    code = strtol(p + strlen("error code="), &end, 10);
+    if (errno || end == p + strlen("error code=") || code <= 0 ||
+        code > INT32_MAX)
+        return ERR_INVALID;
+    e = store_err_of((int)code);
+    return e == ERR_IO || e == ERR_FULL || e == ERR_NOMEM ? e : ERR_INVALID;
+}
+
 /* Checks an open database: integrity, schema, what it holds (note 3). */
 static enum err check_db(sqlite3 *db, const char *path,
                          struct store_backup_info *info, struct errbuf *eb)
@@ -65,11 +114,8 @@ static enum err check_db(sqlite3 *db, const char *path,
 
     memset(info, 0, sizeof *info);
     e = one_int(db, "PRAGMA user_version", &info->schema_version, eb);
-    if (e) {
-        err_set(eb, "%s is not a database SQLite can read: %s", path,
-                sqlite3_errmsg(db));
-        return ERR_INVALID;
-    }
+    if (e)
+        return read_failed(db, path, "is not a database SQLite can read", eb);
     if (info->schema_version == 0) {
         err_set(eb, "%s is not a benchvault database (no benchvault schema)",
                 path);
@@ -84,29 +130,42 @@ static enum err check_db(sqlite3 *db, const char *path,
     }
     rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &s, NULL);
     if (rc != SQLITE_OK)
-        return sql_err(db, eb, "integrity_check");
+        return read_failed(db, path, "fails PRAGMA integrity_check", eb);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(s, 0);
 
         if (!t || strcmp(t, "ok") != 0) {
-            err_set(eb, "%s fails PRAGMA integrity_check: %s", path,
-                    t ? t : "(no text)");
+            e = check_cause(t);
+            if (e == ERR_INVALID)
+                err_set(eb, "%s fails PRAGMA integrity_check: %s", path,
+                        t ? t : "(no text)");
+            else
+                err_set(eb, "cannot read %s: PRAGMA integrity_check: %s", path,
+                        t);
             sqlite3_finalize(s);
-            return ERR_INVALID;
+            return e;
         }
     }
-    sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
-        err_set(eb, "%s fails PRAGMA integrity_check: %s", path,
-                sqlite3_errmsg(db));
-        return ERR_INVALID;
+        e = read_failed(db, path, "fails PRAGMA integrity_check", eb);
+        sqlite3_finalize(s);
+        return e;
     }
+    sqlite3_finalize(s);
     e = one_int(db, "SELECT count(*) FROM run", &info->runs, eb);
     if (!e)
         e = one_int(db, "PRAGMA page_count", &info->pages, eb);
     if (!e)
         e = one_int(db, "PRAGMA page_size", &info->page_size, eb);
     return e;
+}
+
+/* The err of a failed sqlite3_open_v2: SQLite's memory, else the file. */
+static enum err open_err(int rc)
+{
+    enum err e = store_err_of(rc);
+
+    return e == ERR_NOMEM || e == ERR_FULL ? e : ERR_IO;
 }
 
 static enum err open_ro(const char *path, sqlite3 **db, struct errbuf *eb)
@@ -125,15 +184,17 @@ static enum err open_ro(const char *path, sqlite3 **db, struct errbuf *eb)
                 *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
         sqlite3_close(*db);
         *db = NULL;
-        return ERR_IO;
+        return open_err(rc);
     }
     (void)sqlite3_extended_result_codes(*db, 1);
     (void)sqlite3_busy_timeout(*db, 5000);
     return ERR_OK;
 }
 
-/* The whole of src into dst in one step (note 1). */
-static enum err copy(sqlite3 *dst, sqlite3 *src, struct errbuf *eb)
+/* The whole of src into dst in one step (note 1); the paths name them in
+ * the message. */
+static enum err copy(sqlite3 *dst, sqlite3 *src, const char *from,
+                     const char *to, struct errbuf *eb)
 {
     sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
     int rc;
@@ -147,7 +208,7 @@ static enum err copy(sqlite3 *dst, sqlite3 *src, struct errbuf *eb)
     } while (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_OK);
     (void)sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
-        err_set(eb, "backup: %s", sqlite3_errstr(rc));
+        err_set(eb, "cannot copy %s into %s: %s", from, to, sqlite3_errstr(rc));
         return store_err_of(rc);
     }
     return ERR_OK;
@@ -181,7 +242,7 @@ enum err store_backup(const char *db_path, const char *out_path,
     if (e)
         goto out;
     e = check_db(src, db_path, info, eb);
-    if (e == ERR_INVALID)
+    if (e)
         goto out;
     (void)unlink(tmp);
     rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -189,11 +250,11 @@ enum err store_backup(const char *db_path, const char *out_path,
     if (rc != SQLITE_OK) {
         err_set(eb, "cannot create %s: %s", tmp,
                 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
-        e = ERR_IO;
+        e = open_err(rc);
         goto out;
     }
     (void)sqlite3_extended_result_codes(dst, 1);
-    e = copy(dst, src, eb);
+    e = copy(dst, src, db_path, out_path, eb);
     if (e)
         goto out;
     /* One file: the copy leaves WAL mode (a server turns it back on). */
@@ -247,11 +308,25 @@ enum err store_check_file(const char *path, struct store_backup_info *info,
     return e;
 }
 
+/* Removes the database file a failed restore made, and its journals. */
+static void remove_made(const char *path)
+{
+    static const char *const ext[] = {"", "-journal", "-wal", "-shm"};
+
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        char *p = xasprintf("%s%s", path, ext[i]);
+
+        (void)unlink(p);
+        free(p);
+    }
+}
+
 enum err store_restore(const char *from, const char *db_path, bool force,
                        struct store_backup_info *info, struct errbuf *eb)
 {
     sqlite3 *src = NULL, *dst = NULL;
     struct stat st;
+    bool existed = false, dst_made = false;
     enum err e;
     int rc;
 
@@ -260,7 +335,8 @@ enum err store_restore(const char *from, const char *db_path, bool force,
         e = check_db(src, from, info, eb);
     if (e)
         goto out;
-    if (stat(db_path, &st) == 0 && !force) {
+    existed = stat(db_path, &st) == 0;
+    if (existed && !force) {
         err_set(eb,
                 "%s exists: stop its server and give --force to replace "
                 "it with %s",
@@ -268,21 +344,24 @@ enum err store_restore(const char *from, const char *db_path, bool force,
         e = ERR_CONFLICT;
         goto out;
     }
+    dst_made = true;
     rc = sqlite3_open_v2(db_path, &dst,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if (rc != SQLITE_OK) {
         err_set(eb, "cannot open %s: %s", db_path,
                 dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
-        e = ERR_IO;
+        e = open_err(rc);
         goto out;
     }
     (void)sqlite3_extended_result_codes(dst, 1);
     (void)sqlite3_busy_timeout(dst, 5000);
-    e = copy(dst, src, eb);
+    e = copy(dst, src, from, db_path, eb);
     if (!e)
         e = check_db(dst, db_path, info, eb);
 out:
     sqlite3_close(dst);
     sqlite3_close(src);
+    if (e && dst_made && !existed)
+        remove_made(db_path);
     return e;
 }

@@ -201,8 +201,8 @@ void store_stmt_done(sqlite3_stmt *s);
 /* Sets "what: <sqlite message>" into eb and returns ERR_DB. */
 enum err store_db_err(struct store *st, struct errbuf *eb, const char *what);
 /* The err for an SQLite result code: SQLITE_FULL (the disk, or the
- * max_page_count quota) is ERR_FULL, SQLITE_IOERR ERR_IO, SQLITE_NOMEM
- * ERR_NOMEM, anything else ERR_DB. */
+ * max_page_count quota) is ERR_FULL, SQLITE_IOERR and SQLITE_CANTOPEN
+ * ERR_IO, SQLITE_NOMEM ERR_NOMEM, anything else ERR_DB. */
 enum err store_err_of(int rc);
 /* The newest schema version this binary knows (its last migration). */
 int store_schema_newest(void);

@@ -10,6 +10,7 @@ import re
 import signal
 import sqlite3
 import subprocess
+import contextlib
 import tempfile
 import time
 
@@ -36,10 +37,11 @@ def run_cli(*args, check=True, env=None, input=None, timeout=60):
 
 
 class Server:
-    def __init__(self, db, extra=(), log=None):
+    def __init__(self, db, extra=(), log=None, env=None):
         self.db = db
         self.logpath = log or db + ".log"
         self.extra = list(extra)
+        self.env = env  # None: this process's environment
         self.proc = None
         self.url = None
         self.log = None
@@ -49,7 +51,7 @@ class Server:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0",
              "--threads", "4", *self.extra],
-            stdout=subprocess.PIPE, stderr=self.log, text=True)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=self.env)
         self.banner = []
         m = None
         for _ in range(20):
@@ -147,3 +149,34 @@ def native_run(project="alpha-q", sha="3f2a9c1", n=1, latency_ms=12.3,
 
 def auth(token):
     return {"Authorization": f"Bearer {token}"}
+
+
+@contextlib.contextmanager
+def tmpfs(tmp, size):
+    """A real tmpfs of `size` ("6m") mounted at tmp/disk, for full-disk
+    tests; skips the test without root or where mounting is refused."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+    mnt = os.path.join(tmp, "disk")
+    os.mkdir(mnt)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}",
+                        "tmpfs", mnt], capture_output=True, text=True)
+    if m.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", mnt], check=False)
+
+
+def fill(path, leave):
+    """Writes path until its file system has about `leave` bytes free."""
+    st = os.statvfs(os.path.dirname(path))
+    free = st.f_bavail * st.f_frsize
+    with open(path, "wb") as f:
+        try:
+            f.write(b"\0" * max(0, free - leave))
+            f.flush()
+            os.fsync(f.fileno())
+        except OSError:
+            pass

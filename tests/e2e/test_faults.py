@@ -21,7 +21,8 @@ import time
 import pytest
 import requests
 
-from conftest import BIN, Server, auth, count_rows, make_token, native_run
+from conftest import (BIN, Server, auth, count_rows, fill, make_token,
+                      native_run, tmpfs)
 
 PY = "/usr/bin/python3"
 
@@ -107,31 +108,8 @@ def test_killed_agent_during_stalled_upload_keeps_the_run(server, tmpdir_path,
 
 @pytest.fixture
 def tiny_disk(tmpdir_path):
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    mnt = os.path.join(tmpdir_path, "disk")
-    os.mkdir(mnt)
-    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs",
-                        mnt], capture_output=True, text=True)
-    if m.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
-    try:
+    with tmpfs(tmpdir_path, "6m") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", mnt], check=False)
-
-
-def fill(path, leave):
-    """Writes path until the file system has about `leave` bytes free."""
-    st = os.statvfs(os.path.dirname(path))
-    free = st.f_bavail * st.f_frsize
-    with open(path, "wb") as f:
-        try:
-            f.write(b"\0" * max(0, free - leave))
-            f.flush()
-            os.fsync(f.fileno())
-        except OSError:
-            pass
 
 
 def big_run(i):

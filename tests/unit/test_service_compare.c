@@ -8,6 +8,7 @@
 #include "ingest/ingest.h"
 #include "service/service.h"
 #include "store/store.h"
+#include "tmpdb.h"
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,50 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct fixture {
-    char dir[64];
-    char *path;
-    struct store *st;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = xcalloc(1, sizeof *f);
-    struct errbuf eb;
-
-    snprintf(f->dir, sizeof f->dir, "/tmp/bv_svc_cmp_XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    f->path = xasprintf("%s/test.db", f->dir);
-    err_init(&eb);
-    if (store_open(f->path, STORE_RW, &f->st, NULL, &eb) != ERR_OK) {
-        fprintf(stderr, "store_open: %s\n", eb.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    static const char *const ext[] = {"", "-wal", "-shm"};
-
-    store_close(f->st);
-    for (size_t i = 0; i < 3; i++) {
-        char *p = xasprintf("%s%s", f->path, ext[i]);
-
-        unlink(p);
-        free(p);
-    }
-    rmdir(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
-}
 
 /* Parses body as the native format and stores it; returns the run id. */
 static int64_t insert(struct store *st, const char *body, const char *branch)
@@ -104,7 +61,7 @@ static const char body[] =
  */
 static void test_branch_base_when_head_is_the_tip(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct svc_compare_query q;
     struct svc_compare *c = NULL;
     struct errbuf eb;
@@ -147,7 +104,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_branch_base_when_head_is_the_tip,
-                                        setup, teardown),
+                                        tmpdb_setup, tmpdb_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,54 +16,11 @@
 
 #include "core/core.h"
 #include "store/store.h"
+#include "tmpdb.h"
 
 #define H (3600LL * 1000)
 #define IDLE (12 * H)
 #define MAX (7 * 24 * H)
-
-struct fixture {
-    char dir[64];
-    char *path;
-    struct store *st;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = xcalloc(1, sizeof *f);
-    struct errbuf eb;
-
-    snprintf(f->dir, sizeof f->dir, "/tmp/bv_session_XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    f->path = xasprintf("%s/test.db", f->dir);
-    err_init(&eb);
-    if (store_open(f->path, STORE_RW, &f->st, NULL, &eb) != ERR_OK) {
-        fprintf(stderr, "store_open: %s\n", eb.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    const char *sfx[] = {"", "-wal", "-shm"};
-
-    store_close(f->st);
-    for (size_t i = 0; i < 3; i++) {
-        char *p = xasprintf("%s%s", f->path, sfx[i]);
-
-        unlink(p);
-        free(p);
-    }
-    rmdir(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
-}
 
 static int64_t token(struct store *st, const char *name, enum token_scope sc,
                      const char *project)
@@ -80,7 +37,7 @@ static int64_t token(struct store *st, const char *name, enum token_scope sc,
 /* A session acts with its token: scope and project come from it. */
 static void test_create_and_lookup(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     int64_t tid = token(f->st, "w", SCOPE_WRITE, "alpha");
     struct store_session s;
     char *sid = NULL;
@@ -111,7 +68,7 @@ static void test_create_and_lookup(void **state)
 /* Idle expiry from last_seen_at (moved by touch), absolute from creation. */
 static void test_expiry(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     int64_t tid = token(f->st, "r", SCOPE_READ, NULL), gone = -1;
     struct store_session s;
     char *sid = NULL;
@@ -146,7 +103,7 @@ static void test_expiry(void **state)
 /* Revoking the token ends its sessions; sign-out deletes one. */
 static void test_revoke_and_delete(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     int64_t tid = token(f->st, "w", SCOPE_WRITE, NULL), gone = -1;
     struct store_session s;
     char *a = NULL, *b = NULL;
@@ -174,11 +131,12 @@ static void test_revoke_and_delete(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_create_and_lookup, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_revoke_and_delete, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_create_and_lookup, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_revoke_and_delete, tmpdb_setup,
+                                        tmpdb_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,12 +20,7 @@
 #include "core/core.h"
 #include "schema/schema.h"
 #include "store/store.h"
-
-struct fixture {
-    char dir[64];
-    char *path;
-    struct store *st;
-};
+#include "tmpdb.h"
 
 static int newest_version(void)
 {
@@ -35,51 +30,6 @@ static int newest_version(void)
         if (schema_migrations[i].version > v)
             v = schema_migrations[i].version;
     return v;
-}
-
-static int setup(void **state)
-{
-    struct fixture *f = xcalloc(1, sizeof *f);
-    struct errbuf eb;
-
-    snprintf(f->dir, sizeof f->dir, "/tmp/bv_store_XXXXXX");
-    if (!mkdtemp(f->dir)) {
-        free(f);
-        return -1;
-    }
-    f->path = xasprintf("%s/test.db", f->dir);
-    err_init(&eb);
-    if (store_open(f->path, STORE_RW, &f->st, NULL, &eb) != ERR_OK) {
-        fprintf(stderr, "store_open: %s\n", eb.msg);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static void remove_db(const char *path)
-{
-    char *p;
-
-    unlink(path);
-    p = xasprintf("%s-wal", path);
-    unlink(p);
-    free(p);
-    p = xasprintf("%s-shm", path);
-    unlink(p);
-    free(p);
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    store_close(f->st);
-    remove_db(f->path);
-    rmdir(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
 }
 
 /* ---- building runs ----------------------------------------------------- */
@@ -182,7 +132,7 @@ static void write_user_version(const char *path, int v)
 
 static void test_open_migrates_once(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store *st = NULL;
     struct errbuf eb;
     char *other = xasprintf("%s/fresh.db", f->dir);
@@ -213,7 +163,7 @@ static void test_open_migrates_once(void **state)
     free(want);
     assert_int_equal(store_open(other, STORE_READONLY, &st, NULL, &eb), ERR_DB);
     assert_null(st);
-    remove_db(other);
+    tmpdb_remove(other);
 
     /* Read-only never creates a file. */
     assert_int_equal(store_open(other, STORE_READONLY, &st, NULL, &eb), ERR_IO);
@@ -226,7 +176,7 @@ static void test_open_migrates_once(void **state)
 /* Several processes opening one new file at once migrate it exactly once. */
 static void test_concurrent_first_open(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     char *path = xasprintf("%s/race.db", f->dir);
     pid_t kids[4];
     int created_count = 0;
@@ -261,14 +211,14 @@ static void test_concurrent_first_open(void **state)
     }
     assert_int_equal(created_count, 1);
     assert_int_equal(read_user_version(path), newest_version());
-    remove_db(path);
+    tmpdb_remove(path);
     free(path);
 }
 
 /* A file that is not SQLite is refused with a message, and left alone. */
 static void test_open_not_a_database(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     char *path = xasprintf("%s/junk.db", f->dir);
     static const char junk[] = "this is not an SQLite database, not at all, "
                                "just text long enough to fill a header";
@@ -283,7 +233,7 @@ static void test_open_not_a_database(void **state)
     assert_int_equal(store_open(path, STORE_RW, &st, NULL, &eb), ERR_DB);
     assert_null(st);
     assert_true(eb.msg[0] != '\0');
-    remove_db(path);
+    tmpdb_remove(path);
     free(path);
 }
 
@@ -292,7 +242,7 @@ static void test_open_not_a_database(void **state)
  * a real database opens and works. */
 static void test_open_existing_only(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     char *path = xasprintf("%s/typo.db", f->dir);
     struct store *st = (struct store *)1;
     struct errbuf eb;
@@ -315,7 +265,7 @@ static void test_open_existing_only(void **state)
     assert_non_null(strstr(eb.msg, "not a benchvault database"));
     assert_int_equal(stat(path, &sb), 0);
     assert_int_equal(sb.st_size, 0);
-    remove_db(path);
+    tmpdb_remove(path);
 
     assert_int_equal(store_open(path, STORE_RW, &st, NULL, &eb), ERR_OK);
     store_close(st);
@@ -323,7 +273,7 @@ static void test_open_existing_only(void **state)
                      ERR_OK);
     assert_non_null(st);
     store_close(st);
-    remove_db(path);
+    tmpdb_remove(path);
     free(path);
     err_cleanup(&eb);
 }
@@ -332,7 +282,7 @@ static void test_open_existing_only(void **state)
 
 static void test_insert_read_back(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct run r, got;
     struct errbuf eb;
     struct result *res;
@@ -475,7 +425,7 @@ static void test_insert_read_back(void **state)
 
 static void test_defaults_and_lists(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_project *projects = NULL;
     struct store_benchmark *bench = NULL;
     struct store_measure *meas = NULL;
@@ -586,7 +536,7 @@ static void test_defaults_and_lists(void **state)
 
 static void test_idempotency(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     unsigned char h1[HASH_SHA256_LEN], h2[HASH_SHA256_LEN];
     struct store_insert it = {0};
     struct run r;
@@ -680,7 +630,7 @@ static void test_idempotency(void **state)
 
 static void test_batch_with_conflict(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_insert items[3] = {{0}};
     struct run r[3];
     struct result *res;
@@ -778,7 +728,7 @@ static void test_batch_with_conflict(void **state)
  */
 static void test_cache_after_rollback(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_insert items[3] = {{0}};
     struct run r[3], got;
     struct errbuf eb;
@@ -866,7 +816,7 @@ static void add_series_run(struct store *st, const char *branch,
 
 static void test_series(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_series_query q = {0};
     struct series s;
     struct errbuf eb;
@@ -1002,7 +952,7 @@ static void test_series(void **state)
 /* "main" wins as the default branch even when another branch is newer. */
 static void test_series_default_branch(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_series_query q = {0};
     struct series s;
     struct errbuf eb;
@@ -1035,7 +985,7 @@ static void test_series_default_branch(void **state)
 
 static void test_runs_list(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_run_filter flt = {0};
     struct run r, *runs = NULL;
     struct errbuf eb;
@@ -1122,7 +1072,7 @@ static void test_runs_list(void **state)
 
 static void test_tokens(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store_token t, *list = NULL;
     struct errbuf eb;
     char *s1 = NULL, *s2 = NULL, *s3 = NULL, *wrong;
@@ -1228,7 +1178,7 @@ static void test_tokens(void **state)
 
 static void test_readonly_reader(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct store *ro = NULL;
     struct store_insert it = {0};
     struct run r;
@@ -1288,7 +1238,7 @@ static void test_readonly_reader(void **state)
 
 static void test_maintenance(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     struct run r;
     struct errbuf eb;
     int64_t size0, size1;
@@ -1324,7 +1274,7 @@ static void test_maintenance(void **state)
  */
 static void test_insert_speed(void **state)
 {
-    struct fixture *f = *state;
+    struct tmpdb *f = *state;
     enum { BATCH = 25, BATCHES = 40, RESULTS = 10 };
     struct store_insert items[BATCH];
     struct run runs[BATCH], big;
@@ -1389,30 +1339,38 @@ static void test_insert_speed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_migrates_once, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_first_open, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_existing_only, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_open_not_a_database, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_defaults_and_lists, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_with_conflict, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_cache_after_rollback, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_series, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_series_default_branch, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_runs_list, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_readonly_reader, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_maintenance, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insert_speed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_migrates_once, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_first_open, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_open_existing_only, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_open_not_a_database, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_insert_read_back, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_defaults_and_lists, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_with_conflict, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_cache_after_rollback, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_series, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_series_default_branch, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_runs_list, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_tokens, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_readonly_reader, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_maintenance, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_insert_speed, tmpdb_setup,
+                                        tmpdb_teardown),
     };
 
     log_set_level(LOG_WARN);
