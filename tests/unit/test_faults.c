@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "schema/schema.h"
 #include "store/store.h"
 #include "tests/fault/fault.h"
 #include "tmpdb.h"
@@ -305,28 +306,47 @@ static void check_open(struct ctx *c, struct store *st, bool done)
     err_cleanup(&eb);
 }
 
-/* Migrations of an existing database: c->backup is a copy of the
- * prepared one put back to schema version 4 with a run's commit message
- * that is not UTF-8, which migration 5 repairs. */
+/* Migrations of an existing database: c->backup is a database made at
+ * schema version 4 (the embedded migrations 1 to 4, applied here by raw
+ * SQLite) holding a run whose commit message is not UTF-8, which
+ * migration 5 repairs; every later migration then runs on it too. */
 static void prep_old_schema(struct ctx *c)
 {
-    struct store_backup_info info;
-    struct errbuf eb;
     sqlite3 *db = NULL;
+    char *side;
 
     prep_runs(c);
-    err_init(&eb);
     c->backup = xasprintf("%s/source-backup.db", c->db->dir);
-    assert_int_equal(store_backup(c->db->path, c->backup, &info, &eb), ERR_OK);
+    remove(c->backup);
+    side = xasprintf("%s-wal", c->backup);
+    remove(side);
+    free(side);
+    side = xasprintf("%s-shm", c->backup);
+    remove(side);
+    free(side);
     assert_int_equal(sqlite3_open(c->backup, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db,
-                                  "UPDATE run SET commit_message = "
-                                  "CAST(X'ff41' AS TEXT) WHERE id = 1; "
-                                  "PRAGMA user_version = 4",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
+    for (int v = 1; v <= 4; v++)
+        for (size_t i = 0; i < schema_migration_count; i++)
+            if (schema_migrations[i].version == v)
+                assert_int_equal(sqlite3_exec(db, schema_migrations[i].sql,
+                                              NULL, NULL, NULL),
+                                 SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "INSERT INTO project (id, slug, created_at) "
+                     "VALUES (1, 'old', 0); "
+                     "INSERT INTO branch (id, project_id, name, created_at) "
+                     "VALUES (1, 1, 'main', 0); "
+                     "INSERT INTO testbed (id, project_id, name, created_at) "
+                     "VALUES (1, 1, 'ci', 0); "
+                     "INSERT INTO run (id, project_id, branch_id, testbed_id, "
+                     "commit_sha, commit_message, created_at, format) "
+                     "VALUES (1, 1, 1, 1, 'abc', CAST(X'ff41' AS TEXT), 0, "
+                     "'benchvault/v1'); "
+                     "PRAGMA user_version = 4",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
     assert_int_equal(sqlite3_close(db), SQLITE_OK);
-    err_cleanup(&eb);
 }
 
 static enum err op_migrate_old(struct ctx *c, struct errbuf *eb)
