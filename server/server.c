@@ -291,15 +291,18 @@ const char *req_header(struct req *rq, const char *name)
 static enum MHD_Result send_answer(struct req *rq)
 {
     struct MHD_Response *resp;
-    size_t len = rq->resp.len;
-    char *data = buf_take(&rq->resp);
+    size_t len;
+    char *data;
     enum MHD_Result ret;
-    bool head = strcmp(rq->method, "HEAD") == 0;
+    bool head = strcmp(rq->method, "HEAD") == 0, gz;
 
     if (!rq->status) {
         rq->status = 500;
         log_error("%s %s: handler gave no answer", rq->method, rq->path);
     }
+    gz = srv_gzip_answer(rq);
+    len = rq->resp.len;
+    data = buf_take(&rq->resp);
     resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
@@ -318,6 +321,10 @@ static enum MHD_Result send_answer(struct req *rq)
     if (rq->status == 405 && rq->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (gz)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (srv_compressible(rq->content_type))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     /* Pages load only this server's stylesheet, script and images: an
      * injected element would do nothing even if escaping ever failed;
      * nor can another site frame them. */

@@ -227,6 +227,18 @@ void req_problem_status(struct req *rq, unsigned status, const char *detail);
 void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
     CORE_PRINTF(3, 4);
 /*
+ * encoding.c.  Answers of SRV_GZIP_MIN bytes or more in JSON or HTML are
+ * sent with Content-Encoding: gzip when the request's Accept-Encoding
+ * accepts it; such answers say Vary: Accept-Encoding either way.
+ * srv_gzip_answer replaces rq->resp by its gzip form and returns true, or
+ * leaves it (not compressible, not asked, or zlib failed) and returns
+ * false.
+ */
+#define SRV_GZIP_MIN 1024
+bool srv_accepts_gzip(const char *accept_encoding);
+bool srv_compressible(const char *content_type);
+bool srv_gzip_answer(struct req *rq);
+/*
  * request_text.c.  req_query_text_ok: true when every query parameter's
  * name and value is text (valid UTF-8, no NUL, no control character; empty
  * and blank allowed); else answers 400 naming the parameter and returns

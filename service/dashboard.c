@@ -14,6 +14,11 @@
  * 2. Every series is read and ranked; nothing is cut before sorting.  The
  *    worse-now order puts suspected, regressed and known rows first, worst
  *    first.
+ * 3. One row per series: the per-series summaries (store_summaries_list,
+ *    schema/0006) carry the newest values, the noise and the live alert,
+ *    so the cost does not grow with the history.  The summary's tail is
+ *    longer than what an_level_now reads (LEVEL_HISTORY + AN_NOW_MAX_TAIL)
+ *    and the noise is the CV of the last 10 values, as before.
  */
 #include "service/service_int.h"
 
@@ -21,8 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CV_POINTS 10
 #define LEVEL_HISTORY 20 /* runs a series' latest level is measured against */
+_Static_assert(STORE_SUMMARY_TAIL >= LEVEL_HISTORY + AN_NOW_MAX_TAIL,
+               "the summary holds what an_level_now reads");
 
 /*
  * What a series' latest level says (note 1): worse or better than its
@@ -37,67 +43,31 @@ const char *svc_dash_state_str(enum svc_dash_state s)
     return (unsigned)s < 5 ? names[s] : "";
 }
 
-/* CV (stddev / mean) of the last CV_POINTS values: a cheap noise
- * level for the table, not a statistic to decide on. */
-static double noise_cv(const struct series *s)
-{
-    size_t from = s->npoints > CV_POINTS ? s->npoints - CV_POINTS : 0;
-    size_t k = s->npoints - from;
-    double mean = 0, ss = 0;
-
-    if (k < 3)
-        return NAN;
-    for (size_t i = from; i < s->npoints; i++)
-        mean += s->points[i].value;
-    mean /= (double)k;
-    for (size_t i = from; i < s->npoints; i++)
-        ss += (s->points[i].value - mean) * (s->points[i].value - mean);
-    if (mean == 0)
-        return NAN;
-    return sqrt(ss / (double)(k - 1)) / fabs(mean);
-}
-
-static const struct store_alert *alert_of(const struct store_alert *a, size_t n,
-                                          const struct series *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (a[i].benchmark_id == s->benchmark_id &&
-            !strcmp(a[i].measure, s->measure) &&
-            !strcmp(a[i].branch, s->branch ? s->branch : "") &&
-            !strcmp(a[i].testbed, s->testbed ? s->testbed : "") &&
-            !strcmp(a[i].kind, "changepoint"))
-            return &a[i];
-    return NULL;
-}
-
 /*
- * A row from its series (note 1): the latest level against the runs before
- * it (an_level_now), judged with the comparison's default rules; an open or
- * acknowledged alert on the series says more than the level does.
+ * A row from its series' summary (note 1): the latest level against the
+ * runs before it (an_level_now over the summary's tail, which holds more
+ * than the LEVEL_HISTORY + AN_NOW_MAX_TAIL points it reads), judged with
+ * the comparison's default rules; a live alert on the series says more
+ * than the level does.
  */
-static void row_fill(struct svc_dash_row *r, const struct store_benchmark *bm,
-                     const struct series *s, const struct store_alert *al,
-                     size_t nal, const struct store_alert *ak, size_t nak)
+static void row_fill(struct svc_dash_row *r, const struct store_summary_row *x)
 {
-    double *v = xmalloc(s->npoints * sizeof *v);
-    double sign = s->direction == DIR_HIGHER ? -1 : 1;
+    const struct store_summary *s = &x->s;
+    double sign = x->direction == DIR_HIGHER ? -1 : 1;
     struct an_rules rules;
     struct an_now now;
-    const struct store_alert *a;
 
     memset(r, 0, sizeof *r);
     an_rules_default(&rules);
-    r->bench_id = bm->id;
-    r->key = xstrdup(bm->key);
-    r->measure = xstrdup(s->measure);
-    r->unit = xstrdup(s->unit ? s->unit : "");
-    r->npoints = s->npoints;
-    r->last = s->points[s->npoints - 1].value;
+    r->bench_id = s->benchmark_id;
+    r->key = xstrdup(x->key);
+    r->measure = xstrdup(x->measure);
+    r->unit = xstrdup(x->unit ? x->unit : "");
+    r->npoints = (size_t)s->npoints;
+    r->last = s->tail[s->ntail - 1];
     r->change = r->worse = NAN;
-    r->cv = noise_cv(s);
-    for (size_t i = 0; i < s->npoints; i++)
-        v[i] = s->points[i].value;
-    if (an_level_now(v, s->npoints, LEVEL_HISTORY, rules.threshold,
+    r->cv = s->noise;
+    if (an_level_now(s->tail, s->ntail, LEVEL_HISTORY, rules.threshold,
                      rules.noise_floor, &now)) {
         struct an_decision d;
         double qv = now.c.p_value;
@@ -105,28 +75,51 @@ static void row_fill(struct svc_dash_row *r, const struct store_benchmark *bm,
         r->change = now.change;
         r->tail = now.tail;
         r->worse = sign * now.change;
-        an_decide(&now.c, qv, s->direction, NULL, NAN, &rules, &d);
+        an_decide(&now.c, qv, x->direction, NULL, NAN, &rules, &d);
         if (d.verdict == AN_REGRESSED)
             r->state = SVC_DASH_SUSPECTED;
         else if (d.verdict == AN_IMPROVED)
             r->state = SVC_DASH_BETTER;
-    } else if (s->npoints > 1 && s->points[s->npoints - 2].value != 0) {
+    } else if (s->ntail > 1 && s->tail[s->ntail - 2] != 0) {
         r->tail = 1;
-        r->change = r->last / s->points[s->npoints - 2].value - 1;
+        r->change = r->last / s->tail[s->ntail - 2] - 1;
         r->worse = sign * r->change;
     }
-    if ((a = alert_of(al, nal, s)) != NULL)
-        r->state = SVC_DASH_ALERT;
-    else if ((a = alert_of(ak, nak, s)) != NULL)
-        r->state = SVC_DASH_KNOWN;
-    if (a && a->first_bad_commit)
-        r->first_bad_commit = xstrdup(a->first_bad_commit);
-    if (a && isfinite(a->change)) {
+    if (x->alert_id)
+        r->state = x->alert_open ? SVC_DASH_ALERT : SVC_DASH_KNOWN;
+    if (x->alert_id && x->alert_first_bad_commit)
+        r->first_bad_commit = xstrdup(x->alert_first_bad_commit);
+    if (x->alert_id && isfinite(x->alert_change)) {
         /* the alert measured the step against the level before it */
-        r->change = a->change;
+        r->change = x->alert_change;
         r->worse = sign * r->change;
     }
-    free(v);
+}
+
+/*
+ * The series a benchmark x measure shows (store_series_get's defaults,
+ * store_series.c note 3): its "main" branch if main has it, else the
+ * branch of its newest run; on that branch, the testbed of its newest run.
+ * x[0..n) are the summaries of one benchmark x measure.
+ */
+static const struct store_summary_row *
+default_series(const struct store_summary_row *x, size_t n)
+{
+    const struct store_summary_row *newest = NULL, *pick = NULL;
+    const char *branch;
+
+    for (size_t i = 0; i < n; i++)
+        if (!newest || x[i].s.newest_run_id > newest->s.newest_run_id)
+            newest = &x[i];
+    branch = newest->branch;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(x[i].branch, "main"))
+            branch = "main";
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(x[i].branch, branch) &&
+            (!pick || x[i].s.newest_run_id > pick->s.newest_run_id))
+            pick = &x[i];
+    return pick;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -184,57 +177,31 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
 {
     static int (*const cmps[])(const void *, const void *) = {
         cmp_change, cmp_name, cmp_noise};
-    struct store_benchmark *bm = NULL;
-    struct store_measure *ms = NULL;
-    struct store_alert *al = NULL, *ak = NULL;
-    size_t nb = 0, nm = 0, nal = 0, nak = 0, n = 0, cap = 0;
+    struct store_summary_row *sum = NULL;
+    size_t nsum = 0, n = 0;
     struct svc_dash_row *rows = NULL;
     enum err e;
 
     *out = NULL;
     *nout = 0;
-    e = store_benchmarks_list(st, project_id, &bm, &nb, eb);
-    if (!e)
-        e = store_measures_list(st, project_id, &ms, &nm, eb);
-    if (!e)
-        e = store_alerts_list(st, project_id, "open", 0, 1000, &al, &nal, eb);
-    if (!e)
-        e = store_alerts_list(st, project_id, "acknowledged", 0, 1000, &ak,
-                              &nak, eb);
-    for (size_t i = 0; !e && i < nb; i++) {
-        if (q && *q && !strstr(bm[i].key, q))
-            continue;
-        for (size_t k = 0; k < nm; k++) {
-            char id[24];
-            struct store_series_query sq = {.benchmark = id,
-                                            .measure = ms[k].name};
-            struct series s;
-
-            snprintf(id, sizeof id, "%lld", (long long)bm[i].id);
-            memset(&s, 0, sizeof s);
-            if (store_series_get(st, project_id, &sq, &s, NULL) != ERR_OK ||
-                s.npoints == 0) {
-                series_cleanup(&s);
-                continue;
-            }
-            if (n == cap) {
-                cap = cap ? 2 * cap : 256;
-                rows = xreallocarray(rows, cap, sizeof *rows);
-            }
-            row_fill(&rows[n++], &bm[i], &s, al, nal, ak, nak);
-            series_cleanup(&s);
-        }
-    }
-    if (!e && n)
-        qsort(rows, n, sizeof *rows, cmps[(unsigned)sort < 3 ? sort : 0]);
-    store_alerts_free(al, nal);
-    store_alerts_free(ak, nak);
-    store_benchmarks_free(bm, nb);
-    store_measures_free(ms, nm);
-    if (e) {
-        svc_dash_rows_free(rows, n);
+    e = store_summaries_list(st, project_id, 0, &sum, &nsum, eb);
+    if (e)
         return e;
+    rows = xcalloc(nsum ? nsum : 1, sizeof *rows);
+    /* sum is ordered by key, then measure: one group per row */
+    for (size_t i = 0, j; i < nsum; i = j) {
+        for (j = i + 1;
+             j < nsum && sum[j].s.benchmark_id == sum[i].s.benchmark_id &&
+             sum[j].s.measure_id == sum[i].s.measure_id;
+             j++)
+            ;
+        if (q && *q && !strstr(sum[i].key, q))
+            continue;
+        row_fill(&rows[n++], default_series(sum + i, j - i));
     }
+    if (n)
+        qsort(rows, n, sizeof *rows, cmps[(unsigned)sort < 3 ? sort : 0]);
+    store_summaries_free(sum, nsum);
     *out = rows;
     *nout = n;
     return ERR_OK;

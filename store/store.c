@@ -447,6 +447,9 @@ static enum err migrate_one(struct store *st, const struct schema_migration *m,
     if (e != ERR_OK || uv >= m->version)
         goto out;
     e = exec_sql(st, m->sql, m->name, eb);
+    /* 0006 adds derived rows that only C can compute from the results */
+    if (e == ERR_OK && m->version == 6)
+        e = store_summary_rebuild(st, 0, eb);
     if (e != ERR_OK)
         goto out;
     /* A pragma takes no bound parameter; the number is ours, not input. */

@@ -117,6 +117,13 @@ enum store_sql {
     SQ_ALERT_GET,
     SQ_ALERT_SET,
     SQ_ALERTS_OPEN_COUNT,
+    /* per-series summaries (store_summary.c) */
+    SQ_SUMMARY_COUNT,
+    SQ_SUMMARY_TAIL,
+    SQ_SUMMARY_GET,
+    SQ_SUMMARY_PUT,
+    SQ_SUMMARY_SERIES,
+    SQ_SUMMARIES_LIST,
     SQ__COUNT
 };
 
@@ -195,6 +202,10 @@ enum err store_db_err(struct store *st, struct errbuf *eb, const char *what);
  * max_page_count quota) is ERR_FULL, SQLITE_IOERR ERR_IO, SQLITE_NOMEM
  * ERR_NOMEM, anything else ERR_DB. */
 enum err store_err_of(int rc);
+/* Adds run run_id's points to their series' summaries (store_summary.c);
+ * inside the caller's transaction, after the run's results. */
+enum err store_summary_add_run(struct store *st, int64_t run_id,
+                               struct errbuf *eb);
 /* The newest schema version this binary knows (its last migration). */
 int store_schema_newest(void);
 
