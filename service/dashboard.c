@@ -184,7 +184,7 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
 
     *out = NULL;
     *nout = 0;
-    e = store_summaries_list(st, project_id, 0, &sum, &nsum, eb);
+    e = store_summaries_list(st, project_id, NULL, &sum, &nsum, eb);
     if (e)
         return e;
     rows = xcalloc(nsum ? nsum : 1, sizeof *rows);
@@ -205,4 +205,78 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
     *out = rows;
     *nout = n;
     return ERR_OK;
+}
+
+/* ---- sparklines from the summary ------------------------------------------
+ */
+
+void svc_spark_cleanup(struct svc_spark *sp)
+{
+    free(sp->key);
+    free(sp->measure);
+    free(sp->unit);
+    free(sp->branch);
+    free(sp->testbed);
+    memset(sp, 0, sizeof *sp);
+}
+
+/* The measure the query names, or the default one (store_series.c note
+ * 2) among the benchmark's summaries x[0..n); NULL: let the full series
+ * query decide (and word its error). */
+static const char *spark_measure(const struct store_summary_row *x, size_t n,
+                                 const char *want)
+{
+    const char *only = NULL;
+    bool several = false, latency = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (want && !strcmp(x[i].measure, want))
+            return want;
+        if (only && strcmp(only, x[i].measure))
+            several = true;
+        only = only ? only : x[i].measure;
+        latency = latency || !strcmp(x[i].measure, "latency");
+    }
+    if (want || !only)
+        return NULL;
+    return !several ? only : latency ? "latency" : NULL;
+}
+
+enum err svc_spark_get(struct store *st, int64_t project_id,
+                       const struct store_series_query *q, size_t last,
+                       struct svc_spark *out, bool *answered, struct errbuf *eb)
+{
+    struct store_summary_row *x = NULL;
+    const struct store_summary_row *pick;
+    const char *measure;
+    size_t nx = 0, from = 0, to;
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    *answered = false;
+    if (q->branch || q->testbed || (q->stat && strcmp(q->stat, "value")) ||
+        last > STORE_SUMMARY_TAIL || !q->benchmark)
+        return ERR_OK;
+    e = store_summaries_list(st, project_id, q->benchmark, &x, &nx, eb);
+    if (e != ERR_OK || nx == 0 || !(measure = spark_measure(x, nx, q->measure)))
+        goto out;
+    while (from < nx && strcmp(x[from].measure, measure))
+        from++;
+    for (to = from; to < nx && !strcmp(x[to].measure, measure); to++)
+        ;
+    pick = default_series(x + from, to - from);
+    out->key = xstrdup(pick->key);
+    out->measure = xstrdup(pick->measure);
+    out->unit = xstrdup(pick->unit ? pick->unit : "");
+    out->branch = xstrdup(pick->branch);
+    out->testbed = xstrdup(pick->testbed);
+    out->npoints = pick->s.npoints;
+    out->last_run_id = pick->s.last_run_id;
+    out->n = pick->s.ntail < last ? pick->s.ntail : last;
+    memcpy(out->v, pick->s.tail + pick->s.ntail - out->n,
+           out->n * sizeof *out->v);
+    *answered = true;
+out:
+    store_summaries_free(x, nx);
+    return e;
 }

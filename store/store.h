@@ -552,12 +552,13 @@ struct store_summary_row {
     char *alert_first_bad_commit; /* owns; NULL */
 };
 /*
- * The summaries of a project's series (benchmark_id 0) or of one
- * benchmark's, ordered by benchmark key, measure name, then series age.
- * *out (store_summaries_free) and *n.  ERR_DB.
+ * The summaries of a project's series (benchmark NULL) or of one
+ * benchmark's (its key, else its decimal id, as store_series_get reads
+ * it; none for an unknown one), ordered by benchmark key, measure name,
+ * then series age.  *out (store_summaries_free) and *n.  ERR_DB.
  */
 enum err store_summaries_list(struct store *st, int64_t project_id,
-                              int64_t benchmark_id,
+                              const char *benchmark,
                               struct store_summary_row **out, size_t *n,
                               struct errbuf *eb);
 void store_summaries_free(struct store_summary_row *r, size_t n);

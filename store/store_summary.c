@@ -379,10 +379,11 @@ void store_summaries_free(struct store_summary_row *r, size_t n)
 }
 
 enum err store_summaries_list(struct store *st, int64_t project_id,
-                              int64_t benchmark_id,
+                              const char *benchmark,
                               struct store_summary_row **out, size_t *nout,
                               struct errbuf *eb)
 {
+    int64_t id = -1;
     sqlite3_stmt *s = NULL;
     struct store_summary_row *rows = NULL;
     size_t n = 0, cap = 0;
@@ -412,14 +413,21 @@ enum err store_summaries_list(struct store *st, int64_t project_id,
         "AND x.status IN ('open', 'acknowledged') "
         "ORDER BY x.status = 'open' DESC, x.id DESC LIMIT 1) "
         "LEFT JOIN run fr ON fr.id = a.first_bad_run_id "
-        "WHERE s.project_id = ?1 AND (?2 = 0 OR s.benchmark_id = ?2) "
+        "WHERE s.project_id = ?1 AND (?2 IS NULL OR s.benchmark_id = "
+        "COALESCE((SELECT k.id FROM benchmark k WHERE k.project_id = ?1 "
+        "AND k.key = ?2), (SELECT k.id FROM benchmark k "
+        "WHERE k.project_id = ?1 AND k.id = ?3))) "
         "ORDER BY bm.key, m.name, s.id",
         &s, eb);
     if (e != ERR_OK)
         goto out;
     store_bind_start(&b, s);
+    /* a key first, as store_series_get: a benchmark may be named "42" */
+    if (benchmark && parse_int64(benchmark, 1, INT64_MAX, &id) != ERR_OK)
+        id = -1;
     store_bind_int(&b, project_id);
-    store_bind_int(&b, benchmark_id);
+    store_bind_text(&b, benchmark);
+    store_bind_int(&b, id);
     e = store_bind_check(st, &b, eb, "series summaries");
     while (e == ERR_OK &&
            (e = store_step(st, s, &row, eb, "series summaries")) == ERR_OK &&
