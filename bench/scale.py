@@ -25,6 +25,7 @@ The cache DB is made when missing (by BENCHVAULT_BIN) and only copied after.
 import argparse
 import concurrent.futures as cf
 import glob
+import html
 import gzip
 import json
 import os
@@ -255,7 +256,7 @@ while len(sparks) < 1000 and page <= 10:
         break
     sparks += more
     page += 1
-urls = [base + u.replace("&amp;", "&") for u in sparks[:1000]]
+urls = [base + html.unescape(u) for u in sparks[:1000]]
 if len(urls) < 1000:  # a dashboard that lists fewer: name them
     urls = [base + f"/p/{PROJECT}/charts/sparkline.png?benchmark="
             f"bench_{b:04d}&measure=latency" for b in range(1000)]

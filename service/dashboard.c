@@ -19,9 +19,17 @@
  *    so the cost does not grow with the history.  The summary's tail is
  *    longer than what an_level_now reads (LEVEL_HISTORY + AN_NOW_MAX_TAIL)
  *    and the noise is the CV of the last 10 values, as before.
+ * 4. What a series' level says is a function of its tail alone, so it is
+ *    remembered per series under the series' version (its result count,
+ *    which only grows: no result is ever deleted) in a small table shared
+ *    by the worker threads.  A series that another server, or this one,
+ *    has since written to has another count and is computed afresh: the
+ *    memo cannot go stale.  The direction is the measure's, fixed by its
+ *    first result.
  */
 #include "service/service_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +51,99 @@ const char *svc_dash_state_str(enum svc_dash_state s)
     return (unsigned)s < 5 ? names[s] : "";
 }
 
+/* ---- what the level says, remembered by series version (note 4) ---------- */
+
+#define MEMO_SLOTS 8192 /* a power of two; about 0.5 MB */
+
+struct level_memo {
+    int64_t benchmark_id, measure_id, branch_id, testbed_id;
+    int64_t npoints; /* the version: 0 marks an empty slot */
+    double change, worse;
+    size_t tail;
+    enum svc_dash_state state;
+};
+
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct level_memo memo[MEMO_SLOTS];
+
+static size_t memo_slot(const struct store_summary *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const int64_t k[] = {s->benchmark_id, s->measure_id, s->branch_id,
+                         s->testbed_id};
+
+    for (size_t i = 0; i < 4; i++)
+        h = (h ^ (uint64_t)k[i]) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 31)) & (MEMO_SLOTS - 1);
+}
+
+static bool memo_get(const struct store_summary *s, struct level_memo *out)
+{
+    const struct level_memo *m = &memo[memo_slot(s)];
+    bool hit;
+
+    pthread_mutex_lock(&memo_lock);
+    hit = m->npoints == s->npoints && m->benchmark_id == s->benchmark_id &&
+          m->measure_id == s->measure_id && m->branch_id == s->branch_id &&
+          m->testbed_id == s->testbed_id;
+    if (hit)
+        *out = *m;
+    pthread_mutex_unlock(&memo_lock);
+    return hit;
+}
+
+static void memo_put(const struct level_memo *in)
+{
+    struct store_summary key = {.benchmark_id = in->benchmark_id,
+                                .measure_id = in->measure_id,
+                                .branch_id = in->branch_id,
+                                .testbed_id = in->testbed_id};
+
+    pthread_mutex_lock(&memo_lock);
+    memo[memo_slot(&key)] = *in;
+    pthread_mutex_unlock(&memo_lock);
+}
+
+/* The level of a series from its tail (note 1), or from the memo. */
+static void level_of(const struct store_summary *s, enum direction dir,
+                     struct level_memo *out)
+{
+    double sign = dir == DIR_HIGHER ? -1 : 1;
+    struct an_rules rules;
+    struct an_now now;
+
+    if (memo_get(s, out))
+        return;
+    memset(out, 0, sizeof *out);
+    out->benchmark_id = s->benchmark_id;
+    out->measure_id = s->measure_id;
+    out->branch_id = s->branch_id;
+    out->testbed_id = s->testbed_id;
+    out->npoints = s->npoints;
+    out->change = out->worse = NAN;
+    an_rules_default(&rules);
+    if (an_level_now(s->tail, s->ntail, LEVEL_HISTORY, rules.threshold,
+                     rules.noise_floor, &now)) {
+        struct an_decision d;
+        double qv = now.c.p_value;
+
+        out->change = now.change;
+        out->tail = now.tail;
+        out->worse = sign * now.change;
+        an_decide(&now.c, qv, dir, NULL, NAN, &rules, &d);
+        if (d.verdict == AN_REGRESSED)
+            out->state = SVC_DASH_SUSPECTED;
+        else if (d.verdict == AN_IMPROVED)
+            out->state = SVC_DASH_BETTER;
+    } else if (s->ntail > 1 && s->tail[s->ntail - 2] != 0) {
+        out->tail = 1;
+        out->change = s->tail[s->ntail - 1] / s->tail[s->ntail - 2] - 1;
+        out->worse = sign * out->change;
+    }
+    if (s->npoints > 0)
+        memo_put(out);
+}
+
 /*
  * A row from its series' summary (note 1): the latest level against the
  * runs before it (an_level_now over the summary's tail, which holds more
@@ -54,37 +155,21 @@ static void row_fill(struct svc_dash_row *r, const struct store_summary_row *x)
 {
     const struct store_summary *s = &x->s;
     double sign = x->direction == DIR_HIGHER ? -1 : 1;
-    struct an_rules rules;
-    struct an_now now;
+    struct level_memo lv;
 
     memset(r, 0, sizeof *r);
-    an_rules_default(&rules);
     r->bench_id = s->benchmark_id;
     r->key = xstrdup(x->key);
     r->measure = xstrdup(x->measure);
     r->unit = xstrdup(x->unit ? x->unit : "");
     r->npoints = (size_t)s->npoints;
     r->last = s->tail[s->ntail - 1];
-    r->change = r->worse = NAN;
     r->cv = s->noise;
-    if (an_level_now(s->tail, s->ntail, LEVEL_HISTORY, rules.threshold,
-                     rules.noise_floor, &now)) {
-        struct an_decision d;
-        double qv = now.c.p_value;
-
-        r->change = now.change;
-        r->tail = now.tail;
-        r->worse = sign * now.change;
-        an_decide(&now.c, qv, x->direction, NULL, NAN, &rules, &d);
-        if (d.verdict == AN_REGRESSED)
-            r->state = SVC_DASH_SUSPECTED;
-        else if (d.verdict == AN_IMPROVED)
-            r->state = SVC_DASH_BETTER;
-    } else if (s->ntail > 1 && s->tail[s->ntail - 2] != 0) {
-        r->tail = 1;
-        r->change = r->last / s->tail[s->ntail - 2] - 1;
-        r->worse = sign * r->change;
-    }
+    level_of(s, x->direction, &lv);
+    r->change = lv.change;
+    r->worse = lv.worse;
+    r->tail = lv.tail;
+    r->state = lv.state;
     if (x->alert_id)
         r->state = x->alert_open ? SVC_DASH_ALERT : SVC_DASH_KNOWN;
     if (x->alert_id && x->alert_first_bad_commit)

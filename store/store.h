@@ -402,6 +402,9 @@ struct store_cpd_point {
 struct store_cpd_touch {
     struct store_cpd_series s;
     struct store_cpd_point p;
+    int64_t npoints; /* the series' results now (its summary's count, as
+                        committed when read; 0 without a summary): what a
+                        cache of the series' tail checks itself against */
 };
 /* The series run run_id has results in: *out (caller frees), *n. */
 enum err store_cpd_series_of_run(struct store *st, int64_t run_id,
