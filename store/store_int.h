@@ -124,6 +124,7 @@ enum store_sql {
     SQ_SUMMARY_PUT,
     SQ_SUMMARY_SERIES,
     SQ_SUMMARIES_LIST,
+    SQ_SUMMARIES_OF,
     SQ__COUNT
 };
 

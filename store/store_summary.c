@@ -365,6 +365,26 @@ out:
 
 /* ---- the dashboard's list ------------------------------------------------ */
 
+/* The live alert of each series: an open one before an acknowledged one,
+ * the newest first (alert_series narrows it to the series). */
+#define SUMMARY_SELECT                                                         \
+    "SELECT s.benchmark_id, s.measure_id, s.branch_id, s.testbed_id, "         \
+    "s.npoints, s.newest_run_id, s.last_run_id, s.last_time, s.tail, "         \
+    "s.center, s.noise, bm.key, m.name, m.unit, m.direction, br.name, "        \
+    "tb.name, a.id, a.status, a.change, fr.commit_sha "                        \
+    "FROM series_summary s "                                                   \
+    "JOIN benchmark bm ON bm.id = s.benchmark_id "                             \
+    "JOIN measure m ON m.id = s.measure_id "                                   \
+    "JOIN branch br ON br.id = s.branch_id "                                   \
+    "JOIN testbed tb ON tb.id = s.testbed_id "                                 \
+    "LEFT JOIN alert a ON a.id = (SELECT x.id FROM alert x "                   \
+    "WHERE x.benchmark_id = s.benchmark_id "                                   \
+    "AND x.measure_id = s.measure_id AND x.branch_id = s.branch_id "           \
+    "AND x.testbed_id = s.testbed_id AND x.kind = 'changepoint' "              \
+    "AND x.status IN ('open', 'acknowledged') "                                \
+    "ORDER BY x.status = 'open' DESC, x.id DESC LIMIT 1) "                     \
+    "LEFT JOIN run fr ON fr.id = a.first_bad_run_id "
+
 void store_summaries_free(struct store_summary_row *r, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -393,32 +413,21 @@ enum err store_summaries_list(struct store *st, int64_t project_id,
 
     *out = NULL;
     *nout = 0;
-    /* The live alert of each series: an open one before an acknowledged
-     * one, the newest first (alert_series narrows it to the series). */
-    e = store_stmt(
-        st, SQ_SUMMARIES_LIST,
-        "SELECT s.benchmark_id, s.measure_id, s.branch_id, s.testbed_id, "
-        "s.npoints, s.newest_run_id, s.last_run_id, s.last_time, s.tail, "
-        "s.center, s.noise, bm.key, m.name, m.unit, m.direction, br.name, "
-        "tb.name, a.id, a.status, a.change, fr.commit_sha "
-        "FROM series_summary s "
-        "JOIN benchmark bm ON bm.id = s.benchmark_id "
-        "JOIN measure m ON m.id = s.measure_id "
-        "JOIN branch br ON br.id = s.branch_id "
-        "JOIN testbed tb ON tb.id = s.testbed_id "
-        "LEFT JOIN alert a ON a.id = (SELECT x.id FROM alert x "
-        "WHERE x.benchmark_id = s.benchmark_id "
-        "AND x.measure_id = s.measure_id AND x.branch_id = s.branch_id "
-        "AND x.testbed_id = s.testbed_id AND x.kind = 'changepoint' "
-        "AND x.status IN ('open', 'acknowledged') "
-        "ORDER BY x.status = 'open' DESC, x.id DESC LIMIT 1) "
-        "LEFT JOIN run fr ON fr.id = a.first_bad_run_id "
-        "WHERE s.project_id = ?1 AND (?2 IS NULL OR s.benchmark_id = "
-        "COALESCE((SELECT k.id FROM benchmark k WHERE k.project_id = ?1 "
-        "AND k.key = ?2), (SELECT k.id FROM benchmark k "
-        "WHERE k.project_id = ?1 AND k.id = ?3))) "
-        "ORDER BY bm.key, m.name, s.id",
-        &s, eb);
+    if (!benchmark)
+        e = store_stmt(st, SQ_SUMMARIES_LIST,
+                       SUMMARY_SELECT "WHERE s.project_id = ?1 "
+                                      "ORDER BY bm.key, m.name, s.id",
+                       &s, eb);
+    else /* one benchmark: the UNIQUE index's first column, no scan */
+        e = store_stmt(st, SQ_SUMMARIES_OF,
+                       SUMMARY_SELECT
+                       "WHERE s.benchmark_id = COALESCE((SELECT k.id "
+                       "FROM benchmark k WHERE k.project_id = ?1 "
+                       "AND k.key = ?2), (SELECT k.id FROM benchmark k "
+                       "WHERE k.project_id = ?1 AND k.id = ?3)) "
+                       "AND +s.project_id = ?1 " /* not its index */
+                       "ORDER BY bm.key, m.name, s.id",
+                       &s, eb);
     if (e != ERR_OK)
         goto out;
     store_bind_start(&b, s);
@@ -426,8 +435,10 @@ enum err store_summaries_list(struct store *st, int64_t project_id,
     if (benchmark && parse_int64(benchmark, 1, INT64_MAX, &id) != ERR_OK)
         id = -1;
     store_bind_int(&b, project_id);
-    store_bind_text(&b, benchmark);
-    store_bind_int(&b, id);
+    if (benchmark) {
+        store_bind_text(&b, benchmark);
+        store_bind_int(&b, id);
+    }
     e = store_bind_check(st, &b, eb, "series summaries");
     while (e == ERR_OK &&
            (e = store_step(st, s, &row, eb, "series summaries")) == ERR_OK &&
