@@ -566,6 +566,16 @@ enum err store_summaries_list(struct store *st, int64_t project_id,
                               struct errbuf *eb);
 void store_summaries_free(struct store_summary_row *r, size_t n);
 
+/*
+ * A text that changes whenever what a comparison of the project reads
+ * changes: its newest run (runs are never changed after their ingest, and
+ * every new run gets a higher id), its budgets and its settings.  For
+ * caches of answers computed from a project's runs: two servers on one
+ * database read the same version.  ERR_NOT_FOUND, ERR_DB.
+ */
+enum err store_project_version(struct store *st, int64_t project_id,
+                               struct buf *out, struct errbuf *eb);
+
 /* ---- maintenance ------------------------------------------------------- */
 
 /* Database size in bytes (main file plus WAL). */

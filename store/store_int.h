@@ -125,6 +125,7 @@ enum store_sql {
     SQ_SUMMARY_SERIES,
     SQ_SUMMARIES_LIST,
     SQ_SUMMARIES_OF,
+    SQ_PROJECT_VERSION,
     SQ__COUNT
 };
 

@@ -486,3 +486,47 @@ out:
     *nout = n;
     return ERR_OK;
 }
+
+/* ---- a project's data version ----------------------------------------------
+ */
+
+enum err store_project_version(struct store *st, int64_t project_id,
+                               struct buf *out, struct errbuf *eb)
+{
+    sqlite3_stmt *s = NULL;
+    struct store_bind b;
+    enum err e;
+    bool row;
+
+    buf_reset(out);
+    e = store_stmt(st, SQ_PROJECT_VERSION,
+                   "SELECT (SELECT COALESCE(max(id), 0) FROM run "
+                   "WHERE project_id = ?1), (SELECT count(*) FROM budget "
+                   "WHERE project_id = ?1), (SELECT COALESCE(max(id), 0) "
+                   "FROM budget WHERE project_id = ?1), settings "
+                   "FROM project WHERE id = ?1",
+                   &s, eb);
+    if (e != ERR_OK)
+        goto out;
+    store_bind_start(&b, s);
+    store_bind_int(&b, project_id);
+    e = store_step_bound(st, &b, &row, eb, "project version");
+    if (e != ERR_OK)
+        goto out;
+    if (!row) {
+        err_set(eb, "no project %lld", (long long)project_id);
+        e = ERR_NOT_FOUND;
+        goto out;
+    }
+    e = buf_printf(out, "r%lld|b%lld:%lld|",
+                   (long long)sqlite3_column_int64(s, 0),
+                   (long long)sqlite3_column_int64(s, 1),
+                   (long long)sqlite3_column_int64(s, 2));
+    if (e == ERR_OK && sqlite3_column_text(s, 3))
+        e = buf_adds(out, (const char *)sqlite3_column_text(s, 3));
+    if (e != ERR_OK)
+        err_set(eb, "project version: too long");
+out:
+    store_stmt_done(s);
+    return e;
+}

@@ -229,3 +229,43 @@ def test_gzip_when_asked(server):
                      headers={"Accept-Encoding": "gzip"})
     assert bad.status_code in (400, 404, 422)
     assert bad.headers.get("Content-Encoding") is None
+
+
+def test_comparisons_kept_until_the_project_changes(tmpdir_path):
+    """The run page and the compare answer are computed once per project
+    version and kept; a run written by another server (here one that sorts
+    before the head, so it joins the head's baseline) or new budgets make
+    the next view compute afresh, on every server."""
+    db = os.path.join(tmpdir_path, "kept.db")
+    tok = make_token(db)
+    a = Server(db, log=db + ".a.log").start()
+    b = Server(db, log=db + ".b.log").start()
+    try:
+        benches = [f"bench_{k}" for k in range(30)]
+        for i in (0, 2, 4, 6):
+            post(a, tok, run_body(i * 10, benches,
+                                  lambda i, b: 1.0 + 0.01 * (i % 7)))
+        head = a.get("/api/v1/projects/p/runs?limit=1").json()["runs"][0]
+        url = f"/api/v1/projects/p/compare?head={head['id']}"
+        page = f"/p/p/runs/{head['id']}"
+        a1, a1p = a.get(url).json(), a.get(page).text
+        assert a.get(url).json() == a1 and a.get(page).text == a1p
+        # another server stores a run that joins the head's baseline
+        post(b, tok, run_body(35, benches, lambda i, b: 3.0))
+        a2, a2p = a.get(url).json(), a.get(page).text
+        assert a2 != a1 and a2p != a1p
+        assert a2 == b.get(url).json() and a2p == b.get(page).text
+        # budgets are part of a comparison too
+        r = requests.put(
+            b.url + "/api/v1/projects/p/budgets",
+            data=json.dumps({"budgets": [{"benchmark": "*", "measure":
+                                          "latency", "max": 1, "unit": "ms"}]}),
+            headers={**auth(tok), "Content-Type": "application/json"},
+            timeout=30)
+        assert r.status_code in (200, 201, 204), r.text
+        a3 = a.get(url).json()
+        assert a3["budgets"] != a2["budgets"]
+        assert a3 == b.get(url).json()
+    finally:
+        assert a.stop() == 0
+        assert b.stop() == 0
