@@ -29,6 +29,7 @@
  */
 #include "service/service_int.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,11 +191,12 @@ static void row_fill(struct svc_dash_row *r, const struct store_summary_row *x)
 static const struct store_summary_row *
 default_series(const struct store_summary_row *x, size_t n)
 {
-    const struct store_summary_row *newest = NULL, *pick = NULL;
+    const struct store_summary_row *newest = &x[0], *pick = NULL;
     const char *branch;
 
-    for (size_t i = 0; i < n; i++)
-        if (!newest || x[i].s.newest_run_id > newest->s.newest_run_id)
+    assert(n > 0);
+    for (size_t i = 1; i < n; i++)
+        if (x[i].s.newest_run_id > newest->s.newest_run_id)
             newest = &x[i];
     branch = newest->branch;
     for (size_t i = 0; i < n; i++)

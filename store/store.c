@@ -476,7 +476,7 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
                         struct errbuf *eb)
 {
     enum err e = ERR_OK;
-    bool applied, any = false;
+    bool applied, made = false, first = true;
 
     for (int v = (int)uv + 1; v <= store_schema_newest(); v++) {
         const struct schema_migration *m = NULL;
@@ -489,13 +489,16 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
         e = migrate_one(st, m, &applied, eb);
         if (e != ERR_OK)
             return e;
-        if (applied) {
+        /* Created: this process made the schema (its first migration).
+         * Another opener may take the lock between two later ones and
+         * apply them; that one did not create the file. */
+        if (applied && uv == 0 && first)
+            made = true;
+        first = false;
+        if (applied)
             log_info("store: applied migration %s", m->name);
-            if (uv == 0)
-                any = true;
-        }
     }
-    *created = any;
+    *created = made;
     return e;
 }
 
