@@ -16,6 +16,14 @@
 #   BENCH_POSTS    large-run posts (10)
 #   BENCH_THREADS  server worker threads (the server's default when unset)
 #   TMPDIR         where the temporary database goes (its file system is shown)
+#   BENCH_SCALE    0 skips bench/scale.py (issue 15's table on a generated
+#                  2,000 benchmarks x 1,000 runs project; the first run
+#                  generates it into $BUILD/bench/scale-2000x1000.db, about
+#                  25 minutes on 2 busy cores, and later runs copy it)
+#   BENCH_BASELINE another benchvault binary (the old code) that scale.py
+#                  measures first, on a copy of the same data, for a
+#                  before/after in the same minutes; it then also makes the
+#                  cached project, so that both can open it
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -113,4 +121,14 @@ echo "bench: JSON report in $BUILD/bench/ingest.json" >&2
 "$BUILD/bench/bench_agent" --json "$BUILD/bench/agent.json" || rc=1
 "$BUILD/bench/bench_stats" --json "$BUILD/bench/stats.json" || rc=1
 "$BUILD/bench/bench_changepoint" --json "$BUILD/bench/changepoint.json" || rc=1
+if [ "${BENCH_SCALE:-1}" != 0 ]; then
+    scale_db=$BUILD/bench/scale-2000x1000.db
+    if [ -n "${BENCH_BASELINE:-}" ]; then
+        /usr/bin/python3 "$root/bench/scale.py" "$BENCH_BASELINE" \
+            --cache "$scale_db" --label baseline \
+            --json "$BUILD/bench/scale-baseline.json" || rc=1
+    fi
+    /usr/bin/python3 "$root/bench/scale.py" "$bv" --cache "$scale_db" \
+        --label this --json "$BUILD/bench/scale.json" || rc=1
+fi
 exit "$rc"

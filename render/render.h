@@ -154,6 +154,14 @@ bool page_url_safe(const char *url);
  */
 void render_shutdown(void);
 
+/*
+ * Compresses in[0..len) (borrowed) into out (reset first) as one gzip
+ * member (RFC 1952) at zlib level 1..9, for Content-Encoding: gzip.
+ * ERR_TOO_LARGE past 2 GiB or out's bound; ERR_INTERNAL from zlib.
+ */
+enum err render_gzip(const void *in, size_t len, int level, struct buf *out,
+                     struct errbuf *eb);
+
 /* ---- helpers exposed for tests ------------------------------------------ */
 
 /* "Nice" axis ticks covering [lo, hi] with at most max_ticks ticks:

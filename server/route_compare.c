@@ -86,6 +86,8 @@ void route_compare(struct req *rq)
     struct svc_compare_query q = {0};
     struct svc_compare *c = NULL;
     struct store *st = NULL;
+    struct store_project proj;
+    char key[2 * HASH_SHA256_LEN + 1] = "";
     char *link = NULL;
     const char *format = req_arg(rq, "format"), *type = NULL;
     int64_t boot = 0, seed = 0, hist = 0;
@@ -118,6 +120,16 @@ void route_compare(struct req *rq)
     q.link_base = link = markdown_link(rq, format);
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
+    /* computed once per project version, not per view (answer_cache.c) */
+    if (!e && store_project_get(st, q.project, &proj) == ERR_OK) {
+        bool hit = srv_answer_cached(rq, st, proj.id, link, key);
+
+        store_project_cleanup(&proj);
+        if (hit) {
+            srv_store_release(rq->srv, st);
+            goto out;
+        }
+    }
     if (!e)
         e = svc_compare_create(st, &q, &c, &eb);
     srv_store_release(rq->srv, st);
@@ -129,7 +141,9 @@ void route_compare(struct req *rq)
         rq->status = 200;
         rq->content_type = type;
         (void)svc_compare_write(c, format, &rq->resp);
+        srv_answer_keep(rq, key);
     }
+out:
     svc_compare_free(c);
     free(link);
     err_cleanup(&eb);

@@ -51,22 +51,32 @@ void route_page_run(struct req *rq)
     struct store_project proj;
     struct store *st = srv_page_project_begin(rq, &proj);
     struct svc_page_run p;
+    char key[2 * HASH_SHA256_LEN + 1];
     int64_t id = 0;
     enum err e = ERR_NOT_FOUND;
 
     memset(&p, 0, sizeof p);
     if (!st)
         return;
+    /* computed once per project version, not per view (answer_cache.c) */
+    if (srv_answer_cached(rq, st, proj.id,
+                          srv_page_links(rq)->live ? "live" : "static", key)) {
+        srv_store_release(rq->srv, st);
+        store_project_cleanup(&proj);
+        return;
+    }
     if (parse_int64(rq->params[1], 1, INT64_MAX, &id) == ERR_OK)
         e = svc_page_run(st, &proj, id, &p, NULL);
     srv_store_release(rq->srv, st);
-    if (e)
+    if (e) {
         srv_page_error(rq, srv_status_for(e),
                        e == ERR_NOT_FOUND ? "no such run"
                                           : "could not read the run");
-    else
+    } else {
         srv_page_answer(rq,
                         page_run_write(srv_page_links(rq), &p.view, &rq->resp));
+        srv_answer_keep(rq, key);
+    }
     svc_page_run_cleanup(&p);
     store_project_cleanup(&proj);
 }

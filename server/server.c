@@ -297,15 +297,18 @@ const char *req_header(struct req *rq, const char *name)
 static enum MHD_Result send_answer(struct req *rq)
 {
     struct MHD_Response *resp;
-    size_t len = rq->resp.len;
-    char *data = buf_take(&rq->resp);
+    size_t len;
+    char *data;
     enum MHD_Result ret;
-    bool head = strcmp(rq->method, "HEAD") == 0;
+    bool head = strcmp(rq->method, "HEAD") == 0, gz;
 
     if (!rq->status) {
         rq->status = 500;
         log_error("%s %s: handler gave no answer", rq->method, rq->path);
     }
+    gz = srv_gzip_answer(rq);
+    len = rq->resp.len;
+    data = buf_take(&rq->resp);
     resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(data);
@@ -324,6 +327,10 @@ static enum MHD_Result send_answer(struct req *rq)
     if (rq->status == 405 && rq->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (gz)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (srv_compressible(rq->content_type))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
     /* Pages load only this server's stylesheet, script and images: an
      * injected element would do nothing even if escaping ever failed;
      * nor can another site frame them. */
@@ -952,6 +959,7 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     s->started_at = time_now_ms();
     s->routes = routes_table(&s->nroutes);
     s->charts = chart_cache_create(256, 32u << 20);
+    s->answers = answer_cache_create(200, 64u << 20);
     pthread_mutex_init(&s->pool.lock, NULL);
     s->metrics.counts = xcalloc((s->nroutes + 1) * METRICS_STATUS_SLOTS,
                                 sizeof *s->metrics.counts);
@@ -1042,6 +1050,7 @@ void srv_stop(struct srv *s, unsigned grace_ms)
     writer_free(s->writer);
     pool_close(&s->pool);
     chart_cache_free(s->charts);
+    answer_cache_free(s->answers);
     pthread_mutex_destroy(&s->pool.lock);
     free((void *)s->metrics.counts);
     free((void *)s->metrics.buckets);

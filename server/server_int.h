@@ -158,7 +158,8 @@ struct srv {
     int64_t started_at;
     atomic_int inflight; /* requests begun and not completed */
     struct chart_cache *charts;
-    struct conn_table *conns; /* owns */
+    struct answer_cache *answers; /* owns (answer_cache.c) */
+    struct conn_table *conns;     /* owns */
 };
 
 /* Borrow a read connection (opened on demand); give it back after use. */
@@ -227,6 +228,34 @@ void req_problem_status(struct req *rq, unsigned status, const char *detail);
  */
 void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
     CORE_PRINTF(3, 4);
+/*
+ * answer_cache.c.  Answers computed from a project's runs (the run page,
+ * comparisons), kept under a key of the route, the path, every query
+ * parameter, extra (borrowed; what else the answer depends on) and the
+ * project's data version in the database.  srv_answer_cached fills key
+ * (2 * HASH_SHA256_LEN + 1 bytes; "" when the version cannot be read)
+ * and, on a hit, the answer (200, its content type, its bytes): true.
+ * srv_answer_keep keeps a 200 answer under key after a miss.
+ */
+struct answer_cache;
+struct answer_cache *answer_cache_create(size_t max_entries, size_t max_bytes);
+void answer_cache_free(struct answer_cache *c);
+bool srv_answer_cached(struct req *rq, struct store *st, int64_t project_id,
+                       const char *extra, char *key);
+void srv_answer_keep(struct req *rq, const char *key);
+
+/*
+ * encoding.c.  Answers of SRV_GZIP_MIN bytes or more in JSON or HTML are
+ * sent with Content-Encoding: gzip when the request's Accept-Encoding
+ * accepts it; such answers say Vary: Accept-Encoding either way.
+ * srv_gzip_answer replaces rq->resp by its gzip form and returns true, or
+ * leaves it (not compressible, not asked, or zlib failed) and returns
+ * false.
+ */
+#define SRV_GZIP_MIN 1024
+bool srv_accepts_gzip(const char *accept_encoding);
+bool srv_compressible(const char *content_type);
+bool srv_gzip_answer(struct req *rq);
 /*
  * request_text.c.  req_query_text_ok: true when every query parameter's
  * name and value is text (valid UTF-8, no NUL, no control character; empty

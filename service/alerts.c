@@ -17,9 +17,13 @@
  *    query at all.  A cached tail is used only when the new points come
  *    after it in commit order and it holds enough points (or the whole
  *    series); anything else (a backfilled run, a wider window, a restart)
- *    reads the tail again.  The cache assumes this writer is the only one:
- *    runs written by `push --db` into a live database are seen once the
- *    entry is read again (after a restart or an eviction).
+ *    reads the tail again.
+ * 2b. The cache is checked against the database, not trusted: each entry
+ *    remembers how many results its series had (the series summary's
+ *    count, which the query that maps runs to series returns for free),
+ *    and is used only when that count plus the batch's new points is the
+ *    count now.  A run another process wrote (a second server, `push
+ *    --db`) makes the counts differ, and the tail is read again.
  * 3. Matching, not duplicating: a confirmed change point is the same as a
  *    recorded one of the series when both go the same way and the recorded
  *    first run lies within AN_CPD_MATCH runs of it in the tail.  A match is
@@ -48,6 +52,7 @@
 struct touch {
     struct store_cpd_series s;
     struct store_cpd_point p; /* the run's point of the series */
+    int64_t npoints;          /* the series' results now (note 2b) */
     size_t job;               /* index into the runs examined */
 };
 
@@ -60,6 +65,8 @@ struct cpd_entry {
     struct store_cpd_series key;
     bool used;
     bool complete;               /* pts is the whole series */
+    int64_t npoints;             /* results of the series then (note 2b);
+                                    0: unknown, never used */
     struct store_cpd_point *pts; /* owns: newest points, commit order */
     size_t n;
 };
@@ -114,7 +121,7 @@ static struct cpd_entry *cache_slot(struct svc_cpd_cache *c,
  * it would pass CACHE_SERIES entries (no deletions, so no tombstones). */
 static void cache_put(struct svc_cpd_cache *c, const struct store_cpd_series *s,
                       const struct store_cpd_point *pts, size_t n, size_t keep,
-                      bool complete)
+                      bool complete, int64_t npoints)
 {
     struct cpd_entry *en = cache_slot(c, s);
     size_t from = n > keep ? n - keep : 0;
@@ -138,6 +145,7 @@ static void cache_put(struct svc_cpd_cache *c, const struct store_cpd_series *s,
     if (en->n)
         memcpy(en->pts, pts + from, en->n * sizeof *en->pts);
     en->complete = complete && from == 0;
+    en->npoints = npoints;
 }
 
 /* Makes the next lookup of s miss (the entry stays, empty, incomplete). */
@@ -152,6 +160,7 @@ static void cache_forget(struct svc_cpd_cache *c,
     en->pts = NULL;
     en->n = 0;
     en->complete = false;
+    en->npoints = 0;
 }
 
 static int point_order(const struct store_cpd_point *a,
@@ -176,6 +185,12 @@ static struct store_cpd_point *cache_tail(struct svc_cpd_cache *c,
 
     *n = 0;
     if (!en->used || (!en->complete && en->n + k < want))
+        return NULL;
+    /* note 2b: exactly the batch's points came since, from any writer */
+    for (size_t i = 0; i < k; i++)
+        if (t[i].npoints != t[0].npoints)
+            return NULL;
+    if (!en->npoints || en->npoints + (int64_t)k != t[0].npoints)
         return NULL;
     pts = xreallocarray(NULL, en->n + k, sizeof *pts);
     memcpy(pts, en->pts, en->n * sizeof *pts);
@@ -342,7 +357,8 @@ static void examine_series(struct store *st, struct svc_cpd_cache *cache,
         complete = np < want;
     }
     if (e == ERR_OK)
-        cache_put(cache, s, pts, np, an_cpd_tail_len(p, 0), complete);
+        cache_put(cache, s, pts, np, an_cpd_tail_len(p, 0), complete,
+                  t[nnew - 1].npoints);
     if (e != ERR_OK || np < 2 * p->min_size)
         goto out;
     if (np > want) {
@@ -451,6 +467,7 @@ static struct touch *collect(struct store *st, struct svc_alert_run *runs,
             }
             t[*nt].s = ser[k].s;
             t[*nt].p = ser[k].p;
+            t[*nt].npoints = ser[k].npoints;
             t[*nt].job = i;
             (*nt)++;
         }

@@ -93,12 +93,59 @@ enum err svc_chart_trend(struct store *st, int64_t project_id,
     return e;
 }
 
+/*
+ * A sparkline from the series' summary (svc_spark_get): one row read
+ * however long the history, for the queries the summary answers.  Only
+ * the values are drawn; the newest point carries the series' newest run
+ * id, so the chart's key (its ETag) changes with every new run.
+ */
+static bool spark_from_summary(struct store *st, int64_t project_id,
+                               const struct store_series_query *q, size_t last,
+                               struct svc_chart *out)
+{
+    struct svc_spark sp;
+    struct series *s = &out->series;
+    struct errbuf eb;
+    bool answered = false;
+
+    err_init(&eb);
+    if (svc_spark_get(st, project_id, q, last, &sp, &answered, &eb) ||
+        !answered || sp.n == 0) {
+        if (answered)
+            svc_spark_cleanup(&sp);
+        err_cleanup(&eb);
+        return false;
+    }
+    chart_start(out, SVC_CHART_SPARKLINE);
+    s->benchmark_key = xstrdup(sp.key);
+    s->measure = xstrdup(sp.measure);
+    s->unit = xstrdup(sp.unit);
+    s->branch = xstrdup(sp.branch);
+    s->testbed = xstrdup(sp.testbed);
+    s->points = xcalloc(sp.n, sizeof *s->points);
+    s->npoints = sp.n;
+    for (size_t i = 0; i < sp.n; i++) {
+        s->points[i].value = sp.v[i];
+        s->points[i].lower = s->points[i].upper = NAN;
+        s->points[i].time = TIME_NONE;
+    }
+    s->points[sp.n - 1].run_id = sp.last_run_id;
+    s->points[sp.n - 1].n = sp.npoints;
+    svc_spark_cleanup(&sp);
+    err_cleanup(&eb);
+    return true;
+}
+
 enum err svc_chart_sparkline(struct store *st, int64_t project_id,
                              const struct store_series_query *q, size_t last,
                              struct svc_chart *out, struct errbuf *eb)
 {
     struct series *s = &out->series;
-    enum err e = svc_chart_trend(st, project_id, q, false, out, eb);
+    enum err e;
+
+    if (spark_from_summary(st, project_id, q, last, out))
+        return ERR_OK;
+    e = svc_chart_trend(st, project_id, q, false, out, eb);
 
     out->kind = SVC_CHART_SPARKLINE;
     if (e)

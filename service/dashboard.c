@@ -9,24 +9,44 @@
  *    rules (an_level_now, an_decide).  A worse level without an alert is
  *    "suspected": alerts wait for enough runs at the new level.  An open
  *    alert says "regressed" and an acknowledged one "known" until it is
- *    resolved; either shows the step at its first bad run: the runs since
- *    it against the LEVEL_HISTORY runs before it, compared as the level
- *    is (an_compare_runs), so the change and its interval come from one
- *    comparison; the alert's own change when its first bad run is not in
- *    the series.
+ *    resolved; either shows the alert's own change (the step against the
+ *    level before it).
  * 2. Every series is read and ranked; nothing is cut before sorting.  The
  *    worse-now order puts suspected, regressed and known rows first, worst
  *    first.
+ * 3. One row per series: the per-series summaries (store_summaries_list,
+ *    schema/0008) carry the newest values, the noise and the live alert,
+ *    so the cost does not grow with the history.  The summary's tail is
+ *    longer than what an_level_now reads (LEVEL_HISTORY + AN_NOW_MAX_TAIL)
+ *    and the noise is the CV of the last 10 values, as before.
+ * 4. What a series' level says is a function of its tail alone, so it is
+ *    remembered per series under the series' version (its result count,
+ *    which only grows: no result is ever deleted) in a small table shared
+ *    by the worker threads.  A series that another server, or this one,
+ *    has since written to has another count and is computed afresh: the
+ *    memo cannot go stale.  The direction is the measure's, fixed by its
+ *    first result.
+ * 5. Since when, for the rows that are worse now (suspected, alert open,
+ *    known; service/regressions.c lists them): those few series are read
+ *    whole, to name the first run of the new level (or the alert's first
+ *    bad run), the last run before it, its time, and the change's 95%
+ *    interval from one comparison: the runs since it against the
+ *    LEVEL_HISTORY runs before it (an_compare_runs), as the level is
+ *    compared.  An alert's change is that comparison's when its first bad
+ *    run is in the series, else the alert's own.  The other rows cost one
+ *    summary row each.
  */
 #include "service/service_int.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CV_POINTS 10
 #define LEVEL_HISTORY 20 /* runs a series' latest level is measured against */
+_Static_assert(STORE_SUMMARY_TAIL >= LEVEL_HISTORY + AN_NOW_MAX_TAIL,
+               "the summary holds what an_level_now reads");
 
 /*
  * What a series' latest level says (note 1): worse or better than its
@@ -41,37 +61,97 @@ const char *svc_dash_state_str(enum svc_dash_state s)
     return (unsigned)s < 5 ? names[s] : "";
 }
 
-/* CV (stddev / mean) of the last CV_POINTS values: a cheap noise
- * level for the table, not a statistic to decide on. */
-static double noise_cv(const struct series *s)
-{
-    size_t from = s->npoints > CV_POINTS ? s->npoints - CV_POINTS : 0;
-    size_t k = s->npoints - from;
-    double mean = 0, ss = 0;
+/* ---- what the level says, remembered by series version (note 4) ---------- */
 
-    if (k < 3)
-        return NAN;
-    for (size_t i = from; i < s->npoints; i++)
-        mean += s->points[i].value;
-    mean /= (double)k;
-    for (size_t i = from; i < s->npoints; i++)
-        ss += (s->points[i].value - mean) * (s->points[i].value - mean);
-    if (mean == 0)
-        return NAN;
-    return sqrt(ss / (double)(k - 1)) / fabs(mean);
+#define MEMO_SLOTS 8192 /* a power of two; about 0.5 MB */
+
+struct level_memo {
+    int64_t benchmark_id, measure_id, branch_id, testbed_id;
+    int64_t npoints; /* the version: 0 marks an empty slot */
+    double change, worse;
+    size_t tail;
+    enum svc_dash_state state;
+};
+
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct level_memo memo[MEMO_SLOTS];
+
+static size_t memo_slot(const struct store_summary *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const int64_t k[] = {s->benchmark_id, s->measure_id, s->branch_id,
+                         s->testbed_id};
+
+    for (size_t i = 0; i < 4; i++)
+        h = (h ^ (uint64_t)k[i]) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 31)) & (MEMO_SLOTS - 1);
 }
 
-static const struct store_alert *alert_of(const struct store_alert *a, size_t n,
-                                          const struct series *s)
+static bool memo_get(const struct store_summary *s, struct level_memo *out)
 {
-    for (size_t i = 0; i < n; i++)
-        if (a[i].benchmark_id == s->benchmark_id &&
-            !strcmp(a[i].measure, s->measure) &&
-            !strcmp(a[i].branch, s->branch ? s->branch : "") &&
-            !strcmp(a[i].testbed, s->testbed ? s->testbed : "") &&
-            !strcmp(a[i].kind, "changepoint"))
-            return &a[i];
-    return NULL;
+    const struct level_memo *m = &memo[memo_slot(s)];
+    bool hit;
+
+    pthread_mutex_lock(&memo_lock);
+    hit = m->npoints == s->npoints && m->benchmark_id == s->benchmark_id &&
+          m->measure_id == s->measure_id && m->branch_id == s->branch_id &&
+          m->testbed_id == s->testbed_id;
+    if (hit)
+        *out = *m;
+    pthread_mutex_unlock(&memo_lock);
+    return hit;
+}
+
+static void memo_put(const struct level_memo *in)
+{
+    struct store_summary key = {.benchmark_id = in->benchmark_id,
+                                .measure_id = in->measure_id,
+                                .branch_id = in->branch_id,
+                                .testbed_id = in->testbed_id};
+
+    pthread_mutex_lock(&memo_lock);
+    memo[memo_slot(&key)] = *in;
+    pthread_mutex_unlock(&memo_lock);
+}
+
+/* The level of a series from its tail (note 1), or from the memo. */
+static void level_of(const struct store_summary *s, enum direction dir,
+                     struct level_memo *out)
+{
+    double sign = dir == DIR_HIGHER ? -1 : 1;
+    struct an_rules rules;
+    struct an_now now;
+
+    if (memo_get(s, out))
+        return;
+    memset(out, 0, sizeof *out);
+    out->benchmark_id = s->benchmark_id;
+    out->measure_id = s->measure_id;
+    out->branch_id = s->branch_id;
+    out->testbed_id = s->testbed_id;
+    out->npoints = s->npoints;
+    out->change = out->worse = NAN;
+    an_rules_default(&rules);
+    if (an_level_now(s->tail, s->ntail, LEVEL_HISTORY, rules.threshold,
+                     rules.noise_floor, &now)) {
+        struct an_decision d;
+        double qv = now.c.p_value;
+
+        out->change = now.change;
+        out->tail = now.tail;
+        out->worse = sign * now.change;
+        an_decide(&now.c, qv, dir, NULL, NAN, &rules, &d);
+        if (d.verdict == AN_REGRESSED)
+            out->state = SVC_DASH_SUSPECTED;
+        else if (d.verdict == AN_IMPROVED)
+            out->state = SVC_DASH_BETTER;
+    } else if (s->ntail > 1 && s->tail[s->ntail - 2] != 0) {
+        out->tail = 1;
+        out->change = s->tail[s->ntail - 1] / s->tail[s->ntail - 2] - 1;
+        out->worse = sign * out->change;
+    }
+    if (s->npoints > 0)
+        memo_put(out);
 }
 
 /* Since when: the level that starts at point fb of s. */
@@ -144,65 +224,127 @@ static void alert_step(struct svc_dash_row *r, const struct series *s,
     }
 }
 
-/*
- * A row from its series (note 1): the latest level against the runs before
- * it (an_level_now), judged with the comparison's default rules; an open or
- * acknowledged alert on the series says more than the level does.
- */
-static void row_fill(struct svc_dash_row *r, const struct store_benchmark *bm,
-                     const struct series *s, const struct store_alert *al,
-                     size_t nal, const struct store_alert *ak, size_t nak)
+/* The details of a row that is worse now (note 5), from its whole series;
+ * left as the summary gave them when the series cannot be read. */
+static void row_detail(struct store *st, int64_t project_id,
+                       struct svc_dash_row *r,
+                       const struct store_summary_row *x)
 {
-    double *v = xmalloc(s->npoints * sizeof *v);
-    double sign = s->direction == DIR_HIGHER ? -1 : 1;
+    char id[24];
+    struct store_series_query sq = {.benchmark = id,
+                                    .measure = x->measure,
+                                    .branch = x->branch,
+                                    .testbed = x->testbed};
+    double sign = x->direction == DIR_HIGHER ? -1 : 1, *v;
     struct an_rules rules;
-    struct an_now now;
-    const struct store_alert *a;
+    struct series s;
+
+    snprintf(id, sizeof id, "%lld", (long long)x->s.benchmark_id);
+    memset(&s, 0, sizeof s);
+    if (store_series_get(st, project_id, &sq, &s, NULL) != ERR_OK ||
+        s.npoints == 0) {
+        series_cleanup(&s);
+        return;
+    }
+    an_rules_default(&rules);
+    v = xmalloc(s.npoints * sizeof *v);
+    for (size_t i = 0; i < s.npoints; i++)
+        v[i] = s.points[i].value;
+    if (x->alert_id) {
+        struct store_alert a;
+        struct errbuf ae;
+
+        memset(&a, 0, sizeof a);
+        err_init(&ae);
+        if (store_alert_get(st, x->alert_id, &a, &ae) == ERR_OK)
+            alert_step(r, &s, v, &a, &rules, sign);
+        store_alert_cleanup(&a);
+        err_cleanup(&ae);
+    } else {
+        struct an_now now;
+
+        if (an_level_now(v, s.npoints, LEVEL_HISTORY, rules.threshold,
+                         rules.noise_floor, &now)) {
+            r->ci[0] = now.c.change_ci[0];
+            r->ci[1] = now.c.change_ci[1];
+            level_start(r, &s, s.npoints - now.tail);
+        }
+    }
+    free(v);
+    series_cleanup(&s);
+}
+
+/*
+ * A row from its series' summary (note 1): the latest level against the
+ * runs before it (an_level_now over the summary's tail, which holds more
+ * than the LEVEL_HISTORY + AN_NOW_MAX_TAIL points it reads), judged with
+ * the comparison's default rules; a live alert on the series says more
+ * than the level does.  A row worse now gets its details (note 5).
+ */
+static void row_fill(struct store *st, int64_t project_id,
+                     struct svc_dash_row *r, const struct store_summary_row *x)
+{
+    const struct store_summary *s = &x->s;
+    double sign = x->direction == DIR_HIGHER ? -1 : 1;
+    struct level_memo lv;
 
     memset(r, 0, sizeof *r);
     r->ci[0] = r->ci[1] = NAN;
     r->since = TIME_NONE;
-    an_rules_default(&rules);
-    r->bench_id = bm->id;
-    r->key = xstrdup(bm->key);
-    r->measure = xstrdup(s->measure);
-    r->unit = xstrdup(s->unit ? s->unit : "");
-    r->branch = xstrdup(s->branch ? s->branch : "");
-    r->testbed = xstrdup(s->testbed ? s->testbed : "");
-    r->npoints = s->npoints;
-    r->last = s->points[s->npoints - 1].value;
-    r->change = r->worse = NAN;
-    r->cv = noise_cv(s);
-    for (size_t i = 0; i < s->npoints; i++)
-        v[i] = s->points[i].value;
-    if (an_level_now(v, s->npoints, LEVEL_HISTORY, rules.threshold,
-                     rules.noise_floor, &now)) {
-        struct an_decision d;
-        double qv = now.c.p_value;
-
-        r->change = now.change;
-        r->tail = now.tail;
-        r->worse = sign * now.change;
-        r->ci[0] = now.c.change_ci[0];
-        r->ci[1] = now.c.change_ci[1];
-        level_start(r, s, s->npoints - now.tail);
-        an_decide(&now.c, qv, s->direction, NULL, NAN, &rules, &d);
-        if (d.verdict == AN_REGRESSED)
-            r->state = SVC_DASH_SUSPECTED;
-        else if (d.verdict == AN_IMPROVED)
-            r->state = SVC_DASH_BETTER;
-    } else if (s->npoints > 1 && s->points[s->npoints - 2].value != 0) {
-        r->tail = 1;
-        r->change = r->last / s->points[s->npoints - 2].value - 1;
+    r->bench_id = s->benchmark_id;
+    r->key = xstrdup(x->key);
+    r->measure = xstrdup(x->measure);
+    r->unit = xstrdup(x->unit ? x->unit : "");
+    r->branch = xstrdup(x->branch ? x->branch : "");
+    r->testbed = xstrdup(x->testbed ? x->testbed : "");
+    r->npoints = (size_t)s->npoints;
+    r->last = s->tail[s->ntail - 1];
+    r->cv = s->noise;
+    level_of(s, x->direction, &lv);
+    r->change = lv.change;
+    r->worse = lv.worse;
+    r->tail = lv.tail;
+    r->state = lv.state;
+    r->alert_id = x->alert_id;
+    if (x->alert_id)
+        r->state = x->alert_open ? SVC_DASH_ALERT : SVC_DASH_KNOWN;
+    if (x->alert_id && x->alert_first_bad_commit)
+        r->first_bad_commit = xstrdup(x->alert_first_bad_commit);
+    if (x->alert_id && isfinite(x->alert_change)) {
+        /* the alert measured the step against the level before it */
+        r->change = x->alert_change;
         r->worse = sign * r->change;
     }
-    if ((a = alert_of(al, nal, s)) != NULL)
-        r->state = SVC_DASH_ALERT;
-    else if ((a = alert_of(ak, nak, s)) != NULL)
-        r->state = SVC_DASH_KNOWN;
-    if (a)
-        alert_step(r, s, v, a, &rules, sign);
-    free(v);
+    if (r->state == SVC_DASH_SUSPECTED || r->state == SVC_DASH_ALERT ||
+        r->state == SVC_DASH_KNOWN)
+        row_detail(st, project_id, r, x);
+}
+
+/*
+ * The series a benchmark x measure shows (store_series_get's defaults,
+ * store_series.c note 3): its "main" branch if main has it, else the
+ * branch of its newest run; on that branch, the testbed of its newest run.
+ * x[0..n) are the summaries of one benchmark x measure.
+ */
+static const struct store_summary_row *
+default_series(const struct store_summary_row *x, size_t n)
+{
+    const struct store_summary_row *newest = &x[0], *pick = NULL;
+    const char *branch;
+
+    assert(n > 0);
+    for (size_t i = 1; i < n; i++)
+        if (x[i].s.newest_run_id > newest->s.newest_run_id)
+            newest = &x[i];
+    branch = newest->branch;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(x[i].branch, "main"))
+            branch = "main";
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(x[i].branch, branch) &&
+            (!pick || x[i].s.newest_run_id > pick->s.newest_run_id))
+            pick = &x[i];
+    return pick;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -263,58 +405,106 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
 {
     static int (*const cmps[])(const void *, const void *) = {
         cmp_change, cmp_name, cmp_noise};
-    struct store_benchmark *bm = NULL;
-    struct store_measure *ms = NULL;
-    struct store_alert *al = NULL, *ak = NULL;
-    size_t nb = 0, nm = 0, nal = 0, nak = 0, n = 0, cap = 0;
+    struct store_summary_row *sum = NULL;
+    size_t nsum = 0, n = 0;
     struct svc_dash_row *rows = NULL;
     enum err e;
 
     *out = NULL;
     *nout = 0;
-    e = store_benchmarks_list(st, project_id, &bm, &nb, eb);
-    if (!e)
-        e = store_measures_list(st, project_id, &ms, &nm, eb);
-    if (!e)
-        e = store_alerts_list(st, project_id, "open", 0, 1000, &al, &nal, eb);
-    if (!e)
-        e = store_alerts_list(st, project_id, "acknowledged", 0, 1000, &ak,
-                              &nak, eb);
-    for (size_t i = 0; !e && i < nb; i++) {
-        if (q && *q && !strstr(bm[i].key, q))
-            continue;
-        for (size_t k = 0; k < nm; k++) {
-            char id[24];
-            struct store_series_query sq = {.benchmark = id,
-                                            .measure = ms[k].name};
-            struct series s;
-
-            snprintf(id, sizeof id, "%lld", (long long)bm[i].id);
-            memset(&s, 0, sizeof s);
-            if (store_series_get(st, project_id, &sq, &s, NULL) != ERR_OK ||
-                s.npoints == 0) {
-                series_cleanup(&s);
-                continue;
-            }
-            if (n == cap) {
-                cap = cap ? 2 * cap : 256;
-                rows = xreallocarray(rows, cap, sizeof *rows);
-            }
-            row_fill(&rows[n++], &bm[i], &s, al, nal, ak, nak);
-            series_cleanup(&s);
-        }
-    }
-    if (!e && n)
-        qsort(rows, n, sizeof *rows, cmps[(unsigned)sort < 3 ? sort : 0]);
-    store_alerts_free(al, nal);
-    store_alerts_free(ak, nak);
-    store_benchmarks_free(bm, nb);
-    store_measures_free(ms, nm);
-    if (e) {
-        svc_dash_rows_free(rows, n);
+    e = store_summaries_list(st, project_id, NULL, &sum, &nsum, eb);
+    if (e)
         return e;
+    rows = xcalloc(nsum ? nsum : 1, sizeof *rows);
+    /* sum is ordered by key, then measure: one group per row */
+    for (size_t i = 0, j; i < nsum; i = j) {
+        for (j = i + 1;
+             j < nsum && sum[j].s.benchmark_id == sum[i].s.benchmark_id &&
+             sum[j].s.measure_id == sum[i].s.measure_id;
+             j++)
+            ;
+        if (q && *q && !strstr(sum[i].key, q))
+            continue;
+        row_fill(st, project_id, &rows[n++], default_series(sum + i, j - i));
     }
+    if (n)
+        qsort(rows, n, sizeof *rows, cmps[(unsigned)sort < 3 ? sort : 0]);
+    store_summaries_free(sum, nsum);
     *out = rows;
     *nout = n;
     return ERR_OK;
+}
+
+/* ---- sparklines from the summary ------------------------------------------
+ */
+
+void svc_spark_cleanup(struct svc_spark *sp)
+{
+    free(sp->key);
+    free(sp->measure);
+    free(sp->unit);
+    free(sp->branch);
+    free(sp->testbed);
+    memset(sp, 0, sizeof *sp);
+}
+
+/* The measure the query names, or the default one (store_series.c note
+ * 2) among the benchmark's summaries x[0..n); NULL: let the full series
+ * query decide (and word its error). */
+static const char *spark_measure(const struct store_summary_row *x, size_t n,
+                                 const char *want)
+{
+    const char *only = NULL;
+    bool several = false, latency = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (want && !strcmp(x[i].measure, want))
+            return want;
+        if (only && strcmp(only, x[i].measure))
+            several = true;
+        only = only ? only : x[i].measure;
+        latency = latency || !strcmp(x[i].measure, "latency");
+    }
+    if (want || !only)
+        return NULL;
+    return !several ? only : latency ? "latency" : NULL;
+}
+
+enum err svc_spark_get(struct store *st, int64_t project_id,
+                       const struct store_series_query *q, size_t last,
+                       struct svc_spark *out, bool *answered, struct errbuf *eb)
+{
+    struct store_summary_row *x = NULL;
+    const struct store_summary_row *pick;
+    const char *measure;
+    size_t nx = 0, from = 0, to;
+    enum err e;
+
+    memset(out, 0, sizeof *out);
+    *answered = false;
+    if (q->branch || q->testbed || (q->stat && strcmp(q->stat, "value")) ||
+        last > STORE_SUMMARY_TAIL || !q->benchmark)
+        return ERR_OK;
+    e = store_summaries_list(st, project_id, q->benchmark, &x, &nx, eb);
+    if (e != ERR_OK || nx == 0 || !(measure = spark_measure(x, nx, q->measure)))
+        goto out;
+    while (from < nx && strcmp(x[from].measure, measure))
+        from++;
+    for (to = from; to < nx && !strcmp(x[to].measure, measure); to++)
+        ;
+    pick = default_series(x + from, to - from);
+    out->key = xstrdup(pick->key);
+    out->measure = xstrdup(pick->measure);
+    out->unit = xstrdup(pick->unit ? pick->unit : "");
+    out->branch = xstrdup(pick->branch);
+    out->testbed = xstrdup(pick->testbed);
+    out->npoints = pick->s.npoints;
+    out->last_run_id = pick->s.last_run_id;
+    out->n = pick->s.ntail < last ? pick->s.ntail : last;
+    memcpy(out->v, pick->s.tail + pick->s.ntail - out->n,
+           out->n * sizeof *out->v);
+    *answered = true;
+out:
+    store_summaries_free(x, nx);
+    return e;
 }

@@ -304,6 +304,27 @@ void svc_regressions_cleanup(struct svc_regressions *r);
 /* {"project", "regressions": [...]} for the API (docs/api.md). */
 void svc_regressions_json(struct jw *w, const struct svc_regressions *r);
 
+/*
+ * A sparkline's values from the series' summary (one row, whatever the
+ * history): the newest n (at most `last`) values in commit order of the
+ * series the query names with store_series_get's defaults.  The summary
+ * answers (*answered true) only a query that names no branch, testbed or
+ * stat other than "value", for last <= STORE_SUMMARY_TAIL, of a benchmark
+ * and measure it has; otherwise *answered is false, nothing is held, and
+ * the caller reads the full series (which words any error).  ERR_DB.
+ */
+struct svc_spark {
+    char *key, *measure, *unit, *branch, *testbed; /* owns */
+    int64_t npoints, last_run_id; /* the series' length and last point */
+    double v[STORE_SUMMARY_TAIL];
+    size_t n;
+};
+enum err svc_spark_get(struct store *st, int64_t project_id,
+                       const struct store_series_query *q, size_t last,
+                       struct svc_spark *out, bool *answered,
+                       struct errbuf *eb);
+void svc_spark_cleanup(struct svc_spark *sp);
+
 /* ---- what the HTML pages show (service/pages.c) ------------------------- */
 /*
  * Each fills a caller-owned struct that owns what it read and holds the

@@ -431,6 +431,9 @@ static enum err exec_sql(struct store *st, const char *sql, const char *what,
     return ERR_OK;
 }
 
+/* The migration that adds series_summary (filled here, in C). */
+#define SCHEMA_SERIES_SUMMARY 8
+
 /* Applies one migration and its user_version bump in one transaction. */
 static enum err migrate_one(struct store *st, const struct schema_migration *m,
                             bool *applied, struct errbuf *eb)
@@ -450,6 +453,9 @@ static enum err migrate_one(struct store *st, const struct schema_migration *m,
     if (e != ERR_OK || uv >= m->version)
         goto out;
     e = exec_sql(st, m->sql, m->name, eb);
+    /* 0008 adds derived rows that only C can compute from the results */
+    if (e == ERR_OK && m->version == SCHEMA_SERIES_SUMMARY)
+        e = store_summary_rebuild(st, 0, eb);
     if (e != ERR_OK)
         goto out;
     /* A pragma takes no bound parameter; the number is ours, not input. */
@@ -476,7 +482,7 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
                         struct errbuf *eb)
 {
     enum err e = ERR_OK;
-    bool applied, any = false;
+    bool applied, made = false, first = true;
 
     for (int v = (int)uv + 1; v <= store_schema_newest(); v++) {
         const struct schema_migration *m = NULL;
@@ -489,18 +495,16 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
         e = migrate_one(st, m, &applied, eb);
         if (e != ERR_OK)
             return e;
-        if (applied) {
+        /* Created: this process made the schema (its first migration).
+         * Another opener may take the lock between two later ones and
+         * apply them; that one did not create the file. */
+        if (applied && uv == 0 && first)
+            made = true;
+        first = false;
+        if (applied)
             log_info("store: applied migration %s", m->name);
-            /* Created: this process made the first schema.  Another
-             * process may apply later migrations of the same new file
-             * between ours (each is its own transaction), so "applied one
-             * while the file was new" would let two processes both claim
-             * it. */
-            if (m->version == 1)
-                any = true;
-        }
     }
-    *created = any;
+    *created = made;
     return e;
 }
 

@@ -410,6 +410,9 @@ struct store_cpd_point {
 struct store_cpd_touch {
     struct store_cpd_series s;
     struct store_cpd_point p;
+    int64_t npoints; /* the series' results now (its summary's count, as
+                        committed when read; 0 without a summary): what a
+                        cache of the series' tail checks itself against */
 };
 /* The series run run_id has results in: *out (caller frees), *n. */
 enum err store_cpd_series_of_run(struct store *st, int64_t run_id,
@@ -569,6 +572,75 @@ void store_deliveries_free(struct store_delivery *v, size_t n);
 enum err store_delivery_done(struct store *st, int64_t id, const char *state,
                              long status, const char *error, int64_t next_at,
                              struct errbuf *eb);
+
+/* ---- per-series summaries (store/store_summary.c) ------------------------ */
+/* One row per series, kept up to date by every ingest inside its
+ * transaction (schema/0008_series_summary.sql): what the dashboard, the
+ * sparklines and "worse now" read instead of the series' history. */
+
+#define STORE_SUMMARY_TAIL 32 /* values of a series' newest points kept */
+
+struct store_summary {
+    int64_t project_id, benchmark_id, measure_id, branch_id, testbed_id;
+    int64_t npoints;                 /* results of the series */
+    int64_t newest_run_id;           /* highest run id (ingest order) */
+    int64_t last_run_id;             /* the last point in commit order, */
+    int64_t last_time;               /* and its commit order key */
+    double tail[STORE_SUMMARY_TAIL]; /* the last ntail values, commit order */
+    size_t ntail;                    /* min(npoints, STORE_SUMMARY_TAIL) */
+    double center; /* median of the last 20 values; NAN below 3 */
+    double noise;  /* stddev / |mean| of the last 10; NAN below 3 */
+};
+/* The stored summary of a series (*found false when it has none). */
+enum err store_summary_get(struct store *st, const struct store_cpd_series *s,
+                           struct store_summary *out, bool *found,
+                           struct errbuf *eb);
+/* The same computed from the series' results (a full read of its history):
+ * what the stored row must equal.  *found false for a series without
+ * results. */
+enum err store_summary_compute(struct store *st,
+                               const struct store_cpd_series *s,
+                               struct store_summary *out, bool *found,
+                               struct errbuf *eb);
+/* Recomputes every summary row of a project (0: of every project) from
+ * the results, in the caller's transaction or its own statement. */
+enum err store_summary_rebuild(struct store *st, int64_t project_id,
+                               struct errbuf *eb);
+
+/* A series' summary with its names and its live change-point alert. */
+struct store_summary_row {
+    struct store_summary s;
+    char *key, *measure, *unit, *branch, *testbed; /* owns */
+    enum direction direction;
+    int64_t alert_id;             /* the newest open (else acknowledged)
+                                     change-point alert; 0: none */
+    bool alert_open;              /* that alert is open */
+    double alert_change;          /* its change; NAN */
+    char *alert_first_bad_commit; /* owns; NULL */
+};
+/*
+ * The summaries of a project's series (benchmark NULL) or of one
+ * benchmark's (its key, else its decimal id, as store_series_get reads
+ * it; none for an unknown one), ordered by benchmark key, measure name,
+ * then series age.  *out (store_summaries_free) and *n.  ERR_DB.
+ */
+enum err store_summaries_list(struct store *st, int64_t project_id,
+                              const char *benchmark,
+                              struct store_summary_row **out, size_t *n,
+                              struct errbuf *eb);
+void store_summaries_free(struct store_summary_row *r, size_t n);
+
+/*
+ * A text that changes whenever what a comparison of the project reads
+ * changes: its newest run (runs are never changed after their ingest, and
+ * every new run gets a higher id) and its run count (a deleted run), its
+ * budgets, its settings, its repository URL and its alerts' last triage
+ * (the pages show both).  For
+ * caches of answers computed from a project's runs: two servers on one
+ * database read the same version.  ERR_NOT_FOUND, ERR_DB.
+ */
+enum err store_project_version(struct store *st, int64_t project_id,
+                               struct buf *out, struct errbuf *eb);
 
 /* ---- maintenance ------------------------------------------------------- */
 

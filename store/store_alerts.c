@@ -133,8 +133,14 @@ enum err store_cpd_series_of_run(struct store *st, int64_t run_id,
                    "SELECT ru.project_id, r.benchmark_id, r.measure_id, "
                    "ru.branch_id, ru.testbed_id, m.direction, "
                    "COALESCE(ru.commit_time, ru.started_at, ru.created_at), "
-                   "r.value FROM result r JOIN run ru ON ru.id = r.run_id "
+                   "r.value, COALESCE(ss.npoints, 0) FROM result r "
+                   "JOIN run ru ON ru.id = r.run_id "
                    "JOIN measure m ON m.id = r.measure_id "
+                   "LEFT JOIN series_summary ss "
+                   "ON ss.benchmark_id = r.benchmark_id "
+                   "AND ss.measure_id = r.measure_id "
+                   "AND ss.branch_id = ru.branch_id "
+                   "AND ss.testbed_id = ru.testbed_id "
                    "WHERE r.run_id = ?1",
                    &s, eb);
     if (e != ERR_OK)
@@ -161,6 +167,7 @@ enum err store_cpd_series_of_run(struct store *st, int64_t run_id,
         x->p.run_id = run_id;
         x->p.time = store_col_int_or(s, 6, 0);
         x->p.value = sqlite3_column_double(s, 7);
+        x->npoints = sqlite3_column_int64(s, 8);
     }
 out:
     store_stmt_done(s);

@@ -126,6 +126,15 @@ enum store_sql {
     SQ_DELIVERY_CLAIM,
     SQ_DELIVERY_DONE,
     SQ_DELIVERY_LIST,
+    /* per-series summaries (store_summary.c) */
+    SQ_SUMMARY_COUNT,
+    SQ_SUMMARY_TAIL,
+    SQ_SUMMARY_GET,
+    SQ_SUMMARY_PUT,
+    SQ_SUMMARY_SERIES,
+    SQ_SUMMARIES_LIST,
+    SQ_SUMMARIES_OF,
+    SQ_PROJECT_VERSION,
     SQ__COUNT
 };
 
@@ -204,6 +213,10 @@ enum err store_db_err(struct store *st, struct errbuf *eb, const char *what);
  * max_page_count quota) is ERR_FULL, SQLITE_IOERR and SQLITE_CANTOPEN
  * ERR_IO, SQLITE_NOMEM ERR_NOMEM, anything else ERR_DB. */
 enum err store_err_of(int rc);
+/* Adds run run_id's points to their series' summaries (store_summary.c);
+ * inside the caller's transaction, after the run's results. */
+enum err store_summary_add_run(struct store *st, int64_t run_id,
+                               struct errbuf *eb);
 /* The newest schema version this binary knows (its last migration). */
 int store_schema_newest(void);
 

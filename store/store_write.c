@@ -696,6 +696,8 @@ static enum err insert_item(struct store *st, struct store_insert *it,
     if (status != ERR_OK)
         return status;
     e = insert_resources(st, run_id, r, eb);
+    if (e == ERR_OK)
+        e = store_summary_add_run(st, run_id, eb);
     if (e != ERR_OK)
         return e;
     it->run_id = r->id = run_id;
