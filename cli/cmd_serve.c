@@ -67,6 +67,9 @@ static const struct cli_opt opts[] = {
      "how long one webhook request may take"},
     {"public-url", OPT_STR, 0, 0, NULL, "BENCHVAULT_PUBLIC_URL", "URL",
      "this server's address as people reach it, for links in webhooks"},
+    {"metrics-series", OPT_INT, 0, 100000, "0", NULL, "N",
+     "expose up to N series' latest value and state on /metrics, worse "
+     "now first (0: none; they name projects and benchmarks)"},
     {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL, "no per-request log lines"},
     {"demo", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "on a new database, load the demo project and print a write token"},
@@ -165,6 +168,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     cfg.batch_max = (unsigned)cli_int(&a, "batch-max");
+    cfg.metrics_series = (unsigned)cli_int(&a, "metrics-series");
     cfg.log_requests = !cli_flag(&a, "quiet");
     cfg.trust_proxy = cli_flag(&a, "trust-proxy");
     cfg.session_idle_s = (unsigned)cli_int(&a, "session-idle");

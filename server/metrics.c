@@ -226,6 +226,90 @@ static void alert_metrics(struct buf *out, const struct store_alert_tally *v,
     buf_cleanup(&lab);
 }
 
+/* The labels of one series: project, benchmark, measure, branch, testbed. */
+static void series_labels(struct buf *out, const char *project,
+                          const struct svc_dash_row *r)
+{
+    (void)buf_adds(out, "{project=\"");
+    metrics_label_escape(out, project);
+    (void)buf_adds(out, "\",benchmark=\"");
+    metrics_label_escape(out, r->key);
+    (void)buf_adds(out, "\",measure=\"");
+    metrics_label_escape(out, r->measure);
+    (void)buf_adds(out, "\",branch=\"");
+    metrics_label_escape(out, r->branch);
+    (void)buf_adds(out, "\",testbed=\"");
+    metrics_label_escape(out, r->testbed);
+    (void)buf_adds(out, "\"}");
+}
+
+/*
+ * The opt-in exposition of series (--metrics-series N): each series'
+ * latest value, its change now and whether it is worse now, at most N
+ * series, those worse now first (the dashboard's order, project by
+ * project), so the bound keeps what matters.  The families are written
+ * one after another, as the exposition format wants.
+ */
+static void series_metrics(struct srv *s, struct store *st, struct buf *out)
+{
+    struct store_project *p = NULL;
+    struct svc_dash_row **rows;
+    size_t np = 0, *nrows, left = s->cfg.metrics_series, dropped = 0;
+    static const char *const fam[3][3] = {
+        {"benchvault_benchmark_value", "gauge",
+         "The newest value of each series (its measure's unit)."},
+        {"benchvault_benchmark_change", "gauge",
+         "Each series' latest level against its history (ratio - 1)."},
+        {"benchvault_benchmark_worse", "gauge",
+         "1 when a series is worse now (suspected, alert open or known)."}};
+
+    if (!left || store_projects_list(st, &p, &np, NULL))
+        return;
+    rows = xcalloc(np + 1, sizeof *rows);
+    nrows = xcalloc(np + 1, sizeof *nrows);
+    for (size_t i = 0; i < np; i++) {
+        if (svc_dashboard(st, p[i].id, NULL, SVC_DASH_WORSE, &rows[i],
+                          &nrows[i], NULL)) {
+            rows[i] = NULL;
+            nrows[i] = 0;
+        }
+        dropped += nrows[i] > left ? nrows[i] - left : 0;
+        left -= nrows[i] < left ? nrows[i] : left;
+    }
+    for (size_t f = 0; f < 3; f++) {
+        size_t budget = s->cfg.metrics_series;
+
+        (void)buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", fam[f][0],
+                         fam[f][2], fam[f][0], fam[f][1]);
+        for (size_t i = 0; i < np; i++) {
+            for (size_t k = 0; k < nrows[i] && budget; k++, budget--) {
+                const struct svc_dash_row *r = &rows[i][k];
+                double v = f == 0   ? r->last
+                           : f == 1 ? r->change
+                                    : (r->state == SVC_DASH_SUSPECTED ||
+                                       r->state == SVC_DASH_ALERT ||
+                                       r->state == SVC_DASH_KNOWN);
+
+                if (isnan(v))
+                    continue;
+                (void)buf_adds(out, fam[f][0]);
+                series_labels(out, p[i].slug, r);
+                (void)buf_printf(out, " %.17g\n", v);
+            }
+        }
+    }
+    if (dropped)
+        (void)buf_printf(out,
+                         "# benchvault: %zu series left out "
+                         "(--metrics-series %u)\n",
+                         dropped, s->cfg.metrics_series);
+    for (size_t i = 0; i < np; i++)
+        svc_dash_rows_free(rows[i], nrows[i]);
+    free(rows);
+    free(nrows);
+    store_projects_free(p, np);
+}
+
 void metrics_write(struct srv *s, struct buf *out)
 {
     struct store *st = NULL;
@@ -326,10 +410,11 @@ void metrics_write(struct srv *s, struct buf *out)
         if (store_db_size(st, &db_bytes))
             db_bytes = -1;
         have_tally = !store_alerts_by_project(st, &tally, &ntally);
+        if (have_tally)
+            alert_metrics(out, tally, ntally);
+        series_metrics(s, st, out);
         srv_store_release(s, st);
     }
-    if (have_tally)
-        alert_metrics(out, tally, ntally);
     store_alert_tally_free(tally, ntally);
     if (db_bytes >= 0)
         (void)buf_printf(out,

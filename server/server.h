@@ -26,6 +26,7 @@ struct srv_config {
     size_t max_url;              /* request target (path and query): 414 */
     size_t max_headers;          /* request header block: 431 */
     unsigned batch_max;          /* runs per group commit */
+    unsigned metrics_series;     /* series /metrics exposes (0: none) */
     bool log_requests;           /* one log line per request */
     bool trust_proxy;            /* believe X-Forwarded-Proto/-Host and
                                     Forwarded from the proxy in front */

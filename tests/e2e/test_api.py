@@ -289,3 +289,54 @@ def test_private_reads(tmpdir_path):
         assert s.get("/api/health").status_code == 200
     finally:
         assert s.stop() == 0, s.logtext()[-3000:]
+
+
+def test_metrics_series_exposition(tmpdir_path):
+    """--metrics-series N: each series' newest value, change now and
+    worse-now state, at most N series, worse now first; promtool accepts
+    it.  Without the flag nothing of the series is exposed."""
+    import random
+    db = os.path.join(tmpdir_path, "series.db")
+    tok = make_token(db)
+    s = Server(db, ["--metrics-series", "2"]).start()
+    try:
+        rng = random.Random(3)
+        for i in range(30):
+            res = []
+            for b in ("bench_a", "bench_b", "bench_c"):
+                v = 10.0 * (1 + rng.gauss(0, 0.01))
+                if b == "bench_b" and i >= 28:
+                    v *= 1.2  # +20% two runs ago: worse now, no alert yet
+                res.append({"benchmark": b, "measures": {
+                    "latency": {"unit": "ms", "value": v}}})
+            doc = {"format": "benchvault/v1", "project": "met", "branch": "main",
+                   "commit": {"sha": f"c{i:04d}",
+                              "time": f"2026-11-01T{i // 60:02d}:{i % 60:02d}:00Z"},
+                   "testbed": {"name": "ci"}, "results": res}
+            r = s.post("/api/v1/projects/met/runs", data=json.dumps(doc),
+                       headers={"Content-Type": "application/json",
+                                **auth(tok)})
+            assert r.status_code == 201, r.text
+        body = s.get("/metrics").text
+        vals = [ln for ln in body.splitlines()
+                if ln.startswith("benchvault_benchmark_value{")]
+        assert len(vals) == 2, vals
+        assert "# benchvault: 1 series left out (--metrics-series 2)" in body
+        worse = ('benchvault_benchmark_worse{project="met",benchmark="bench_b",'
+                 'measure="latency",branch="main",testbed="ci"} 1')
+        assert worse in body, body[-2000:]
+        change = [ln for ln in body.splitlines() if ln.startswith(
+            'benchvault_benchmark_change{project="met",benchmark="bench_b"')]
+        assert len(change) == 1 and 0.15 < float(change[0].split()[-1]) < 0.25
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=body,
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        s.stop()
+    s = Server(db).start()
+    try:
+        assert "benchvault_benchmark_" not in s.get("/metrics").text
+    finally:
+        s.stop()
