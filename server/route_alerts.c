@@ -80,23 +80,11 @@ void srv_write_alert(struct jw *w, const struct store_alert *a)
     jw_knum(w, "change", a->change);
     jw_knum(w, "p_value", a->p_value);
     jw_key(w, "bisect");
-    if (range && !isnan(a->before) && !isnan(a->after)) {
-        /* Note 3: the run command is the project's; the rest is known. */
-        buf_reset(&t);
-        (void)buf_printf(&t,
-                         "git bisect start %s %s\n"
-                         "git bisect run sh -c '<run %s; exit 1 when its %s "
-                         "is %s than %.6g %s>'\n"
-                         "git bisect reset",
-                         a->first_bad_commit, a->last_good_commit, a->benchmark,
-                         a->measure,
-                         a->direction == DIR_HIGHER ? "lower" : "higher",
-                         (a->before + a->after) / 2,
-                         a->unit && *a->unit ? a->unit : "(count)");
+    buf_reset(&t);
+    if (svc_alert_bisect(a, &t)) /* note 3 */
         jw_str(w, buf_str(&t));
-    } else {
+    else
         jw_null(w);
-    }
     jw_kstr(w, "note", a->note);
     jw_ktime(w, "created_at", a->created_at);
     jw_ktime(w, "updated_at", a->updated_at);
@@ -143,8 +131,6 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
     for (size_t i = 0; i < ncps; i++) {
         const struct an_cp *c = &cps[i];
         const struct series_point *pt = &s->points[c->index];
-        bool worse =
-            direction_worse(s->direction, c->before_mean, c->after_mean);
 
         jw_obj_begin(w);
         jw_kint(w, "index", (int64_t)c->index);
@@ -158,7 +144,7 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
         jw_knum(w, "before_mean", c->before_mean);
         jw_knum(w, "after_mean", c->after_mean);
         jw_knum(w, "change", c->change);
-        jw_kstr(w, "kind", worse ? "regression" : "improvement");
+        jw_kstr(w, "kind", svc_cp_kind(s, c));
         jw_obj_end(w);
     }
     jw_arr_end(w);

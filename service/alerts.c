@@ -593,3 +593,28 @@ void svc_series_change_points(struct store *st, int64_t project_id,
     free(v);
     err_cleanup(&eb);
 }
+
+const char *svc_cp_kind(const struct series *s, const struct an_cp *c)
+{
+    return direction_worse(s->direction, c->before_mean, c->after_mean)
+               ? "regression"
+               : "improvement";
+}
+
+bool svc_alert_bisect(const struct store_alert *a, struct buf *out)
+{
+    if (!a->first_bad_commit || !a->last_good_commit || isnan(a->before) ||
+        isnan(a->after))
+        return false;
+    /* the run command is the project's; the rest is known */
+    (void)buf_printf(
+        out,
+        "git bisect start %s %s\n"
+        "git bisect run sh -c '<run %s; exit 1 when its %s "
+        "is %s than %.6g %s>'\n"
+        "git bisect reset",
+        a->first_bad_commit, a->last_good_commit, a->benchmark, a->measure,
+        a->direction == DIR_HIGHER ? "lower" : "higher",
+        (a->before + a->after) / 2, a->unit && *a->unit ? a->unit : "(count)");
+    return true;
+}

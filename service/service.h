@@ -221,6 +221,13 @@ void svc_alerts_backfill(struct store *st, const int64_t *run_ids, size_t n);
 /* A project's change-point parameters: the defaults with its settings. */
 void svc_cpd_params(struct store *st, int64_t project_id,
                     struct an_cpd_params *p);
+/* What a change point of s is: "regression" when its step goes the worse
+ * way for the series' direction, else "improvement". */
+const char *svc_cp_kind(const struct series *s, const struct an_cp *c);
+/* The bisect recipe of an alert with a commit range and both levels into
+ * out: git bisect start/run/reset, its run step the threshold halfway
+ * between the levels.  false (out untouched) when the alert lacks them. */
+bool svc_alert_bisect(const struct store_alert *a, struct buf *out);
 /* The change points of a series with the project's detection settings:
  * *cps (caller frees) in index order; none on failure (logged). */
 void svc_series_change_points(struct store *st, int64_t project_id,

@@ -131,6 +131,7 @@ enum store_sql {
     SQ_SUMMARY_TAIL,
     SQ_SUMMARY_GET,
     SQ_SUMMARY_PUT,
+    SQ_SUMMARY_DROP,
     SQ_SUMMARY_SERIES,
     SQ_SUMMARIES_LIST,
     SQ_SUMMARIES_OF,
@@ -216,6 +217,12 @@ enum err store_err_of(int rc);
 /* Adds run run_id's points to their series' summaries (store_summary.c);
  * inside the caller's transaction, after the run's results. */
 enum err store_summary_add_run(struct store *st, int64_t run_id,
+                               struct errbuf *eb);
+/* Recomputes series ser's summary from its results, inside the caller's
+ * transaction (after a delete); drops the row of a series left without
+ * results. */
+enum err store_summary_refresh(struct store *st,
+                               const struct store_cpd_series *ser,
                                struct errbuf *eb);
 /* The newest schema version this binary knows (its last migration). */
 int store_schema_newest(void);

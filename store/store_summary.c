@@ -254,6 +254,34 @@ out:
     return e;
 }
 
+enum err store_summary_refresh(struct store *st,
+                               const struct store_cpd_series *ser,
+                               struct errbuf *eb)
+{
+    struct store_summary sum;
+    sqlite3_stmt *s = NULL;
+    struct store_bind b;
+    bool found = false, row;
+    enum err e = store_summary_compute(st, ser, &sum, &found, eb);
+
+    if (e != ERR_OK || found)
+        return e == ERR_OK ? summary_put(st, &sum, eb) : e;
+    e = store_stmt(st, SQ_SUMMARY_DROP,
+                   "DELETE FROM series_summary WHERE benchmark_id = ?1 AND "
+                   "measure_id = ?2 AND branch_id = ?3 AND testbed_id = ?4",
+                   &s, eb);
+    if (e == ERR_OK) {
+        store_bind_start(&b, s);
+        store_bind_int(&b, ser->benchmark_id);
+        store_bind_int(&b, ser->measure_id);
+        store_bind_int(&b, ser->branch_id);
+        store_bind_int(&b, ser->testbed_id);
+        e = store_step_bound(st, &b, &row, eb, "drop series summary");
+    }
+    store_stmt_done(s);
+    return e;
+}
+
 /* One new point of a series, inside the caller's transaction (note 2). */
 static enum err summary_add(struct store *st,
                             const struct store_cpd_series *ser,
