@@ -59,6 +59,14 @@ static const struct cli_opt opts[] = {
      "a browser session ends unused this long"},
     {"session-max", OPT_INT, 60, 366 * 24 * 3600, "604800", NULL, "SECONDS",
      "a browser session ends this long after sign-in"},
+    {"cors-origin", OPT_LIST, 0, 0, NULL, "BENCHVAULT_CORS_ORIGIN", "ORIGIN",
+     "an origin whose pages may read the API (GET) from a browser, e.g. "
+     "https://grafana.example.com; repeat it or separate with commas; * "
+     "for any (default: none)"},
+    {"retention-interval", OPT_INT, 0, 7 * 24 * 3600, "3600", NULL, "SECONDS",
+     "start a retention pass this often (0: never)"},
+    {"retention-batch", OPT_INT, 1, 100000, "200", NULL, "N",
+     "runs per retention batch (one short transaction each)"},
     {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL, "no per-request log lines"},
     {"demo", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "on a new database, load the demo project and print a write token"},
@@ -160,6 +168,9 @@ int cmd_serve(int argc, char **argv)
     cfg.trust_proxy = cli_flag(&a, "trust-proxy");
     cfg.session_idle_s = (unsigned)cli_int(&a, "session-idle");
     cfg.session_max_s = (unsigned)cli_int(&a, "session-max");
+    cfg.cors_origins = cli_str(&a, "cors-origin");
+    cfg.retention_interval_s = (unsigned)cli_int(&a, "retention-interval");
+    cfg.retention_batch = (unsigned)cli_int(&a, "retention-batch");
 
     if (cli_flag(&a, "demo")) {
         rc = demo_setup(cfg.db_path);

@@ -29,6 +29,7 @@
 #include "server/page_int.h"
 
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -214,11 +215,15 @@ bool auth_check(struct req *rq, enum access need, const char *project)
         goto scope;
     if (!h || !*h)
         return deny(rq, 401,
-                    need == ACCESS_WRITE ? "this request needs a write token: "
-                                           "Authorization: Bearer <token>"
-                                         : "this server is private: send "
-                                           "Authorization: Bearer <token>, or "
-                                           "sign in with a read token");
+                    need == ACCESS_ADMIN ? "this request needs an admin "
+                                           "token: Authorization: Bearer "
+                                           "<token>"
+                    : need == ACCESS_WRITE
+                        ? "this request needs a write token: "
+                          "Authorization: Bearer <token>"
+                        : "this server is private: send "
+                          "Authorization: Bearer <token>, "
+                          "or sign in with a read token");
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return deny(rq, 401,
                     "the Authorization header must be "
@@ -232,6 +237,15 @@ bool auth_check(struct req *rq, enum access need, const char *project)
         e = store_token_lookup(st, h, &rq->token);
         srv_store_release(rq->srv, st);
     }
+    if (e == ERR_AUTH && rq->token.expires_at > 0) {
+        char when[TIME_ISO_LEN], msg[128];
+
+        time_format_iso(rq->token.expires_at, when);
+        snprintf(msg, sizeof msg, "token expired at %s", when);
+        memset(&rq->token, 0, sizeof rq->token);
+        err_cleanup(&eb);
+        return deny(rq, 401, msg);
+    }
     if (e == ERR_AUTH) {
         err_cleanup(&eb);
         return deny(rq, 401, "unknown or revoked token");
@@ -244,9 +258,19 @@ bool auth_check(struct req *rq, enum access need, const char *project)
     err_cleanup(&eb);
 scope:
     rq->has_token = true;
-    want = need == ACCESS_WRITE ? SCOPE_WRITE : SCOPE_READ;
+    want = need == ACCESS_ADMIN   ? SCOPE_ADMIN
+           : need == ACCESS_WRITE ? SCOPE_WRITE
+                                  : SCOPE_READ;
     if (rq->token.scope < want)
-        return deny(rq, 403, "this token's scope does not allow writes");
+        return deny(rq, 403,
+                    want == SCOPE_ADMIN
+                        ? "this request needs an admin token"
+                        : "this token's scope does not allow writes");
+    /* Admin routes (tokens) reach every project: a token limited to one
+     * project cannot make or see others' tokens. */
+    if (need == ACCESS_ADMIN && rq->token.project)
+        return deny(rq, 403,
+                    "this request needs an admin token for every project");
     if (project && rq->token.project && strcmp(rq->token.project, project))
         return deny(rq, 403, "this token is not valid for this project");
     return true;

@@ -79,6 +79,7 @@ enum store_sql {
     SQ_TOKEN_REVOKE_ID,
     SQ_TOKEN_REVOKE_NAME,
     SQ_TOKEN_TOUCH,
+    SQ_TOKEN_GET,
     /* sessions (store_session.c) */
     SQ_SESSION_INSERT,
     SQ_SESSION_BY_HASH,
@@ -117,6 +118,30 @@ enum store_sql {
     SQ_ALERT_GET,
     SQ_ALERT_SET,
     SQ_ALERTS_OPEN_COUNT,
+    /* deletion and retention (store_delete.c) */
+    SQ_DEL_RUN_CHECK,
+    SQ_DEL_RUN_COUNT,
+    SQ_DEL_ALERTS_RESOLVE,
+    SQ_DEL_RUN,
+    SQ_DEL_LOG,
+    SQ_DEL_BENCH_FIND,
+    SQ_DEL_BENCH_COUNT,
+    SQ_DEL_BENCH,
+    SQ_DEL_BRANCH_FIND,
+    SQ_DEL_BRANCH_COUNT,
+    SQ_DEL_BRANCH,
+    SQ_DEL_PROJECT_FIND,
+    SQ_DEL_PROJECT_COUNT,
+    SQ_DEL_PROJECT,
+    SQ_DEL_LOG_LIST,
+    SQ_RET_GET,
+    SQ_RET_SET,
+    SQ_RET_PROJECTS,
+    SQ_RET_PRUNE_PICK,
+    SQ_RET_PRUNE_RESULTS,
+    SQ_RET_PRUNE_RESOURCES,
+    SQ_RET_PRUNE_MARK,
+    SQ_RET_OLD_RUNS,
     SQ__COUNT
 };
 
