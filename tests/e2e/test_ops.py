@@ -388,3 +388,155 @@ def test_series_from_to_limit(server):
                                params={**q, **params}), 400)
         assert p["errors"][0]["parameter"] == name, p
         assert name in p["detail"]
+
+
+def days_ago(d):
+    return iso(datetime.datetime.now(datetime.timezone.utc) -
+               datetime.timedelta(days=d))
+
+
+def wait_for(pred, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return pred()
+
+
+def run_resources(s, rid):
+    return s.get(f"/api/v1/projects/alpha/runs/{rid}").json()["resources"]
+
+
+def test_retention_prunes_samples_and_old_branch_runs(tmpdir_path):
+    db = os.path.join(tmpdir_path, "ops.db")
+    tok = make_token(db, "write", name="ci")
+    s = Server(db, extra=["--retention-interval", "1",
+                          "--retention-batch", "3"]).start()
+    try:
+        res = {"samples": [{"t_ms": 0, "cpu_pct": 50.0}]}
+        old_main, old_pr, new_main, new_pr, beta = [], [], [], [], []
+        for i in range(7):
+            old_main.append(post(s, tok, dict(
+                body("alpha", i, 10.0, samples=[9.0, 10.0, 11.0],
+                     started=days_ago(400)), resources=res))["run_id"])
+            old_pr.append(post(s, tok, body(
+                "alpha", 100 + i, 10.0, branch="pr-1", samples=[1.0, 2.0],
+                started=days_ago(400)))["run_id"])
+            beta.append(post(s, tok, body(
+                "beta", i, 10.0, samples=[1.0, 2.0],
+                started=days_ago(400)))["run_id"])
+        for i in range(3):
+            new_main.append(post(s, tok, body(
+                "alpha", 50 + i, 10.0, samples=[9.0, 10.0],
+                started=days_ago(1)))["run_id"])
+            new_pr.append(post(s, tok, body(
+                "alpha", 150 + i, 10.0, branch="pr-1", samples=[9.0, 10.0],
+                started=days_ago(1)))["run_id"])
+        assert run_resources(s, old_main[0]) != []
+        url = "/api/v1/projects/alpha/retention"
+        assert s.get(url).json() == {"samples_days": 0,
+                                     "default_runs_days": 0,
+                                     "branch_runs_days": 0,
+                                     "default_branch": "main"}
+        problem(requests.put(s.url + url, json={"samples_days": 30},
+                             timeout=30), 401)
+        for bad, field in (({"samples_days": -1}, "/samples_days"),
+                           ({"branch_runs_days": "a"}, "/branch_runs_days"),
+                           ({"default_runs_days": 10, "branch_runs_days": 90},
+                            "/default_runs_days"),
+                           ({"keep_days": 3}, "/keep_days")):
+            p = problem(requests.put(s.url + url, json=bad,
+                                     headers=auth(tok), timeout=30), 422)
+            assert field in [e["pointer"] for e in p["errors"]], p
+        want = {"samples_days": 30, "default_runs_days": 0,
+                "branch_runs_days": 90, "default_branch": "main"}
+        r = requests.put(s.url + url, json=want, headers=auth(tok),
+                         timeout=30)
+        assert r.status_code == 200 and r.json() == want, r.text
+        assert s.get(url).json() == want
+
+        def run(rid, project="alpha"):
+            return s.get(f"/api/v1/projects/{project}/runs/{rid}")
+
+        def done():
+            return all(run(r).status_code == 404 for r in old_pr) and \
+                all(not run(r).json()["results"][0]["samples"]
+                    for r in old_main)
+        assert wait_for(done), s.logtext()[-3000:]
+        for rid in old_main:
+            got = run(rid).json()
+            assert got["results"][0]["value"] == 0.01  # the summary stays
+            assert got["resources"] == []
+        for rid in new_main + new_pr:
+            got = run(rid).json()
+            assert got["results"][0]["samples"] == [0.009, 0.01]
+        for rid in beta:  # no retention set: untouched
+            assert run(rid, "beta").json()["results"][0]["samples"] == [
+                0.001, 0.002]
+        log = s.get("/api/v1/projects/alpha/deletions").json()["deletions"]
+        assert log and all(d["kind"] == "retention" and
+                           d["actor"] == "retention" for d in log)
+        assert sum(d["runs"] for d in log) == len(old_pr)
+    finally:
+        assert s.stop() == 0
+    assert "retention: deleted" in s.logtext()
+
+
+def p99(xs):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(math.ceil(0.99 * len(xs))) - 1)]
+
+
+def retention_counter(s):
+    for line in s.get("/metrics").text.splitlines():
+        if line.startswith("benchvault_retention_runs_total "):
+            return int(line.split()[1])
+    raise AssertionError("no benchvault_retention_runs_total")
+
+
+def test_retention_keeps_ingest_p99_within_2x(tmpdir_path):
+    """Acceptance (issue 16): ingest p99 while retention works through a
+    generated project stays within 2x of ingest p99 without it."""
+    db = os.path.join(tmpdir_path, "ops.db")
+    tok = make_token(db, "write", name="ci")
+    s = Server(db, extra=["--retention-interval", "1", "--quiet"]).start()
+    sess = requests.Session()
+    h = {"Content-Type": "application/json", **auth(tok)}
+    rng = random.Random(5)
+
+    def ingest(project, i, started, nsamples):
+        b = body(project, i, 10.0, started=started)
+        b["results"] = [{"benchmark": f"b{k}", "measures": {"latency": {
+            "unit": "ms", "samples": [10.0 + rng.random()
+                                      for _ in range(nsamples)]}}}
+            for k in range(4)]
+        t0 = time.perf_counter()
+        r = sess.post(f"{s.url}/api/v1/projects/{project}/runs",
+                      data=json.dumps(b), headers=h, timeout=60)
+        assert r.status_code == 201, r.text
+        return time.perf_counter() - t0
+
+    try:
+        # the generated project: old runs with raw samples to drop
+        for i in range(400):
+            ingest("old", i, days_ago(400), 500)
+        n = 150
+        base = [ingest("live", i, days_ago(0), 50) for i in range(n)]
+        before = retention_counter(s)
+        r = sess.put(f"{s.url}/api/v1/projects/old/retention",
+                     json={"samples_days": 30}, headers=h, timeout=30)
+        assert r.status_code == 200, r.text
+        time.sleep(1.2)  # the next pass has started
+        during = [ingest("live", n + i, days_ago(0), 50) for i in range(n)]
+        worked = retention_counter(s) - before
+        assert wait_for(lambda: retention_counter(s) - before >= 400, 120)
+    finally:
+        sess.close()
+        assert s.stop() == 0
+    a, b = p99(base), p99(during)
+    print(f"ingest p99 without retention {a * 1e3:.1f} ms, while retention "
+          f"runs {b * 1e3:.1f} ms ({worked} runs pruned meanwhile)")
+    # retention was really at work while we measured
+    assert worked > 0
+    assert b <= 2 * a, (a, b)

@@ -2,8 +2,9 @@
 answers by its declared access level under --private, checked by the
 dispatcher before the handler runs (issue 14, "Auth in the dispatcher"):
 no token -> 401; a read token -> a READ route is served, a WRITE route
-is 403; a write token -> WRITE routes pass auth.  A route added to the
-table is walked without touching this test."""
+is 403; a write token -> WRITE routes pass auth; an ADMIN route needs an
+admin token (a write token is 403).  A route added to the table is walked
+without touching this test."""
 import os
 import re
 
@@ -28,7 +29,7 @@ def table():
 
 def url(pattern):
     values = iter(["alpha-q", "1", "1"])
-    return re.sub(r"\{\}", lambda m: next(values), pattern)
+    return re.sub(r"\{\+?\}", lambda m: next(values), pattern)
 
 
 def call(s, method, path, token=None):
@@ -47,6 +48,7 @@ def private(tmpdir_path):
     s = Server(db, ["--private"])
     s.write_token = make_token(db, "write")
     s.read_token = make_token(db, "read", name="reader")
+    s.admin_token = make_token(db, "admin", name="root")
     s.start()
     r = s.post("/api/v1/projects/alpha-q/runs", json=native_run(),
                headers=auth(s.write_token))
@@ -70,6 +72,9 @@ def test_every_route_by_its_access_level(private):
         else:
             assert r.status_code == 403, (method, pattern, r.status_code)
         r = call(private, method, path, private.write_token)
+        if access == "ACCESS_ADMIN":
+            assert r.status_code == 403, (method, pattern, r.status_code)
+            r = call(private, method, path, private.admin_token)
         assert r.status_code not in (401, 403), \
             (method, pattern, r.status_code, r.text[:200])
         checked += 1
