@@ -12,9 +12,9 @@
  * 2. Re-examination is not part of the delete's transaction: the run is
  *    gone whatever it finds (as a run is stored whatever the examination
  *    after its ingest finds); a failure is logged.
- * 3. Hook: a per-series summary table maintained at ingest must be brought
- *    up to date here for the touched series (series_summary_hook); the
- *    table does not exist on this branch yet.
+ * 3. Derived per-series data (the summary table of schema 0006, on the
+ *    scale branch) is recomputed inside the delete's transaction, in the
+ *    store (store_delete.c, summary_refresh): not here.
  */
 #include "service/service_int.h"
 
@@ -33,15 +33,6 @@ const char *svc_delete_kind_str(enum svc_delete_kind k)
     if ((unsigned)k < sizeof kind_names / sizeof kind_names[0])
         return kind_names[k];
     return "?";
-}
-
-/* Note 3: where a per-series summary table gets recomputed. */
-static void series_summary_hook(struct store *st,
-                                const struct store_cpd_touch *t, size_t n)
-{
-    (void)st;
-    (void)t;
-    (void)n;
 }
 
 enum err svc_delete(struct store *st, const struct svc_delete_req *d,
@@ -93,10 +84,8 @@ done:
     if (e != ERR_OK)
         goto out;
     /* Note 1. */
-    if (o.ntouched) {
+    if (o.ntouched)
         svc_alerts_reexamine(st, o.touched, o.ntouched);
-        series_summary_hook(st, o.touched, o.ntouched);
-    }
     out->runs = o.runs;
     out->results = o.results;
     out->alerts_resolved = o.alerts_resolved;
