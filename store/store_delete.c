@@ -153,10 +153,17 @@ static enum err alerts_detach(struct store *st, int64_t run_id,
     sqlite3_stmt *s = NULL;
     struct store_bind b;
     struct buf note;
-    int64_t now = time_now_ms();
+    int64_t now = time_now_ms(), live = 0;
     enum err e;
     bool row;
 
+    /* Those still live (open, acknowledged) are what it resolves. */
+    e = count_of(st, SQ_DEL_ALERTS_LIVE,
+                 "SELECT count(*) FROM alert WHERE first_bad_run_id = ?1 AND "
+                 "status IN ('open', 'acknowledged')",
+                 run_id, &live, eb);
+    if (e != ERR_OK)
+        return e;
     buf_init(&note, 0);
     time_format_iso(now, when);
     /* Unbounded buffer: a sha and an actor name, both bounded on input. */
@@ -179,11 +186,10 @@ static enum err alerts_detach(struct store *st, int64_t run_id,
         store_bind_text(&b, buf_str(&note));
         store_bind_int(&b, now);
         e = store_step_bound(st, &b, &row, eb, "resolve alerts");
-        if (e == ERR_OK)
-            *count += sqlite3_changes(st->db);
     }
     store_stmt_done(s);
     buf_cleanup(&note);
+    *count += live;
     return e;
 }
 
@@ -288,7 +294,8 @@ enum err store_delete_run(struct store *st, int64_t project_id, int64_t run_id,
 /*
  * Finds a named thing of the project (find: ?1 project, ?2 name, ?3 id or
  * -1) and deletes it with its dependants, counting runs and results first
- * (count: ?1 the thing's id, one row of (runs, results, alerts)).
+ * (count: ?1 the thing's id, one row of (runs, results)).  Its alerts go
+ * with it: none is "resolved".
  */
 struct del_spec {
     enum store_sql find_slot, count_slot, del_slot;
@@ -339,7 +346,6 @@ static enum err delete_named(struct store *st, const struct del_spec *sp,
             if (e == ERR_OK && row) {
                 out->runs = sqlite3_column_int64(s, 0);
                 out->results = sqlite3_column_int64(s, 1);
-                out->alerts_resolved = sqlite3_column_int64(s, 2);
             }
         }
         store_stmt_done(s);
@@ -364,8 +370,8 @@ enum err store_delete_benchmark(struct store *st, int64_t project_id,
         SQ_DEL_BENCH,
         "SELECT id, key FROM benchmark WHERE project_id = ?1 AND "
         "(key = ?2 OR id = ?3)",
-        "SELECT count(DISTINCT run_id), count(*), (SELECT count(*) FROM "
-        "alert WHERE benchmark_id = ?1) FROM result WHERE benchmark_id = ?1",
+        "SELECT count(DISTINCT run_id), count(*) FROM result WHERE "
+        "benchmark_id = ?1",
         "DELETE FROM benchmark WHERE id = ?1",
         "benchmark",
         "delete benchmark",
@@ -389,8 +395,8 @@ enum err store_delete_branch(struct store *st, int64_t project_id,
         "SELECT id, name FROM branch WHERE project_id = ?1 AND name = ?2 "
         "AND ?3 = ?3",
         "SELECT count(*), (SELECT count(*) FROM result r JOIN run ru ON "
-        "ru.id = r.run_id WHERE ru.branch_id = ?1), (SELECT count(*) FROM "
-        "alert WHERE branch_id = ?1) FROM run WHERE branch_id = ?1",
+        "ru.id = r.run_id WHERE ru.branch_id = ?1) FROM run WHERE "
+        "branch_id = ?1",
         "DELETE FROM branch WHERE id = ?1",
         "branch",
         "delete branch",
@@ -411,8 +417,8 @@ enum err store_delete_project(struct store *st, const char *slug,
         "SELECT id, slug FROM project WHERE ?1 = ?1 AND slug = ?2 AND "
         "?3 = ?3",
         "SELECT count(*), (SELECT count(*) FROM result r JOIN run ru ON "
-        "ru.id = r.run_id WHERE ru.project_id = ?1), (SELECT count(*) FROM "
-        "alert WHERE project_id = ?1) FROM run WHERE project_id = ?1",
+        "ru.id = r.run_id WHERE ru.project_id = ?1) FROM run WHERE "
+        "project_id = ?1",
         "DELETE FROM project WHERE id = ?1",
         "project",
         "delete project",

@@ -121,6 +121,7 @@ enum store_sql {
     /* deletion and retention (store_delete.c) */
     SQ_DEL_RUN_CHECK,
     SQ_DEL_RUN_COUNT,
+    SQ_DEL_ALERTS_LIVE,
     SQ_DEL_ALERTS_RESOLVE,
     SQ_DEL_RUN,
     SQ_DEL_LOG,
