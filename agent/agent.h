@@ -460,6 +460,17 @@ enum err agent_github_comment(const struct agent_github *gh,
                               const char *markdown, int64_t *comment_id,
                               struct errbuf *eb);
 
+/*
+ * Sets the commit status "benchvault" of sha (the pull request's head):
+ * POST /repos/{r}/statuses/{sha} with state ("success", "failure" or
+ * "error"), description (cut to GitHub's 140 characters) and target_url
+ * (may be NULL), so branch protection can require it.  ERR_IO / ERR_AUTH /
+ * ERR_INVALID with eb.
+ */
+enum err agent_github_status(const struct agent_github *gh, const char *sha,
+                             const char *state, const char *description,
+                             const char *target_url, struct errbuf *eb);
+
 /* Appends markdown to the file named by GITHUB_STEP_SUMMARY (path). */
 enum err agent_step_summary(const char *path, const char *markdown,
                             struct errbuf *eb);

@@ -311,6 +311,62 @@ out:
     return e;
 }
 
+/* A commit sha as GitHub takes it in a path: 7 to 64 hex digits. */
+static bool sha_ok(const char *s)
+{
+    size_t n = s ? strspn(s, "0123456789abcdefABCDEF") : 0;
+
+    return s && n >= 7 && n <= 64 && s[n] == '\0';
+}
+
+enum err agent_github_status(const struct agent_github *gh, const char *sha,
+                             const char *state, const char *description,
+                             const char *target_url, struct errbuf *eb)
+{
+    struct agent_response resp;
+    struct buf url, body;
+    char desc[141];
+    size_t n;
+    struct jw w;
+    enum err e;
+
+    if (!gh->token || !*gh->token || !repo_ok(gh->repository) || !sha_ok(sha)) {
+        err_set(eb, "a GitHub commit status needs GITHUB_TOKEN, "
+                    "GITHUB_REPOSITORY (owner/name) and the commit's sha");
+        return ERR_INVALID;
+    }
+    /* GitHub refuses a description past 140 characters: cut at a UTF-8
+     * boundary */
+    n = strlen(description);
+    if (n > 140) {
+        n = 140;
+        while (n > 0 && ((unsigned char)description[n] & 0xc0) == 0x80)
+            n--;
+    }
+    memcpy(desc, description, n);
+    desc[n] = '\0';
+    agent_response_init(&resp);
+    buf_init(&url, 0);
+    buf_init(&body, 0);
+    agent_url_base(&url, gh->api_url && *gh->api_url
+                             ? gh->api_url
+                             : "https://api.github.com");
+    (void)buf_printf(&url, "/repos/%s/statuses/%s", gh->repository, sha);
+    jw_init(&w, &body);
+    jw_obj_begin(&w);
+    jw_kstr(&w, "state", state);
+    jw_kstr(&w, "description", desc);
+    jw_kstr(&w, "context", "benchvault");
+    if (target_url)
+        jw_kstr(&w, "target_url", target_url);
+    jw_obj_end(&w);
+    e = gh_call(gh, "POST", buf_str(&url), buf_str(&body), &resp, eb);
+    agent_response_cleanup(&resp);
+    buf_cleanup(&url);
+    buf_cleanup(&body);
+    return e;
+}
+
 enum err agent_step_summary(const char *path, const char *markdown,
                             struct errbuf *eb)
 {

@@ -131,6 +131,10 @@ struct an_compare {
                                   series (compare_runs.c note 6) */
     double hist_lo, hist_hi;   /* the history's lowest and highest run
                                   against the base's center (note 7) */
+    double own_noise, own_df;  /* the series' own noise estimate (before
+                                  the floor and the prior) and its df */
+    double prior_df;           /* the shared noise's df it was moderated
+                                  with (note 8); 0 for none */
 };
 /*
  * Compares two sides.  With samples on both (at least one each), the change
@@ -156,6 +160,10 @@ struct an_runs {
     const double *hist;
     size_t nhist;
     double floor; /* least run-to-run noise assumed (relative) */
+    /* The noise the comparison's other series share (an_noise_prior),
+     * 0 and 0 for none: the series' own estimate is moderated towards it
+     * (compare_runs.c note 8). */
+    double prior_sd, prior_df;
 };
 /*
  * Fills out (kind AN_KIND_RUNS; no heap members) with the change of the
@@ -165,6 +173,22 @@ struct an_runs {
  * fewer than 2 runs or a value is not positive: logs need positive values.
  */
 bool an_compare_runs(const struct an_runs *in, struct an_compare *out);
+
+/*
+ * The noise the series of one comparison share (compare_runs.c note 8):
+ * sd[i] and df[i] are each series' own estimate (an_compare's own_noise and
+ * own_df; entries not finite or not > 0 are skipped).  Fits a scaled
+ * inverse chi-square prior to the variances (Smyth 2004's empirical Bayes,
+ * limma's fitFDist) and gives its sd and degrees of freedom, the latter
+ * capped at AN_PRIOR_DF_MAX.  false (both 0) with fewer than
+ * AN_PRIOR_MIN_SERIES usable series or a prior worth fewer than
+ * AN_PRIOR_DF_MIN degrees of freedom (series too unalike to share).
+ */
+#define AN_PRIOR_DF_MAX 40.0
+#define AN_PRIOR_DF_MIN 2.0
+#define AN_PRIOR_MIN_SERIES 3
+bool an_noise_prior(const double *sd, const double *df, size_t n,
+                    double *prior_sd, double *prior_df);
 
 /* What is worse now: a series' latest level against the runs before it
  * (compare_runs.c, notes 6 and 7). */

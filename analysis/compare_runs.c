@@ -47,10 +47,35 @@
  *    done what the base branch's own runs of unchanged code have not done
  *    already (two speed modes show as runs up there), and gets no verdict
  *    (verdict.c).
+ * 8. Shared noise.  Six runs measure a series' noise with 4 degrees of
+ *    freedom: the t quantile is heavy and one estimate may land at half or
+ *    twice the truth, so a +20% head at 3% noise was missed about half
+ *    the time.  The series of one comparison ran on the same runner, so
+ *    their noises say something about each other: each series' variance is
+ *    moderated towards the others' as limma does for genes measured in few
+ *    replicates (Smyth 2004): s~^2 = (d0 s0^2 + d s^2) / (d0 + d) with
+ *    d + d0 degrees of freedom, where s0^2 and d0 are fitted to the
+ *    variances of all the series (an_noise_prior).  When series differ
+ *    much (one benchmark bimodal, the others steady), d0 comes out small
+ *    and each keeps its own; when they agree, the estimates borrow
+ *    strength.  d0 is capped (AN_PRIOR_DF_MAX) so a series keeps a say.
+ *    Two guards keep unlike series apart (on histories where a benchmark
+ *    runs in two speed modes, moderation added false alarms without
+ *    them): a prior worth fewer than AN_PRIOR_DF_MIN degrees of freedom
+ *    is not used at all (the series are too unalike for one to inform
+ *    another), and a series whose own variance lies beyond the prior's
+ *    99th percentile (F(d, d0)) keeps its own, as limma's robust fit
+ *    exempts outlying genes.
+ *    Head runs that disagree still widen the interval as strongly as
+ *    before: their spread is pooled against the series' own degrees of
+ *    freedom, not the prior's (note 3), else a prior of 40 df would drown
+ *    a wild head run's disagreement with its confirmation.
  */
 #include "analysis/analysis_int.h"
 
 #include <assert.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sf_psi.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,7 +186,7 @@ static double var_factor(size_t n)
 bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
 {
     double *lb = NULL, *lh = NULL, *lhist = NULL;
-    double db, dh, sigma, se, d, tc, df;
+    double db, dh, sigma, se, d, tc, df, own_df;
     size_t k, nb, h;
     bool ok = false;
 
@@ -181,6 +206,7 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
     out->p_value = out->noise = out->head_spread = NAN;
     out->hist_lo = out->hist_hi = NAN;
     out->t = out->df = NAN;
+    out->own_noise = out->own_df = NAN;
     out->nbase = nb;
     out->nhead = k;
     out->nhist = h;
@@ -203,17 +229,31 @@ bool an_compare_runs(const struct an_runs *in, struct an_compare *out)
         if (sd > sigma)
             sigma = sd;
     }
+    df = (double)(h >= 5 ? h - 2 : h - 1);
+    out->own_noise = sigma;
+    out->own_df = df;
+    own_df = df;
+    if (in->prior_df > 0 && in->prior_sd > 0 && isfinite(sigma) &&
+        sigma * sigma <= in->prior_sd * in->prior_sd *
+                             gsl_cdf_fdist_Qinv(0.01, df, in->prior_df)) {
+        /* note 8: the variance moderated towards the comparison's */
+        sigma = sqrt(
+            (in->prior_df * in->prior_sd * in->prior_sd + df * sigma * sigma) /
+            (in->prior_df + df));
+        df += in->prior_df;
+        out->prior_df = in->prior_df;
+    }
     if (!(sigma >= in->floor))
         sigma = in->floor;
-    df = (double)(h >= 5 ? h - 2 : h - 1);
     if (k >= 2) {
         double m = an_mean(lh, k), v = an_var(lh, k, m);
 
         out->head_spread = sqrt(v);
         /* the pooled variance of a two-sample t test: head runs that
-         * disagree widen it, head runs that agree add degrees of freedom */
-        sigma = sqrt((df * sigma * sigma + (double)(k - 1) * v) /
-                     (df + (double)(k - 1)));
+         * disagree widen it, head runs that agree add degrees of freedom;
+         * weighed against the series' own df (note 8) */
+        sigma = sqrt((own_df * sigma * sigma + (double)(k - 1) * v) /
+                     (own_df + (double)(k - 1)));
         df += (double)(k - 1);
         if (sigma < in->floor)
             sigma = in->floor;
@@ -234,6 +274,66 @@ out:
     free(lh);
     free(lhist);
     return ok;
+}
+
+/* The x with trigamma(x) = y (y > 0), by Newton's method from limma's
+ * starting point: the iteration increases x monotonically. */
+static double trigamma_inverse(double y)
+{
+    double x;
+
+    if (y > 1e7)
+        return 1 / sqrt(y);
+    if (y < 1e-6)
+        return 1 / y;
+    x = 0.5 + 1 / y;
+    for (int i = 0; i < 50; i++) {
+        double tri = gsl_sf_psi_1(x),
+               dif = tri * (1 - tri / y) / gsl_sf_psi_n(2, x);
+
+        x += dif;
+        if (-dif / x < 1e-8)
+            break;
+    }
+    return x;
+}
+
+bool an_noise_prior(const double *sd, const double *df, size_t n,
+                    double *prior_sd, double *prior_df)
+{
+    double sum = 0, sum2 = 0, tri = 0, mean, var, d0, s02;
+    size_t m = 0;
+
+    assert(prior_sd && prior_df && (sd || n == 0) && (df || n == 0));
+    *prior_sd = *prior_df = 0;
+    /* e_i = log s_i^2 - digamma(d_i / 2) + log(d_i / 2): unbiased for
+     * log s0^2 whatever d_i, with variance trigamma(d_i / 2) plus the
+     * prior's own trigamma(d0 / 2) (Smyth 2004, section 6.2) */
+    for (size_t i = 0; i < n; i++) {
+        double e;
+
+        if (!(sd[i] > 0) || !isfinite(sd[i]) || !(df[i] > 0) ||
+            !isfinite(df[i]))
+            continue;
+        e = 2 * log(sd[i]) - gsl_sf_psi(df[i] / 2) + log(df[i] / 2);
+        sum += e;
+        sum2 += e * e;
+        tri += gsl_sf_psi_1(df[i] / 2);
+        m++;
+    }
+    if (m < AN_PRIOR_MIN_SERIES)
+        return false;
+    mean = sum / (double)m;
+    var = (sum2 - (double)m * mean * mean) / (double)(m - 1) - tri / (double)m;
+    d0 = var > 0 ? 2 * trigamma_inverse(var) : AN_PRIOR_DF_MAX;
+    if (d0 > AN_PRIOR_DF_MAX)
+        d0 = AN_PRIOR_DF_MAX;
+    if (d0 < AN_PRIOR_DF_MIN)
+        return false;
+    s02 = exp(mean + gsl_sf_psi(d0 / 2) - log(d0 / 2));
+    *prior_sd = sqrt(s02);
+    *prior_df = d0;
+    return true;
 }
 
 /*
@@ -279,8 +379,8 @@ bool an_level_now(const double *v, size_t n, size_t hist, double threshold,
     out->tail = tail ? tail : 1;
     {
         size_t from = n - out->tail, b0 = from > hist ? from - hist : 0;
-        struct an_runs in = {v + b0, from - b0, v + from, out->tail,
-                             v + b0, from - b0, floor};
+        struct an_runs in = {v + b0,    from - b0, v + from, out->tail, v + b0,
+                             from - b0, floor,     0,        0};
 
         out->base_runs = from - b0;
         if (!an_compare_runs(&in, &out->c))

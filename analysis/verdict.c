@@ -186,8 +186,9 @@ static void against(char *out, size_t n, const struct an_compare *c)
     if (c->kind == AN_KIND_RUNS)
         snprintf(out, n,
                  "the median of %zu base run%s, noise %.1f%% from "
-                 "%zu history runs",
-                 c->nbase, c->nbase == 1 ? "" : "s", 100 * c->noise, c->nhist);
+                 "%zu history runs%s",
+                 c->nbase, c->nbase == 1 ? "" : "s", 100 * c->noise, c->nhist,
+                 c->prior_df > 0 ? " and the other series'" : "");
     else
         snprintf(out, n, "the base's %zu samples", c->nbase);
 }

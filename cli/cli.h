@@ -124,4 +124,20 @@ int cli_db_open(const char *cmd, const struct cli_args *a, struct store **st);
 /* Loads the synthetic demo project into a fresh database. */
 enum err cli_demo_load(struct store *st, struct errbuf *eb);
 
+/* ---- the webhook sender of serve (webhooks.c) ------------------------- */
+
+struct cli_webhooks_opts {
+    int64_t retry_base_ms; /* first retry after this, doubling */
+    int max_attempts;      /* then a delivery is failed */
+    long timeout_ms;       /* per request */
+    long poll_ms;          /* how often the outbox is looked at */
+    const char *link_base; /* the pages' public URL, or NULL */
+};
+struct cli_webhooks;
+/* Starts the sender thread over db; NULL (logged) when it cannot. */
+struct cli_webhooks *cli_webhooks_start(const char *db,
+                                        const struct cli_webhooks_opts *o);
+/* Stops it after the request in flight; NULL-safe. */
+void cli_webhooks_stop(struct cli_webhooks *w);
+
 #endif

@@ -109,6 +109,10 @@ static const struct cli_opt opts[] = {
      "write the Markdown comment here"},
     {"github-comment", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "create or update the pull request's comment (GITHUB_TOKEN)"},
+    {"github-status", OPT_FLAG, 0, 0, NULL, NULL, NULL,
+     "set the commit status \"benchvault\" of the head commit (GITHUB_TOKEN "
+     "with statuses: write): failure on a confirmed regression or a broken "
+     "budget"},
     {"output", OPT_STR, 0, 0, NULL, NULL, "FILE",
      "also write the run's benchvault/v1 document here"},
     {"retries", OPT_INT, 0, 20, "4", NULL, "N",
@@ -849,6 +853,63 @@ static void gather_facts(struct session *s)
 }
 
 /* The report: stdout, comment file, GitHub comment, step summary. */
+
+/*
+ * The commit status of the pull request's head (--github-status): failure
+ * on what fails the gate (a confirmed regression, a broken budget), else
+ * success; the description is the verdict in one line, the target the
+ * comparison's page.
+ */
+static void github_status(const struct cli_args *a, const struct session *s,
+                          const char *base, const struct ingest_compare *cmp,
+                          const char *note, size_t broken)
+{
+    struct agent_github gh = {0};
+    struct buf desc, target;
+    struct errbuf eb;
+    bool fail = (cmp && cmp->regressed) || broken;
+
+    buf_init(&desc, 4096);
+    buf_init(&target, 0);
+    err_init(&eb);
+    if (cmp)
+        (void)buf_printf(&desc,
+                         "%lld regressed, %lld improved, %lld unchanged, "
+                         "%lld inconclusive",
+                         (long long)cmp->regressed, (long long)cmp->improved,
+                         (long long)cmp->unchanged,
+                         (long long)cmp->inconclusive);
+    else
+        (void)buf_printf(&desc, "no comparison: %s", note ? note : "no base");
+    if (broken)
+        (void)buf_printf(&desc, "; %zu broken budget%s", broken,
+                         broken == 1 ? "" : "s");
+    if (cmp && base && s->nruns) {
+        agent_url_public(&target, s->http.server);
+        (void)buf_adds(&target, "/p/");
+        (void)agent_url_escape(&target, s->runs[0].project);
+        (void)buf_adds(&target, "/compare?base=");
+        (void)agent_url_escape(&target, base);
+        (void)buf_adds(&target, "&head=");
+        for (size_t i = 0; i < s->nruns; i++)
+            (void)buf_printf(&target, "%s%lld", i ? "%2C" : "",
+                             (long long)s->ids[i]);
+    }
+    gh.api_url = getenv("GITHUB_API_URL");
+    gh.token = getenv("GITHUB_TOKEN");
+    gh.repository = s->facts.repository;
+    gh.timeout_ms = (long)cli_int(a, "http-timeout-ms");
+    if (agent_github_status(&gh, s->facts.commit_sha,
+                            fail ? "failure" : "success", buf_str(&desc),
+                            target.len ? buf_str(&target) : NULL, &eb))
+        say("warning: no commit status: %s", eb.msg);
+    else
+        printf("commit status benchvault: %s\n", fail ? "failure" : "success");
+    buf_cleanup(&desc);
+    buf_cleanup(&target);
+    err_cleanup(&eb);
+}
+
 static int report(struct session *s, const struct ingest_compare *cmp,
                   const char *base, const char *note, bool confirmed)
 {
@@ -949,6 +1010,8 @@ static int report(struct session *s, const struct ingest_compare *cmp,
         else
             printf("pull request comment %lld updated\n", (long long)id);
     }
+    if (cli_flag(a, "github-status"))
+        github_status(a, s, base, cmp, note, broken);
     if (cli_flag(a, "fail-on-regression")) {
         int64_t reg = cmp ? cmp->regressed : 0;
 

@@ -67,6 +67,14 @@ static const struct cli_opt opts[] = {
      "start a retention pass this often (0: never)"},
     {"retention-batch", OPT_INT, 1, 100000, "200", NULL, "N",
      "runs per retention batch (one short transaction each)"},
+    {"webhook-retry", OPT_INT, 1, 86400, "30", NULL, "SECONDS",
+     "a failed webhook delivery is tried again after this, doubling"},
+    {"webhook-attempts", OPT_INT, 1, 100, "12", NULL, "N",
+     "attempts before a webhook delivery is given up"},
+    {"webhook-timeout", OPT_INT, 1, 300, "10", NULL, "SECONDS",
+     "how long one webhook request may take"},
+    {"public-url", OPT_STR, 0, 0, NULL, "BENCHVAULT_PUBLIC_URL", "URL",
+     "this server's address as people reach it, for links in webhooks"},
     {"quiet", OPT_FLAG, 0, 0, NULL, NULL, NULL, "no per-request log lines"},
     {"demo", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "on a new database, load the demo project and print a write token"},
@@ -117,6 +125,7 @@ int cmd_serve(int argc, char **argv)
     struct cli_args a;
     struct srv_config cfg;
     struct srv *s = NULL;
+    struct cli_webhooks *hooks = NULL;
     struct errbuf eb;
     sigset_t set;
     int sig = 0, rc = EXIT_OK;
@@ -192,8 +201,18 @@ int cmd_serve(int argc, char **argv)
            cfg.db_path);
     fflush(stdout);
     log_info("listening on port %u", srv_port(s));
+    {
+        struct cli_webhooks_opts wo = {
+            (int64_t)cli_int(&a, "webhook-retry") * 1000,
+            (int)cli_int(&a, "webhook-attempts"),
+            (long)cli_int(&a, "webhook-timeout") * 1000, 1000,
+            cli_str(&a, "public-url")};
+
+        hooks = cli_webhooks_start(cfg.db_path, &wo);
+    }
     sigwait(&set, &sig);
     log_info("signal %d: stopping (finishing requests in flight)", sig);
+    cli_webhooks_stop(hooks);
     srv_stop(s, 10000);
     render_shutdown(); /* release cairo's and fontconfig's caches */
     log_info("stopped");

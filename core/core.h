@@ -418,6 +418,9 @@ void series_cleanup(struct series *s);
 #define HASH_SHA256_LEN 32
 void hash_sha256(const void *data, size_t n,
                  unsigned char out[HASH_SHA256_LEN]);
+/* HMAC-SHA-256 (RFC 2104) of data under key: webhook signatures. */
+void hash_hmac_sha256(const void *key, size_t keylen, const void *data,
+                      size_t n, unsigned char out[HASH_SHA256_LEN]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void hash_hex(const unsigned char *in, size_t n, char *out);
 /* Constant-time comparison; true when equal. */

@@ -8,8 +8,10 @@
 #include "core/core.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <sys/random.h>
 
@@ -19,6 +21,19 @@ void hash_sha256(const void *data, size_t n, unsigned char out[HASH_SHA256_LEN])
 
     if (!EVP_Digest(data, n, out, &len, EVP_sha256(), NULL)) {
         log_error("EVP_Digest(sha256) failed");
+        abort();
+    }
+}
+
+void hash_hmac_sha256(const void *key, size_t keylen, const void *data,
+                      size_t n, unsigned char out[HASH_SHA256_LEN])
+{
+    unsigned int len = 0;
+
+    if (keylen > INT_MAX ||
+        !HMAC(EVP_sha256(), key, (int)keylen, data, n, out, &len) ||
+        len != HASH_SHA256_LEN) {
+        log_error("HMAC(sha256) failed");
         abort();
     }
 }

@@ -286,5 +286,31 @@ enum err ingest_retention_parse(const char *body, size_t len,
                                 struct ingest_retention *out,
                                 struct errbuf *eb);
 void ingest_retention_cleanup(struct ingest_retention *r);
+/* ==== webhooks: the body of POST /api/v1/projects/{p}/webhooks ======== */
+/* (ingest/webhook.c) */
+
+#define INGEST_WEBHOOK_URL_MAX 2048
+
+/*
+ * Reads {"url", "secret", "format"}.  *url and *format (caller frees) are
+ * set on success (format "json" when absent); *secret is NULL when absent.
+ * ERR_MALFORMED, ERR_INVALID with pointers in eb.
+ */
+enum err ingest_webhook_parse(const char *body, size_t len, char **url,
+                              char **secret, char **format, struct errbuf *eb);
+
+/* ==== a project's settings: the body of PATCH /api/v1/projects/{p} ====== */
+/* (ingest/project_patch.c) */
+
+#define INGEST_REPO_URL_MAX 512
+
+/*
+ * Reads {"repository_url": URL | null | ""}: *url (caller frees) is the
+ * URL without a trailing "/", or NULL to clear it.  ERR_MALFORMED,
+ * ERR_INVALID with pointers in eb (a URL that is not http(s), too long,
+ * or with characters a link cannot carry).
+ */
+enum err ingest_project_patch_parse(const char *body, size_t len, char **url,
+                                    struct errbuf *eb);
 
 #endif /* BV_INGEST_H */

@@ -11,6 +11,10 @@
  *  3. Nothing here draws, and the pages link no cairo (the render_text
  *     library): values use core's unit_scale, the charts' SI scaling, so
  *     a table and its chart say "12.3 ms" alike.
+ *  4. Links out of benchvault are few: a run's CI job and, when the
+ *     project set its repository (schema 0007), commits and commit ranges
+ *     on the repository's own pages.  Both are http(s) URLs checked by
+ *     page_url_safe, and a sha goes into the path only when it is hex.
  */
 #include "render/html_int.h"
 
@@ -110,7 +114,81 @@ void page_wpercent(struct page_w *w, double change)
         w->e = page_percent(w->b, change);
 }
 
+void page_wcommit(struct page_w *w, const char *repo, const char *sha)
+{
+    if (!w->e)
+        w->e = page_commit(w->b, repo, sha);
+}
+
+void page_wcommit_range(struct page_w *w, const char *repo, const char *a,
+                        const char *b)
+{
+    if (!w->e)
+        w->e = page_commit_range(w->b, repo, a, b);
+}
+
 /* ---- links -------------------------------------------------------------- */
+
+/* Note 4: a commit links into the repository only when both are usable:
+ * the URL the project set (checked again here) and a sha of git's form. */
+static bool repo_link_ok(const char *repo, const char *sha)
+{
+    size_t n = sha ? strlen(sha) : 0;
+
+    return repo && page_url_safe(repo) && n >= 4 && n <= 64 &&
+           strspn(sha, "0123456789abcdefABCDEF") == n;
+}
+
+static void commit_text(struct page_w *w, const char *sha)
+{
+    char abbrev[13];
+    const char *s = page_short_sha(sha, abbrev);
+
+    page_wadds(w, "<code>");
+    page_wtext(w, s ? s : "?");
+    page_wadds(w, "</code>");
+}
+
+enum err page_commit(struct buf *b, const char *repo, const char *sha)
+{
+    struct page_w w = {b, ERR_OK};
+
+    if (!repo_link_ok(repo, sha)) {
+        commit_text(&w, sha);
+        return w.e;
+    }
+    page_wadds(&w, "<a rel=\"nofollow noopener\" href=\"");
+    page_wattr(&w, repo);
+    page_wadds(&w, "/commit/");
+    page_wseg(&w, sha);
+    page_wadds(&w, "\">");
+    commit_text(&w, sha);
+    page_wadds(&w, "</a>");
+    return w.e;
+}
+
+enum err page_commit_range(struct buf *b, const char *repo, const char *a,
+                           const char *b_sha)
+{
+    struct page_w w = {b, ERR_OK};
+    bool link = repo_link_ok(repo, a) && repo_link_ok(repo, b_sha);
+
+    if (link) {
+        page_wadds(&w, "<a rel=\"nofollow noopener\" href=\"");
+        page_wattr(&w, repo);
+        page_wadds(&w, "/compare/");
+        page_wseg(&w, a);
+        page_wadds(&w, "...");
+        page_wseg(&w, b_sha);
+        page_wadds(&w, "\">");
+    }
+    commit_text(&w, a);
+    page_wadds(&w, "..");
+    commit_text(&w, b_sha);
+    if (link)
+        page_wadds(&w, "</a>");
+    return w.e;
+}
 
 enum err page_href(const struct page_links *l, struct buf *b, const char *path)
 {
@@ -174,6 +252,8 @@ enum err page_begin(const struct page_links *l, struct buf *b,
     if (project) {
         page_wadds(&w, "<nav>");
         page_wlink(&w, l, project, "", project);
+        page_wlink(&w, l, project, "/regressions", "worse now");
+        page_wlink(&w, l, project, "/runs", "runs");
         page_wlink(&w, l, project, "/alerts", "alerts");
         if (l->live)
             page_wlink(&w, l, project, "/compare", "compare");

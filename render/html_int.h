@@ -33,5 +33,13 @@ void page_wlink(struct page_w *w, const struct page_links *l,
 void page_wvalue(struct page_w *w, double v, const char *unit);
 void page_wtime(struct page_w *w, int64_t ms);
 void page_wpercent(struct page_w *w, double change);
+void page_wcommit(struct page_w *w, const char *repo, const char *sha);
+void page_wcommit_range(struct page_w *w, const char *repo, const char *a,
+                        const char *b);
+
+/* The table of what is worse now (page_regressions.c): every row of p, or
+ * brief (the dashboard's head) without the commit columns. */
+void page_regressions_table(struct page_w *w, const struct page_links *l,
+                            const struct page_regressions *p, bool brief);
 
 #endif /* BV_RENDER_HTML_INT_H */

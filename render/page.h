@@ -81,6 +81,15 @@ enum err page_percent(struct buf *b, double change);
  * short form), in abbrev; anything else (and NULL) as it is. */
 const char *page_short_sha(const char *sha, char abbrev[13]);
 
+/* Links into the project's repository (repo: its http(s) URL without a
+ * trailing "/", as the project's settings keep it; NULL: none).  A commit
+ * as page_short_sha shows it, in <code>, linked to {repo}/commit/{sha};
+ * and a range "a..b" linked to {repo}/compare/{a}...{b} (either sha NULL:
+ * "?").  Without repo, the same text without a link. */
+enum err page_commit(struct buf *b, const char *repo, const char *sha);
+enum err page_commit_range(struct buf *b, const char *repo, const char *a,
+                           const char *b_sha);
+
 /* ---- the projects index ------------------------------------------------- */
 
 struct page_project {
@@ -156,7 +165,47 @@ struct page_dashboard {
     const char *q; /* the search (may be NULL) */
     const struct page_dash_sort *sorts;
     size_t nsorts, sort; /* the current sort: sorts[sort] */
+    /* What is worse now, the first few (NULL: not shown), first. */
+    const struct page_regressions *worse;
 };
+
+/* ---- what is worse now (render/page_regressions.c) ---------------------- */
+
+/* One series worse than its baseline now (service/regressions.c). */
+struct page_regression {
+    int64_t bench_id;
+    const char *key, *measure, *unit, *branch, *testbed;
+    const char *state;    /* "suspected", "regressed" (alert open), "known" */
+    double change, ci[2]; /* relative, and its 95% interval; NAN: none */
+    double last;          /* the latest value (unit); NAN: none */
+    size_t runs;          /* runs at the new level */
+    int64_t since;        /* the first bad run's time; TIME_NONE */
+    int64_t first_bad_run_id, last_good_run_id;      /* 0: unknown */
+    const char *first_bad_commit, *last_good_commit; /* may be NULL */
+    const char *message; /* the first bad commit's subject; may be NULL */
+    int64_t alert_id;    /* 0: no alert yet */
+};
+
+struct page_regressions {
+    const char *slug;
+    const struct page_regression *rows; /* worst first */
+    size_t n;
+    size_t total;         /* series worse now in all (the dashboard shows n) */
+    int64_t updated;      /* the feed's time: the newest since, else now */
+    const char *repo_url; /* the project's repository; NULL: none */
+};
+
+/* "/p/{slug}/regressions": every series worse now, worst first, with since
+ * when, by how much and its state, each linked to its chart. */
+enum err page_regressions_write(const struct page_links *l,
+                                const struct page_regressions *p,
+                                struct buf *out);
+/* "/p/{slug}/regressions.atom": the same as an Atom feed (RFC 4287), one
+ * entry per series and level (its id changes when the first bad run
+ * does). */
+enum err page_regressions_atom(const struct page_links *l,
+                               const struct page_regressions *p,
+                               struct buf *out);
 
 /* "/p/{slug}": alerts, branches and the ranked benchmarks. */
 enum err page_dashboard_write(const struct page_links *l,
@@ -196,7 +245,10 @@ struct page_alert {
     double before, after, change;               /* NAN: unknown */
     int64_t last_good_run_id, first_bad_run_id; /* 0: none */
     const char *last_good_commit, *first_bad_commit;
-    const char *advice; /* the recommendation, or NULL (none needed) */
+    const char *advice;   /* the recommendation, or NULL (none needed) */
+    int64_t created_at;   /* when it opened; TIME_NONE */
+    int64_t first_bad_at; /* the first bad run's time; TIME_NONE */
+    const char *first_bad_message; /* its commit's subject; may be NULL */
 };
 
 struct page_alerts {
@@ -207,6 +259,7 @@ struct page_alerts {
      * sign-in form with signin_csrf (NULL: unavailable); else the triage
      * and sign-out forms carry the session's csrf. */
     const char *csrf, *signin_csrf;
+    const char *repo_url; /* the project's repository; NULL: none */
 };
 
 /* "/p/{slug}/alerts": every alert, triage when signed in (live), and the
@@ -324,13 +377,45 @@ enum err page_comparison_write(const struct page_links *l, struct buf *out,
                                const char *slug,
                                const struct page_comparison *c, bool all_rows,
                                bool resources);
-/* "/p/{slug}/compare": the form with base and head (as asked), then the
- * comparison c, or error (text) when the references could not be
- * compared, or a hint when c and error are both NULL. */
+/* What the compare form offers to pick (a <datalist>: free text still
+ * works, without JavaScript): recent runs and the branches. */
+struct page_compare_picks {
+    const struct run *runs; /* newest first, without results */
+    size_t nruns;
+    char *const *branches;
+    size_t nbranches;
+};
+
+/* "/p/{slug}/compare": the form with base and head (as asked) and picks
+ * (NULL: none), then the comparison c, or error (text) when the references
+ * could not be compared, or a hint when c and error are both NULL. */
 enum err page_compare_write(const struct page_links *l, const char *slug,
                             const char *base, const char *head,
+                            const struct page_compare_picks *picks,
                             const struct page_comparison *c, const char *error,
                             struct buf *out);
+
+/* ---- the runs list (render/page_runs.c) --------------------------------- */
+
+struct page_runs {
+    const char *slug;
+    const struct run *runs; /* newest first, without results */
+    size_t n;
+    /* the filters as asked (NULL: none) and what they can choose from */
+    const char *branch, *testbed, *commit;
+    char *const *branches;
+    size_t nbranches;
+    char *const *testbeds;
+    size_t ntestbeds;
+    int64_t before;       /* this page starts before this run id; 0: newest */
+    int64_t next_before;  /* the next page's before; 0: no older runs */
+    const char *repo_url; /* the project's repository; NULL: none */
+};
+
+/* "/p/{slug}/runs": the runs, filtered by branch, testbed and commit, one
+ * page of them with a link to the older ones, each linked to its page. */
+enum err page_runs_write(const struct page_links *l, const struct page_runs *p,
+                         struct buf *out);
 
 struct page_run {
     const char *slug;
@@ -343,11 +428,65 @@ struct page_run {
     /* What its resource samples say (shown with its resources chart). */
     const char *const *advice;
     size_t nadvice;
+    const char *repo_url; /* the project's repository; NULL: none */
 };
 
 /* "/p/{slug}/runs/{id}": the run, its results, the comparison with its
  * base, its resources and their advice. */
 enum err page_run_write(const struct page_links *l, const struct page_run *p,
                         struct buf *out);
+
+/* ---- a comparison as text and Markdown (render/compare_text.c) ---------- */
+
+/* One run of a side, as the text names it. */
+struct page_cmp_run {
+    int64_t id;
+    const char *branch, *commit_sha, *testbed;
+};
+
+struct page_cmp_text_side {
+    const char *ref, *how; /* how it was resolved; NULL: as written */
+    const struct page_cmp_run *runs;
+    size_t n;
+};
+
+struct page_cmp_text_row {
+    const char *key, *measure, *unit;
+    const char *reason;                  /* why it got its verdict */
+    int64_t bench_id;                    /* for the Markdown's link; 0: none */
+    double base, head, change, ci[2], q; /* NAN: none */
+    enum page_verdict verdict;
+};
+
+/* What the text and the comment show of a comparison; all borrowed. */
+struct page_cmp_text {
+    const char *project;
+    const char *link_base; /* the server's URL for links; NULL: none */
+    struct page_cmp_text_side side[2];    /* base, head (at least one run) */
+    const struct page_cmp_text_row *rows; /* compared */
+    size_t nrows;
+    const struct page_cmp_text_row *folded; /* derived, beside their source */
+    size_t nfolded;
+    const struct page_cmp_text_row *singles; /* one value per run */
+    size_t nsingles;
+    char *const *only[2]; /* "key (measure)" only in the base, the head */
+    size_t nonly[2];
+    const struct page_cmp_budget *budgets;
+    size_t nbudgets;
+    char *const *recs; /* recommendations */
+    size_t nrecs;
+    size_t counts[4];        /* rows by enum page_verdict */
+    double threshold, alpha; /* the default noise threshold, BH's level */
+    const char *notes;       /* lines, or NULL */
+};
+
+/* Appends c as text: the sides, a table of every row, the summary, why
+ * each changed row changed, then what was not compared, budgets,
+ * recommendations and notes.  Appends are not checked: give an unbounded
+ * out. */
+void page_compare_text_write(const struct page_cmp_text *c, struct buf *out);
+/* Appends c as a pull-request comment in Markdown (at most about 64 KiB),
+ * ending with COMMENT_MARKER; appends as for page_compare_text_write. */
+void page_compare_md_write(const struct page_cmp_text *c, struct buf *out);
 
 #endif /* BV_RENDER_PAGE_H */

@@ -191,8 +191,9 @@ enum err page_alerts_write(const struct page_links *l,
                        "Status</th><th>Benchmark</th><th>Measure</th><th>"
                        "Branch</th><th>Testbed</th><th class=\"num\">Before"
                        "</th><th class=\"num\">After</th><th class=\"num\">"
-                       "Change</th><th>Commits</th><th>Note</th><th>Triage"
-                       "</th></tr></thead>\n<tbody>\n");
+                       "Change</th><th>Commits</th><th>Since</th><th>Opened"
+                       "</th><th>Note</th><th>Triage</th></tr></thead>\n"
+                       "<tbody>\n");
     }
     for (size_t i = 0; i < p->n; i++) {
         const struct page_alert *a = &p->alerts[i];
@@ -224,7 +225,23 @@ enum err page_alerts_write(const struct page_links *l,
         }
         if (a->first_bad_run_id > 0)
             run_link(&w, l, p->slug, a->first_bad_run_id, a->first_bad_commit);
-        page_wadds(&w, "</code></td><td>");
+        page_wadds(&w, "</code>");
+        if (p->repo_url && a->last_good_commit && a->first_bad_commit) {
+            page_wadds(&w, "<br><span class=\"small\">diff ");
+            page_wcommit_range(&w, p->repo_url, a->last_good_commit,
+                               a->first_bad_commit);
+            page_wadds(&w, "</span>");
+        }
+        if (a->first_bad_message) { /* the first bad commit's subject */
+            page_wadds(&w, " <span class=\"small\">");
+            page_wtext(&w, a->first_bad_message);
+            page_wadds(&w, "</span>");
+        }
+        page_wadds(&w, "</td><td>");
+        page_wtime(&w, a->first_bad_at);
+        page_wadds(&w, "</td><td>");
+        page_wtime(&w, a->created_at);
+        page_wadds(&w, "</td><td>");
         page_wtext(&w, a->note ? a->note : "");
         page_wadds(&w, "</td><td>");
         if (triage)

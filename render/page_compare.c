@@ -3,8 +3,9 @@
  * the run page itself.  Design notes:
  *  1. One comparison block serves the compare page (every row) and the run
  *     page (the run against its base, changed rows only, with a link to
- *     the full comparison when live).  Chart and links name the runs by
- *     id, so they show the same runs later, when the branch has moved on.
+ *     the full comparison, which the static report saves too).  Chart
+ *     and links name the runs by id, so they show the same runs later,
+ *     when the branch has moved on.
  *  2. Recommendations are worded by analysis/ and handed in by service/.
  *  3. Under the rows, the samples of the changed rows (regressed or
  *     improved; the PAGE_DIST_MAX largest changes): a verdict is easier to
@@ -12,13 +13,23 @@
  *  4. The comparison's recommendations include what the head run's
  *     resource samples say; the run page shows those beside its resources
  *     chart instead, so its comparison block leaves them out.
- *  5. The compare page is a GET form over the references: it needs a live
- *     server, and the static report neither links nor saves it.
+ *  5. Live, the compare page is a GET form over the references.  Without
+ *     a live server (the static report) it has no form: it shows the
+ *     comparison its link named (a run's full comparison), and the header
+ *     does not link the empty form.
+ *  6. The run page leads with its verdict: the comparison's summary and
+ *     changed rows come first (before the chart, which grows with the
+ *     rows), and the run's own results are folded (<details>) below, so
+ *     the verdict is in the first screen whatever the run's size.
+ *  7. The compare form offers recent runs and branches through a
+ *     <datalist>: a picker in every browser, and the inputs stay free
+ *     text, so the form works the same without JavaScript.
  */
 #include "render/html_int.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PAGE_DIST_MAX 6
@@ -246,6 +257,21 @@ static void distributions(struct page_w *w, const struct page_links *l,
     buf_cleanup(&path);
 }
 
+/* The chart of every row's change with its interval (none without rows). */
+static void change_chart(struct page_w *w, const struct page_links *l,
+                         const char *slug, const struct page_comparison *c,
+                         struct buf *path, const char *q)
+{
+    if (c->nrows == 0)
+        return;
+    if (!w->e)
+        w->e = chart_path(path, slug, "/charts/compare.png?", q);
+    page_wadds(w, "<p><img class=\"chart\" alt=\"relative change per "
+                  "benchmark with its 95% confidence interval\" src=\"");
+    page_whref(w, l, buf_str(path));
+    page_wadds(w, "\"></p>\n");
+}
+
 enum err page_comparison_write(const struct page_links *l, struct buf *out,
                                const char *slug,
                                const struct page_comparison *c, bool all_rows,
@@ -276,16 +302,12 @@ enum err page_comparison_write(const struct page_links *l, struct buf *out,
     side_ids(&qw, &c->side[1]);
     if (!w.e)
         w.e = qw.e;
-    if (c->nrows > 0) {
-        if (!w.e)
-            w.e = chart_path(&path, slug, "/charts/compare.png?", buf_str(&q));
-        page_wadds(&w, "<p><img class=\"chart\" alt=\"relative change per "
-                       "benchmark with its 95% confidence interval\" src=\"");
-        page_whref(&w, l, buf_str(&path));
-        page_wadds(&w, "\"></p>\n");
-    }
+    if (all_rows)
+        change_chart(&w, l, slug, c, &path, buf_str(&q));
     rows_table(&w, c, all_rows);
-    if (!all_rows && l->live) {
+    if (!all_rows) /* note 6: the changed rows first, then the chart */
+        change_chart(&w, l, slug, c, &path, buf_str(&q));
+    if (!all_rows) {
         if (!w.e)
             w.e = chart_path(&path, slug, "/compare?", buf_str(&q));
         page_wadds(&w, "<p><a href=\"");
@@ -327,30 +349,76 @@ enum err page_comparison_write(const struct page_links *l, struct buf *out,
 /* ---- the compare page --------------------------------------------------- */
 
 static void ref_input(struct page_w *w, const char *label, const char *name,
-                      const char *v)
+                      const char *v, bool picks)
 {
     page_wadds(w, "<label>");
     page_wtext(w, label);
     page_wadds(w, " <input type=\"text\" name=\"");
     page_wattr(w, name);
-    page_wadds(w, "\" value=\"");
+    page_wadds(w, picks ? "\" list=\"refs\" value=\"" : "\" value=\"");
     page_wattr(w, v ? v : "");
     page_wadds(w, "\" placeholder=\"run id, branch:NAME, commit:SHA\">"
                   "</label>\n");
 }
 
+/* Note 7: the references the form offers, as a <datalist>. */
+static void ref_picks(struct page_w *w, const struct page_compare_picks *p)
+{
+    page_wadds(w, "<datalist id=\"refs\">\n");
+    for (size_t i = 0; i < p->nbranches; i++) {
+        page_wadds(w, "<option value=\"branch:");
+        page_wattr(w, p->branches[i]);
+        page_wadds(w, "\">branch ");
+        page_wtext(w, p->branches[i]);
+        page_wadds(w, " (its recent runs)</option>\n");
+    }
+    for (size_t i = 0; i < p->nruns; i++) {
+        const struct run *r = &p->runs[i];
+        char abbrev[13];
+        const char *sha = page_short_sha(r->commit_sha, abbrev);
+
+        page_wprintf(w, "<option value=\"%lld\">run %lld · ", (long long)r->id,
+                     (long long)r->id);
+        page_wtext(w, r->branch);
+        page_wadds(w, " · ");
+        page_wtext(w, sha ? sha : "");
+        page_wadds(w, " · ");
+        page_wtext(w, r->testbed);
+        page_wadds(w, "</option>\n");
+    }
+    page_wadds(w, "</datalist>\n");
+}
+
 enum err page_compare_write(const struct page_links *l, const char *slug,
                             const char *base, const char *head,
+                            const struct page_compare_picks *picks,
                             const struct page_comparison *c, const char *error,
                             struct buf *out)
 {
     struct page_w w = {out, ERR_OK};
+    bool pk = picks && (picks->nruns || picks->nbranches);
 
     w.e = page_begin(l, out, "Compare", slug);
-    page_wadds(&w, "<h1>Compare</h1>\n<form method=\"get\">\n");
-    ref_input(&w, "Base", "base", base);
-    ref_input(&w, "Head", "head", head);
-    page_wadds(&w, "<button type=\"submit\">Compare</button>\n</form>\n");
+    page_wadds(&w, "<h1>Compare</h1>\n");
+    if (l->live) { /* note 5 */
+        page_wadds(&w, "<form method=\"get\">\n");
+        ref_input(&w, "Base", "base", base, pk);
+        ref_input(&w, "Head", "head", head, pk);
+        if (pk)
+            ref_picks(&w, picks);
+        page_wadds(&w, "<button type=\"submit\">Compare</button>\n</form>\n");
+        if (pk) {
+            page_wadds(&w,
+                       "<p class=\"muted small\">Type a run id, "
+                       "<code>branch:NAME</code> or <code>commit:SHA</code>, "
+                       "or pick one; ");
+            page_wlink(&w, l, slug, "/runs", "every run");
+            page_wadds(&w, ".</p>\n");
+        }
+    } else {
+        page_wadds(&w, "<p class=\"muted\">Comparing other runs needs the "
+                       "live server.</p>\n");
+    }
     if (error) {
         page_wadds(&w, "<p class=\"bad\">");
         page_wtext(&w, error);
@@ -405,6 +473,28 @@ static void run_table(struct page_w *w, const struct run *r)
     page_wadds(w, "</td></tr>\n</table>\n");
 }
 
+/* One line above the verdict: which run this is (branch, commit and its
+ * subject, testbed). */
+static void run_line(struct page_w *w, const struct run *r, const char *repo)
+{
+    const char *msg = r->commit_message;
+
+    page_wadds(w, "<p class=\"muted\">");
+    page_wtext(w, r->branch);
+    page_wadds(w, " · ");
+    page_wcommit(w, repo, r->commit_sha);
+    if (msg && *msg) {
+        char *subject = xstrndup(msg, strcspn(msg, "\r\n"));
+
+        page_wadds(w, " ");
+        page_wtext(w, subject);
+        free(subject);
+    }
+    page_wadds(w, " · ");
+    page_wtext(w, r->testbed);
+    page_wadds(w, "</p>\n");
+}
+
 static void results_table(struct page_w *w, const struct run *r)
 {
     if (r->nresults == 0) {
@@ -455,9 +545,7 @@ enum err page_run_write(const struct page_links *l, const struct page_run *p,
     page_wadds(&w, "<h1>");
     page_wtext(&w, title);
     page_wadds(&w, "</h1>\n");
-    run_table(&w, r);
-    page_wadds(&w, "<h2>Results</h2>\n");
-    results_table(&w, r);
+    run_line(&w, r, p->repo_url);
     page_wadds(&w, "<h2>Against its base</h2>\n");
     if (p->cmp) {
         if (!w.e)
@@ -469,6 +557,14 @@ enum err page_run_write(const struct page_links *l, const struct page_run *p,
                    p->cmp_error ? p->cmp_error : "could not compare the run");
         page_wadds(&w, "</p>\n");
     }
+    page_wadds(&w, "<h2>The run</h2>\n");
+    run_table(&w, r);
+    page_wprintf(&w,
+                 "<details class=\"results\">\n<summary>Results "
+                 "<span class=\"muted small\">(%zu, raw)</span></summary>\n",
+                 r->nresults);
+    results_table(&w, r);
+    page_wadds(&w, "</details>\n");
     if (r->nresources > 0) {
         struct buf path;
         struct page_w pw = {&path, ERR_OK};

@@ -99,6 +99,28 @@ static void dash_alerts(struct page_w *w, const struct page_links *l,
     page_wadds(w, "</tbody>\n</table>\n");
 }
 
+/* What is worse now, the worst few, and a link to them all. */
+static void dash_worse(struct page_w *w, const struct page_links *l,
+                       const struct page_dashboard *d)
+{
+    const struct page_regressions *p = d->worse;
+
+    page_wadds(w, "<h2>Worse now</h2>\n");
+    if (p->total == 0) {
+        page_wadds(w, "<p class=\"good\">Nothing is worse now. ");
+        page_wlink(w, l, d->slug, "/regressions", "What is worse now");
+        page_wadds(w, "</p>\n");
+        return;
+    }
+    page_regressions_table(w, l, p, true);
+    page_wadds(w, "<p>");
+    if (p->total > p->n)
+        page_wprintf(w, "%zu of %zu series. ", p->n, p->total);
+    page_wlink(w, l, d->slug, "/regressions",
+               "Every series worse now, since when and why");
+    page_wadds(w, "</p>\n");
+}
+
 static void dash_branches(struct page_w *w, const struct page_links *l,
                           const struct page_dashboard *d)
 {
@@ -265,6 +287,8 @@ enum err page_dashboard_write(const struct page_links *l,
         page_wtext(&w, d->description);
         page_wadds(&w, "</p>\n");
     }
+    if (d->worse)
+        dash_worse(&w, l, d);
     dash_alerts(&w, l, d->slug, d->open, d->nopen, d->open_ok, "Open alerts",
                 false);
     dash_alerts(&w, l, d->slug, d->known, d->nknown, d->known_ok,

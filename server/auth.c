@@ -215,15 +215,14 @@ bool auth_check(struct req *rq, enum access need, const char *project)
         goto scope;
     if (!h || !*h)
         return deny(rq, 401,
-                    need == ACCESS_ADMIN ? "this request needs an admin "
-                                           "token: Authorization: Bearer "
-                                           "<token>"
+                    need == ACCESS_ADMIN ? "this request needs an admin token: "
+                                           "Authorization: Bearer <token>"
                     : need == ACCESS_WRITE
                         ? "this request needs a write token: "
                           "Authorization: Bearer <token>"
                         : "this server is private: send "
-                          "Authorization: Bearer <token>, "
-                          "or sign in with a read token");
+                          "Authorization: Bearer <token>, or "
+                          "sign in with a read token");
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return deny(rq, 401,
                     "the Authorization header must be "
@@ -264,11 +263,14 @@ scope:
     if (rq->token.scope < want)
         return deny(rq, 403,
                     want == SCOPE_ADMIN
-                        ? "this request needs an admin token"
+                        ? "this request needs an admin token (benchvault "
+                          "token create --scope admin)"
                         : "this token's scope does not allow writes");
-    /* Admin routes (tokens) reach every project: a token limited to one
-     * project cannot make or see others' tokens. */
-    if (need == ACCESS_ADMIN && rq->token.project)
+    /* An admin route without a project in its URL (tokens) reaches every
+     * project: a token limited to one project cannot make or see others'
+     * tokens.  One with a project (webhooks, deleting it) takes that
+     * project's admin token too. */
+    if (need == ACCESS_ADMIN && !project && rq->token.project)
         return deny(rq, 403,
                     "this request needs an admin token for every project");
     if (project && rq->token.project && strcmp(rq->token.project, project))

@@ -11,7 +11,13 @@
  */
 #include "server/server_int.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static const double bucket_le[METRICS_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -51,10 +57,182 @@ static const char *route_label(struct srv *s, size_t r)
     return r < s->nroutes ? s->routes[r].name : "unmatched";
 }
 
+/* Reads a small /proc file into b (NUL-terminated); false when it cannot.
+ * /proc files report size 0, so it reads until the end. */
+static bool proc_read(const char *path, char *b, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    if (!f)
+        return false;
+    n = fread(b, 1, cap - 1, f);
+    b[n] = '\0';
+    fclose(f);
+    return n > 0;
+}
+
+/* The i-th (1-based, as proc(5) numbers them) field of /proc/self/stat. */
+static bool stat_field(const char *stat, int i, unsigned long long *v)
+{
+    /* the command name (field 2) may hold spaces: count from its ')' */
+    const char *p = strrchr(stat, ')');
+    char *end;
+
+    if (!p || i < 3)
+        return false;
+    p++;
+    for (int f = 3; f <= i; f++) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            return false;
+        if (f == i)
+            break;
+        while (*p && *p != ' ')
+            p++;
+    }
+    errno = 0;
+    *v = strtoull(p, &end, 10);
+    return end != p && errno == 0;
+}
+
+static bool boot_time(unsigned long long *bt)
+{
+    char b[8192], *p, *end;
+
+    if (!proc_read("/proc/stat", b, sizeof b) || !(p = strstr(b, "\nbtime ")))
+        return false;
+    errno = 0;
+    *bt = strtoull(p + 7, &end, 10);
+    return end != p + 7 && errno == 0;
+}
+
+static long long open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    const struct dirent *e;
+    long long n = 0;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d)))
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory's own descriptor */
+}
+
+/*
+ * The standard process_* metrics of Prometheus' client libraries, from
+ * proc(5): CPU time (utime + stime), resident and virtual memory, start
+ * time (boot time + starttime), open and maximum file descriptors.  A
+ * figure that cannot be read is left out.
+ */
+static void process_metrics(struct buf *out)
+{
+    char st[1024];
+    unsigned long long utime, stime, start, vsize, rss, bt;
+    long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    long long fds = open_fds();
+    struct rlimit rl;
+
+    if (proc_read("/proc/self/stat", st, sizeof st) && tck > 0 && page > 0) {
+        if (stat_field(st, 14, &utime) && stat_field(st, 15, &stime))
+            (void)buf_printf(out,
+                             "# HELP process_cpu_seconds_total Total user "
+                             "and system CPU time spent in seconds.\n"
+                             "# TYPE process_cpu_seconds_total counter\n"
+                             "process_cpu_seconds_total %.2f\n",
+                             (double)(utime + stime) / (double)tck);
+        if (stat_field(st, 23, &vsize))
+            (void)buf_printf(out,
+                             "# HELP process_virtual_memory_bytes Virtual "
+                             "memory size in bytes.\n"
+                             "# TYPE process_virtual_memory_bytes gauge\n"
+                             "process_virtual_memory_bytes %llu\n",
+                             vsize);
+        if (stat_field(st, 24, &rss))
+            (void)buf_printf(out,
+                             "# HELP process_resident_memory_bytes Resident "
+                             "memory size in bytes.\n"
+                             "# TYPE process_resident_memory_bytes gauge\n"
+                             "process_resident_memory_bytes %llu\n",
+                             rss * (unsigned long long)page);
+        if (stat_field(st, 22, &start) && boot_time(&bt))
+            (void)buf_printf(out,
+                             "# HELP process_start_time_seconds Start time "
+                             "of the process since unix epoch in seconds.\n"
+                             "# TYPE process_start_time_seconds gauge\n"
+                             "process_start_time_seconds %.2f\n",
+                             (double)bt + (double)start / (double)tck);
+    }
+    if (fds >= 0)
+        (void)buf_printf(out,
+                         "# HELP process_open_fds Number of open file "
+                         "descriptors.\n"
+                         "# TYPE process_open_fds gauge\n"
+                         "process_open_fds %lld\n",
+                         fds);
+    if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY)
+        (void)buf_printf(out,
+                         "# HELP process_max_fds Maximum number of open "
+                         "file descriptors.\n"
+                         "# TYPE process_max_fds gauge\n"
+                         "process_max_fds %llu\n",
+                         (unsigned long long)rl.rlim_cur);
+}
+
+/* A label value as the exposition format quotes it: \\, \" and \n. */
+static void metrics_label_escape(struct buf *b, const char *v)
+{
+    for (const char *p = v ? v : ""; *p; p++) {
+        if (*p == '\\' || *p == '"')
+            (void)buf_addc(b, '\\');
+        if (*p == '\n')
+            (void)buf_adds(b, "\\n");
+        else
+            (void)buf_addc(b, *p);
+    }
+}
+
+/* Alerts open and acknowledged per project, every project listed. */
+static void alert_metrics(struct buf *out, const struct store_alert_tally *v,
+                          size_t n)
+{
+    struct buf lab;
+
+    (void)buf_adds(out, "# HELP benchvault_alerts_open Regression alerts "
+                        "open, by project (docs/changepoints.md).\n"
+                        "# TYPE benchvault_alerts_open gauge\n");
+    buf_init(&lab, 0);
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&lab);
+        metrics_label_escape(&lab, v[i].project);
+        (void)buf_printf(out, "benchvault_alerts_open{project=\"%s\"} %lld\n",
+                         buf_str(&lab), (long long)v[i].open);
+    }
+    (void)buf_adds(out, "# HELP benchvault_alerts_acknowledged Regression "
+                        "alerts acknowledged but not resolved, by "
+                        "project.\n"
+                        "# TYPE benchvault_alerts_acknowledged gauge\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&lab);
+        metrics_label_escape(&lab, v[i].project);
+        (void)buf_printf(out,
+                         "benchvault_alerts_acknowledged{project=\"%s\"} "
+                         "%lld\n",
+                         buf_str(&lab), (long long)v[i].acknowledged);
+    }
+    buf_cleanup(&lab);
+}
+
 void metrics_write(struct srv *s, struct buf *out)
 {
     struct store *st = NULL;
-    int64_t db_bytes = -1, open_alerts = -1;
+    int64_t db_bytes = -1;
+    struct store_alert_tally *tally = NULL;
+    size_t ntally = 0;
+    bool have_tally = false;
 
     (void)buf_printf(out,
                      "# HELP benchvault_build_info Build version.\n"
@@ -152,17 +330,12 @@ void metrics_write(struct srv *s, struct buf *out)
     if (!srv_store_acquire(s, &st, NULL)) {
         if (store_db_size(st, &db_bytes))
             db_bytes = -1;
-        if (store_alerts_open_count(st, &open_alerts))
-            open_alerts = -1;
+        have_tally = !store_alerts_by_project(st, &tally, &ntally);
         srv_store_release(s, st);
     }
-    if (open_alerts >= 0)
-        (void)buf_printf(out,
-                         "# HELP benchvault_alerts_open Regression "
-                         "alerts open (docs/changepoints.md).\n"
-                         "# TYPE benchvault_alerts_open gauge\n"
-                         "benchvault_alerts_open %lld\n",
-                         (long long)open_alerts);
+    if (have_tally)
+        alert_metrics(out, tally, ntally);
+    store_alert_tally_free(tally, ntally);
     if (db_bytes >= 0)
         (void)buf_printf(out,
                          "# HELP benchvault_db_size_bytes Database size "
@@ -170,6 +343,7 @@ void metrics_write(struct srv *s, struct buf *out)
                          "# TYPE benchvault_db_size_bytes gauge\n"
                          "benchvault_db_size_bytes %lld\n",
                          (long long)db_bytes);
+    process_metrics(out);
 }
 
 void route_metrics(struct req *rq)

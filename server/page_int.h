@@ -5,14 +5,15 @@
  * has render/page.h's writer put the page into rq->resp; the markup and
  * its escaping are render/'s, the requests, sessions and cookies ours.
  *
- * Static mode: a request with the header "X-Benchvault-Static: 1" (sent by
- * `benchvault report`'s crawler, cli/cmd_report.c) asks for the page as the
- * static report saves it: no <form>, since nothing answers a form from
- * file://.  Choices a form would make become plain links the crawler
- * follows (the benchmark page's branch and testbed); what needs the live
- * server (search, triage, compare) is left out with a short note.  The
- * header only ever removes things, so any client may send it.  It selects
- * the link builder with live = false (srv_page_links).
+ * Static mode: a request with the header "X-Benchvault-Static: 1" asks for
+ * the page as the static report (`benchvault report`, cli/cmd_report.c,
+ * which calls service/ and render/ itself, no server) writes it: no
+ * <form>, since nothing answers a form from file://.  Choices a form would
+ * make become plain links (the benchmark page's branch and testbed); what
+ * needs the live server (search, triage, the compare form) is left out
+ * with a short note.  The header only ever removes things, so any client
+ * may send it; tests compare these pages with the report's files.  It
+ * selects the link builder with live = false (srv_page_links).
  */
 #ifndef BV_SERVER_PAGE_INT_H
 #define BV_SERVER_PAGE_INT_H
@@ -46,6 +47,10 @@ void route_page_benchmark(struct req *rq);
 void route_page_run(struct req *rq);
 void route_page_alerts(struct req *rq);
 void route_page_compare(struct req *rq);
+void route_page_runs(struct req *rq);
+/* what is worse now (route_regressions.c) */
+void route_page_regressions(struct req *rq);
+void route_page_regressions_atom(struct req *rq);
 void route_page_login(struct req *rq);
 void route_page_alert_action(struct req *rq);
 

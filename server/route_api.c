@@ -155,6 +155,64 @@ void route_health(struct req *rq)
     err_cleanup(&eb);
 }
 
+void srv_write_project(struct jw *w, const struct store_project *p)
+{
+    jw_obj_begin(w);
+    jw_kint(w, "id", p->id);
+    jw_kstr(w, "slug", p->slug);
+    jw_kstr(w, "description", p->description);
+    jw_ktime(w, "created_at", p->created_at);
+    jw_kint(w, "runs", p->run_count);
+    jw_ktime(w, "last_run_at", p->last_run_at);
+    jw_kstr(w, "repository_url", p->repository_url);
+    jw_obj_end(w);
+}
+
+/* PATCH /api/v1/projects/{project} {"repository_url"}: a write token valid
+ * for the project; the body first, then the write on a connection of its
+ * own (as an alert's PATCH), then the project as GET lists it. */
+void route_project_patch(struct req *rq)
+{
+    struct store *st = NULL;
+    struct store_project proj;
+    char *url = NULL;
+    struct errbuf eb;
+    struct jw w;
+    enum err e;
+
+    memset(&proj, 0, sizeof proj);
+    err_init(&eb);
+    if (!auth_check(rq, ACCESS_WRITE, rq->params[0]) ||
+        !req_identity_encoding(rq))
+        goto out;
+    e = ingest_project_patch_parse(buf_str(&rq->body), rq->body.len, &url, &eb);
+    if (e) {
+        req_problem(rq, e, &eb);
+        goto out;
+    }
+    e = store_open(rq->srv->db_path, STORE_RW, &st, NULL, &eb);
+    if (e == ERR_OK)
+        e = store_project_set_repository(st, rq->params[0], url, &eb);
+    if (e == ERR_OK)
+        e = store_project_get(st, rq->params[0], &proj);
+    store_close(st);
+    if (e == ERR_NOT_FOUND) {
+        req_problem_status(rq, 404, "no such project");
+        goto out;
+    }
+    if (e) {
+        req_problem(rq, e, &eb);
+        goto out;
+    }
+    log_info("project %s: repository %s", proj.slug, url ? "set" : "cleared");
+    req_json_begin(rq, 200, &w);
+    srv_write_project(&w, &proj);
+out:
+    store_project_cleanup(&proj);
+    free(url);
+    err_cleanup(&eb);
+}
+
 void route_projects(struct req *rq)
 {
     struct store *st = NULL;
@@ -184,14 +242,7 @@ void route_projects(struct req *rq)
         if (rq->has_token && rq->token.project &&
             strcmp(rq->token.project, p[i].slug))
             continue;
-        jw_obj_begin(&w);
-        jw_kint(&w, "id", p[i].id);
-        jw_kstr(&w, "slug", p[i].slug);
-        jw_kstr(&w, "description", p[i].description);
-        jw_ktime(&w, "created_at", p[i].created_at);
-        jw_kint(&w, "runs", p[i].run_count);
-        jw_ktime(&w, "last_run_at", p[i].last_run_at);
-        jw_obj_end(&w);
+        srv_write_project(&w, &p[i]);
     }
     jw_arr_end(&w);
     jw_obj_end(&w);
@@ -423,6 +474,8 @@ void route_runs_list(struct req *rq)
     if (!st)
         return;
     f.branch = req_arg_set(rq, "branch");
+    f.testbed = req_arg_set(rq, "testbed");
+    f.commit = req_arg_set(rq, "commit");
     f.before_id = before;
     f.limit = (int)limit;
     err_init(&eb);

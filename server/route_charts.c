@@ -1,25 +1,24 @@
 /*
- * Chart routes: /p/{project}/charts/trend.png, sparkline.png, compare.png,
- * distribution.png (also .svg), resources.png and scaling.png.
+ * Chart routes: /p/{project}/charts/trend.png, trend.json, sparkline.png,
+ * compare.png, distribution.png (also .svg), resources.png and
+ * scaling.png.  A route reads its query, has service/charts.c gather the
+ * chart's data (the static report calls the same), and answers with
+ * render/'s picture; no store query, statistics or chart logic here.
  *
  * Charts are cached by content.  The ETag is a SHA-256 over everything the
- * picture depends on (the program's version and the drawing code's
- * RENDER_REVISION, the options, the series' labels and every point),
- * computed from the series before drawing: a browser's If-None-Match that
- * matches costs one series query and a 304; a view from another client
- * finds the bytes in a small LRU cache shared by the worker threads, so
- * only a changed series is drawn again.
+ * picture depends on (svc_chart_key: the program's version and the
+ * drawing code's RENDER_REVISION, the options, the labels and every
+ * value), computed before drawing: a browser's If-None-Match that matches
+ * costs one series query and a 304; a view from another client finds the
+ * bytes in a small LRU cache shared by the worker threads, so only a
+ * changed chart is drawn again.
  *
  * compare.png without a height is as tall as its rows need
- * (chart_comparison_height), not a fixed 400 px with blank space below a
- * short comparison.  distribution.png shows one row of a comparison: its
- * sides resolve and its samples pool as the comparison's do
- * (svc_compare_samples), so the picture matches the verdict beside it.
+ * (svc_chart_fit_height), not a fixed 400 px with blank space below a
+ * short comparison.
  */
 #include "render/render.h"
 #include "server/server_int.h"
-
-#include "analysis/analysis.h"
 
 #include <math.h>
 #include <microhttpd.h>
@@ -133,15 +132,16 @@ static bool opt_uint(struct req *rq, const char *name, int64_t min, int64_t max,
     return false;
 }
 
-/* The most device pixels a chart may have (4096 x 4096). */
-#define MAX_PIXELS (4096 * 4096)
-
-static bool chart_options(struct req *rq, struct chart_opts *o, unsigned dw,
-                          unsigned dh)
+static bool chart_options(struct req *rq, struct chart_opts *o,
+                          enum svc_chart_kind kind)
 {
-    int64_t w = dw, h = dh, scale = 1;
+    unsigned dw, dh;
+    int64_t w, h, scale = 1;
     const char *fmt = req_arg(rq, "format");
 
+    svc_chart_size(kind, &dw, &dh);
+    w = dw;
+    h = dh;
     chart_opts_default(o);
     if (!opt_uint(rq, "width", 16, 4096, &w) ||
         !opt_uint(rq, "height", 16, 4096, &h) ||
@@ -155,106 +155,43 @@ static bool chart_options(struct req *rq, struct chart_opts *o, unsigned dw,
         return false;
     }
     o->format = fmt && !strcmp(fmt, "svg") ? CHART_SVG : CHART_PNG;
-    if (w * h * scale * scale > MAX_PIXELS) {
+    if (w * h * scale * scale > SVC_CHART_MAX_PIXELS) {
         req_problem_status(rq, 400, "chart too large");
         return false;
     }
     return true;
 }
 
-/* The ETag of a chart: everything that changes its pixels. */
-static void chart_etag(const char *kind, const struct chart_opts *o,
-                       const struct series *s, const struct chart_change *ch,
-                       size_t nch, char *out)
+/* Answers a loader's failure: a bad reference or stat is the query's. */
+static void chart_problem(struct req *rq, enum err e, const struct errbuf *eb)
 {
-    struct buf b;
-    unsigned char h[HASH_SHA256_LEN];
-
-    buf_init(&b, 0);
-    (void)buf_printf(&b, "%s|%s|r%d|%u|%u|%g|%d|%s|%s|%s|%s|%s|%zu|", kind,
-                     BV_VERSION, RENDER_REVISION, o->width, o->height, o->scale,
-                     o->format, s->benchmark_key ? s->benchmark_key : "",
-                     s->measure ? s->measure : "", s->unit ? s->unit : "",
-                     s->branch ? s->branch : "", s->testbed ? s->testbed : "",
-                     s->npoints);
-    for (size_t i = 0; i < s->npoints; i++) {
-        const struct series_point *p = &s->points[i];
-
-        (void)buf_add(&b, &p->run_id, sizeof p->run_id);
-        (void)buf_add(&b, &p->time, sizeof p->time);
-        (void)buf_add(&b, &p->value, sizeof p->value);
-        (void)buf_add(&b, &p->lower, sizeof p->lower);
-        (void)buf_add(&b, &p->upper, sizeof p->upper);
-    }
-    for (size_t i = 0; i < nch; i++) /* settings can move them */
-        (void)buf_printf(&b, "|cp%zu%c", ch[i].index, ch[i].alert ? 'a' : 'c');
-    hash_sha256(b.data, b.len, h);
-    out[0] = '"';
-    hash_hex(h, 16, out + 1); /* 128 bits are plenty for a cache key */
-    out[33] = '"';
-    out[34] = '\0';
-    buf_cleanup(&b);
+    req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, eb);
 }
 
 /*
- * Loads the series named by the query, and with ch its change points (a
- * regression's marked as an alert), computed as the series endpoint does;
- * answers itself on failure.
+ * Answers 304 for a matching If-None-Match, the cached bytes for a known
+ * ETag, else draws (and caches) c.  The ETag hashes svc_chart_key: every
+ * input of the picture, computed before drawing.
  */
-static bool load_series(struct req *rq, struct series *s,
-                        struct chart_change **ch, size_t *nch)
-{
-    struct store_project proj;
-    struct store *st;
-    struct store_series_query q = {0};
-    struct errbuf eb;
-    enum err e;
-
-    memset(s, 0, sizeof *s);
-    if (!srv_series_args(rq, &q))
-        return false;
-    st = srv_project_begin(rq, &proj);
-    if (!st)
-        return false;
-    err_init(&eb);
-    e = store_series_get(st, proj.id, &q, s, &eb);
-    if (!e && ch) {
-        struct an_cp *cps = NULL;
-        size_t ncps = 0;
-
-        svc_series_change_points(st, proj.id, s, &cps, &ncps);
-        *ch = xcalloc(ncps ? ncps : 1, sizeof **ch);
-        *nch = ncps;
-        for (size_t i = 0; i < ncps; i++) {
-            (*ch)[i].index = cps[i].index;
-            (*ch)[i].alert = direction_worse(s->direction, cps[i].before_mean,
-                                             cps[i].after_mean);
-        }
-        free(cps);
-    }
-    srv_store_release(rq->srv, st);
-    store_project_cleanup(&proj);
-    if (e)
-        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
-    err_cleanup(&eb);
-    return e == ERR_OK;
-}
-
-/* Draws a chart into out: the part of answering that differs by kind. */
-typedef enum err (*chart_draw_fn)(const struct chart_opts *o, const void *ctx,
-                                  struct buf *out, struct errbuf *eb);
-
-/* Answers 304 for a matching If-None-Match, the cached bytes for a known
- * ETag, else draws (and caches) the chart. */
-static void answer_drawn(struct req *rq, const char *etag,
-                         const struct chart_opts *o, chart_draw_fn draw,
-                         const void *ctx)
+static void answer_drawn(struct req *rq, const struct svc_chart *c,
+                         const struct chart_opts *o)
 {
     const char *inm = req_header(rq, MHD_HTTP_HEADER_IF_NONE_MATCH);
     const char *ctype = o->format == CHART_SVG ? "image/svg+xml" : "image/png";
+    unsigned char h[HASH_SHA256_LEN];
+    char etag[2 * HASH_SHA256_LEN + 3];
     struct errbuf eb;
+    struct buf key;
     enum err e;
 
+    buf_init(&key, 0);
+    svc_chart_key(c, o, &key);
+    hash_sha256(key.data, key.len, h);
+    buf_cleanup(&key);
+    etag[0] = '"';
+    hash_hex(h, 16, etag + 1); /* 128 bits are plenty for a cache key */
+    etag[33] = '"';
+    etag[34] = '\0';
     rq->etag = xstrdup(etag);
     rq->cache_control = "no-cache"; /* keep it, but revalidate */
     buf_reset(&rq->resp);
@@ -268,7 +205,7 @@ static void answer_drawn(struct req *rq, const char *etag,
         return;
     }
     err_init(&eb);
-    e = draw(o, ctx, &rq->resp, &eb);
+    e = svc_chart_draw(c, o, &rq->resp, &eb);
     if (e) {
         free(rq->etag);
         rq->etag = NULL;
@@ -282,71 +219,47 @@ static void answer_drawn(struct req *rq, const char *etag,
     err_cleanup(&eb);
 }
 
-struct trend_ctx {
-    const struct series *s;
-    const struct chart_change *ch;
-    size_t nch;
-};
-
-static enum err draw_trend(const struct chart_opts *o, const void *ctx,
-                           struct buf *out, struct errbuf *eb)
+/*
+ * Loads the trend of the series the query names (with its change points
+ * when changes, the last points when last > 0) into c; answers itself on
+ * failure.
+ */
+static bool load_series(struct req *rq, struct svc_chart *c, bool changes,
+                        size_t last)
 {
-    const struct trend_ctx *t = ctx;
-
-    return chart_trend_draw(o, t->s, t->ch, t->nch, out, eb);
-}
-
-static enum err draw_sparkline(const struct chart_opts *o, const void *ctx,
-                               struct buf *out, struct errbuf *eb)
-{
-    const struct series *s = ctx;
-    double *v = xcalloc(s->npoints ? s->npoints : 1, sizeof *v);
+    struct store_project proj;
+    struct store *st;
+    struct store_series_query q = {0};
+    struct errbuf eb;
     enum err e;
 
-    for (size_t i = 0; i < s->npoints; i++)
-        v[i] = s->points[i].value;
-    e = chart_sparkline_draw(o, v, s->npoints, out, eb);
-    free(v);
-    return e;
-}
-
-/* The ETag of a chart drawn from bytes b (the inputs, serialised). */
-static void etag_of(struct buf *b, char *out)
-{
-    unsigned char h[HASH_SHA256_LEN];
-
-    hash_sha256(b->data, b->len, h);
-    out[0] = '"';
-    hash_hex(h, 16, out + 1);
-    out[33] = '"';
-    out[34] = '\0';
-}
-
-static void etag_head(struct buf *b, const char *kind,
-                      const struct chart_opts *o)
-{
-    (void)buf_printf(b, "%s|%s|r%d|%u|%u|%g|%d|", kind, BV_VERSION,
-                     RENDER_REVISION, o->width, o->height, o->scale, o->format);
+    memset(c, 0, sizeof *c);
+    if (!srv_series_args(rq, &q))
+        return false;
+    st = srv_project_begin(rq, &proj);
+    if (!st)
+        return false;
+    err_init(&eb);
+    e = last ? svc_chart_sparkline(st, proj.id, &q, last, c, &eb)
+             : svc_chart_trend(st, proj.id, &q, changes, c, &eb);
+    srv_store_release(rq->srv, st);
+    store_project_cleanup(&proj);
+    if (e)
+        chart_problem(rq, e, &eb);
+    err_cleanup(&eb);
+    return e == ERR_OK;
 }
 
 void route_chart_trend(struct req *rq)
 {
     struct chart_opts o;
-    struct series s;
-    struct chart_change *ch = NULL;
-    struct trend_ctx ctx;
-    size_t nch = 0;
-    char etag[2 * HASH_SHA256_LEN + 3];
+    struct svc_chart c;
 
-    if (!chart_options(rq, &o, 900, 400) || !load_series(rq, &s, &ch, &nch))
+    if (!chart_options(rq, &o, SVC_CHART_TREND) ||
+        !load_series(rq, &c, true, 0))
         return;
-    chart_etag("trend", &o, &s, ch, nch, etag);
-    ctx.s = &s;
-    ctx.ch = ch;
-    ctx.nch = nch;
-    answer_drawn(rq, etag, &o, draw_trend, &ctx);
-    free(ch);
-    series_cleanup(&s);
+    answer_drawn(rq, &c, &o);
+    svc_chart_cleanup(&c);
 }
 
 /*
@@ -358,20 +271,22 @@ void route_chart_trend(struct req *rq)
 void route_chart_trend_points(struct req *rq)
 {
     struct chart_opts o;
-    struct series s;
+    struct svc_chart c;
+    const struct series *sp = &c.series;
     struct errbuf eb;
     struct buf href;
     struct jw w;
     double *x, *y;
     char text[32], lo[32], hi[32], iso[TIME_ISO_LEN];
 
-    if (!chart_options(rq, &o, 900, 400) || !load_series(rq, &s, NULL, NULL))
+    if (!chart_options(rq, &o, SVC_CHART_TREND) ||
+        !load_series(rq, &c, false, 0))
         return;
-    x = xcalloc(s.npoints ? s.npoints : 1, sizeof *x);
-    y = xcalloc(s.npoints ? s.npoints : 1, sizeof *y);
+    x = xcalloc(sp->npoints ? sp->npoints : 1, sizeof *x);
+    y = xcalloc(sp->npoints ? sp->npoints : 1, sizeof *y);
     err_init(&eb);
     buf_init(&href, 0);
-    if (chart_trend_points(&o, &s, x, y, &eb) != ERR_OK) {
+    if (chart_trend_points(&o, sp, x, y, &eb) != ERR_OK) {
         req_problem_status(rq, 400, eb.msg);
         goto out;
     }
@@ -381,8 +296,8 @@ void route_chart_trend_points(struct req *rq)
     jw_kint(&w, "height", o.height);
     jw_key(&w, "points");
     jw_arr_begin(&w);
-    for (size_t i = 0; i < s.npoints; i++) {
-        const struct series_point *p = &s.points[i];
+    for (size_t i = 0; i < sp->npoints; i++) {
+        const struct series_point *p = &sp->points[i];
 
         if (isnan(x[i]))
             continue;
@@ -398,11 +313,11 @@ void route_chart_trend_points(struct req *rq)
         jw_kstr(&w, "commit", p->commit_sha);
         time_format_iso(p->time, iso);
         jw_kstr(&w, "time", p->time == TIME_NONE ? NULL : iso);
-        unit_format(text, sizeof text, p->value, s.unit);
+        unit_format(text, sizeof text, p->value, sp->unit);
         jw_kstr(&w, "value", text);
         if (isfinite(p->lower) && isfinite(p->upper)) {
-            unit_format(lo, sizeof lo, p->lower, s.unit);
-            unit_format(hi, sizeof hi, p->upper, s.unit);
+            unit_format(lo, sizeof lo, p->lower, sp->unit);
+            unit_format(hi, sizeof hi, p->upper, sp->unit);
             buf_reset(&href);
             (void)buf_printf(&href, "%s \xe2\x80\xa6 %s", lo, hi);
             jw_kstr(&w, "ci", buf_str(&href));
@@ -416,47 +331,21 @@ out:
     free(y);
     buf_cleanup(&href);
     err_cleanup(&eb);
-    series_cleanup(&s);
+    svc_chart_cleanup(&c);
 }
 
 void route_chart_sparkline(struct req *rq)
 {
     struct chart_opts o;
-    struct series s;
-    char etag[2 * HASH_SHA256_LEN + 3];
+    struct svc_chart c;
     int64_t last = 30;
 
-    if (!chart_options(rq, &o, 120, 24) ||
+    if (!chart_options(rq, &o, SVC_CHART_SPARKLINE) ||
         !opt_uint(rq, "last", 2, 1000, &last) ||
-        !load_series(rq, &s, NULL, NULL))
+        !load_series(rq, &c, false, (size_t)last))
         return;
-    if (s.npoints > (size_t)last) { /* only the newest points */
-        size_t drop = s.npoints - (size_t)last;
-
-        for (size_t i = 0; i < drop; i++)
-            free(s.points[i].commit_sha);
-        memmove(s.points, s.points + drop, (size_t)last * sizeof *s.points);
-        s.npoints = (size_t)last;
-    }
-    chart_etag("sparkline", &o, &s, NULL, 0, etag);
-    answer_drawn(rq, etag, &o, draw_sparkline, &s);
-    series_cleanup(&s);
-}
-
-/* ---- resources: one run's samples --------------------------------------- */
-
-struct resources_ctx {
-    const struct run *run;
-    char title[200];
-};
-
-static enum err draw_resources(const struct chart_opts *o, const void *ctx,
-                               struct buf *out, struct errbuf *eb)
-{
-    const struct resources_ctx *r = ctx;
-
-    return chart_resources_draw(o, r->title, r->run->resources,
-                                r->run->nresources, out, eb);
+    answer_drawn(rq, &c, &o);
+    svc_chart_cleanup(&c);
 }
 
 void route_chart_resources(struct req *rq)
@@ -464,16 +353,13 @@ void route_chart_resources(struct req *rq)
     struct chart_opts o;
     struct store_project proj;
     struct store *st;
-    struct run run;
-    struct resources_ctx ctx;
+    struct svc_chart c;
     struct errbuf eb;
-    struct buf b;
-    char etag[2 * HASH_SHA256_LEN + 3];
     const char *arg = req_arg(rq, "run");
     int64_t id;
     enum err e;
 
-    if (!chart_options(rq, &o, 900, 400))
+    if (!chart_options(rq, &o, SVC_CHART_RESOURCES))
         return;
     if (!arg || parse_int64(arg, 1, INT64_MAX, &id) != ERR_OK) {
         req_query_problem(rq, "run", "a run id is required");
@@ -483,274 +369,15 @@ void route_chart_resources(struct req *rq)
     if (!st)
         return;
     err_init(&eb);
-    run_init(&run);
-    e = store_run_get(st, proj.id, id, &run, &eb);
+    e = svc_chart_resources(st, proj.id, id, &c, &eb);
     srv_store_release(rq->srv, st);
     store_project_cleanup(&proj);
-    if (e) {
+    if (e)
         req_problem(rq, e, &eb);
-    } else {
-        snprintf(ctx.title, sizeof ctx.title,
-                 "run %lld \xc2\xb7 %s \xc2\xb7 resources", (long long)id,
-                 run.branch ? run.branch : "?");
-        ctx.run = &run;
-        buf_init(&b, 0);
-        etag_head(&b, "resources", &o);
-        (void)buf_printf(&b, "%s|%zu|", ctx.title, run.nresources);
-        (void)buf_add(&b, run.resources,
-                      run.nresources * sizeof *run.resources);
-        etag_of(&b, etag);
-        buf_cleanup(&b);
-        answer_drawn(rq, etag, &o, draw_resources, &ctx);
-    }
-    run_cleanup(&run);
+    else
+        answer_drawn(rq, &c, &o);
+    svc_chart_cleanup(&c);
     err_cleanup(&eb);
-}
-
-/* ---- compare: every benchmark of two runs (or branches) ------------------ */
-
-struct compare_ctx {
-    struct chart_cmp_row *rows;
-    size_t n;
-    double threshold;
-    char title[300];
-};
-
-static enum err draw_compare(const struct chart_opts *o, const void *ctx,
-                             struct buf *out, struct errbuf *eb)
-{
-    const struct compare_ctx *c = ctx;
-
-    return chart_comparison_draw(o, c->title, c->rows, c->n, c->threshold, out,
-                                 eb);
-}
-
-/* A bare run id ("12", "12,13") reads better as "run 12". */
-static bool ref_is_run(const char *ref)
-{
-    return ref[strspn(ref, "0123456789,")] == '\0';
-}
-
-/* Fills c's rows (names[i] owns row i's label) from the comparison. */
-static void compare_rows(const struct svc_compare *cmp, struct compare_ctx *c,
-                         char **names)
-{
-    for (size_t i = 0; i < c->n; i++) {
-        const char *key, *measure;
-        double ci[2], th;
-        int v;
-
-        svc_compare_row(cmp, i, &key, &measure, &c->rows[i].change, ci, &v,
-                        &th);
-        /* The measure only when it is not the usual one: keys stay short. */
-        names[i] = measure && strcmp(measure, "latency")
-                       ? xasprintf("%s (%s)", key ? key : "?", measure)
-                       : xstrdup(key ? key : "?");
-        c->rows[i].key = names[i];
-        c->rows[i].ci_lo = ci[0];
-        c->rows[i].ci_hi = ci[1];
-        c->rows[i].verdict = v == AN_REGRESSED      ? CHART_REGRESSED
-                             : v == AN_IMPROVED     ? CHART_IMPROVED
-                             : v == AN_INCONCLUSIVE ? CHART_INCONCLUSIVE
-                                                    : CHART_UNCHANGED;
-        if (i == 0 || th > c->threshold)
-            c->threshold = th; /* the widest band: no row hides in it */
-    }
-    if (!isfinite(c->threshold))
-        c->threshold = 0;
-}
-
-/* Without a height in the query, as tall as the rows need (the top
- * comment), within the pixels chart_options allows. */
-static void compare_height(struct req *rq, struct chart_opts *o,
-                           const struct compare_ctx *c)
-{
-    const char *h = req_arg(rq, "height");
-    double max = MAX_PIXELS / ((double)o->width * o->scale * o->scale);
-
-    if (h && *h)
-        return;
-    o->height = chart_comparison_height(c->rows, c->n);
-    if (o->height > max)
-        o->height = (unsigned)max;
-}
-
-static void compare_etag(const struct chart_opts *o,
-                         const struct compare_ctx *c, char *etag)
-{
-    struct buf b;
-
-    buf_init(&b, 0);
-    etag_head(&b, "compare", o);
-    (void)buf_printf(&b, "%s|%zu|", c->title, c->n);
-    (void)buf_add(&b, &c->threshold, sizeof c->threshold);
-    for (size_t i = 0; i < c->n; i++) {
-        const struct chart_cmp_row *r = &c->rows[i];
-
-        (void)buf_printf(&b, "%s|%d|", r->key, (int)r->verdict);
-        (void)buf_add(&b, &r->change, sizeof r->change);
-        (void)buf_add(&b, &r->ci_lo, sizeof r->ci_lo);
-        (void)buf_add(&b, &r->ci_hi, sizeof r->ci_hi);
-    }
-    etag_of(&b, etag);
-    buf_cleanup(&b);
-}
-
-void route_chart_compare(struct req *rq)
-{
-    struct chart_opts o;
-    struct svc_compare_query q = {0};
-    struct svc_compare *cmp = NULL;
-    struct store *st = NULL;
-    struct compare_ctx ctx = {0};
-    char **names = NULL;
-    struct errbuf eb;
-    char etag[2 * HASH_SHA256_LEN + 3];
-    enum err e;
-
-    if (!chart_options(rq, &o, 900, 400))
-        return;
-    q.project = rq->params[0];
-    q.base = req_arg_set(rq, "base");
-    q.head = req_arg(rq, "head");
-    q.threshold = NAN;
-    if (!q.head || !*q.head) {
-        req_query_problem(rq, "head",
-                          "a run id, branch:NAME or commit:SHA "
-                          "is required");
-        return;
-    }
-    if (!auth_check(rq, rq->route->access, rq->params[0]))
-        return;
-    err_init(&eb);
-    e = srv_store_acquire(rq->srv, &st, &eb);
-    if (!e)
-        e = svc_compare_create(st, &q, &cmp, &eb);
-    srv_store_release(rq->srv, st);
-    if (e) {
-        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
-        err_cleanup(&eb);
-        return;
-    }
-    ctx.n = svc_compare_nrows(cmp);
-    ctx.rows = xcalloc(ctx.n ? ctx.n : 1, sizeof *ctx.rows);
-    names = xcalloc(ctx.n ? ctx.n : 1, sizeof *names);
-    snprintf(ctx.title, sizeof ctx.title, "%s%s vs %s%s",
-             ref_is_run(q.head) ? "run " : "", q.head,
-             q.base && ref_is_run(q.base) ? "run " : "",
-             q.base ? q.base : "its base");
-    compare_rows(cmp, &ctx, names);
-    compare_height(rq, &o, &ctx);
-    compare_etag(&o, &ctx, etag);
-    answer_drawn(rq, etag, &o, draw_compare, &ctx);
-    for (size_t i = 0; i < ctx.n; i++)
-        free(names[i]);
-    free(names);
-    free(ctx.rows);
-    svc_compare_free(cmp);
-    err_cleanup(&eb);
-}
-
-/* ---- scaling: a benchmark family against its one numeric parameter ------ */
-
-struct scaling_ctx {
-    double *n, *t;
-    size_t count;
-    const char *unit, *cls;
-    double coef;
-    char title[300];
-};
-
-static enum err draw_scaling(const struct chart_opts *o, const void *ctx,
-                             struct buf *out, struct errbuf *eb)
-{
-    const struct scaling_ctx *c = ctx;
-
-    return chart_scaling_draw(o, c->title, c->unit, c->n, c->t, c->count,
-                              c->cls, c->coef, out, eb);
-}
-
-void route_chart_scaling(struct req *rq)
-{
-    struct chart_opts o;
-    struct store_project proj;
-    struct store *st;
-    struct svc_scaling sc;
-    struct scaling_ctx ctx = {0};
-    struct an_scaling fit;
-    struct errbuf eb;
-    struct buf b;
-    char etag[2 * HASH_SHA256_LEN + 3];
-    const char *family = req_arg_set(rq, "benchmark");
-    const char *param = req_arg_set(rq, "param");
-    const char *measure = req_arg_set(rq, "measure");
-    enum err e;
-
-    if (!chart_options(rq, &o, 900, 400))
-        return;
-    if (!family) {
-        req_query_problem(rq, "benchmark",
-                          "a benchmark family name is required");
-        return;
-    }
-    st = srv_project_begin(rq, &proj);
-    if (!st)
-        return;
-    err_init(&eb);
-    e = svc_scaling_load(st, proj.id, family, param, measure, &sc, &eb);
-    srv_store_release(rq->srv, st);
-    store_project_cleanup(&proj);
-    if (e) {
-        req_problem(rq, e, &eb);
-        goto out;
-    }
-    if (sc.count == 0) {
-        req_problem_status(rq, 404,
-                           "no benchmark of that family with one "
-                           "numeric parameter and this measure");
-        goto out;
-    }
-    ctx.n = sc.n;
-    ctx.t = sc.t;
-    ctx.count = sc.count;
-    ctx.unit = sc.unit;
-    ctx.coef = NAN;
-    if (an_scaling_fit(ctx.n, ctx.t, ctx.count, &fit, &eb) == ERR_OK) {
-        ctx.cls = an_complexity_str(fit.best);
-        ctx.coef = fit.coefficient[fit.best];
-    }
-    snprintf(ctx.title, sizeof ctx.title, "%s \xc2\xb7 %s", family,
-             measure ? measure : "latency");
-    buf_init(&b, 0);
-    etag_head(&b, "scaling", &o);
-    (void)buf_printf(&b, "%s|%s|%s|%zu|", ctx.title, sc.unit ? sc.unit : "",
-                     ctx.cls ? ctx.cls : "", ctx.count);
-    (void)buf_add(&b, ctx.n, ctx.count * sizeof *ctx.n);
-    (void)buf_add(&b, ctx.t, ctx.count * sizeof *ctx.t);
-    (void)buf_add(&b, &ctx.coef, sizeof ctx.coef);
-    etag_of(&b, etag);
-    buf_cleanup(&b);
-    answer_drawn(rq, etag, &o, draw_scaling, &ctx);
-out:
-    svc_scaling_cleanup(&sc);
-    err_cleanup(&eb);
-}
-
-/* ---- distribution: one row of a comparison, its samples ----------------- */
-
-struct distribution_ctx {
-    const struct svc_row_samples *s;
-    char title[600];
-};
-
-static enum err draw_distribution(const struct chart_opts *o, const void *ctx,
-                                  struct buf *out, struct errbuf *eb)
-{
-    const struct distribution_ctx *d = ctx;
-
-    return chart_distribution_draw(o, d->title, d->s->unit, d->s->base,
-                                   d->s->nbase, d->s->head, d->s->nhead, out,
-                                   eb);
 }
 
 /* A query parameter that must be there; NULL after answering 400. */
@@ -762,6 +389,75 @@ static const char *required(struct req *rq, const char *name, const char *what)
         return v;
     req_query_problem(rq, name, "%s is required", what);
     return NULL;
+}
+
+void route_chart_compare(struct req *rq)
+{
+    struct chart_opts o;
+    struct svc_compare_query q = {0};
+    struct store *st = NULL;
+    struct svc_chart c;
+    struct errbuf eb;
+    const char *h;
+    enum err e;
+
+    memset(&c, 0, sizeof c);
+    if (!chart_options(rq, &o, SVC_CHART_COMPARE))
+        return;
+    q.project = rq->params[0];
+    q.base = req_arg_set(rq, "base");
+    q.head = required(rq, "head", "a run id, branch:NAME or commit:SHA");
+    q.threshold = NAN;
+    if (!q.head || !auth_check(rq, rq->route->access, rq->params[0]))
+        return;
+    err_init(&eb);
+    e = srv_store_acquire(rq->srv, &st, &eb);
+    if (!e)
+        e = svc_chart_compare(st, &q, &c, &eb);
+    srv_store_release(rq->srv, st);
+    if (e) {
+        chart_problem(rq, e, &eb);
+    } else {
+        h = req_arg(rq, "height");
+        if (!h || !*h) /* as tall as its rows need */
+            svc_chart_fit_height(&c, &o);
+        answer_drawn(rq, &c, &o);
+    }
+    svc_chart_cleanup(&c);
+    err_cleanup(&eb);
+}
+
+void route_chart_scaling(struct req *rq)
+{
+    struct chart_opts o;
+    struct store_project proj;
+    struct store *st;
+    struct svc_chart c;
+    struct errbuf eb;
+    const char *family = req_arg_set(rq, "benchmark");
+    enum err e;
+
+    if (!chart_options(rq, &o, SVC_CHART_SCALING))
+        return;
+    if (!family) {
+        req_query_problem(rq, "benchmark",
+                          "a benchmark family name is required");
+        return;
+    }
+    st = srv_project_begin(rq, &proj);
+    if (!st)
+        return;
+    err_init(&eb);
+    e = svc_chart_scaling(st, proj.id, family, req_arg_set(rq, "param"),
+                          req_arg_set(rq, "measure"), &c, &eb);
+    srv_store_release(rq->srv, st);
+    store_project_cleanup(&proj);
+    if (e)
+        req_problem(rq, e, &eb);
+    else
+        answer_drawn(rq, &c, &o);
+    svc_chart_cleanup(&c);
+    err_cleanup(&eb);
 }
 
 /* distribution.svg is SVG: a format that says otherwise is a mistake. */
@@ -779,36 +475,18 @@ static bool svg_only(struct req *rq, struct chart_opts *o)
     return true;
 }
 
-static void distribution_etag(const struct chart_opts *o,
-                              const struct distribution_ctx *d, char *etag)
-{
-    const struct svc_row_samples *s = d->s;
-    struct buf b;
-
-    buf_init(&b, 0);
-    etag_head(&b, "distribution", o);
-    (void)buf_printf(&b, "%s|%s|%zu|", d->title, s->unit ? s->unit : "",
-                     s->nbase);
-    (void)buf_add(&b, s->base, s->nbase * sizeof *s->base);
-    (void)buf_printf(&b, "|%zu|", s->nhead);
-    (void)buf_add(&b, s->head, s->nhead * sizeof *s->head);
-    etag_of(&b, etag);
-    buf_cleanup(&b);
-}
-
 static void distribution(struct req *rq, bool svg)
 {
     struct chart_opts o;
     struct svc_compare_query q = {0};
-    struct svc_row_samples s;
-    struct distribution_ctx ctx;
+    struct svc_chart c;
     struct store *st = NULL;
     struct errbuf eb;
-    char etag[2 * HASH_SHA256_LEN + 3];
     const char *key, *measure = req_arg(rq, "measure");
     enum err e;
 
-    if (!chart_options(rq, &o, SRV_DIST_WIDTH, SRV_DIST_HEIGHT) ||
+    memset(&c, 0, sizeof c);
+    if (!chart_options(rq, &o, SVC_CHART_DISTRIBUTION) ||
         (svg && !svg_only(rq, &o)))
         return;
     q.project = rq->params[0];
@@ -821,22 +499,14 @@ static void distribution(struct req *rq, bool svg)
     err_init(&eb);
     e = srv_store_acquire(rq->srv, &st, &eb);
     if (!e)
-        e = svc_compare_samples(st, &q, key,
-                                measure && *measure ? measure : NULL, &s, &eb);
+        e = svc_chart_distribution(
+            st, &q, key, measure && *measure ? measure : NULL, &c, &eb);
     srv_store_release(rq->srv, st);
-    if (e) {
-        req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
-        err_cleanup(&eb);
-        return;
-    }
-    snprintf(ctx.title, sizeof ctx.title,
-             "%s \xc2\xb7 %s \xc2\xb7 run%s %s vs run%s %s", key, s.measure,
-             strchr(s.head_runs, ',') ? "s" : "", s.head_runs,
-             strchr(s.base_runs, ',') ? "s" : "", s.base_runs);
-    ctx.s = &s;
-    distribution_etag(&o, &ctx, etag);
-    answer_drawn(rq, etag, &o, draw_distribution, &ctx);
-    svc_row_samples_cleanup(&s);
+    if (e)
+        chart_problem(rq, e, &eb);
+    else
+        answer_drawn(rq, &c, &o);
+    svc_chart_cleanup(&c);
     err_cleanup(&eb);
 }
 

@@ -11,8 +11,6 @@
 
 #include <string.h>
 
-#define DASH_PAGE_ROWS 200 /* rows a page shows; every row is ranked */
-
 void route_page_projects(struct req *rq)
 {
     struct store *st = NULL;
@@ -64,7 +62,7 @@ void route_page_dashboard(struct req *rq)
     }
     if (svc_page_dashboard(st, &proj, q,
                            svc_page_dash_sort(req_arg(rq, "sort")), page,
-                           DASH_PAGE_ROWS, &d, &eb)) {
+                           SVC_PAGE_DASH_ROWS, &d, &eb)) {
         srv_page_error(rq, 500, "could not read the benchmarks");
         goto out;
     }
@@ -73,6 +71,41 @@ void route_page_dashboard(struct req *rq)
 out:
     srv_store_release(rq->srv, st);
     svc_page_dashboard_cleanup(&d);
+    store_project_cleanup(&proj);
+    err_cleanup(&eb);
+}
+
+/* /p/{project}/runs?branch=&testbed=&commit=&before=: the runs list. */
+void route_page_runs(struct req *rq)
+{
+    struct store_project proj;
+    struct store *st;
+    struct store_run_filter f = {0};
+    struct svc_page_runs p;
+    const char *before = req_arg(rq, "before");
+    struct errbuf eb;
+    enum err e;
+
+    memset(&p, 0, sizeof p);
+    if (before && *before && parse_int64(before, 1, INT64_MAX, &f.before_id)) {
+        req_query_problem(rq, "before", "expected a run id");
+        return;
+    }
+    st = srv_page_project_begin(rq, &proj);
+    if (!st)
+        return;
+    f.branch = req_arg_set(rq, "branch");
+    f.testbed = req_arg_set(rq, "testbed");
+    f.commit = req_arg_set(rq, "commit");
+    err_init(&eb);
+    e = svc_page_runs(st, &proj, &f, &p, &eb);
+    srv_store_release(rq->srv, st);
+    if (e)
+        srv_page_error(rq, srv_status_for(e), "could not list the runs");
+    else
+        srv_page_answer(
+            rq, page_runs_write(srv_page_links(rq), &p.view, &rq->resp));
+    svc_page_runs_cleanup(&p);
     store_project_cleanup(&proj);
     err_cleanup(&eb);
 }

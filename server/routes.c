@@ -17,9 +17,14 @@ static const struct route routes[] = {
     {"GET", "/p/{}", route_page_dashboard, ACCESS_READ, "page_dashboard"},
     {"GET", "/p/{}/benchmarks/{}", route_page_benchmark, ACCESS_READ,
      "page_benchmark"},
+    {"GET", "/p/{}/runs", route_page_runs, ACCESS_READ, "page_runs"},
     {"GET", "/p/{}/runs/{}", route_page_run, ACCESS_READ, "page_run"},
     {"GET", "/p/{}/alerts", route_page_alerts, ACCESS_READ, "page_alerts"},
     {"GET", "/p/{}/compare", route_page_compare, ACCESS_READ, "page_compare"},
+    {"GET", "/p/{}/regressions", route_page_regressions, ACCESS_READ,
+     "page_regressions"},
+    {"GET", "/p/{}/regressions.atom", route_page_regressions_atom, ACCESS_READ,
+     "page_regressions_atom"},
     /* The form routes check the write token themselves (a cookie). */
     {"POST", "/p/{}/alerts/login", route_page_login, ACCESS_PUBLIC,
      "page_login"},
@@ -34,6 +39,8 @@ static const struct route routes[] = {
      * every project (its figures cover them all). */
     {"GET", "/metrics", route_metrics, ACCESS_READ, "metrics"},
     {"GET", "/api/v1/projects", route_projects, ACCESS_READ, "projects"},
+    {"PATCH", "/api/v1/projects/{}", route_project_patch, ACCESS_WRITE,
+     "project_patch"},
     {"GET", "/api/v1/projects/{}/benchmarks", route_benchmarks, ACCESS_READ,
      "benchmarks"},
     {"GET", "/api/v1/projects/{}/measures", route_measures, ACCESS_READ,
@@ -72,6 +79,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/projects/{}/series", route_series, ACCESS_READ, "series"},
     {"GET", "/api/v1/projects/{}/alerts", route_alerts_list, ACCESS_READ,
      "alerts"},
+    {"GET", "/api/v1/projects/{}/regressions", route_regressions, ACCESS_READ,
+     "regressions"},
     {"PATCH", "/api/v1/alerts/{}", route_alert_patch, ACCESS_WRITE,
      "alert_patch"},
     /* Operations (route_ops.c, route_tokens.c; issue 16). */
@@ -95,6 +104,12 @@ static const struct route routes[] = {
      "token_create"},
     {"DELETE", "/api/v1/tokens/{}", route_token_revoke, ACCESS_ADMIN,
      "token_revoke"},
+    {"GET", "/api/v1/projects/{}/webhooks", route_webhooks_list, ACCESS_ADMIN,
+     "webhooks"},
+    {"POST", "/api/v1/projects/{}/webhooks", route_webhook_add, ACCESS_ADMIN,
+     "webhook_add"},
+    {"DELETE", "/api/v1/projects/{}/webhooks/{}", route_webhook_delete,
+     ACCESS_ADMIN, "webhook_delete"},
 };
 
 /* What each body route takes (server.c checks it on the first call, before
@@ -110,6 +125,9 @@ static const struct {
     {"alert_patch", BODY_JSON, 64u << 10},
     {"retention_put", BODY_JSON, 64u << 10},
     {"token_create", BODY_JSON, 64u << 10},
+    {"webhook_add", BODY_JSON, 16u << 10},
+
+    {"project_patch", BODY_JSON, 64u << 10},
     {"page_login", BODY_FORM, SRV_FORM_BODY_MAX},
     {"page_alert_action", BODY_FORM, SRV_FORM_BODY_MAX},
 };

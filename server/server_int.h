@@ -28,7 +28,8 @@ enum access {
     ACCESS_PUBLIC = 0, /* never needs a token */
     ACCESS_READ = 1,   /* needs a read token when the server is private */
     ACCESS_WRITE = 2,  /* needs a write token */
-    ACCESS_ADMIN = 3,  /* needs an admin token for every project */
+    ACCESS_ADMIN = 3,  /* needs an admin token (a route without a project:
+                          one for every project) */
 };
 
 typedef void (*route_fn)(struct req *rq);
@@ -277,6 +278,9 @@ void routes_body(const struct route *r, unsigned *kinds, size_t *max);
 void route_health(struct req *rq);
 void route_metrics(struct req *rq);
 void route_projects(struct req *rq);
+void route_project_patch(struct req *rq);
+/* A project as GET /api/v1/projects lists it. */
+void srv_write_project(struct jw *w, const struct store_project *p);
 void route_benchmarks(struct req *rq);
 void route_measures(struct req *rq);
 void route_branches(struct req *rq);
@@ -284,6 +288,8 @@ void route_testbeds(struct req *rq);
 void route_runs_list(struct req *rq);
 void route_run_get(struct req *rq);
 void route_series(struct req *rq);
+/* what is worse now (route_regressions.c) */
+void route_regressions(struct req *rq);
 void route_ingest(struct req *rq);
 /* statistics engine: route_compare.c, route_budgets.c */
 void route_compare(struct req *rq);
@@ -327,6 +333,10 @@ void srv_write_series_change_points(struct jw *w, struct store *st,
                                     int64_t project_id, const struct series *s);
 void route_alerts_list(struct req *rq);
 void route_alert_patch(struct req *rq);
+/* route_webhooks.c */
+void route_webhooks_list(struct req *rq);
+void route_webhook_add(struct req *rq);
+void route_webhook_delete(struct req *rq);
 
 /* ---- operations (route_ops.c, route_tokens.c, openapi.c) --------------- */
 

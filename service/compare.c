@@ -47,11 +47,12 @@
  *    minimum: the test used, q-value, per-side statistics, run-to-run
  *    noise, minimum detectable effect), or text (a ministat-like table)
  *    or Markdown: the pull-request comment, the one the agent posts too
- *    (names escaped for Markdown).  Its links need the server's URL: the
- *    query's "link" (an http(s) URL, what the agent was told), else the
- *    Host the client used; rows link to their series by benchmark id, and
- *    the chart and the full comparison name the runs by id, so an old
- *    comment keeps showing what it said.
+ *    (names escaped for Markdown), both written by render/compare_text.c
+ *    from the comparison's data (text_view).  Its links need the server's
+ *    URL: the query's "link" (an http(s) URL, what the agent was told),
+ *    else the Host the client used; rows link to their series by benchmark
+ *    id, and the chart and the full comparison name the runs by id, so an
+ *    old comment keeps showing what it said.
  */
 #include "service/service_int.h"
 
@@ -102,6 +103,7 @@ struct svc_compare {
     struct an_options opt;
     struct an_rules rules; /* threshold: the default, rows have their own */
     int history;
+    double prior_sd, prior_df; /* the noise the rows share (0: none) */
     struct cmp_row *rows;
     size_t nrows;
     struct cmp_row *single; /* one value per run: not compared (note 2) */
@@ -897,10 +899,13 @@ static enum err history(struct store *st, int64_t pid, struct svc_compare *c,
 /*
  * Each row's statistics (note 3): run against run when the history has
  * min_history runs to measure the run-to-run noise by, else the pooled
- * samples (each run counting once).
+ * samples (each run counting once).  A run-level row's noise is moderated
+ * towards the noise the comparison's measured rows share (prior; none when
+ * prior_df is 0).
  */
 static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
-                             size_t n, struct errbuf *eb)
+                             size_t n, double prior_sd, double prior_df,
+                             struct errbuf *eb)
 {
     for (size_t i = 0; i < n; i++) {
         struct cmp_row *row = &rows[i];
@@ -910,9 +915,12 @@ static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
                              row->nhc,
                              row->hist,
                              row->nhist,
-                             c->rules.noise_floor};
+                             c->rules.noise_floor,
+                             prior_sd,
+                             prior_df};
         enum err e;
 
+        an_compare_cleanup(&row->c);
         if (row->nhist >= c->rules.min_history && an_compare_runs(&in, &row->c))
             continue;
         e = an_compare(&row->sb, &row->sh, &c->opt, false, &row->c, eb);
@@ -922,12 +930,43 @@ static enum err compute_rows(struct svc_compare *c, struct cmp_row *rows,
     return ERR_OK;
 }
 
+/*
+ * The noise the measured run-level rows share (compare_runs.c note 8),
+ * from their own estimates; derived rows are left out, as they repeat
+ * their source's noise.
+ */
+static void noise_prior(struct svc_compare *c)
+{
+    double *sd = xcalloc(c->nrows + 1, sizeof *sd),
+           *df = xcalloc(c->nrows + 1, sizeof *df);
+    size_t m = 0;
+
+    for (size_t i = 0; i < c->nrows; i++) {
+        const struct cmp_row *row = &c->rows[i];
+
+        if (row->c.kind != AN_KIND_RUNS || row->b->derived)
+            continue;
+        sd[m] = row->c.own_noise;
+        df[m++] = row->c.own_df;
+    }
+    if (!an_noise_prior(sd, df, m, &c->prior_sd, &c->prior_df))
+        c->prior_sd = c->prior_df = 0;
+    free(sd);
+    free(df);
+}
+
 static enum err compute(struct svc_compare *c, struct errbuf *eb)
 {
-    enum err e = compute_rows(c, c->rows, c->nrows, eb);
+    enum err e = compute_rows(c, c->rows, c->nrows, 0, 0, eb);
 
+    if (e)
+        return e;
+    noise_prior(c);
+    if (c->prior_df > 0)
+        e = compute_rows(c, c->rows, c->nrows, c->prior_sd, c->prior_df, eb);
     if (!e)
-        e = compute_rows(c, c->folded, c->nfolded, eb);
+        e = compute_rows(c, c->folded, c->nfolded, c->prior_sd, c->prior_df,
+                         eb);
     if (e)
         return e;
     for (size_t i = 0; i < c->nsingle; i++) {
@@ -1324,6 +1363,7 @@ static void row_json(struct jw *w, const struct cmp_row *r)
         jw_knum(w, "t", c->t);
         jw_knum(w, "df", c->df);
         jw_knum(w, "noise", c->noise);
+        jw_knum(w, "noise_own", c->own_noise);
         jw_knum(w, "head_spread", c->head_spread);
         jw_knum(w, "hist_lo", c->hist_lo);
         jw_knum(w, "hist_hi", c->hist_hi);
@@ -1405,6 +1445,15 @@ static void write_json(const struct svc_compare *c, struct buf *out)
     jw_kint(&w, "bootstrap", c->opt.bootstrap);
     jw_kint(&w, "seed", (int64_t)c->opt.seed);
     jw_obj_end(&w);
+    jw_key(&w, "shared_noise");
+    if (c->prior_df > 0) {
+        jw_obj_begin(&w);
+        jw_knum(&w, "noise", c->prior_sd);
+        jw_knum(&w, "df", c->prior_df);
+        jw_obj_end(&w);
+    } else {
+        jw_null(&w);
+    }
     jw_key(&w, "summary");
     jw_obj_begin(&w);
     jw_kint(&w, "regressed", (int64_t)c->counts[AN_REGRESSED]);
@@ -1453,390 +1502,122 @@ static void write_json(const struct svc_compare *c, struct buf *out)
 
 /* ---- output: text and Markdown ------------------------------------------- */
 
-/* A value with a readable unit: 28.6 us, 1.5 MiB, 812 /s. */
-static void fmt_pct(char *out, size_t n, double v)
+/* What render/compare_text.c writes them from (note 6). */
+
+_Static_assert(AN_UNCHANGED == (int)PAGE_UNCHANGED &&
+                   AN_REGRESSED == (int)PAGE_REGRESSED &&
+                   AN_IMPROVED == (int)PAGE_IMPROVED &&
+                   AN_INCONCLUSIVE == (int)PAGE_INCONCLUSIVE,
+               "one order of verdicts");
+
+/* A page_cmp_text of a comparison and what it owns (it borrows c). */
+struct text_view {
+    struct page_cmp_text v;
+    struct page_cmp_text_row *rows, *folded, *singles;
+    struct page_cmp_run *runs[2];
+    struct page_cmp_budget *budgets;
+};
+
+static struct page_cmp_text_row *text_rows(const struct cmp_row *r, size_t n)
 {
-    if (isfinite(v))
-        snprintf(out, n, "%+.1f%%", 100 * v);
-    else
-        snprintf(out, n, "-");
-}
+    struct page_cmp_text_row *v = xcalloc(n ? n : 1, sizeof *v);
 
-static void fmt_ci(char *out, size_t n, const double ci[2])
-{
-    if (isfinite(ci[0]) && isfinite(ci[1]))
-        snprintf(out, n, "[%+.1f%%, %+.1f%%]", 100 * ci[0], 100 * ci[1]);
-    else
-        snprintf(out, n, "-");
-}
-
-static void fmt_p(char *out, size_t n, double p)
-{
-    if (isfinite(p))
-        snprintf(out, n, "%.2g", p);
-    else
-        snprintf(out, n, "-");
-}
-
-static void side_line(struct buf *out, const char *label,
-                      const struct cmp_side *s)
-{
-    (void)buf_printf(out, "%s %s:", label, s->ref ? s->ref : "");
-    for (size_t i = 0; i < s->n; i++)
-        (void)buf_printf(out, "%s run %lld (%s, %.12s, testbed %s)",
-                         i ? "," : "", (long long)s->refs[i].id,
-                         s->refs[i].branch, s->refs[i].commit_sha,
-                         s->refs[i].testbed);
-    (void)buf_addc(out, '\n');
-    if (s->how)
-        (void)buf_printf(out, "  (%s)\n", s->how);
-}
-
-static void write_text(const struct svc_compare *c, struct buf *out)
-{
-    int kw = 9;
-    const char *p;
-
-    side_line(out, "base", &c->base);
-    side_line(out, "head", &c->head);
-    for (size_t i = 0; i < c->nrows; i++) {
-        int l = (int)strlen(c->rows[i].b->key);
-
-        kw = l > kw ? (l > 60 ? 60 : l) : kw;
+    for (size_t i = 0; i < n; i++) {
+        v[i].key = r[i].b->key;
+        v[i].measure = r[i].b->measure;
+        v[i].unit = r[i].b->unit;
+        v[i].reason = r[i].d.reason;
+        v[i].bench_id = r[i].bench_id;
+        v[i].base = r[i].c.base;
+        v[i].head = r[i].c.head;
+        v[i].change = r[i].c.change;
+        v[i].ci[0] = r[i].c.change_ci[0];
+        v[i].ci[1] = r[i].c.change_ci[1];
+        v[i].q = r[i].q;
+        v[i].verdict = (enum page_verdict)r[i].d.verdict;
     }
-    (void)buf_printf(out, "\n%-*s %-10s %12s %12s %8s %18s %8s  %s\n", kw,
-                     "benchmark", "measure", "base", "head", "change", "95% CI",
-                     "q", "verdict");
-    for (size_t i = 0; i < c->nrows; i++) {
-        const struct cmp_row *r = &c->rows[i];
-        char b[32], h[32], ch[16], ci[40], q[16];
-
-        unit_format(b, sizeof b, r->c.base, r->b->unit);
-        unit_format(h, sizeof h, r->c.head, r->b->unit);
-        fmt_pct(ch, sizeof ch, r->c.change);
-        fmt_ci(ci, sizeof ci, r->c.change_ci);
-        fmt_p(q, sizeof q, r->q);
-        (void)buf_printf(out, "%-*s %-10s %12s %12s %8s %18s %8s  %s\n", kw,
-                         r->b->key, r->b->measure, b, h, ch, ci, q,
-                         an_verdict_str(r->d.verdict));
-    }
-    (void)buf_printf(out,
-                     "\nsummary: %zu regressed, %zu improved, %zu "
-                     "unchanged, %zu inconclusive (threshold %.0f%%, "
-                     "Benjamini-Hochberg at %.0f%%)\n",
-                     c->counts[AN_REGRESSED], c->counts[AN_IMPROVED],
-                     c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE],
-                     100 * c->rules.threshold, 100 * c->rules.alpha);
-    if (!c->nrows)
-        (void)buf_printf(out, "nothing was comparable: base and head share "
-                              "no benchmark and measure with samples\n");
-    for (size_t i = 0; i < c->nrows; i++)
-        if (c->rows[i].d.verdict != AN_UNCHANGED)
-            (void)buf_printf(
-                out, "%s %s (%s): %s\n", an_verdict_str(c->rows[i].d.verdict),
-                c->rows[i].b->key, c->rows[i].b->measure, c->rows[i].d.reason);
-    for (size_t i = 0; i < c->nfolded; i++) {
-        char ch[16];
-
-        fmt_pct(ch, sizeof ch, c->folded[i].c.change);
-        (void)buf_printf(out, "derived, beside its source: %s (%s): %s, %s\n",
-                         c->folded[i].b->key, c->folded[i].b->measure, ch,
-                         an_verdict_str(c->folded[i].d.verdict));
-    }
-    if (c->nsingle)
-        (void)buf_printf(out,
-                         "%zu not compared (one value per run; judged "
-                         "by budgets and trends):\n",
-                         c->nsingle);
-    for (size_t i = 0; i < c->nsingle; i++) {
-        char ch[16];
-
-        fmt_pct(ch, sizeof ch, c->single[i].c.change);
-        (void)buf_printf(out, "  %s (%s): %s\n", c->single[i].b->key,
-                         c->single[i].b->measure, ch);
-    }
-    for (size_t i = 0; i < c->nonly_base; i++)
-        (void)buf_printf(out, "only in base: %s\n", c->only_base[i]);
-    for (size_t i = 0; i < c->nonly_head; i++)
-        (void)buf_printf(out, "only in head: %s\n", c->only_head[i]);
-    if (c->nbudgets)
-        (void)buf_printf(out, "\nbudgets:\n");
-    for (size_t i = 0; i < c->nbudgets; i++)
-        (void)buf_printf(out, "  %-7s %s\n", c->budgets[i].status,
-                         c->budgets[i].message);
-    if (c->nrecs)
-        (void)buf_printf(out, "\nrecommendations:\n");
-    for (size_t i = 0; i < c->nrecs; i++)
-        (void)buf_printf(out, "  - %s\n", c->recs[i]);
-    p = buf_str(&c->notes);
-    if (*p)
-        (void)buf_printf(out, "\nnotes:\n  %s\n", p);
+    return v;
 }
 
-static const char *verdict_mark(enum an_verdict v)
+static struct page_cmp_run *text_side(const struct cmp_side *s,
+                                      struct page_cmp_text_side *v)
 {
-    static const char *const m[] = {"unchanged", "**regressed**", "improved",
-                                    "inconclusive"};
+    struct page_cmp_run *runs = xcalloc(s->n ? s->n : 1, sizeof *runs);
 
-    return (unsigned)v < 4 ? m[v] : "inconclusive";
-}
-
-/* The history page of a row's series on the head's branch and testbed. */
-static void md_series_url(struct buf *out, const struct svc_compare *c,
-                          const struct cmp_row *r)
-{
-    (void)buf_printf(out, "%s/p/", c->link_base);
-    (void)page_esc_segment(out, c->project);
-    (void)buf_printf(out, "/benchmarks/%lld?branch=", (long long)r->bench_id);
-    (void)page_esc_query(out, c->head.refs[0].branch);
-    (void)buf_adds(out, "&testbed=");
-    (void)page_esc_query(out, c->head.refs[0].testbed);
-}
-
-static void md_row(struct buf *out, const struct svc_compare *c,
-                   const struct cmp_row *r)
-{
-    char b[32], h[32], ch[16], ci[40], q[16];
-    bool link = c->link_base && c->project && r->bench_id > 0;
-
-    unit_format(b, sizeof b, r->c.base, r->b->unit);
-    unit_format(h, sizeof h, r->c.head, r->b->unit);
-    fmt_pct(ch, sizeof ch, r->c.change);
-    fmt_ci(ci, sizeof ci, r->c.change_ci);
-    fmt_p(q, sizeof q, r->q);
-    (void)buf_adds(out, link ? "| [" : "| ");
-    (void)page_esc_md(out, r->b->key);
-    if (link) {
-        (void)buf_adds(out, "](");
-        md_series_url(out, c, r);
-        (void)buf_adds(out, ")");
-    }
-    (void)buf_adds(out, " | ");
-    (void)page_esc_md(out, r->b->measure);
-    (void)buf_printf(out, " | %s | %s | %s | %s | %s | %s |\n", b, h, ch, ci, q,
-                     verdict_mark(r->d.verdict));
-}
-
-static const char md_head[] = "| benchmark | measure | base | head | change "
-                              "| 95% CI | q | verdict |\n"
-                              "|---|---|---:|---:|---:|---:|---:|---|\n";
-
-static void plural(struct buf *out, size_t n, const char *one, const char *many)
-{
-    (void)buf_printf(out, "%zu %s", n, n == 1 ? one : many);
-}
-
-static void md_side(struct buf *out, const struct svc_compare *c,
-                    const struct cmp_side *s)
-{
-    bool ids_only = s->ref && strspn(s->ref, "0123456789,") == strlen(s->ref);
-
-    if (!ids_only) {
-        (void)page_esc_md(out, s->ref);
-        (void)buf_adds(out, ", ");
-    }
-    (void)buf_adds(out, s->n == 1 ? "run " : "runs ");
     for (size_t i = 0; i < s->n; i++) {
-        (void)buf_adds(out, i ? ", " : "");
-        if (c->link_base && c->project) {
-            (void)buf_printf(out, "[%lld](%s/p/", (long long)s->refs[i].id,
-                             c->link_base);
-            (void)page_esc_segment(out, c->project);
-            (void)buf_printf(out, "/runs/%lld)", (long long)s->refs[i].id);
-        } else {
-            (void)buf_printf(out, "%lld", (long long)s->refs[i].id);
-        }
+        runs[i].id = s->refs[i].id;
+        runs[i].branch = s->refs[i].branch;
+        runs[i].commit_sha = s->refs[i].commit_sha;
+        runs[i].testbed = s->refs[i].testbed;
     }
+    v->ref = s->ref;
+    v->how = s->how;
+    v->runs = runs;
+    v->n = s->n;
+    return runs;
 }
 
-/*
- * GitHub refuses a comment over 65,536 characters, and the agent adds a
- * few hundred bytes of its own: the changed rows stop at about 24 KB, all
- * rows at about 56 KB, each with a line saying how many are left out and
- * where to see them (note 6).
- */
-#define MD_CHANGED_BYTES 24000
-#define MD_ALL_BYTES 56000
-
-/* After a table: a blank line, or "N more rows in the full comparison". */
-static void md_more(struct buf *out, const struct svc_compare *c, size_t left,
-                    const char *what)
+static void text_view(const struct svc_compare *c, struct text_view *t)
 {
-    if (!left) {
-        (void)buf_addc(out, '\n');
-        return;
-    }
-    (void)buf_printf(out, "\n%zu more %s ", left, what);
-    if (c->link_base && c->project) {
-        (void)buf_printf(out, "in the [full comparison](%s/p/", c->link_base);
-        (void)page_esc_segment(out, c->project);
-        (void)buf_adds(out, "/compare?base=");
-        side_ids(out, &c->base);
-        (void)buf_adds(out, "&head=");
-        side_ids(out, &c->head);
-        (void)buf_adds(out, ")");
-    } else {
-        (void)buf_adds(out, "in the full comparison");
-    }
-    (void)buf_adds(out, " (a comment holds at most 64 KiB).\n\n");
-}
+    struct page_cmp_text *v = &t->v;
 
-/* Why each row that is not unchanged got its verdict, within the changed
- * rows' byte budget. */
-static void md_reasons(struct buf *out, const struct svc_compare *c,
-                       size_t start)
-{
-    size_t shown = 0, left = 0;
-
-    for (size_t i = 0; i < c->nrows; i++) {
-        const struct cmp_row *r = &c->rows[i];
-
-        if (r->d.verdict == AN_UNCHANGED)
-            continue;
-        if (out->len - start >= MD_CHANGED_BYTES) {
-            left++;
-            continue;
-        }
-        if (!shown++)
-            (void)buf_adds(out, "**Why**\n\n");
-        (void)buf_printf(out, "- %s ", an_verdict_str(r->d.verdict));
-        (void)page_esc_md(out, r->b->key);
-        (void)buf_adds(out, " ");
-        (void)page_esc_md(out, r->b->measure);
-        (void)buf_adds(out, ": ");
-        (void)page_esc_md(out, r->d.reason);
-        (void)buf_addc(out, '\n');
-    }
-    if (left)
-        (void)buf_printf(out, "- and %zu more in the full comparison\n", left);
-    if (shown)
-        (void)buf_addc(out, '\n');
-}
-
-/*
- * A pull-request comment (note 6): the verdict as its first line, what
- * was compared, the rows that changed with a link to their history, the
- * chart and a link to the full comparison when a server URL is known,
- * budgets and recommendations, every row in a collapsed block, and last a
- * hidden marker, so a bot updates its comment instead of adding one.
- */
-static void write_markdown(const struct svc_compare *c, struct buf *out)
-{
-    size_t changed = c->counts[AN_REGRESSED] + c->counts[AN_IMPROVED];
-    size_t start = out->len;
-
-    (void)buf_adds(out, "### benchvault: ");
-    plural(out, c->counts[AN_REGRESSED], "regression", "regressions");
-    (void)buf_adds(out, ", ");
-    plural(out, c->counts[AN_IMPROVED], "improvement", "improvements");
-    (void)buf_printf(out, ", %zu unchanged, %zu inconclusive",
-                     c->counts[AN_UNCHANGED], c->counts[AN_INCONCLUSIVE]);
-    if (c->nsingle)
-        (void)buf_printf(out, " (%zu not compared: one value per run)",
-                         c->nsingle);
-    (void)buf_adds(out, "\n\n");
-    if (c->nfolded)
-        (void)buf_printf(out,
-                         "%zu derived %s (such as throughput from the "
-                         "same timings) %s beside %s source and %s not "
-                         "counted.\n\n",
-                         c->nfolded, c->nfolded == 1 ? "row" : "rows",
-                         c->nfolded == 1 ? "is" : "are",
-                         c->nfolded == 1 ? "its" : "their",
-                         c->nfolded == 1 ? "is" : "are");
-    if (!c->nrows)
-        (void)buf_printf(out,
-                         "**Nothing was comparable**: base and head "
-                         "share no benchmark and measure with samples "
-                         "(%zu series only in the base, %zu only in the "
-                         "head, %zu with one value per run).\n\n",
-                         c->nonly_base, c->nonly_head, c->nsingle);
-    (void)buf_adds(out, "Base: ");
-    md_side(out, c, &c->base);
-    (void)buf_adds(out, "; head: ");
-    md_side(out, c, &c->head);
-    (void)buf_printf(out,
-                     ". Noise threshold %.0f%%, Benjamini-Hochberg at "
-                     "%.0f%%.\n\n",
-                     100 * c->rules.threshold, 100 * c->rules.alpha);
-    if (changed) {
-        size_t left = 0;
-
-        (void)buf_adds(out, md_head);
-        for (int pass = 0; pass < 2; pass++)
-            for (size_t i = 0; i < c->nrows; i++) {
-                if (c->rows[i].d.verdict != (pass ? AN_IMPROVED : AN_REGRESSED))
-                    continue;
-                if (out->len - start < MD_CHANGED_BYTES)
-                    md_row(out, c, &c->rows[i]);
-                else
-                    left++;
-            }
-        md_more(out, c, left, "changed rows");
-    }
-    md_reasons(out, c, start);
-    if (c->link_base && c->project && c->nrows) {
-        struct buf q;
-
-        buf_init(&q, 0);
-        (void)buf_adds(&q, "base=");
-        side_ids(&q, &c->base);
-        (void)buf_adds(&q, "&head=");
-        side_ids(&q, &c->head);
-        (void)buf_printf(out, "![comparison chart](%s/p/", c->link_base);
-        (void)page_esc_segment(out, c->project);
-        (void)buf_printf(out,
-                         "/charts/compare.png?%s)\n\n[Full comparison]"
-                         "(%s/p/",
-                         buf_str(&q), c->link_base);
-        (void)page_esc_segment(out, c->project);
-        (void)buf_printf(out, "/compare?%s)\n\n", buf_str(&q));
-        buf_cleanup(&q);
-    }
-    if (c->nbudgets)
-        (void)buf_adds(out, "**Budgets**\n\n");
+    memset(t, 0, sizeof *t);
+    v->project = c->project;
+    v->link_base = c->link_base;
+    t->runs[0] = text_side(&c->base, &v->side[0]);
+    t->runs[1] = text_side(&c->head, &v->side[1]);
+    v->rows = t->rows = text_rows(c->rows, c->nrows);
+    v->nrows = c->nrows;
+    v->folded = t->folded = text_rows(c->folded, c->nfolded);
+    v->nfolded = c->nfolded;
+    v->singles = t->singles = text_rows(c->single, c->nsingle);
+    v->nsingles = c->nsingle;
+    v->only[0] = c->only_base;
+    v->nonly[0] = c->nonly_base;
+    v->only[1] = c->only_head;
+    v->nonly[1] = c->nonly_head;
+    t->budgets = xcalloc(c->nbudgets ? c->nbudgets : 1, sizeof *t->budgets);
     for (size_t i = 0; i < c->nbudgets; i++) {
-        (void)buf_printf(out, "- %s: ", c->budgets[i].status);
-        (void)page_esc_md(out, c->budgets[i].message);
-        (void)buf_addc(out, '\n');
+        t->budgets[i].status = c->budgets[i].status;
+        t->budgets[i].message = c->budgets[i].message;
     }
-    if (c->nbudgets)
-        (void)buf_addc(out, '\n');
-    if (c->nrecs)
-        (void)buf_adds(out, "**Recommendations**\n\n");
-    for (size_t i = 0; i < c->nrecs; i++) {
-        (void)buf_adds(out, "- ");
-        (void)page_esc_md(out, c->recs[i]);
-        (void)buf_addc(out, '\n');
-    }
-    if (c->nrecs)
-        (void)buf_addc(out, '\n');
-    (void)buf_printf(out, "<details><summary>All %zu rows</summary>\n\n",
-                     c->nrows);
-    (void)buf_adds(out, md_head);
-    for (size_t i = 0; i < c->nrows; i++) {
-        if (out->len - start >= MD_ALL_BYTES) {
-            md_more(out, c, c->nrows - i, "rows");
-            break;
-        }
-        md_row(out, c, &c->rows[i]);
-    }
-    for (size_t i = 0; i < c->nfolded && out->len - start < MD_ALL_BYTES; i++)
-        md_row(out, c, &c->folded[i]);
-    (void)buf_adds(out, "\n</details>\n\n" COMMENT_MARKER "\n");
+    v->budgets = t->budgets;
+    v->nbudgets = c->nbudgets;
+    v->recs = c->recs;
+    v->nrecs = c->nrecs;
+    memcpy(v->counts, c->counts, sizeof v->counts);
+    v->threshold = c->rules.threshold;
+    v->alpha = c->rules.alpha;
+    v->notes = buf_str(&c->notes);
+}
+
+static void text_view_cleanup(struct text_view *t)
+{
+    free(t->rows);
+    free(t->folded);
+    free(t->singles);
+    free(t->runs[0]);
+    free(t->runs[1]);
+    free(t->budgets);
 }
 
 enum err svc_compare_write(const struct svc_compare *c, const char *format,
                            struct buf *out)
 {
-    if (!format || !*format || !strcmp(format, "json"))
+    struct text_view t;
+
+    if (!format || !*format || !strcmp(format, "json")) {
         write_json(c, out);
-    else if (!strcmp(format, "text"))
-        write_text(c, out);
-    else if (!strcmp(format, "markdown"))
-        write_markdown(c, out);
-    else
+        return ERR_OK;
+    }
+    if (strcmp(format, "text") && strcmp(format, "markdown"))
         return ERR_INVALID;
+    text_view(c, &t);
+    if (!strcmp(format, "text"))
+        page_compare_text_write(&t.v, out);
+    else
+        page_compare_md_write(&t.v, out);
+    text_view_cleanup(&t);
     return ERR_OK;
 }
 

@@ -9,14 +9,18 @@
  *    rules (an_level_now, an_decide).  A worse level without an alert is
  *    "suspected": alerts wait for enough runs at the new level.  An open
  *    alert says "regressed" and an acknowledged one "known" until it is
- *    resolved; either shows the alert's own change (the step against the
- *    level before it).
+ *    resolved; either shows the step at its first bad run: the runs since
+ *    it against the LEVEL_HISTORY runs before it, compared as the level
+ *    is (an_compare_runs), so the change and its interval come from one
+ *    comparison; the alert's own change when its first bad run is not in
+ *    the series.
  * 2. Every series is read and ranked; nothing is cut before sorting.  The
  *    worse-now order puts suspected, regressed and known rows first, worst
  *    first.
  */
 #include "service/service_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +74,76 @@ static const struct store_alert *alert_of(const struct store_alert *a, size_t n,
     return NULL;
 }
 
+/* Since when: the level that starts at point fb of s. */
+static void level_start(struct svc_dash_row *r, const struct series *s,
+                        size_t fb)
+{
+    assert(fb < s->npoints);
+    free(r->first_bad_commit);
+    free(r->last_good_commit);
+    r->first_bad_commit = r->last_good_commit = NULL;
+    r->first_bad_run_id = s->points[fb].run_id;
+    r->since = s->points[fb].time;
+    if (s->points[fb].commit_sha)
+        r->first_bad_commit = xstrdup(s->points[fb].commit_sha);
+    r->last_good_run_id = fb ? s->points[fb - 1].run_id : 0;
+    if (fb && s->points[fb - 1].commit_sha)
+        r->last_good_commit = xstrdup(s->points[fb - 1].commit_sha);
+}
+
+/* An alert's row (note 1): since its first bad run, the step measured as
+ * the level is; the alert's own change when that run is not in s. */
+static void alert_step(struct svc_dash_row *r, const struct series *s,
+                       const double *v, const struct store_alert *a,
+                       const struct an_rules *rules, double sign)
+{
+    size_t fb = 0;
+    struct an_compare c;
+
+    r->alert_id = a->id;
+    r->ci[0] = r->ci[1] = NAN;
+    while (fb < s->npoints && s->points[fb].run_id != a->first_bad_run_id)
+        fb++;
+    if (fb < s->npoints && fb >= 2) {
+        size_t b0 = fb > LEVEL_HISTORY ? fb - LEVEL_HISTORY : 0;
+        struct an_runs in = {v + b0,
+                             fb - b0,
+                             v + fb,
+                             s->npoints - fb,
+                             v + b0,
+                             fb - b0,
+                             rules->noise_floor,
+                             0,
+                             0};
+
+        level_start(r, s, fb);
+        r->tail = s->npoints - fb;
+        if (an_compare_runs(&in, &c)) {
+            r->change = c.change;
+            r->ci[0] = c.change_ci[0];
+            r->ci[1] = c.change_ci[1];
+            r->worse = sign * r->change;
+            return;
+        }
+    } else {
+        free(r->first_bad_commit);
+        free(r->last_good_commit);
+        r->first_bad_commit = r->last_good_commit = NULL;
+        r->first_bad_run_id = a->first_bad_run_id;
+        r->last_good_run_id = a->last_good_run_id;
+        r->since = a->created_at;
+        if (a->first_bad_commit)
+            r->first_bad_commit = xstrdup(a->first_bad_commit);
+        if (a->last_good_commit)
+            r->last_good_commit = xstrdup(a->last_good_commit);
+    }
+    if (isfinite(a->change)) {
+        /* the alert measured the step against the level before it */
+        r->change = a->change;
+        r->worse = sign * r->change;
+    }
+}
+
 /*
  * A row from its series (note 1): the latest level against the runs before
  * it (an_level_now), judged with the comparison's default rules; an open or
@@ -86,11 +160,15 @@ static void row_fill(struct svc_dash_row *r, const struct store_benchmark *bm,
     const struct store_alert *a;
 
     memset(r, 0, sizeof *r);
+    r->ci[0] = r->ci[1] = NAN;
+    r->since = TIME_NONE;
     an_rules_default(&rules);
     r->bench_id = bm->id;
     r->key = xstrdup(bm->key);
     r->measure = xstrdup(s->measure);
     r->unit = xstrdup(s->unit ? s->unit : "");
+    r->branch = xstrdup(s->branch ? s->branch : "");
+    r->testbed = xstrdup(s->testbed ? s->testbed : "");
     r->npoints = s->npoints;
     r->last = s->points[s->npoints - 1].value;
     r->change = r->worse = NAN;
@@ -105,6 +183,9 @@ static void row_fill(struct svc_dash_row *r, const struct store_benchmark *bm,
         r->change = now.change;
         r->tail = now.tail;
         r->worse = sign * now.change;
+        r->ci[0] = now.c.change_ci[0];
+        r->ci[1] = now.c.change_ci[1];
+        level_start(r, s, s->npoints - now.tail);
         an_decide(&now.c, qv, s->direction, NULL, NAN, &rules, &d);
         if (d.verdict == AN_REGRESSED)
             r->state = SVC_DASH_SUSPECTED;
@@ -119,13 +200,8 @@ static void row_fill(struct svc_dash_row *r, const struct store_benchmark *bm,
         r->state = SVC_DASH_ALERT;
     else if ((a = alert_of(ak, nak, s)) != NULL)
         r->state = SVC_DASH_KNOWN;
-    if (a && a->first_bad_commit)
-        r->first_bad_commit = xstrdup(a->first_bad_commit);
-    if (a && isfinite(a->change)) {
-        /* the alert measured the step against the level before it */
-        r->change = a->change;
-        r->worse = sign * r->change;
-    }
+    if (a)
+        alert_step(r, s, v, a, &rules, sign);
     free(v);
 }
 
@@ -174,6 +250,9 @@ void svc_dash_rows_free(struct svc_dash_row *rows, size_t n)
         free(rows[i].measure);
         free(rows[i].unit);
         free(rows[i].first_bad_commit);
+        free(rows[i].last_good_commit);
+        free(rows[i].branch);
+        free(rows[i].testbed);
     }
     free(rows);
 }

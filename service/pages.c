@@ -10,7 +10,7 @@
  *     pages always did; only the parts a page cannot exist without fail
  *     the call.
  */
-#include "service/service.h"
+#include "service/service_int.h"
 
 #include "analysis/analysis.h"
 #include "render/page.h"
@@ -179,6 +179,11 @@ enum err svc_page_dashboard(struct store *st, const struct store_project *proj,
     v->q = q;
     v->sorts = svc_page_dash_sorts(&v->nsorts);
     v->sort = sort;
+    /* the dashboard leads with what is worse now (regressions.c), of
+     * every series: not under a search, whose rows are only some */
+    svc_regressions_from(st, proj, out->rows, out->nrows, SVC_DASH_WORSE_HEAD,
+                         &out->worse);
+    v->worse = q && *q ? NULL : &out->worse.view;
     return ERR_OK;
 }
 
@@ -200,6 +205,7 @@ void svc_page_dashboard_cleanup(struct svc_page_dashboard *d)
     free(d->latest);
     free(d->branches);
     store_branches_free(d->br, d->nbr);
+    svc_regressions_cleanup(&d->worse); /* before the rows it borrows */
     svc_dash_rows_free(d->rows, d->nrows);
     free(d->rows_v);
     memset(d, 0, sizeof *d);
@@ -247,6 +253,7 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
     if (e)
         return e;
     out->v = xcalloc(out->n ? out->n : 1, sizeof *out->v);
+    out->msgs = xcalloc(out->n ? out->n : 1, sizeof *out->msgs);
     for (size_t i = 0; i < out->n; i++) {
         const struct store_alert *a = &out->a[i];
 
@@ -268,9 +275,14 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
             .last_good_commit = a->last_good_commit,
             .first_bad_commit = a->first_bad_commit,
             .advice = alert_advice(a),
+            .created_at = a->created_at,
         };
+        svc_run_brief(st, proj->id, a->first_bad_run_id, &out->msgs[i],
+                      &out->v[i].first_bad_at);
+        out->v[i].first_bad_message = out->msgs[i];
     }
     out->view.slug = proj->slug;
+    out->view.repo_url = proj->repository_url;
     out->view.alerts = out->v;
     out->view.n = out->n;
     return ERR_OK;
@@ -278,8 +290,11 @@ enum err svc_page_alerts(struct store *st, const struct store_project *proj,
 
 void svc_page_alerts_cleanup(struct svc_page_alerts *p)
 {
-    for (size_t i = 0; p->v && i < p->n; i++)
+    for (size_t i = 0; p->v && i < p->n; i++) {
         free((char *)p->v[i].advice);
+        free(p->msgs[i]);
+    }
+    free(p->msgs);
     free(p->v);
     store_alerts_free(p->a, p->n);
     memset(p, 0, sizeof *p);
@@ -561,6 +576,7 @@ enum err svc_page_run(struct store *st, const struct store_project *proj,
     q.threshold = NAN;
     ce = svc_compare_create(st, &q, &out->cmp, &out->cmp_eb);
     out->view.slug = proj->slug;
+    out->view.repo_url = proj->repository_url;
     out->view.run = &out->run;
     if (out->cmp) {
         svc_page_comparison(out->cmp, &out->pc);

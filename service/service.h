@@ -12,6 +12,7 @@
 
 #include "core/core.h"
 #include "render/page.h"
+#include "render/render.h"
 #include "store/store.h"
 
 struct jw;
@@ -291,7 +292,17 @@ struct svc_dash_row {
     double worse;               /* change signed so that worse > 0 */
     size_t npoints, tail;       /* tail: runs at the latest level */
     enum svc_dash_state state;
-    char *first_bad_commit; /* owns: its alert's, NULL without one */
+    char *first_bad_commit; /* owns: its alert's, else the first run of the
+                               latest level's; NULL when unknown */
+    /* Since when (service/regressions.c lists them): the first run of the
+     * new level (its alert's first bad run) and the last run before it
+     * (0: unknown), the first one's time, and change's 95% interval. */
+    int64_t first_bad_run_id, last_good_run_id;
+    char *last_good_commit; /* owns; NULL when unknown */
+    int64_t since;          /* TIME_NONE when unknown */
+    double ci[2];           /* NAN when none */
+    char *branch, *testbed; /* owns: the series' */
+    int64_t alert_id;       /* its open or acknowledged alert, else 0 */
 };
 
 /*
@@ -302,6 +313,35 @@ enum err svc_dashboard(struct store *st, int64_t project_id, const char *q,
                        enum svc_dash_sort sort, struct svc_dash_row **rows,
                        size_t *n, struct errbuf *eb);
 void svc_dash_rows_free(struct svc_dash_row *rows, size_t n);
+
+/* ---- what is worse now, listed (service/regressions.c) ------------------ */
+
+/* The dashboard's rows that are worse now (suspected, alert open, known),
+ * worst first, with each first bad commit's subject; ->view borrows the
+ * rest of the struct, which owns what it read. */
+struct svc_regressions {
+    struct page_regressions view;
+    struct svc_dash_row *rows; /* owns: every row of the project */
+    size_t nrows;
+    struct page_regression *v; /* owns */
+    char **messages;           /* owns, parallel to v */
+};
+/*
+ * proj's series worse now (svc_dashboard's rule), worst first; at most max
+ * of them in ->view (0: all; ->view.total says how many there are).  proj
+ * is borrowed by ->view.  ERR_DB.  Clean up also after an error.
+ */
+enum err svc_regressions(struct store *st, const struct store_project *proj,
+                         size_t max, struct svc_regressions *out,
+                         struct errbuf *eb);
+/* The same from rows already read (borrowed: they must outlive out, and
+ * are not freed by it). */
+void svc_regressions_from(struct store *st, const struct store_project *proj,
+                          const struct svc_dash_row *rows, size_t nrows,
+                          size_t max, struct svc_regressions *out);
+void svc_regressions_cleanup(struct svc_regressions *r);
+/* {"project", "regressions": [...]} for the API (docs/api.md). */
+void svc_regressions_json(struct jw *w, const struct svc_regressions *r);
 
 /* ---- what the HTML pages show (service/pages.c) ------------------------- */
 /*
@@ -333,7 +373,13 @@ struct svc_page_dashboard {
     struct svc_dash_row *rows;
     size_t nrows;
     struct page_dash_row *rows_v;
+    struct svc_regressions worse; /* the head of what is worse now */
 };
+#define SVC_PAGE_DASH_ROWS                                                     \
+    200 /* rows a dashboard page shows; every row is                           \
+          ranked */
+
+#define SVC_DASH_WORSE_HEAD 5 /* series worse now the dashboard lists */
 /* The dashboard's sorts (by URL name and label), in enum svc_dash_sort's
  * order; the index of a name (0, the default, for NULL or unknown). */
 const struct page_dash_sort *svc_page_dash_sorts(size_t *n);
@@ -356,6 +402,7 @@ struct svc_page_alerts {
     struct page_alerts view; /* the caller sets the session's csrf fields */
     struct store_alert *a;   /* owns */
     struct page_alert *v;    /* owns, and each advice */
+    char **msgs;             /* owns: each first bad commit's subject */
     size_t n;
 };
 /* proj's newest SVC_PAGE_ALERTS_MAX alerts with their recommendations;
@@ -426,5 +473,166 @@ struct svc_page_run {
 enum err svc_page_run(struct store *st, const struct store_project *proj,
                       int64_t id, struct svc_page_run *out, struct errbuf *eb);
 void svc_page_run_cleanup(struct svc_page_run *p);
+
+/* ---- the charts' data (service/charts.c) -------------------------------- */
+/*
+ * What each chart shows, gathered for its render/ writer: the server's
+ * chart routes and the static report both call these, then svc_chart_draw.
+ * Each loader fills a caller-owned struct svc_chart (owns what it read);
+ * svc_chart_cleanup it after drawing, also after an error.
+ */
+enum svc_chart_kind {
+    SVC_CHART_TREND = 0,
+    SVC_CHART_SPARKLINE,
+    SVC_CHART_RESOURCES,
+    SVC_CHART_COMPARE,
+    SVC_CHART_SCALING,
+    SVC_CHART_DISTRIBUTION
+};
+
+/* The most device pixels a chart may have (4096 x 4096). */
+#define SVC_CHART_MAX_PIXELS (4096 * 4096)
+
+struct svc_chart {
+    enum svc_chart_kind kind;
+    char title[600];
+    /* trend, sparkline */
+    struct series series;
+    struct chart_change *changes; /* owns, nchanges */
+    size_t nchanges;
+    /* resources */
+    struct run run;
+    bool has_run;
+    /* compare: rows[i].key is names[i] (owned) */
+    struct chart_cmp_row *rows;
+    char **names;
+    size_t nrows;
+    double threshold;
+    /* scaling: the fitted class (static text, NULL: no fit) */
+    struct svc_scaling scaling;
+    const char *cls;
+    double coef;
+    /* distribution */
+    struct svc_row_samples samples;
+};
+
+/* A kind's size (CSS px) when the query gives none. */
+void svc_chart_size(enum svc_chart_kind kind, unsigned *width,
+                    unsigned *height);
+/*
+ * The trend of the series q names (the series API's rules), with its change
+ * points when changes (one worse than the segment before marked as an
+ * alert).  ERR_NOT_FOUND (benchmark, measure, branch, testbed) and
+ * ERR_INVALID (a bad stat, an ambiguous measure) with a message; ERR_DB.
+ */
+enum err svc_chart_trend(struct store *st, int64_t project_id,
+                         const struct store_series_query *q, bool changes,
+                         struct svc_chart *out, struct errbuf *eb);
+/* The same series' newest last (>= 1) points, for a sparkline. */
+enum err svc_chart_sparkline(struct store *st, int64_t project_id,
+                             const struct store_series_query *q, size_t last,
+                             struct svc_chart *out, struct errbuf *eb);
+/* Run run_id's resource samples.  ERR_NOT_FOUND, ERR_DB. */
+enum err svc_chart_resources(struct store *st, int64_t project_id,
+                             int64_t run_id, struct svc_chart *out,
+                             struct errbuf *eb);
+/* Every row of the comparison q (svc_compare_create's errors). */
+enum err svc_chart_compare(struct store *st, const struct svc_compare_query *q,
+                           struct svc_chart *out, struct errbuf *eb);
+/* For a compare chart asked without a height: as tall as its rows need,
+ * within SVC_CHART_MAX_PIXELS; other kinds are left as they are. */
+void svc_chart_fit_height(const struct svc_chart *c, struct chart_opts *o);
+/* A family's scaling (svc_scaling_load) with its best fit; ERR_NOT_FOUND
+ * when no member has one numeric parameter and the measure. */
+enum err svc_chart_scaling(struct store *st, int64_t project_id,
+                           const char *family, const char *param,
+                           const char *measure, struct svc_chart *out,
+                           struct errbuf *eb);
+/* One row's samples of the comparison q (svc_compare_samples' errors). */
+enum err svc_chart_distribution(struct store *st,
+                                const struct svc_compare_query *q,
+                                const char *key, const char *measure,
+                                struct svc_chart *out, struct errbuf *eb);
+/* Appends to b everything c's picture at o depends on (the program's
+ * version, RENDER_REVISION, o, labels, values): hash it for a cache key. */
+void svc_chart_key(const struct svc_chart *c, const struct chart_opts *o,
+                   struct buf *b);
+/* Draws c at o into out (render/'s chart writers); their errors. */
+enum err svc_chart_draw(const struct svc_chart *c, const struct chart_opts *o,
+                        struct buf *out, struct errbuf *eb);
+void svc_chart_cleanup(struct svc_chart *c);
+
+/* ---- webhooks (webhooks.c): alert transitions sent to receivers ------- */
+
+struct svc_webhook_cfg {
+    int64_t retry_base_ms; /* the first retry waits this; doubles */
+    int64_t retry_max_ms;  /* the longest wait between attempts */
+    int max_attempts;      /* then the delivery is failed */
+    int64_t lease_ms;      /* a claimed delivery is another sender's after */
+    int batch;             /* deliveries claimed per pass */
+    const char *link_base; /* the pages' public URL for links, or NULL */
+};
+void svc_webhook_cfg_default(struct svc_webhook_cfg *cfg);
+/*
+ * Sends one request: POST body to url with headers (NULL-terminated
+ * "Name: value").  Sets *status (0 when no answer came) and, on a
+ * transport failure, error.
+ */
+typedef void (*svc_webhook_post_fn)(void *ctx, const char *url,
+                                    const char *const *headers,
+                                    const char *body, size_t len, long *status,
+                                    char *error, size_t errlen);
+/* The body of delivery d about alert a (NULL when gone): JSON, or Slack's
+ * {"text"} for format "slack". */
+void svc_webhook_body(const struct store_delivery *d,
+                      const struct store_alert *a, const char *link_base,
+                      struct buf *out);
+/*
+ * One pass of the sender: claims the due deliveries, signs and sends each
+ * through post, records delivered / retry / failed (webhooks.c notes).
+ * *attempted (may be NULL) counts the requests made.
+ */
+enum err svc_webhooks_pass(struct store *st, const struct svc_webhook_cfg *cfg,
+                           svc_webhook_post_fn post, void *ctx,
+                           size_t *attempted, struct errbuf *eb);
+
+/* ---- the runs list and the compare page's picks (service/runs.c) -------- */
+
+#define SVC_PAGE_RUNS_MAX 50 /* runs one page of the runs list shows */
+struct svc_page_runs {
+    struct page_runs view;
+    /* owned below */
+    struct run *runs;
+    size_t n;
+    struct store_branch *br;
+    struct store_testbed *tb;
+    size_t nbr, ntb;
+    char **names; /* borrowed names: branches, then testbeds */
+};
+/*
+ * proj's runs newest first matching f (f->limit: 0 for SVC_PAGE_RUNS_MAX),
+ * with the branches and testbeds to choose from; f's strings are borrowed
+ * by ->view.  ERR_INVALID (a limit out of range), ERR_DB.  Clean up also
+ * after an error.
+ */
+enum err svc_page_runs(struct store *st, const struct store_project *proj,
+                       const struct store_run_filter *f,
+                       struct svc_page_runs *out, struct errbuf *eb);
+void svc_page_runs_cleanup(struct svc_page_runs *p);
+
+#define SVC_COMPARE_PICK_RUNS 30 /* recent runs the compare form offers */
+struct svc_compare_picks {
+    struct page_compare_picks view;
+    struct run *runs; /* owns */
+    size_t n;
+    struct store_branch *br; /* owns */
+    size_t nbr;
+    char **names; /* owns the array; borrows the names */
+};
+/* What the compare form offers: the recent runs and the branches; a part
+ * that cannot be read is left out. */
+void svc_compare_picks(struct store *st, const struct store_project *proj,
+                       struct svc_compare_picks *out);
+void svc_compare_picks_cleanup(struct svc_compare_picks *p);
 
 #endif /* BV_SERVICE_H */

@@ -488,7 +488,12 @@ static enum err migrate(struct store *st, int64_t uv, bool *created,
             return e;
         if (applied) {
             log_info("store: applied migration %s", m->name);
-            if (uv == 0)
+            /* Created: this process made the first schema.  Another
+             * process may apply later migrations of the same new file
+             * between ours (each is its own transaction), so "applied one
+             * while the file was new" would let two processes both claim
+             * it. */
+            if (m->version == 1)
                 any = true;
         }
     }

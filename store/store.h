@@ -107,6 +107,11 @@ enum err store_idempotent_get(struct store *st, const char *project,
                               const char *key, const unsigned char *body_hash,
                               int64_t *run_id, int64_t *result_count);
 
+/* Sets a project's repository URL (NULL clears it); the caller checked
+ * it (an http or https URL).  ERR_NOT_FOUND, ERR_DB (store_project.c). */
+enum err store_project_set_repository(struct store *st, const char *project,
+                                      const char *url, struct errbuf *eb);
+
 /* Sets a project's description (the demo's label).  ERR_NOT_FOUND. */
 enum err store_project_describe(struct store *st, const char *project,
                                 const char *description);
@@ -118,7 +123,8 @@ struct store_project {
     char *slug, *description; /* description may be NULL */
     int64_t created_at;
     int64_t run_count;
-    int64_t last_run_at; /* TIME_NONE without runs */
+    int64_t last_run_at;  /* TIME_NONE without runs */
+    char *repository_url; /* NULL: unknown (schema 0008) */
 };
 
 struct store_benchmark {
@@ -172,9 +178,11 @@ enum err store_testbeds_list(struct store *st, int64_t project_id,
 void store_testbeds_free(struct store_testbed *t, size_t n);
 
 struct store_run_filter {
-    const char *branch; /* NULL: all branches */
-    int64_t before_id;  /* 0: from the newest */
-    int limit;          /* 1..1000 */
+    const char *branch;  /* NULL: all branches */
+    int64_t before_id;   /* 0: from the newest */
+    int limit;           /* 1..1000 */
+    const char *testbed; /* NULL: all testbeds */
+    const char *commit;  /* NULL: any; else a prefix of the commit sha */
 };
 
 /*
@@ -520,8 +528,63 @@ enum err store_alert_update(struct store *st, int64_t id, const char *status,
                             const char *note, struct errbuf *eb);
 /* Whether s is an alert status (open, acknowledged, dismissed, resolved). */
 bool store_alert_status_valid(const char *s);
-/* Open alerts of every project (for /metrics). */
-enum err store_alerts_open_count(struct store *st, int64_t *n);
+/* Alerts by project (for /metrics' labelled gauges): every project, also
+ * those with none, in slug order. */
+struct store_alert_tally {
+    char *project; /* owns: the slug */
+    int64_t open, acknowledged;
+};
+enum err store_alerts_by_project(struct store *st,
+                                 struct store_alert_tally **out, size_t *n);
+void store_alert_tally_free(struct store_alert_tally *v, size_t n);
+
+/* ---- webhooks (store_webhook.c; triggers on alert fill the outbox) ----- */
+
+struct store_webhook {
+    int64_t id, project_id;
+    char *url, *format; /* owns; format "json" or "slack" */
+    int64_t created_at;
+    int64_t pending, delivered, failed; /* deliveries by state */
+    int64_t last_status; /* HTTP status of the newest attempt; 0 none */
+    char *last_error;    /* owns; the newest attempt's error, or NULL */
+};
+/* Adds a receiver of project_id's alert transitions (url and secret
+ * checked by the caller); *id is its id. */
+enum err store_webhook_add(struct store *st, int64_t project_id,
+                           const char *url, const char *secret,
+                           const char *format, int64_t *id, struct errbuf *eb);
+/* A project's webhooks (no secrets), oldest first. */
+enum err store_webhooks_list(struct store *st, int64_t project_id,
+                             struct store_webhook **out, size_t *n,
+                             struct errbuf *eb);
+void store_webhooks_free(struct store_webhook *v, size_t n);
+/* Deletes one with its pending deliveries; ERR_NOT_FOUND when project_id
+ * has no webhook id. */
+enum err store_webhook_delete(struct store *st, int64_t project_id, int64_t id,
+                              struct errbuf *eb);
+
+struct store_delivery {
+    int64_t id, webhook_id, alert_id; /* alert_id 0 when the alert is gone */
+    char *event;                      /* owns: "alert.opened", ... */
+    char *url, *secret, *format, *project; /* owns */
+    int64_t created_at;
+    int attempts; /* counting the one just claimed */
+};
+/*
+ * Claims up to limit deliveries due at now (ms): each gets its attempt
+ * counted and next_at = now + lease_ms in one transaction, so no other
+ * sender takes it until the lease ends (store_webhook.c note 2).
+ */
+enum err store_deliveries_claim(struct store *st, int64_t now, int64_t lease_ms,
+                                int limit, struct store_delivery **out,
+                                size_t *n, struct errbuf *eb);
+void store_deliveries_free(struct store_delivery *v, size_t n);
+/* Records an attempt: state "delivered", "failed" (given up) or "pending"
+ * (again at next_at; TIME_NONE keeps the lease's); status 0 when no answer
+ * came; error NULL when none. */
+enum err store_delivery_done(struct store *st, int64_t id, const char *state,
+                             long status, const char *error, int64_t next_at,
+                             struct errbuf *eb);
 
 /* ---- deletion and retention (store_delete.c) ---------------------------- */
 /*

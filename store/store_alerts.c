@@ -27,6 +27,8 @@
  */
 #include "store/store_int.h"
 
+#include <assert.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -739,21 +741,48 @@ out:
     return e;
 }
 
-enum err store_alerts_open_count(struct store *st, int64_t *n)
+enum err store_alerts_by_project(struct store *st,
+                                 struct store_alert_tally **out, size_t *n)
 {
     sqlite3_stmt *s = NULL;
+    struct store_alert_tally *v = NULL;
+    size_t k = 0;
     enum err e;
     bool row;
 
+    assert(st && out && n);
+    *out = NULL;
     *n = 0;
-    /* alert_project_status serves it: a scan of the index, not the table. */
-    e = store_stmt(st, SQ_ALERTS_OPEN_COUNT,
-                   "SELECT COUNT(*) FROM alert WHERE status = 'open'", &s,
-                   NULL);
-    if (e == ERR_OK)
-        e = store_step(st, s, &row, NULL, "count open alerts");
-    if (e == ERR_OK && row)
-        *n = sqlite3_column_int64(s, 0);
+    e = store_stmt(st, SQ_ALERTS_BY_PROJECT,
+                   "SELECT p.slug, "
+                   "COUNT(CASE WHEN a.status = 'open' THEN 1 END), "
+                   "COUNT(CASE WHEN a.status = 'acknowledged' THEN 1 END) "
+                   "FROM project p LEFT JOIN alert a ON a.project_id = p.id "
+                   "GROUP BY p.id ORDER BY p.slug",
+                   &s, NULL);
+    while (e == ERR_OK) {
+        e = store_step(st, s, &row, NULL, "count alerts by project");
+        if (e || !row)
+            break;
+        v = xreallocarray(v, k + 1, sizeof *v);
+        v[k].project = xstrdup((const char *)sqlite3_column_text(s, 0));
+        v[k].open = sqlite3_column_int64(s, 1);
+        v[k].acknowledged = sqlite3_column_int64(s, 2);
+        k++;
+    }
     store_stmt_done(s);
-    return e;
+    if (e) {
+        store_alert_tally_free(v, k);
+        return e;
+    }
+    *out = v;
+    *n = k;
+    return ERR_OK;
+}
+
+void store_alert_tally_free(struct store_alert_tally *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].project);
+    free(v);
 }

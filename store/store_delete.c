@@ -1,6 +1,6 @@
 /*
  * store_delete.c: deleting runs, benchmarks, branches and projects, the
- * deletion log, and per-project retention (schema/0007_ops.sql).
+ * deletion log, and per-project retention (schema/0009_ops.sql).
  *
  * Design notes:
  * 1. One transaction per delete (BEGIN IMMEDIATE): the rows, the alerts'

@@ -24,7 +24,7 @@
     "SELECT p.id, p.slug, p.description, p.created_at, "                       \
     "(SELECT COUNT(*) FROM run WHERE project_id = p.id), "                     \
     "(SELECT created_at FROM run WHERE project_id = p.id "                     \
-    "ORDER BY id DESC LIMIT 1) FROM project p "
+    "ORDER BY id DESC LIMIT 1), p.repository_url FROM project p "
 
 static void read_project(sqlite3_stmt *s, struct store_project *p)
 {
@@ -34,6 +34,7 @@ static void read_project(sqlite3_stmt *s, struct store_project *p)
     p->created_at = store_col_time(s, 3);
     p->run_count = sqlite3_column_int64(s, 4);
     p->last_run_at = store_col_time(s, 5);
+    p->repository_url = store_col_str(s, 6);
 }
 
 void store_project_cleanup(struct store_project *p)
@@ -42,6 +43,7 @@ void store_project_cleanup(struct store_project *p)
         return;
     free(p->slug);
     free(p->description);
+    free(p->repository_url);
     memset(p, 0, sizeof *p);
 }
 
@@ -362,6 +364,8 @@ enum err store_runs_list(struct store *st, int64_t project_id,
                          size_t *n, struct errbuf *eb)
 {
     const char *branch = f ? f->branch : NULL;
+    const char *testbed = f ? f->testbed : NULL;
+    const char *commit = f ? f->commit : NULL;
     int64_t before = f && f->before_id > 0 ? f->before_id : INT64_MAX;
     int limit = f ? f->limit : RUNS_LIST_DEFAULT_LIMIT;
     sqlite3_stmt *s = NULL;
@@ -379,7 +383,17 @@ enum err store_runs_list(struct store *st, int64_t project_id,
     }
     /* Two statements rather than "?4 IS NULL OR ...", which would keep the
      * planner from walking the (project_id, branch_id) index. */
-    if (branch)
+    if (testbed || commit)
+        /* the rarer filters: the (project_id) walk, each filter optional */
+        e = store_stmt(st, SQ_RUNS_LIST_FILTER,
+                       RUN_COLUMNS "WHERE r.project_id = ?1 AND r.id < ?2 "
+                                   "AND (?4 IS NULL OR b.name = ?4) "
+                                   "AND (?5 IS NULL OR t.name = ?5) "
+                                   "AND (?6 IS NULL OR substr(r.commit_sha, 1, "
+                                   "length(?6)) = ?6) "
+                                   "ORDER BY r.id DESC LIMIT ?3",
+                       &s, eb);
+    else if (branch)
         e = store_stmt(st, SQ_RUNS_LIST_BRANCH,
                        RUN_COLUMNS "WHERE r.project_id = ?1 AND r.id < ?2 "
                                    "AND r.branch_id = (SELECT id FROM branch "
@@ -397,8 +411,13 @@ enum err store_runs_list(struct store *st, int64_t project_id,
     store_bind_int(&b, project_id);
     store_bind_int(&b, before);
     store_bind_int(&b, limit);
-    if (branch)
+    if (testbed || commit) {
+        store_bind_text(&b, branch); /* NULL binds NULL */
+        store_bind_text(&b, testbed);
+        store_bind_text(&b, commit);
+    } else if (branch) {
         store_bind_text(&b, branch);
+    }
     e = store_bind_check(st, &b, eb, "list runs");
     while (e == ERR_OK &&
            (e = store_step(st, s, &row, eb, "list runs")) == ERR_OK && row) {

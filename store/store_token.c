@@ -15,7 +15,7 @@
  *    revokes every token of that name.
  * 4. The project column is a slug, not a foreign key: a token may name a
  *    project before its first ingest creates it.  NULL means all projects.
- * 5. Expiry (schema 7): expires_at NULL never expires.  A lookup at or past
+ * 5. Expiry (schema 9): expires_at NULL never expires.  A lookup at or past
  *    it is refused like a revoked token, but says why (the caller tells the
  *    client "expired", which a person can act on); the row stays, listed.
  */

@@ -535,6 +535,9 @@ class StandIn:
             return 200, {"id": 555, "body": json.loads(r["body"])["body"]}
         if r["method"] == "POST" and path.endswith("/issues/42/comments"):
             return 201, {"id": 777, "body": json.loads(r["body"])["body"]}
+        if r["method"] == "POST" and path.startswith(
+                "/repos/acme/alpha-q/statuses/"):
+            return 201, {"id": 1, **json.loads(r["body"])}
         return 404, {"title": "not here"}
 
     def stop(self):
@@ -574,11 +577,15 @@ def test_gate_unconfirmed_regression_passes(tmpdir_path):
     try:
         p = bv_run(tmpdir_path, "--server", s.url, "--token", "t",
                    "--results", doc, "--fail-on-regression",
-                   "--comment-file", comment, "--github-comment", "--",
-                   *cmd, env=github_env(tmpdir_path, s.url))
+                   "--comment-file", comment, "--github-comment",
+                   "--github-status", "--", *cmd,
+                   env=github_env(tmpdir_path, s.url))
     finally:
         s.stop()
     assert p.returncode == 0, p.stderr + p.stdout
+    st = [json.loads(r["body"]) for r in s.http.requests
+          if "/statuses/" in r["path"]]
+    assert [x["state"] for x in st] == ["success"], st
     reqs = s.http.requests
     posts = [r for r in reqs if r["method"] == "POST"
              and r["path"].endswith("/runs")]
@@ -605,7 +612,8 @@ def test_gate_unconfirmed_regression_passes(tmpdir_path):
     assert md.count("<!-- benchvault-comment -->") == 1
     assert md.endswith("<!-- benchvault-comment -->\n")
     # GitHub: the list, then an update of the existing marked comment.
-    gh = [r for r in reqs if r["path"].startswith("/repos/")]
+    gh = [r for r in reqs if r["path"].startswith("/repos/")
+          and "/statuses/" not in r["path"]]
     assert [(r["method"], r["path"]) for r in gh] == [
         ("GET", "/repos/acme/alpha-q/issues/42/comments?per_page=100&page=1"),
         ("PATCH", "/repos/acme/alpha-q/issues/comments/555")]
@@ -627,17 +635,30 @@ def test_gate_confirmed_regression_fails(tmpdir_path):
     try:
         p = bv_run(tmpdir_path, "--server", s.url, "--token", "t",
                    "--results", doc, "--fail-on-regression",
-                   "--github-comment", "--", *cmd,
+                   "--github-comment", "--github-status", "--", *cmd,
                    env=github_env(tmpdir_path, s.url))
     finally:
         s.stop()
     assert p.returncode == 1, p.stderr + p.stdout
+    # the commit status of the head commit says failure, and why
+    st = [r for r in s.http.requests if "/statuses/" in r["path"]]
+    assert [r["path"] for r in st] == [
+        "/repos/acme/alpha-q/statuses/"
+        "0123456789abcdef0123456789abcdef01234567"], st
+    doc_st = json.loads(st[0]["body"])
+    assert doc_st["state"] == "failure" and doc_st["context"] == "benchvault"
+    assert doc_st["description"].startswith("1 regressed, 0 improved"), doc_st
+    assert doc_st["target_url"] == (
+        f"{s.url}/p/alpha-q/compare?base=branch%3Amain&head=1%2C2")
+    assert st[0]["headers"]["Authorization"] == "Bearer ghs_test"
+    assert "commit status benchvault: failure" in p.stdout
     assert "1 confirmed regression" in p.stderr
     assert "regressed: bench_0[size=0] latency" in p.stdout
-    gh = [(r["method"], r["path"]) for r in s.http.requests
-          if r["path"].startswith("/repos/")]
-    assert gh[-1] == ("POST", "/repos/acme/alpha-q/issues/42/comments")
-    body = json.loads(s.http.requests[-1]["body"])["body"]
+    gh = [r for r in s.http.requests if r["path"].startswith("/repos/")
+          and "/statuses/" not in r["path"]]
+    assert (gh[-1]["method"], gh[-1]["path"]) == (
+        "POST", "/repos/acme/alpha-q/issues/42/comments")
+    body = json.loads(gh[-1]["body"])["body"]
     assert body.startswith("### benchvault: 1 regression(s) (stand-in)")
     # Without --fail-on-regression the same run passes.
     s = StandIn(pooled_regressed=True, existing_comment=False)

@@ -73,7 +73,8 @@ def test_injected_slowdown_opens_one_alert_and_ack_survives_restart(
         assert [x["id"] for x in alerts] == [a["id"]]
         assert alerts[0]["first_bad_run"]["commit"] == "c0060"
 
-        assert "benchvault_alerts_open 1\n" in s.get("/metrics").text
+        m = s.get("/metrics").text
+        assert f'benchvault_alerts_open{{project="{PROJECT}"}} 1\n' in m, m
 
         # the series endpoint shows the change point
         r = s.get(f"/api/v1/projects/{PROJECT}/series",
@@ -100,7 +101,10 @@ def test_injected_slowdown_opens_one_alert_and_ack_survives_restart(
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "acknowledged"
         assert r.json()["note"] == "looking at c0060"
-        assert "benchvault_alerts_open 0\n" in s.get("/metrics").text
+        m = s.get("/metrics").text
+        assert f'benchvault_alerts_open{{project="{PROJECT}"}} 0\n' in m, m
+        assert (f'benchvault_alerts_acknowledged{{project="{PROJECT}"}} 1\n'
+                in m), m
         r = requests.patch(f"{s.url}/api/v1/alerts/999999",
                            data=json.dumps({"status": "acknowledged"}),
                            headers=h, timeout=30)

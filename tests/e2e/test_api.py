@@ -2,6 +2,9 @@
 import json
 import math
 import os
+import shutil
+import subprocess
+import time
 
 import pytest
 import requests
@@ -205,6 +208,32 @@ def test_metrics(server):
     assert "benchvault_runs_ingested_total 1" in body
     assert "benchvault_results_ingested_total 1" in body
     assert "benchvault_db_size_bytes" in body
+    # the standard process metrics, with values that make sense
+    vals = {}
+    for line in body.splitlines():
+        if line.startswith("process_"):
+            k, v = line.split(" ")
+            vals[k] = float(v)
+    assert set(vals) == {"process_cpu_seconds_total",
+                         "process_virtual_memory_bytes",
+                         "process_resident_memory_bytes",
+                         "process_start_time_seconds", "process_open_fds",
+                         "process_max_fds"}, vals
+    assert 1 << 20 < vals["process_resident_memory_bytes"] < 8 << 30
+    assert vals["process_virtual_memory_bytes"] >= \
+        vals["process_resident_memory_bytes"]
+    assert abs(vals["process_start_time_seconds"] - time.time()) < 3600
+    assert 3 <= vals["process_open_fds"] <= vals["process_max_fds"]
+    assert vals["process_cpu_seconds_total"] >= 0
+    # every project gets its alert gauges, also with no alert
+    assert 'benchvault_alerts_open{project="' in body
+    promtool = shutil.which("promtool")
+    if promtool:  # Debian's prometheus (the Makefile installs it)
+        r = subprocess.run([promtool, "check", "metrics"], input=body,
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+    else:
+        print("promtool not installed: the exposition format check skipped")
 
 
 def test_request_log_line(server):

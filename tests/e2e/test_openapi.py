@@ -162,6 +162,11 @@ def test_real_answers_validate(demo):
     go("GET", "/p/{project}/benchmarks/{id}", "/p/demo/benchmarks/x", 404)
     go("GET", "/p/{project}/runs/{id}", "/p/demo/runs/60", 200)
     go("GET", "/p/{project}/alerts", "/p/demo/alerts", 200)
+    go("GET", "/p/{project}/runs", "/p/demo/runs", 200)
+    go("GET", "/p/{project}/runs", "/p/nope/runs", 404)
+    go("GET", "/p/{project}/regressions", "/p/demo/regressions", 200)
+    go("GET", "/p/{project}/regressions.atom", "/p/demo/regressions.atom",
+       200)
     go("GET", "/p/{project}/compare", "/p/demo/compare?base=59&head=60",
        200)
     go("POST", "/p/{project}/alerts/login", "/p/demo/alerts/login",
@@ -183,6 +188,27 @@ def test_real_answers_validate(demo):
         go("GET", f"/api/v1/projects/{{project}}/{name}", f"{P}/{name}", 200)
         go("GET", f"/api/v1/projects/{{project}}/{name}",
            f"/api/v1/projects/nope/{name}", 404)
+    go("GET", "/api/v1/projects/{project}/regressions", f"{P}/regressions",
+       200)
+    go("GET", "/api/v1/projects/{project}/regressions",
+       "/api/v1/projects/nope/regressions", 404)
+    t = "/api/v1/projects/{project}"
+    go("PATCH", t, P, 200, headers={**j, **w},
+       data=json.dumps({"repository_url": "https://example.com/demo"}))
+    go("PATCH", t, P, 422, headers={**j, **w},
+       data=json.dumps({"repository_url": "ftp://x"}))
+    go("PATCH", t, P, 401, headers=j, data="{}")
+    # webhooks
+    t = "/api/v1/projects/{project}/webhooks"
+    go("GET", t, f"{P}/webhooks", 200, headers=a)
+    go("GET", t, f"{P}/webhooks", 403, headers=w)
+    hook = go("POST", t, f"{P}/webhooks", 201, headers={**j, **a},
+              data=json.dumps({"url": "http://127.0.0.1:9/hook"})).json()
+    go("POST", t, f"{P}/webhooks", 422, headers={**j, **a},
+       data=json.dumps({"url": "nope"}))
+    t = "/api/v1/projects/{project}/webhooks/{id}"
+    go("DELETE", t, f"{P}/webhooks/{hook['id']}", 204, headers=a)
+    go("DELETE", t, f"{P}/webhooks/{hook['id']}", 404, headers=a)
     # runs
     t = "/api/v1/projects/{project}/runs"
     go("GET", t, f"{P}/runs?limit=2", 200)

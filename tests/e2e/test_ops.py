@@ -139,7 +139,8 @@ def test_deleting_the_runs_that_caused_an_alert_resolves_it(server):
                           tok).status_code == 200
     alerts = server.get("/api/v1/projects/alpha/alerts").json()["alerts"]
     assert [a for a in alerts if a["status"] == "open"] == []
-    assert "benchvault_alerts_open 0\n" in server.get("/metrics").text
+    assert 'benchvault_alerts_open{project="alpha"} 0\n' in server.get(
+        "/metrics").text
 
 
 def test_delete_benchmark_branch_and_project(tmpdir_path):

@@ -119,6 +119,16 @@ def test_pages(server):
     html = get_page(server, "/p/demo", params={"q": XSS_ATTR})
     assert 'value="&quot;onerror&#61;alert(1) x&#61;&quot;"' in html
 
+    # what is worse now, its feed, and the runs list (issue 17): valid
+    # HTML5, hostile names as text
+    get_page(server, "/p/demo/regressions")
+    html = get_page(server, "/p/demo/runs")
+    assert "&lt;b&gt;br&lt;/b&gt;" in html
+    html = get_page(server, "/p/demo/runs", params={"branch": XSS_BRANCH,
+                                                    "commit": XSS_ATTR})
+    assert "No runs match" in html
+    get_page(server, "/p/demo/compare")
+
     # a benchmark page: trend images per measure, selectors, change points
     bench = server.get("/api/v1/projects/demo/benchmarks").json()
     ids = {b["key"]: b["id"] for b in bench["benchmarks"]}

@@ -1,6 +1,7 @@
 """`benchvault report`: a static site of the project's pages and charts.
 
-The crawler asks for the pages in static mode (the request header
+The report writes the pages with the server's own writers, no server
+running, as the server answers them in static mode (the request header
 X-Benchvault-Static: 1): no page it saves has a <form>, the benchmark page's
 branch and testbed choices are links to saved views, and every page works
 from file:// in a real browser."""
@@ -146,8 +147,14 @@ def test_report_has_no_forms_and_every_view(server, tmpdir_path):
         check_links(page, html)
         check_tidy(page, html)
     names = {os.path.relpath(p, out) for p in pages}
-    # the compare page needs a server: neither linked nor saved
-    assert not any(n.startswith("compare") for n in names), names
+    # a run's full comparison is saved (without its form); the header does
+    # not link the empty compare form, which needs a server
+    compares = [n for n in names if n.startswith("compare")]
+    assert compares, names
+    for n in compares:
+        html = read(os.path.join(out, n))
+        assert "Comparing other runs needs the live server" in html, n
+        assert "regression" in html and "Base: " in html, n
     assert "compare" not in read(os.path.join(out, "index.html")).split(
         "</header>")[0]
 
@@ -199,8 +206,8 @@ def test_report_has_no_forms_and_every_view(server, tmpdir_path):
 
 
 def test_live_pages_keep_their_forms(server):
-    """Static mode is the crawler's choice; without the header the pages
-    keep their forms."""
+    """Static mode is asked for with the header; without it the pages keep
+    their forms."""
     seed_views(server)
     bench = server.get("/api/v1/projects/alpha-q/benchmarks").json()
     bid = bench["benchmarks"][0]["id"]
@@ -265,3 +272,78 @@ def test_report_errors(server, tmpdir_path):
     assert p.returncode == 2 and "nope" in p.stderr
     p = run_cli("report", "--project", "x", check=False)
     assert p.returncode == 2
+
+
+def unshare_prefix():
+    """The command prefix that runs a program with networking off (a new,
+    empty network namespace), or a skip where that is not permitted."""
+    import shutil
+    import subprocess
+
+    import pytest
+    exe = shutil.which("unshare")
+    if not exe:
+        pytest.skip("unshare (util-linux) is not installed")
+    p = subprocess.run([exe, "-n", "true"], capture_output=True, text=True)
+    if p.returncode != 0:
+        pytest.skip("unshare -n is not permitted here (needs root or user "
+                    f"namespaces): {p.stderr.strip()}")
+    return [exe, "-n"]
+
+
+def links_blank(html):
+    """The page with every href and src value emptied: what is left must
+    be the same bytes in the report and on the server."""
+    return re.sub(r'\b(href|src)="[^"]*"', r'\1=""', html)
+
+
+def test_report_offline_is_the_servers_pages(server, tmpdir_path):
+    """Issue 14: the report needs no network (it runs in an empty network
+    namespace here, with the server up beside it and unreachable), every
+    link and image of it is a written file, and its pages are the bytes
+    the server answers for the same pages in static mode, links apart."""
+    import subprocess
+
+    from conftest import BIN
+    seed_views(server)
+    alerts = server.get("/api/v1/projects/alpha-q/alerts").json()["alerts"]
+    assert alerts, "the step opened no alert"
+    bad_run = alerts[0]["first_bad_run"]["id"]
+    bench = server.get("/api/v1/projects/alpha-q/benchmarks").json()
+    bid = {b["name"]: b["id"] for b in bench["benchmarks"]}["bench_0"]
+    out = os.path.join(tmpdir_path, "site")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("BENCHVAULT_")}
+    p = subprocess.run([*unshare_prefix(), BIN, "report", "--db", server.db,
+                        "--project", "alpha-q", "--out", out],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "files in" in p.stdout and p.stderr == "", p.stderr
+    pages = site_pages(out)
+    pngs = 0
+    for page in pages:
+        pngs += check_links(page, read(page))
+    assert pngs > 0
+
+    # the full comparison of the run that regressed: the run page links it
+    run_page = os.path.join(out, "runs", f"{bad_run}.html")
+    live_run = server.get(f"/p/alpha-q/runs/{bad_run}", headers=STATIC).text
+    every = r'<a href="([^"]*)">Every row \('
+    compare_path = htmllib.unescape(re.search(every, live_run).group(1))
+    compare_file = target_of(run_page,
+                             re.search(every, read(run_page)).group(1))
+    assert "Base: " in read(compare_file)
+
+    same = [("/p/alpha-q", os.path.join(out, "index.html")),
+            (f"/p/alpha-q/benchmarks/{bid}",
+             os.path.join(out, "benchmarks", f"{bid}.html")),
+            (compare_path, compare_file),
+            ("/p/alpha-q/alerts", os.path.join(out, "alerts.html")),
+            (f"/p/alpha-q/runs/{bad_run}", run_page)]
+    for path, file in same:
+        r = server.get(path, headers=STATIC)
+        assert r.status_code == 200, path
+        assert links_blank(read(file)) == links_blank(r.text), path
+    # and links are the only difference: a page with its links left in
+    # differs (so the comparison above is not of two empty strings)
+    assert read(same[0][1]) != server.get(same[0][0], headers=STATIC).text

@@ -1,10 +1,10 @@
 """Every route of the route table (server/routes.c, read here as data)
 answers by its declared access level under --private, checked by the
 dispatcher before the handler runs (issue 14, "Auth in the dispatcher"):
-no token -> 401; a read token -> a READ route is served, a WRITE route
-is 403; a write token -> WRITE routes pass auth; an ADMIN route needs an
-admin token (a write token is 403).  A route added to the table is walked
-without touching this test."""
+no token -> 401; a read token -> a READ route is served, a WRITE or ADMIN
+route is 403; a write token -> WRITE routes pass auth, ADMIN routes are
+403; an admin token passes them all.  A route added to the
+table is walked without touching this test."""
 import os
 import re
 
@@ -48,7 +48,7 @@ def private(tmpdir_path):
     s = Server(db, ["--private"])
     s.write_token = make_token(db, "write")
     s.read_token = make_token(db, "read", name="reader")
-    s.admin_token = make_token(db, "admin", name="root")
+    s.admin_token = make_token(db, "admin", name="admin")
     s.start()
     r = s.post("/api/v1/projects/alpha-q/runs", json=native_run(),
                headers=auth(s.write_token))
@@ -74,6 +74,7 @@ def test_every_route_by_its_access_level(private):
         r = call(private, method, path, private.write_token)
         if access == "ACCESS_ADMIN":
             assert r.status_code == 403, (method, pattern, r.status_code)
+            assert "admin" in r.json()["detail"], r.text
             r = call(private, method, path, private.admin_token)
         assert r.status_code not in (401, 403), \
             (method, pattern, r.status_code, r.text[:200])

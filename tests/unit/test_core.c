@@ -506,6 +506,23 @@ static void test_alloc_and_hash(void **state)
     h2[31] ^= 1;
     assert_false(hash_equal(h, h2, sizeof h));
     assert_int_equal(rand_bytes(h, sizeof h), ERR_OK);
+    /* HMAC-SHA-256: RFC 4231 test cases 2 and 6 (a key longer than the
+     * block is hashed first) */
+    hash_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, h);
+    hash_hex(h, sizeof h, hex);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c7"
+                             "5a003f089d2739839dec58b964ec3843");
+    {
+        unsigned char key[131];
+        const char *msg = "Test Using Larger Than Block-Size Key - Hash "
+                          "Key First";
+
+        memset(key, 0xaa, sizeof key);
+        hash_hmac_sha256(key, sizeof key, msg, strlen(msg), h);
+        hash_hex(h, sizeof h, hex);
+        assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f"
+                                 "8e0bc6213728c5140546040f0ee37f54");
+    }
 }
 
 /* The streaming hash equals the one-shot hash of the concatenation, over

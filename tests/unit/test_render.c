@@ -1540,14 +1540,49 @@ static void test_page_skeleton_and_links(void **state)
     /* Static: no compare link; every link through the builder. */
     assert_int_equal(page_begin(&rel, &b, "t", "p\"<"), ERR_OK);
     assert_null(strstr(buf_str(&b), "compare"));
-    assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 4);
+    assert_int_equal(count(buf_str(&b), "href=\"rel:/"), 6);
     assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/alerts\""));
+    /* what is worse now and the runs list, in the report too */
+    assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/regressions\""));
+    assert_non_null(strstr(buf_str(&b), "href=\"rel:/p/p%22%3C/runs\""));
     assert_false(page_complete(&b));
 
     /* A path's "&" and "=" are escaped for the attribute. */
     buf_reset(&b);
     assert_int_equal(page_href(&page_links_server, &b, "/p/x?a=1&b=2"), ERR_OK);
     assert_string_equal(buf_str(&b), "/p/x?a&#61;1&amp;b&#61;2");
+    buf_cleanup(&b);
+}
+
+/* Commits link into the project's repository only when both are sound. */
+static void test_page_commit_links(void **state)
+{
+    const char *repo = "https://git.example.com/o/r";
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 0);
+    assert_int_equal(page_commit(&b, repo, "0123456789abcdef0123"), ERR_OK);
+    assert_string_equal(buf_str(&b),
+                        "<a rel=\"nofollow noopener\" href=\"https://"
+                        "git.example.com/o/r/commit/0123456789abcdef0123\">"
+                        "<code>0123456789ab</code></a>");
+    buf_reset(&b);
+    /* no repository, a sha that is not hex, a URL that is not http(s) */
+    assert_int_equal(page_commit(&b, NULL, "abcdef1"), ERR_OK);
+    assert_int_equal(page_commit(&b, repo, "v1.0\"><b>"), ERR_OK);
+    assert_int_equal(page_commit(&b, "javascript:alert(1)", "abcdef1"), ERR_OK);
+    assert_null(strstr(buf_str(&b), "href"));
+    assert_null(strstr(buf_str(&b), "<b>"));
+    buf_reset(&b);
+    assert_int_equal(page_commit_range(&b, repo, "aaaa1", "bbbb2"), ERR_OK);
+    assert_string_equal(buf_str(&b),
+                        "<a rel=\"nofollow noopener\" href=\"https://"
+                        "git.example.com/o/r/compare/aaaa1...bbbb2\"><code>"
+                        "aaaa1</code>..<code>bbbb2</code></a>");
+    buf_reset(&b);
+    assert_int_equal(page_commit_range(&b, repo, NULL, "bbbb2"), ERR_OK);
+    assert_string_equal(buf_str(&b), "<code>?</code>..<code>bbbb2</code>");
     buf_cleanup(&b);
 }
 
@@ -1686,7 +1721,10 @@ static void test_page_alerts(void **state)
          .first_bad_run_id = 5,
          .last_good_commit = "0123456789abcdef0123",
          .first_bad_commit = NULL,
-         .advice = "bisect <it>"},
+         .advice = "bisect <it>",
+         .created_at = 1764158400000, /* 2025-11-26T12:00:00Z */
+         .first_bad_at = 1764154800000,
+         .first_bad_message = "Use <the> fast path"},
         {.id = 8,
          .benchmark_id = 3,
          .status = "dismissed",
@@ -1700,7 +1738,7 @@ static void test_page_alerts(void **state)
          .after = NAN,
          .change = NAN},
     };
-    struct page_alerts p = {"proj", a, 2, NULL, "c0ffee"};
+    struct page_alerts p = {"proj", a, 2, NULL, "c0ffee", NULL};
     struct page_links rel = {href_rel, &rel_ctx, false};
     struct buf b;
     const char *s;
@@ -1717,6 +1755,11 @@ static void test_page_alerts(void **state)
     assert_non_null(strstr(s, "<a href=\"/p/proj/runs/4\">0123456789ab</a>"));
     assert_non_null(strstr(s, "<a href=\"/p/proj/runs/5\">run</a>"));
     assert_non_null(strstr(s, "&quot;noise&quot;"));
+    /* Its dates and the first bad commit's subject (issue 17). */
+    assert_non_null(strstr(s, "<th>Since</th><th>Opened</th>"));
+    assert_non_null(strstr(s, "<td>2025-11-26T11:00:00Z</td>"
+                              "<td>2025-11-26T12:00:00Z</td>"));
+    assert_non_null(strstr(s, "Use &lt;the&gt; fast path"));
     /* One recommendation (the open alert), linked to its series. */
     assert_int_equal(count(s, "<li>Alert "), 1);
     assert_non_null(strstr(s, "bisect &lt;it&gt; <a href=\"/p/proj/"
@@ -1852,6 +1895,7 @@ int main(void)
         cmocka_unit_test(test_long_utf8_names),
         cmocka_unit_test(test_comparison_height),
         cmocka_unit_test(test_page_skeleton_and_links),
+        cmocka_unit_test(test_page_commit_links),
         cmocka_unit_test(test_page_values),
         cmocka_unit_test(test_page_dashboard),
         cmocka_unit_test(test_page_too_large),

@@ -1,4 +1,4 @@
--- benchvault schema, version 7: deletions, retention, token expiry.
+-- benchvault schema, version 9: deletions, retention, token expiry.
 --
 -- deletion: one row per thing deleted (a run, a benchmark, a branch, a
 -- project, or a retention batch): who asked (the token's name and id, "cli"
