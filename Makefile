@@ -29,7 +29,7 @@ DEB_PKGS = build-essential cmake pkg-config git curl ca-certificates \
            libbenchmark-dev g++ hyperfine python3-locust golang-go \
            fonts-dejavu-core libfontconfig-dev zlib1g-dev tidy \
            chromium chromium-driver python3-selenium clang \
-           clang-format cppcheck systemd prometheus
+           clang-format cppcheck systemd prometheus python3-jsonschema
 
 .PHONY: all deps build run test bench clean format fuzz tsan
 

@@ -28,6 +28,7 @@ static const struct cmd_entry commands[] = {
     {"alerts", cmd_alerts, "list, acknowledge or dismiss regression alerts"},
     {"backup", cmd_backup, "copy the database while the server runs"},
     {"restore", cmd_restore, "check a backup and write it back"},
+    {"delete", cmd_delete, "delete a run, benchmark, branch or project"},
 };
 
 static void usage(FILE *f)

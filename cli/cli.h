@@ -21,7 +21,10 @@ enum cli_exit {
     EXIT_UNREACHABLE = 3
 };
 
-enum opt_type { OPT_STR, OPT_INT, OPT_SIZE, OPT_FLAG };
+/* OPT_LIST: a string that may be given several times on the command line
+ * (each adds an item); the value is the items joined with ",", as the
+ * config file and the environment give it. */
+enum opt_type { OPT_STR, OPT_INT, OPT_SIZE, OPT_FLAG, OPT_LIST };
 
 struct cli_opt {
     const char *name; /* long name without "--" */
@@ -53,6 +56,8 @@ struct cli_args {
     char **rest; /* after "--", borrowed */
     size_t nrest;
     bool help;
+    char **joined; /* owns: OPT_LIST values made of several flags */
+    size_t njoined;
 };
 
 /*
@@ -88,6 +93,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_delete(int argc, char **argv);
 /* analyze changepoints (cmd_analyze_cp.c), an action of cmd_analyze. */
 int cli_analyze_changepoints(int argc, char **argv);
 

@@ -59,6 +59,14 @@ static const struct cli_opt opts[] = {
      "a browser session ends unused this long"},
     {"session-max", OPT_INT, 60, 366 * 24 * 3600, "604800", NULL, "SECONDS",
      "a browser session ends this long after sign-in"},
+    {"cors-origin", OPT_LIST, 0, 0, NULL, "BENCHVAULT_CORS_ORIGIN", "ORIGIN",
+     "an origin whose pages may read the API (GET) from a browser, e.g. "
+     "https://grafana.example.com; repeat it or separate with commas; * "
+     "for any (default: none)"},
+    {"retention-interval", OPT_INT, 0, 7 * 24 * 3600, "3600", NULL, "SECONDS",
+     "start a retention pass this often (0: never)"},
+    {"retention-batch", OPT_INT, 1, 100000, "200", NULL, "N",
+     "runs per retention batch (one short transaction each)"},
     {"webhook-retry", OPT_INT, 1, 86400, "30", NULL, "SECONDS",
      "a failed webhook delivery is tried again after this, doubling"},
     {"webhook-attempts", OPT_INT, 1, 100, "12", NULL, "N",
@@ -173,6 +181,9 @@ int cmd_serve(int argc, char **argv)
     cfg.trust_proxy = cli_flag(&a, "trust-proxy");
     cfg.session_idle_s = (unsigned)cli_int(&a, "session-idle");
     cfg.session_max_s = (unsigned)cli_int(&a, "session-max");
+    cfg.cors_origins = cli_str(&a, "cors-origin");
+    cfg.retention_interval_s = (unsigned)cli_int(&a, "retention-interval");
+    cfg.retention_batch = (unsigned)cli_int(&a, "retention-batch");
 
     if (cli_flag(&a, "demo")) {
         rc = demo_setup(cfg.db_path);

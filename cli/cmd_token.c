@@ -19,6 +19,9 @@ static const struct cli_opt opts[] = {
     {"project", OPT_STR, 0, 0, NULL, NULL, "SLUG",
      "limit the token to one project (default: all)"},
     {"name", OPT_STR, 0, 0, "cli", NULL, "NAME", "a label for the token"},
+    {"expires-in-days", OPT_INT, 1, 36500, NULL, NULL, "DAYS",
+     "create: the token is refused (401, expired) after this many days "
+     "(default: never)"},
     {"create", OPT_FLAG, 0, 0, NULL, NULL, NULL,
      "make the database if it does not exist (otherwise a missing --db "
      "is an error)"},
@@ -30,15 +33,18 @@ static int token_create(struct store *st, const struct cli_args *a,
 {
     enum token_scope scope;
     char *secret = NULL;
-    int64_t id;
+    int64_t id, expires = TIME_NONE;
 
     if (token_scope_parse(cli_str(a, "scope"), &scope)) {
         fprintf(stderr, "benchvault token: --scope must be read, write or "
                         "admin\n");
         return EXIT_USAGE;
     }
-    if (store_token_create(st, cli_str(a, "name"), scope, cli_str(a, "project"),
-                           &secret, &id, eb)) {
+    if (cli_str(a, "expires-in-days"))
+        expires = time_now_ms() + cli_int(a, "expires-in-days") * 86400000LL;
+    if (store_token_create_until(st, cli_str(a, "name"), scope,
+                                 cli_str(a, "project"), expires, &secret, &id,
+                                 eb)) {
         fprintf(stderr, "benchvault token: %s\n", eb->msg);
         return EXIT_USAGE;
     }
@@ -62,18 +68,19 @@ static int token_list(struct store *st, struct errbuf *eb)
         fprintf(stderr, "benchvault token: %s\n", eb->msg);
         return EXIT_USAGE;
     }
-    printf("%-6s %-20s %-6s %-20s %-24s %-24s %s\n", "ID", "NAME", "SCOPE",
-           "PROJECT", "CREATED", "LAST USED", "REVOKED");
+    printf("%-6s %-20s %-6s %-20s %-24s %-24s %-24s %s\n", "ID", "NAME",
+           "SCOPE", "PROJECT", "CREATED", "LAST USED", "REVOKED", "EXPIRES");
     for (size_t i = 0; i < n; i++) {
-        char c[TIME_ISO_LEN], u[TIME_ISO_LEN], r[TIME_ISO_LEN];
+        char c[TIME_ISO_LEN], u[TIME_ISO_LEN], r[TIME_ISO_LEN], x[TIME_ISO_LEN];
 
         time_format_iso(t[i].created_at, c);
         time_format_iso(t[i].last_used_at, u);
         time_format_iso(t[i].revoked_at, r);
-        printf("%-6lld %-20s %-6s %-20s %-24s %-24s %s\n", (long long)t[i].id,
-               t[i].name, token_scope_str(t[i].scope),
+        time_format_iso(t[i].expires_at, x);
+        printf("%-6lld %-20s %-6s %-20s %-24s %-24s %-24s %s\n",
+               (long long)t[i].id, t[i].name, token_scope_str(t[i].scope),
                t[i].project ? t[i].project : "*", c, u[0] ? u : "-",
-               r[0] ? r : "-");
+               r[0] ? r : "-", x[0] ? x : "-");
     }
     store_tokens_free(t, n);
     return EXIT_OK;

@@ -70,6 +70,7 @@ static enum err check(const struct cli_opt *o, const char *v, const char *src,
         break;
     case OPT_STR:
     case OPT_FLAG:
+    case OPT_LIST:
         break;
     }
     return ERR_OK;
@@ -253,6 +254,15 @@ enum err cli_parse(const struct cli_opt *opts, size_t nopts, int argc,
         e = check(&opts[k], val, "option", eb);
         if (e)
             return e;
+        if (opts[k].type == OPT_LIST && out->src[k] == CLI_SRC_ARG &&
+            out->vals[k]) {
+            char *j = xasprintf("%s,%s", out->vals[k], val);
+
+            out->joined = xreallocarray(out->joined, out->njoined + 1,
+                                        sizeof *out->joined);
+            out->joined[out->njoined++] = j;
+            val = j;
+        }
         out->vals[k] = val;
         out->src[k] = CLI_SRC_ARG;
     }
@@ -281,6 +291,9 @@ void cli_args_cleanup(struct cli_args *a)
     free(a->src);
     free(a->pos);
     free(a->conf);
+    for (size_t i = 0; i < a->njoined; i++)
+        free(a->joined[i]);
+    free(a->joined);
     memset(a, 0, sizeof *a);
 }
 

@@ -255,6 +255,37 @@ void ingest_compare_settings_cleanup(struct ingest_compare_settings *s);
 enum err ingest_alert_patch_parse(const char *body, size_t len, char **status,
                                   char **note, struct errbuf *eb);
 
+/* ==== operations: tokens and retention (ingest/ops_json.c) ============ */
+
+struct ingest_token_req {
+    char *name, *scope, *project; /* owns; project NULL: every project */
+    int64_t expires_at;           /* TIME_NONE: never */
+};
+/*
+ * Reads {"name" (required), "scope" (read|write|admin, default read),
+ * "project", "expires_at" (ISO 8601, after now) or "expires_in_days"
+ * (1..36500)}.  ERR_MALFORMED, ERR_INVALID with pointers in eb.  Clean
+ * out up with ingest_token_req_cleanup (also on failure).
+ */
+enum err ingest_token_req_parse(const char *body, size_t len, int64_t now,
+                                struct ingest_token_req *out,
+                                struct errbuf *eb);
+void ingest_token_req_cleanup(struct ingest_token_req *t);
+
+struct ingest_retention {
+    int64_t samples_days, default_runs_days, branch_runs_days; /* 0: ever */
+    char *default_branch; /* owns; "main" when not given */
+};
+/*
+ * Reads {"samples_days", "default_runs_days", "branch_runs_days" (each
+ * 0..36500, 0 or absent: keep forever), "default_branch"}; the default
+ * branch's runs must be kept at least as long as the others'.
+ * ERR_MALFORMED, ERR_INVALID with pointers.  ingest_retention_cleanup.
+ */
+enum err ingest_retention_parse(const char *body, size_t len,
+                                struct ingest_retention *out,
+                                struct errbuf *eb);
+void ingest_retention_cleanup(struct ingest_retention *r);
 /* ==== webhooks: the body of POST /api/v1/projects/{p}/webhooks ======== */
 /* (ingest/webhook.c) */
 

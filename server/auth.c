@@ -29,6 +29,7 @@
 #include "server/page_int.h"
 
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -235,6 +236,15 @@ bool auth_check(struct req *rq, enum access need, const char *project)
         e = store_token_lookup(st, h, &rq->token);
         srv_store_release(rq->srv, st);
     }
+    if (e == ERR_AUTH && rq->token.expires_at > 0) {
+        char when[TIME_ISO_LEN], msg[128];
+
+        time_format_iso(rq->token.expires_at, when);
+        snprintf(msg, sizeof msg, "token expired at %s", when);
+        memset(&rq->token, 0, sizeof rq->token);
+        err_cleanup(&eb);
+        return deny(rq, 401, msg);
+    }
     if (e == ERR_AUTH) {
         err_cleanup(&eb);
         return deny(rq, 401, "unknown or revoked token");
@@ -259,6 +269,13 @@ scope:
                         ? "this request needs an admin token (benchvault "
                           "token create --scope admin)"
                         : "this token's scope does not allow writes");
+    /* An admin route without a project in its URL (tokens) reaches every
+     * project: a token limited to one project cannot make or see others'
+     * tokens.  One with a project (webhooks, deleting it) takes that
+     * project's admin token too. */
+    if (need == ACCESS_ADMIN && !project && rq->token.project)
+        return deny(rq, 403,
+                    "this request needs an admin token for every project");
     if (project && rq->token.project && strcmp(rq->token.project, project))
         return deny(rq, 403, "this token is not valid for this project");
     return true;

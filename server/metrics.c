@@ -402,10 +402,15 @@ void metrics_write(struct srv *s, struct buf *out)
         "# HELP benchvault_ingest_transactions_total Group "
         "commits.\n"
         "# TYPE benchvault_ingest_transactions_total counter\n"
-        "benchvault_ingest_transactions_total %llu\n",
+        "benchvault_ingest_transactions_total %llu\n"
+        "# HELP benchvault_retention_runs_total Runs whose raw samples "
+        "retention dropped, or that it deleted.\n"
+        "# TYPE benchvault_retention_runs_total counter\n"
+        "benchvault_retention_runs_total %llu\n",
         (unsigned long long)atomic_load(&s->metrics.runs_ingested),
         (unsigned long long)atomic_load(&s->metrics.results_ingested),
-        (unsigned long long)atomic_load(&s->metrics.ingest_batches));
+        (unsigned long long)atomic_load(&s->metrics.ingest_batches),
+        (unsigned long long)atomic_load(&s->metrics.retention_runs));
     if (!srv_store_acquire(s, &st, NULL)) {
         if (store_db_size(st, &db_bytes))
             db_bytes = -1;

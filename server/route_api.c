@@ -559,18 +559,66 @@ bool srv_series_args(struct req *rq, struct store_series_query *q)
     return true;
 }
 
+/* A time bound of the series query: ISO 8601 (a date, or a date and time
+ * with or without offset, read as UTC); answers 400 naming it when bad. */
+static bool time_arg(struct req *rq, const char *name, int64_t *out)
+{
+    const char *v = req_arg_set(rq, name);
+    bool naive;
+
+    if (!v)
+        return true;
+    if (time_parse_iso(v, out, &naive) == ERR_OK)
+        return true;
+    req_query_problem(rq, name,
+                      "expected an ISO 8601 date or time "
+                      "(2026-11-26 or 2026-11-26T12:00:00Z), got \"%.64s\"",
+                      v);
+    return false;
+}
+
+/* Keeps the points with from <= time <= to, then the newest limit of
+ * them (commit order: the last ones). */
+static void series_window(struct series *s, int64_t from, int64_t to,
+                          int64_t limit)
+{
+    size_t k = 0, drop;
+
+    for (size_t i = 0; i < s->npoints; i++) {
+        if (s->points[i].time < from || s->points[i].time > to) {
+            free(s->points[i].commit_sha);
+            continue;
+        }
+        s->points[k++] = s->points[i];
+    }
+    s->npoints = k;
+    if (limit > 0 && s->npoints > (size_t)limit) {
+        drop = s->npoints - (size_t)limit;
+        for (size_t i = 0; i < drop; i++)
+            free(s->points[i].commit_sha);
+        memmove(s->points, s->points + drop, (size_t)limit * sizeof *s->points);
+        s->npoints = (size_t)limit;
+    }
+}
+
 void route_series(struct req *rq)
 {
     struct store_project proj;
     struct store *st;
     struct store_series_query q = {0};
     struct series s;
+    int64_t from = INT64_MIN, to = INT64_MAX, limit = 0;
     struct errbuf eb;
     struct jw w;
     enum err e;
 
-    if (!srv_series_args(rq, &q))
+    if (!srv_series_args(rq, &q) || !time_arg(rq, "from", &from) ||
+        !time_arg(rq, "to", &to) || !int_arg(rq, "limit", 1, 100000, &limit))
         return;
+    if (from > to) {
+        req_query_problem(rq, "to", "must not come before \"from\"");
+        return;
+    }
     st = srv_project_begin(rq, &proj);
     if (!st)
         return;
@@ -581,6 +629,7 @@ void route_series(struct req *rq)
         /* An unknown stat or an ambiguous measure is a bad query. */
         req_problem(rq, e == ERR_INVALID ? ERR_MALFORMED : e, &eb);
     } else {
+        series_window(&s, from, to, limit);
         req_json_begin(rq, 200, &w);
         jw_obj_begin(&w);
         jw_key(&w, "benchmark");

@@ -1,7 +1,8 @@
 /*
  * The route table.  Patterns are matched segment by segment; "{}" takes one
- * non-empty segment (already percent-decoded by libmicrohttpd).  HEAD is
- * served by the GET route (the body is not sent).
+ * non-empty segment (already percent-decoded by libmicrohttpd), "{+}" at
+ * the end takes the rest of the path, slashes included (a branch name).
+ * HEAD is served by the GET route (the body is not sent).
  */
 #include "server/page_int.h"
 #include "server/server_int.h"
@@ -82,6 +83,27 @@ static const struct route routes[] = {
      "regressions"},
     {"PATCH", "/api/v1/alerts/{}", route_alert_patch, ACCESS_WRITE,
      "alert_patch"},
+    /* Operations (route_ops.c, route_tokens.c; issue 16). */
+    {"GET", "/api/v1/openapi.json", route_openapi, ACCESS_PUBLIC, "openapi"},
+    {"DELETE", "/api/v1/projects/{}", route_project_delete, ACCESS_ADMIN,
+     "project_delete"},
+    {"DELETE", "/api/v1/projects/{}/runs/{}", route_run_delete, ACCESS_WRITE,
+     "run_delete"},
+    {"DELETE", "/api/v1/projects/{}/benchmarks/{}", route_benchmark_delete,
+     ACCESS_WRITE, "benchmark_delete"},
+    {"DELETE", "/api/v1/projects/{}/branches/{+}", route_branch_delete,
+     ACCESS_WRITE, "branch_delete"},
+    {"GET", "/api/v1/projects/{}/deletions", route_deletions, ACCESS_READ,
+     "deletions"},
+    {"GET", "/api/v1/projects/{}/retention", route_retention_get, ACCESS_READ,
+     "retention"},
+    {"PUT", "/api/v1/projects/{}/retention", route_retention_put, ACCESS_WRITE,
+     "retention_put"},
+    {"GET", "/api/v1/tokens", route_tokens_list, ACCESS_ADMIN, "tokens"},
+    {"POST", "/api/v1/tokens", route_token_create, ACCESS_ADMIN,
+     "token_create"},
+    {"DELETE", "/api/v1/tokens/{}", route_token_revoke, ACCESS_ADMIN,
+     "token_revoke"},
     {"GET", "/api/v1/projects/{}/webhooks", route_webhooks_list, ACCESS_ADMIN,
      "webhooks"},
     {"POST", "/api/v1/projects/{}/webhooks", route_webhook_add, ACCESS_ADMIN,
@@ -101,6 +123,8 @@ static const struct {
     {"ingest", BODY_JSON | BODY_TEXT | BODY_MULTIPART, 0},
     {"budgets_put", BODY_JSON, 1u << 20},
     {"alert_patch", BODY_JSON, 64u << 10},
+    {"retention_put", BODY_JSON, 64u << 10},
+    {"token_create", BODY_JSON, 64u << 10},
     {"webhook_add", BODY_JSON, 16u << 10},
 
     {"project_patch", BODY_JSON, 64u << 10},
@@ -133,6 +157,16 @@ static bool match(const char *pattern, const char *path, char **params)
     int np = 0;
 
     while (*pattern && *path) {
+        if (!strcmp(pattern, "{+}")) {
+            size_t len = strlen(path);
+
+            while (len && path[len - 1] == '/')
+                len--;
+            if (len == 0 || np >= ROUTE_MAX_PARAMS)
+                goto fail;
+            params[np++] = xstrndup(path, len);
+            return true;
+        }
         if (pattern[0] == '{' && pattern[1] == '}') {
             size_t len = strcspn(path, "/");
 

@@ -67,6 +67,8 @@ void srv_config_default(struct srv_config *cfg)
     cfg->max_headers = 32u << 10;
     cfg->batch_max = 256;
     cfg->log_requests = true;
+    cfg->retention_interval_s = SRV_RETENTION_INTERVAL_S;
+    cfg->retention_batch = SRV_RETENTION_BATCH;
     ingest_limits_default(&cfg->limits);
 }
 
@@ -294,6 +296,28 @@ const char *req_header(struct req *rq, const char *name)
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
+/* CORS (cors.c design notes 1 and 2): only for a listed origin reading a
+ * GET route; a preflight only for GET or HEAD. */
+static void cors_headers(struct req *rq, struct MHD_Response *resp)
+{
+    const char *origin = srv_cors_origin(rq), *want;
+
+    if (!origin)
+        return;
+    MHD_add_response_header(resp, "Vary", "Origin");
+    if (rq->preflight) {
+        want = req_header(rq, "Access-Control-Request-Method");
+        if (!want || (strcmp(want, "GET") && strcmp(want, "HEAD")))
+            return;
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+                                "GET, HEAD");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+                                "Authorization");
+        MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+    }
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", origin);
+}
+
 static enum MHD_Result send_answer(struct req *rq)
 {
     struct MHD_Response *resp;
@@ -324,7 +348,7 @@ static enum MHD_Result send_answer(struct req *rq)
                                 rq->www_auth);
     if (rq->retry_after)
         MHD_add_response_header(resp, "Retry-After", rq->retry_after);
-    if (rq->status == 405 && rq->allow)
+    if ((rq->status == 405 || rq->preflight) && rq->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     if (gz)
@@ -347,6 +371,7 @@ static enum MHD_Result send_answer(struct req *rq)
     if (rq->set_cookie)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
                                 rq->set_cookie);
+    cors_headers(rq, resp);
     rq->bytes_out = head ? 0 : len;
     ret = MHD_queue_response(rq->conn, rq->status, resp);
     MHD_destroy_response(resp);
@@ -401,8 +426,15 @@ static struct req *req_create(struct srv *s, struct MHD_Connection *conn,
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     rq->cr = ci ? ci->socket_context : NULL;
     buf_init(&allow, 256);
-    rq->route_index = routes_match(s->routes, s->nroutes, match_method, url,
-                                   rq->params, &allow);
+    /* A preflight is answered for a path with a GET route (cors.c). */
+    if (strcmp(method, "OPTIONS") == 0) {
+        rq->route_index =
+            routes_match(s->routes, s->nroutes, "GET", url, rq->params, NULL);
+        rq->preflight = rq->route_index >= 0;
+    }
+    if (!rq->preflight)
+        rq->route_index = routes_match(s->routes, s->nroutes, match_method, url,
+                                       rq->params, &allow);
     if (allow.len)
         rq->allow = buf_take(&allow);
     buf_cleanup(&allow);
@@ -433,6 +465,9 @@ static void req_free(struct req *rq)
     if (rq->job) {
         run_cleanup(&rq->job->run);
         free(rq->job->idem_key);
+        for (size_t i = 0; i < sizeof rq->job->own / sizeof rq->job->own[0];
+             i++)
+            free(rq->job->own[i]);
         err_cleanup(&rq->job->eb);
         free(rq->job);
     }
@@ -652,6 +687,15 @@ static bool req_screen(struct req *rq, const char *url)
                "header Content-Length: expected a byte count, got "
                "\"%s\"",
                quote(h.cl).s);
+        return true;
+    }
+    if (rq->preflight) {
+        /* Before any token check: browsers send no credentials here. */
+        buf_reset(&rq->resp);
+        rq->status = 204;
+        rq->content_type = NULL;
+        free(rq->allow);
+        rq->allow = xstrdup("GET, HEAD, OPTIONS");
         return true;
     }
     if (!rq->route && rq->allow) {
@@ -954,6 +998,8 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     s->cfg = *cfg;
     s->db_path = xstrdup(cfg->db_path);
     s->cfg.db_path = s->db_path;
+    s->cors = cfg->cors_origins ? xstrdup(cfg->cors_origins) : NULL;
+    s->cfg.cors_origins = s->cors;
     s->cfg.listen = NULL;
     fd_limit_fit(&s->cfg);
     s->started_at = time_now_ms();
@@ -1056,5 +1102,6 @@ void srv_stop(struct srv *s, unsigned grace_ms)
     free((void *)s->metrics.buckets);
     free((void *)s->metrics.sum_us);
     free(s->db_path);
+    free(s->cors);
     free(s);
 }

@@ -34,7 +34,15 @@ struct srv_config {
                                     0: SRV_SESSION_IDLE_S */
     unsigned session_max_s;      /* its absolute expiry; 0: SRV_SESSION_MAX_S */
     struct ingest_limits limits; /* body, depth, names, samples */
+    unsigned retention_interval_s; /* a retention pass this often; 0: none */
+    unsigned retention_batch;      /* runs per retention batch; 0: default */
+    const char *cors_origins;      /* comma-separated origins that may read the
+                                      API from a browser ("*": any); NULL: none */
 };
+
+/* Retention's defaults: a pass an hour, 200 runs per batch. */
+#define SRV_RETENTION_INTERVAL_S 3600u
+#define SRV_RETENTION_BATCH 200u
 
 /* Browser sessions' default expiry: 12 hours idle, 7 days in all. */
 #define SRV_SESSION_IDLE_S (12u * 3600u)

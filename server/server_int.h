@@ -28,7 +28,8 @@ enum access {
     ACCESS_PUBLIC = 0, /* never needs a token */
     ACCESS_READ = 1,   /* needs a read token when the server is private */
     ACCESS_WRITE = 2,  /* needs a write token */
-    ACCESS_ADMIN = 3,  /* needs an admin token (configuration) */
+    ACCESS_ADMIN = 3,  /* needs an admin token (a route without a project:
+                          one for every project) */
 };
 
 typedef void (*route_fn)(struct req *rq);
@@ -63,7 +64,12 @@ struct route {
 
 /* ---- writer (group commit) ---------------------------------------------- */
 
+/* What a job asks of the writer: a run to store, or a deletion (run on the
+ * writer's connection, whose caches it must keep true). */
+enum job_kind { JOB_INGEST = 0, JOB_DELETE = 1 };
+
 struct ingest_job {
+    enum job_kind kind;
     struct run run; /* owns */
     char *idem_key; /* owns; NULL when none */
     unsigned char body_hash[HASH_SHA256_LEN];
@@ -77,6 +83,10 @@ struct ingest_job {
     /* the alerts this run opened (svc_alerts_examine) */
     int64_t alert_ids[SVC_RUN_ALERTS_MAX];
     size_t nalerts;
+    /* JOB_DELETE: the request (its strings in own[]) and the outcome */
+    struct svc_delete_req del;
+    char *own[3]; /* owns: del's project, target, actor */
+    struct svc_delete_result del_out;
     struct ingest_job *next;
 };
 
@@ -106,6 +116,7 @@ struct metrics {
     _Atomic uint64_t *buckets; /* [route][bucket] (cumulative on output) */
     _Atomic uint64_t *sum_us;  /* [route] */
     _Atomic uint64_t runs_ingested, results_ingested, ingest_batches;
+    _Atomic uint64_t retention_runs; /* runs pruned or deleted */
 };
 
 /* ---- connection guard (conn.c) ----------------------------------------- */
@@ -148,6 +159,7 @@ struct read_pool {
 struct srv {
     struct srv_config cfg;
     char *db_path; /* owns */
+    char *cors;    /* owns: cfg.cors_origins */
     struct MHD_Daemon *daemon;
     unsigned port;
     struct writer *writer;
@@ -201,6 +213,7 @@ struct req {
     size_t bytes_out;
     struct conn_rec *cr; /* borrowed: the connection's record */
     size_t body_limit;   /* this route's largest body */
+    bool preflight;      /* OPTIONS on a GET route's path (cors.c) */
 };
 
 const char *req_arg(struct req *rq, const char *name);
@@ -353,6 +366,26 @@ void route_alert_patch(struct req *rq);
 void route_webhooks_list(struct req *rq);
 void route_webhook_add(struct req *rq);
 void route_webhook_delete(struct req *rq);
+
+/* ---- operations (route_ops.c, route_tokens.c, openapi.c) --------------- */
+
+/* DELETE a run, benchmark, branch or project (through the writer). */
+void route_run_delete(struct req *rq);
+void route_benchmark_delete(struct req *rq);
+void route_branch_delete(struct req *rq);
+void route_project_delete(struct req *rq);
+void route_deletions(struct req *rq);
+void route_retention_get(struct req *rq);
+void route_retention_put(struct req *rq);
+void route_tokens_list(struct req *rq);
+void route_token_create(struct req *rq);
+void route_token_revoke(struct req *rq);
+void route_openapi(struct req *rq);
+/* Who the request acts as, for the deletion log: "token NAME (id N)". */
+void srv_actor(const struct req *rq, char *out, size_t len);
+/* CORS (cors.c): whether the request's Origin may read this route's answer
+ * (a GET route and an origin in --cors-origin); the answer's headers. */
+const char *srv_cors_origin(struct req *rq);
 
 /* Writes a run (with results when it has them) as a JSON object. */
 void srv_write_run(struct jw *w, const struct run *r, bool with_results);

@@ -11,11 +11,21 @@
  *
  * Token use (last_used_at) is recorded here too, at most once a minute per
  * token, in the same transaction stream, so reads never write.
+ *
+ * Deletions (JOB_DELETE) run here as well, after the batch's runs, one at a
+ * time: on this connection, whose id cache and tail cache they must keep
+ * true (both are dropped after a delete), and ordered with the ingests.
+ *
+ * Retention (store_retention_step) runs here when the queue is empty: one
+ * small batch (one short transaction) at a time, the queue checked between
+ * batches, so a queued ingest waits for at most one batch.  A pass starts
+ * every retention_interval_s and goes on while batches find work.
  */
 #include "server/server_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TOUCH_INTERVAL_MS 60000
 #define TOUCH_SLOTS 64
@@ -33,6 +43,8 @@ struct writer {
         int64_t id, at;
     } touched[TOUCH_SLOTS];
     struct svc_cpd_cache *cpd; /* owns; regression detection's tails */
+    int64_t ret_next;          /* next retention pass (ms, monotonic) */
+    bool ret_more;             /* the last batch found work */
 };
 
 static void finish(struct ingest_job *job, enum err status, const char *msg)
@@ -84,6 +96,18 @@ static void touch_tokens(struct writer *w, struct ingest_job **jobs, size_t n)
         log_warn("could not record token use");
 }
 
+static void run_delete(struct writer *w, struct ingest_job *job)
+{
+    job->status = svc_delete(w->st, &job->del, &job->del_out, &job->eb);
+    if (job->status == ERR_OK) {
+        /* The tails may hold the deleted points. */
+        svc_cpd_cache_free(w->cpd);
+        w->cpd = NULL;
+    }
+    touch_tokens(w, &job, 1);
+    srv_job_done(job);
+}
+
 static void run_batch(struct writer *w, struct ingest_job **jobs, size_t n)
 {
     struct store_insert *items = xcalloc(n, sizeof *items);
@@ -130,21 +154,93 @@ static void run_batch(struct writer *w, struct ingest_job **jobs, size_t n)
     err_cleanup(&eb);
 }
 
+static int64_t mono_ms(void)
+{
+    return (int64_t)(time_mono_ns() / 1000000u);
+}
+
+static bool retention_due(const struct writer *w)
+{
+    if (!w->srv->cfg.retention_interval_s)
+        return false;
+    return w->ret_more || mono_ms() >= w->ret_next;
+}
+
+/* Waits (lock held) for a job, a stop, or the next retention pass. */
+static void wait_for_work(struct writer *w)
+{
+    struct timespec ts;
+    int64_t left;
+
+    if (!w->srv->cfg.retention_interval_s) {
+        pthread_cond_wait(&w->cond, &w->lock);
+        return;
+    }
+    left = w->ret_next - mono_ms();
+    if (left <= 0)
+        return;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(left / 1000);
+    ts.tv_nsec += (long)(left % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+}
+
+/* One retention batch (the queue was empty). */
+static void retention_batch(struct writer *w)
+{
+    struct errbuf eb;
+    int64_t pruned = 0, deleted = 0;
+    enum err e;
+
+    err_init(&eb);
+    e = store_retention_step(w->st, time_now_ms(),
+                             w->srv->cfg.retention_batch
+                                 ? w->srv->cfg.retention_batch
+                                 : SRV_RETENTION_BATCH,
+                             &pruned, &deleted, &eb);
+    if (e != ERR_OK)
+        log_error("retention: %s", eb.msg);
+    if (deleted) {
+        svc_cpd_cache_free(w->cpd);
+        w->cpd = NULL;
+        log_info("retention: deleted %lld runs past their branch's limit",
+                 (long long)deleted);
+    }
+    atomic_fetch_add(&w->srv->metrics.retention_runs,
+                     (uint64_t)(pruned + deleted));
+    w->ret_more = e == ERR_OK && (pruned || deleted);
+    if (!w->ret_more)
+        w->ret_next =
+            mono_ms() + (int64_t)w->srv->cfg.retention_interval_s * 1000;
+    err_cleanup(&eb);
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     size_t max = w->srv->cfg.batch_max ? w->srv->cfg.batch_max : 1;
     struct ingest_job **jobs = xcalloc(max, sizeof *jobs);
+    struct ingest_job **ingest = xcalloc(max, sizeof *ingest);
 
+    w->ret_next = (int64_t)(time_mono_ns() / 1000000u) + 1000;
     for (;;) {
-        size_t n = 0;
+        size_t n = 0, ni = 0, nd;
 
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping)
-            pthread_cond_wait(&w->cond, &w->lock);
+        while (!w->head && !w->stopping && !retention_due(w))
+            wait_for_work(w);
         if (!w->head && w->stopping) {
             pthread_mutex_unlock(&w->lock);
             break;
+        }
+        if (!w->head) {
+            pthread_mutex_unlock(&w->lock);
+            retention_batch(w);
+            continue;
         }
         while (w->head && n < max) {
             jobs[n++] = w->head;
@@ -153,9 +249,23 @@ static void *writer_main(void *arg)
         if (!w->head)
             w->tail = NULL;
         pthread_mutex_unlock(&w->lock);
-        run_batch(w, jobs, n);
+        /* The runs first, as one group commit; then the deletions, in
+         * the order they came.  A job is not touched once done: its
+         * request (which owns it) may be freed at once. */
+        nd = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (jobs[i]->kind == JOB_INGEST)
+                ingest[ni++] = jobs[i];
+            else
+                jobs[nd++] = jobs[i];
+        }
+        if (ni)
+            run_batch(w, ingest, ni);
+        for (size_t i = 0; i < nd; i++)
+            run_delete(w, jobs[i]);
     }
     free(jobs);
+    free(ingest);
     return NULL;
 }
 

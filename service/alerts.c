@@ -618,3 +618,79 @@ bool svc_alert_bisect(const struct store_alert *a, struct buf *out)
         (a->before + a->after) / 2, a->unit && *a->unit ? a->unit : "(count)");
     return true;
 }
+
+/*
+ * After a run is deleted (service/delete.c): each series it had a point in
+ * is examined again from the database, as if the points that came after
+ * the deleted one had just arrived (at least the newest one, at most
+ * NEW_MAX): a change point the run made goes away, one it hid appears, and
+ * alerts whose series came back resolve as on ingest.  The deleted run's
+ * own alerts were resolved with a note by the store.  A private tail cache:
+ * the writer's must be dropped by its owner (it still holds the point).
+ */
+void svc_alerts_reexamine(struct store *st, const struct store_cpd_touch *gone,
+                          size_t n)
+{
+    struct svc_cpd_cache *cache = NULL;
+    struct plan pl = {0};
+    struct an_cpd_params p;
+    struct touch **ts; /* the plan's actions borrow their series here */
+    struct errbuf eb;
+
+    if (!n)
+        return;
+    /* examine_series reads nnew touches of a series (one per new point on
+     * ingest): here each series gets a block of nnew copies, with no count
+     * (0), so the private cache is never trusted */
+    ts = xcalloc(n, sizeof *ts);
+    cache = xcalloc(1, sizeof *cache);
+    cache->slot = xcalloc(2 * CACHE_SERIES, sizeof *cache->slot);
+    err_init(&eb);
+    for (size_t i = 0; i < n; i++) {
+        struct store_cpd_point *pts = NULL;
+        size_t np = 0, nnew = 0;
+        bool seen = false;
+
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !series_cmp(&gone[j].s, &gone[i].s);
+        if (seen)
+            continue;
+        svc_cpd_params(st, gone[i].s.project_id, &p);
+        if (store_cpd_tail(st, &gone[i].s, an_cpd_tail_len(&p, NEW_MAX), &pts,
+                           &np, &eb) != ERR_OK) {
+            log_warn("change points after a delete: %s", eb.msg);
+            err_cleanup(&eb);
+            err_init(&eb);
+            continue;
+        }
+        for (size_t k = 0; k < np; k++)
+            if (point_order(&pts[k], &gone[i].p) > 0)
+                nnew++;
+        free(pts);
+        if (np == 0)
+            continue;
+        if (nnew == 0)
+            nnew = 1;
+        if (nnew > NEW_MAX)
+            nnew = NEW_MAX;
+        ts[i] = xcalloc(nnew, sizeof *ts[i]);
+        for (size_t k = 0; k < nnew; k++) {
+            ts[i][k].s = gone[i].s;
+            ts[i][k].p = gone[i].p;
+        }
+        examine_series(st, cache, ts[i], nnew, &p, i, &pl);
+    }
+    if (pl.n && store_cpd_apply(st, pl.a, pl.n, &eb) != ERR_OK)
+        log_error("change points after a delete: recording failed: %s", eb.msg);
+    for (size_t i = 0; i < pl.n; i++)
+        if (pl.a[i].new_alert_id)
+            log_info("alert %lld opened on re-examination after a delete",
+                     (long long)pl.a[i].new_alert_id);
+    err_cleanup(&eb);
+    free(pl.a);
+    free(pl.group);
+    for (size_t i = 0; i < n; i++)
+        free(ts[i]);
+    free(ts);
+    svc_cpd_cache_free(cache);
+}

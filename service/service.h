@@ -234,6 +234,45 @@ void svc_series_change_points(struct store *st, int64_t project_id,
                               const struct series *s, struct an_cp **cps,
                               size_t *ncps);
 
+/*
+ * After a run is deleted: re-examines each series in gone[0..n) (the
+ * deleted run's points, as store_delete_run listed them) from the
+ * database; change points and alerts follow as on ingest.  Failures are
+ * logged.
+ */
+void svc_alerts_reexamine(struct store *st, const struct store_cpd_touch *gone,
+                          size_t n);
+
+/* ---- deletion (service/delete.c) ---------------------------------------- */
+
+enum svc_delete_kind {
+    SVC_DEL_RUN = 0,
+    SVC_DEL_BENCHMARK = 1,
+    SVC_DEL_BRANCH = 2,
+    SVC_DEL_PROJECT = 3
+};
+const char *svc_delete_kind_str(enum svc_delete_kind k);
+
+struct svc_delete_req {
+    enum svc_delete_kind kind;
+    const char *project; /* slug (for SVC_DEL_PROJECT: unused) */
+    const char *target;  /* run id, benchmark key or id, branch name,
+                            project slug */
+    const char *actor;   /* who asks: "token NAME (id N)", "cli" */
+};
+struct svc_delete_result {
+    int64_t runs, results, alerts_resolved, log_id;
+};
+/*
+ * Deletes what d names (store_delete_*: one transaction, logged), then
+ * re-examines the series a deleted run was in and logs one line.  Needs a
+ * STORE_RW connection; on the server, the writer's (its caches).
+ * ERR_NOT_FOUND (project or target, also another project's), ERR_INVALID,
+ * ERR_DB/ERR_FULL/ERR_IO, with a message in eb.
+ */
+enum err svc_delete(struct store *st, const struct svc_delete_req *d,
+                    struct svc_delete_result *out, struct errbuf *eb);
+
 /* ---- the dashboard: what is worse now (service/dashboard.c) ------------- */
 
 enum svc_dash_state {

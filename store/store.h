@@ -238,6 +238,7 @@ struct store_token {
     enum token_scope scope;
     char *project;                                /* NULL: every project */
     int64_t created_at, last_used_at, revoked_at; /* TIME_NONE if never */
+    int64_t expires_at;                           /* TIME_NONE: never */
 };
 
 /*
@@ -248,11 +249,27 @@ enum err store_token_create(struct store *st, const char *name,
                             enum token_scope scope, const char *project,
                             char **secret, int64_t *id, struct errbuf *eb);
 /*
+ * store_token_create with an expiry (ms since the epoch; TIME_NONE: never).
+ * ERR_INVALID ("expires_at: ...") for an expiry not in the future.
+ */
+enum err store_token_create_until(struct store *st, const char *name,
+                                  enum token_scope scope, const char *project,
+                                  int64_t expires_at, char **secret,
+                                  int64_t *id, struct errbuf *eb);
+/*
  * Finds the live token whose secret this is (SHA-256, then a constant-time
- * comparison of the stored hash).  ERR_AUTH when unknown or revoked.
+ * comparison of the stored hash).  ERR_AUTH when unknown, revoked or
+ * expired; for an expired one out->expires_at (alone) holds the expiry, so
+ * the caller can say why (it is 0 otherwise).
  */
 enum err store_token_lookup(struct store *st, const char *secret,
                             struct store_token *out);
+/* One token by id (revoked and expired ones too); ERR_NOT_FOUND. */
+enum err store_token_get(struct store *st, int64_t id, struct store_token *out,
+                         struct errbuf *eb);
+/* Revokes token id (not a name); ERR_NOT_FOUND.  Revoking twice keeps
+ * the first time. */
+enum err store_token_revoke_id(struct store *st, int64_t id, struct errbuf *eb);
 void store_token_cleanup(struct store_token *t);
 enum err store_tokens_list(struct store *st, struct store_token **out,
                            size_t *n, struct errbuf *eb);
@@ -641,6 +658,85 @@ void store_summaries_free(struct store_summary_row *r, size_t n);
  */
 enum err store_project_version(struct store *st, int64_t project_id,
                                struct buf *out, struct errbuf *eb);
+
+/* ---- deletion and retention (store_delete.c) ---------------------------- */
+/*
+ * Each delete is one BEGIN IMMEDIATE transaction on a STORE_RW connection
+ * and writes one row of the deletion log (who, what, when).  The run,
+ * benchmark or branch must belong to project_id: another project's is
+ * ERR_NOT_FOUND, exactly as a missing one.  An alert whose first bad run
+ * goes is kept, resolved (when open or acknowledged) with a note naming
+ * the deleted run, instead of vanishing with it.  The connection's id
+ * cache is cleared (a deleted branch or benchmark must not be reused).
+ */
+struct store_delete_out {
+    int64_t runs, results, alerts_resolved;
+    /* store_delete_run: the series the run had results in, and its point in
+     * each, as before the delete (caller frees), for re-examination. */
+    struct store_cpd_touch *touched;
+    size_t ntouched;
+    int64_t log_id; /* the deletion row */
+};
+void store_delete_out_cleanup(struct store_delete_out *o);
+enum err store_delete_run(struct store *st, int64_t project_id, int64_t run_id,
+                          const char *actor, struct store_delete_out *out,
+                          struct errbuf *eb);
+/* By key or decimal id (store_series_query's rule). */
+enum err store_delete_benchmark(struct store *st, int64_t project_id,
+                                const char *benchmark, const char *actor,
+                                struct store_delete_out *out,
+                                struct errbuf *eb);
+enum err store_delete_branch(struct store *st, int64_t project_id,
+                             const char *branch, const char *actor,
+                             struct store_delete_out *out, struct errbuf *eb);
+/* Everything of the project (runs, results, alerts, budgets, settings);
+ * tokens naming it stay (a slug is not a foreign key). */
+enum err store_delete_project(struct store *st, const char *slug,
+                              const char *actor, struct store_delete_out *out,
+                              struct errbuf *eb);
+
+/* One row of the deletion log. */
+struct store_deletion {
+    int64_t id;
+    char *project, *kind, *target, *actor; /* owns */
+    int64_t runs, results, alerts_resolved, created_at;
+};
+/* A project's log (slug; also after the project is gone), newest first,
+ * at most limit (1..1000).  Free with store_deletions_free. */
+enum err store_deletions_list(struct store *st, const char *project, int limit,
+                              struct store_deletion **out, size_t *n,
+                              struct errbuf *eb);
+void store_deletions_free(struct store_deletion *d, size_t n);
+
+/*
+ * Per-project retention (project settings "retention"); 0 days: forever.
+ * Ages are the run's time: started_at, else commit time, else ingest time.
+ */
+struct store_retention {
+    int64_t samples_days;      /* then raw samples go, summaries stay */
+    int64_t default_runs_days; /* runs of the default branch */
+    int64_t branch_runs_days;  /* runs of every other branch (PRs) */
+    char *default_branch;      /* owns; NULL: "main" */
+};
+void store_retention_cleanup(struct store_retention *r);
+/* The project's settings (all 0 and NULL when none are set). */
+enum err store_retention_get(struct store *st, int64_t project_id,
+                             struct store_retention *out, struct errbuf *eb);
+/* Replaces them; ERR_NOT_FOUND for an unknown project. */
+enum err store_retention_set(struct store *st, int64_t project_id,
+                             const struct store_retention *in,
+                             struct errbuf *eb);
+/*
+ * One retention batch over every project at time now: at most batch runs
+ * have their raw samples dropped (run.pruned_at set), or at most batch runs
+ * past their branch's limit deleted (as store_delete_run, actor
+ * "retention", one log row per project and batch), each batch its own
+ * short transaction.  *pruned and *deleted count the runs handled (both
+ * 0: nothing left to do).
+ */
+enum err store_retention_step(struct store *st, int64_t now, size_t batch,
+                              int64_t *pruned, int64_t *deleted,
+                              struct errbuf *eb);
 
 /* ---- maintenance ------------------------------------------------------- */
 

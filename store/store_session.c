@@ -98,7 +98,7 @@ enum err store_session_lookup(struct store *st, const char *sid, int64_t now,
     e = store_stmt(st, SQ_SESSION_BY_HASH,
                    "SELECT s.id, s.created_at, s.last_seen_at, s.hash, "
                    "t.id, t.name, t.scope, t.project, t.created_at, "
-                   "t.last_used_at, t.revoked_at FROM session s "
+                   "t.last_used_at, t.revoked_at, t.expires_at FROM session s "
                    "JOIN token t ON t.id = s.token_id WHERE s.hash = ?1",
                    &s, NULL);
     if (e != ERR_OK)
@@ -112,6 +112,8 @@ enum err store_session_lookup(struct store *st, const char *sid, int64_t now,
     if (!row || sqlite3_column_bytes(s, 3) != HASH_SHA256_LEN ||
         !hash_equal(sqlite3_column_blob(s, 3), hash, sizeof hash) ||
         sqlite3_column_type(s, 10) != SQLITE_NULL ||
+        (sqlite3_column_type(s, 11) != SQLITE_NULL &&
+         sqlite3_column_int64(s, 11) <= now) ||
         now - sqlite3_column_int64(s, 2) >= idle_ms ||
         now - sqlite3_column_int64(s, 1) >= max_ms) {
         e = ERR_AUTH;
@@ -132,6 +134,7 @@ enum err store_session_lookup(struct store *st, const char *sid, int64_t now,
     out->token.created_at = store_col_time(s, 8);
     out->token.last_used_at = store_col_time(s, 9);
     out->token.revoked_at = TIME_NONE;
+    out->token.expires_at = store_col_time(s, 11);
 out:
     store_stmt_done(s);
     return e;

@@ -15,6 +15,9 @@
  *    revokes every token of that name.
  * 4. The project column is a slug, not a foreign key: a token may name a
  *    project before its first ingest creates it.  NULL means all projects.
+ * 5. Expiry (schema 9): expires_at NULL never expires.  A lookup at or past
+ *    it is refused like a revoked token, but says why (the caller tells the
+ *    client "expired", which a person can act on); the row stays, listed.
  */
 #include "store/store_int.h"
 
@@ -66,6 +69,15 @@ enum err store_token_create(struct store *st, const char *name,
                             enum token_scope scope, const char *project,
                             char **secret, int64_t *id, struct errbuf *eb)
 {
+    return store_token_create_until(st, name, scope, project, TIME_NONE, secret,
+                                    id, eb);
+}
+
+enum err store_token_create_until(struct store *st, const char *name,
+                                  enum token_scope scope, const char *project,
+                                  int64_t expires_at, char **secret,
+                                  int64_t *id, struct errbuf *eb)
+{
     unsigned char raw[TOKEN_BYTES], hash[HASH_SHA256_LEN];
     char hex[2 * TOKEN_BYTES + 1];
     sqlite3_stmt *s = NULL;
@@ -88,6 +100,10 @@ enum err store_token_create(struct store *st, const char *name,
         err_set(eb, "the database is open read-only");
         return ERR_DB;
     }
+    if (expires_at != TIME_NONE && expires_at <= time_now_ms()) {
+        err_set(eb, "expires_at: the expiry must lie in the future");
+        return ERR_INVALID;
+    }
     e = rand_bytes(raw, sizeof raw);
     if (e != ERR_OK) {
         err_set(eb, "cannot read random bytes from the OS");
@@ -98,7 +114,7 @@ enum err store_token_create(struct store *st, const char *name,
     hash_sha256(text, strlen(text), hash);
     e = store_stmt(st, SQ_TOKEN_INSERT,
                    "INSERT INTO token (name, scope, project, hash, "
-                   "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                   "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                    &s, eb);
     if (e != ERR_OK)
         goto out;
@@ -108,6 +124,7 @@ enum err store_token_create(struct store *st, const char *name,
     store_bind_text(&b, project && project[0] ? project : NULL);
     store_bind_blob(&b, hash, sizeof hash);
     store_bind_int(&b, time_now_ms());
+    store_bind_int_or_null(&b, expires_at, TIME_NONE);
     e = store_step_bound(st, &b, &row, eb, "create token");
     if (e != ERR_OK)
         goto out;
@@ -128,7 +145,7 @@ out:
 
 #define TOKEN_COLUMNS                                                          \
     "SELECT id, name, scope, project, created_at, last_used_at, revoked_at, "  \
-    "hash FROM token "
+    "hash, expires_at FROM token "
 
 static void read_token(sqlite3_stmt *s, struct store_token *t)
 {
@@ -139,6 +156,7 @@ static void read_token(sqlite3_stmt *s, struct store_token *t)
     t->created_at = store_col_time(s, 4);
     t->last_used_at = store_col_time(s, 5);
     t->revoked_at = store_col_time(s, 6);
+    t->expires_at = store_col_time(s, 8);
 }
 
 void store_token_cleanup(struct store_token *t)
@@ -177,6 +195,13 @@ enum err store_token_lookup(struct store *st, const char *secret,
     if (!row || sqlite3_column_bytes(s, 7) != HASH_SHA256_LEN ||
         !hash_equal(sqlite3_column_blob(s, 7), hash, sizeof hash) ||
         sqlite3_column_type(s, 6) != SQLITE_NULL) {
+        e = ERR_AUTH;
+        goto out;
+    }
+    /* Note 5: expired says so (only expires_at is set in out). */
+    if (sqlite3_column_type(s, 8) != SQLITE_NULL &&
+        sqlite3_column_int64(s, 8) <= time_now_ms()) {
+        out->expires_at = sqlite3_column_int64(s, 8);
         e = ERR_AUTH;
         goto out;
     }
@@ -319,6 +344,52 @@ enum err store_tokens_touch(struct store *st, const int64_t *ids, size_t n,
             e = store_exec(st, SQ_COMMIT, "COMMIT", NULL);
         if (e != ERR_OK && !sqlite3_get_autocommit(st->db))
             (void)store_exec(st, SQ_ROLLBACK, "ROLLBACK", NULL);
+    }
+    return e;
+}
+
+enum err store_token_get(struct store *st, int64_t id, struct store_token *out,
+                         struct errbuf *eb)
+{
+    sqlite3_stmt *s = NULL;
+    struct store_bind b;
+    enum err e;
+    bool row;
+
+    memset(out, 0, sizeof *out);
+    e = store_stmt(st, SQ_TOKEN_GET, TOKEN_COLUMNS "WHERE id = ?1", &s, eb);
+    if (e != ERR_OK)
+        goto out;
+    store_bind_start(&b, s);
+    store_bind_int(&b, id);
+    e = store_step_bound(st, &b, &row, eb, "get token");
+    if (e == ERR_OK && !row) {
+        err_set(eb, "no token %lld", (long long)id);
+        e = ERR_NOT_FOUND;
+    }
+    if (e == ERR_OK)
+        read_token(s, out);
+out:
+    store_stmt_done(s);
+    return e;
+}
+
+enum err store_token_revoke_id(struct store *st, int64_t id, struct errbuf *eb)
+{
+    bool changed = false;
+    enum err e;
+
+    if (st->mode == STORE_READONLY) {
+        err_set(eb, "the database is open read-only");
+        return ERR_DB;
+    }
+    e = revoke_by(st, SQ_TOKEN_REVOKE_ID,
+                  "UPDATE token SET revoked_at = COALESCE(revoked_at, ?2) "
+                  "WHERE id = ?1",
+                  id, NULL, &changed, eb);
+    if (e == ERR_OK && !changed) {
+        err_set(eb, "no token %lld", (long long)id);
+        e = ERR_NOT_FOUND;
     }
     return e;
 }

@@ -16,4 +16,8 @@ extern const size_t web_style_css_len;
 extern const char web_tooltips_js[];
 extern const size_t web_tooltips_js_len;
 
+/* docs/openapi.json (the API's OpenAPI 3.1 document), the same way. */
+extern const char web_openapi_json[];
+extern const size_t web_openapi_json_len;
+
 #endif /* BV_WEB_H */

@@ -178,7 +178,8 @@ def test_cli_md_documents_every_option_and_analyze_action():
     out, _ = help_options("analyze")
     actions = re.findall(r"^  (\w+) ", out.split("actions:")[1], re.M)
     assert "changepoints" in actions and "describe" in actions
-    commands = ["serve", "push", "token", "alerts", "compare", "report"]
+    commands = ["serve", "push", "token", "alerts", "compare", "report",
+                "delete"]
     commands += [f"analyze {a}" for a in actions]
     missing = []
     for cmd in commands:

@@ -29,7 +29,7 @@ def table():
 
 def url(pattern):
     values = iter(["alpha-q", "1", "1"])
-    return re.sub(r"\{\}", lambda m: next(values), pattern)
+    return re.sub(r"\{\+?\}", lambda m: next(values), pattern)
 
 
 def call(s, method, path, token=None):

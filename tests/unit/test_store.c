@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/core.h"
@@ -1272,6 +1273,216 @@ static void test_maintenance(void **state)
  * the log.  The bound asserted is loose (sanitizers, shared CI machines);
  * the real targets are measured with an optimised build (schema/schema.md).
  */
+/* ---- deletion and retention (store_delete.c) ----------------------------- */
+
+static int64_t one_run(struct store *st, const char *project,
+                       const char *branch, const char *sha, double v)
+{
+    struct run r;
+    int64_t id = 0;
+
+    run_basic(&r, project, branch, sha, TIME_NONE);
+    add_result(&r, "b", NULL, "latency", "s", v);
+    assert_int_equal(insert_one(st, &r, NULL, NULL, &id, NULL), ERR_OK);
+    run_cleanup(&r);
+    return id;
+}
+
+static void test_delete(void **state)
+{
+    struct tmpdb *f = *state;
+    struct store_delete_out out;
+    struct store_cpd_touch *t = NULL;
+    struct store_cpd_action act;
+    struct store_alert al;
+    struct store_deletion *log = NULL;
+    struct errbuf eb;
+    struct run got;
+    int64_t a1, a2, b1, pa, pb, runs, results;
+    size_t nt = 0, nlog = 0;
+
+    err_init(&eb);
+    a1 = one_run(f->st, "alpha", "main", "c1", 1.0);
+    a2 = one_run(f->st, "alpha", "feature", "c2", 2.0);
+    b1 = one_run(f->st, "beta", "main", "c3", 3.0);
+    pa = project_id(f->st, "alpha");
+    pb = project_id(f->st, "beta");
+    /* Another project's run is not found, and stays. */
+    assert_int_equal(store_delete_run(f->st, pa, b1, "t", &out, &eb),
+                     ERR_NOT_FOUND);
+    run_init(&got);
+    assert_int_equal(store_run_get(f->st, pb, b1, &got, &eb), ERR_OK);
+    run_cleanup(&got);
+    /* An alert whose first bad run goes is kept, resolved, with a note. */
+    assert_int_equal(store_cpd_series_of_run(f->st, a1, &t, &nt, &eb), ERR_OK);
+    assert_int_equal(nt, 1);
+    memset(&act, 0, sizeof act);
+    act.op = STORE_CPD_INSERT;
+    act.series = &t[0].s;
+    act.regression = true;
+    act.first_run_id = a1;
+    act.before = 1.0;
+    act.after = 1.5;
+    act.change = 0.5;
+    act.p_value = 0.001;
+    assert_int_equal(store_cpd_apply(f->st, &act, 1, &eb), ERR_OK);
+    assert_true(act.new_alert_id > 0);
+    assert_int_equal(store_delete_run(f->st, pa, a1, "token ci", &out, &eb),
+                     ERR_OK);
+    assert_int_equal(out.runs, 1);
+    assert_int_equal(out.results, 1);
+    assert_int_equal(out.alerts_resolved, 1);
+    assert_int_equal(out.ntouched, 1);
+    assert_int_equal(out.touched[0].p.run_id, a1);
+    store_delete_out_cleanup(&out);
+    {
+        /* the series' summary follows the delete: a1 was its only point,
+         * so the row is gone, as a full recomputation says */
+        struct store_summary stored, fresh;
+        bool have = true, exists = true;
+
+        assert_int_equal(store_summary_get(f->st, &t[0].s, &stored, &have, &eb),
+                         ERR_OK);
+        assert_int_equal(
+            store_summary_compute(f->st, &t[0].s, &fresh, &exists, &eb),
+            ERR_OK);
+        assert_false(exists);
+        assert_false(have);
+    }
+    assert_int_equal(store_alert_get(f->st, act.new_alert_id, &al, &eb),
+                     ERR_OK);
+    assert_string_equal(al.status, "resolved");
+    assert_non_null(strstr(al.note, "was deleted by token ci"));
+    assert_int_equal(al.first_bad_run_id, 0);
+    store_alert_cleanup(&al);
+    free(t);
+    counts(f->st, &runs, &results);
+    assert_int_equal(runs, 2);
+    assert_int_equal(results, 2);
+    /* A deleted branch's name can be used again on this connection: its
+     * cached id is gone with it. */
+    assert_int_equal(store_delete_branch(f->st, pa, "feature", "t", &out, &eb),
+                     ERR_OK);
+    assert_int_equal(out.runs, 1);
+    run_init(&got);
+    assert_int_equal(store_run_get(f->st, pa, a2, &got, &eb), ERR_NOT_FOUND);
+    run_cleanup(&got);
+    (void)one_run(f->st, "alpha", "feature", "c4", 2.0);
+    assert_int_equal(store_delete_benchmark(f->st, pa, "nope", "t", &out, &eb),
+                     ERR_NOT_FOUND);
+    assert_int_equal(store_delete_benchmark(f->st, pa, "b", "t", &out, &eb),
+                     ERR_OK);
+    assert_int_equal(out.results, 1);
+    (void)one_run(f->st, "alpha", "main", "c5", 2.0);
+    /* The project, and its log that outlives it. */
+    assert_int_equal(store_delete_project(f->st, "alpha", "root", &out, &eb),
+                     ERR_OK);
+    assert_int_equal(out.runs, 2);
+    assert_int_equal(
+        store_project_get(f->st, "alpha", &(struct store_project){0}),
+        ERR_NOT_FOUND);
+    counts(f->st, &runs, &results);
+    assert_int_equal(runs, 1); /* beta's */
+    assert_int_equal(store_deletions_list(f->st, "alpha", 10, &log, &nlog, &eb),
+                     ERR_OK);
+    assert_int_equal(nlog, 4);
+    assert_string_equal(log[0].kind, "project");
+    assert_string_equal(log[0].actor, "root");
+    assert_string_equal(log[3].kind, "run");
+    assert_string_equal(log[3].actor, "token ci");
+    store_deletions_free(log, nlog);
+    (void)one_run(f->st, "alpha", "main", "c6", 2.0); /* made anew */
+    err_cleanup(&eb);
+}
+
+static void test_retention_and_expiry(void **state)
+{
+    struct tmpdb *f = *state;
+    struct store_retention r = {0}, back;
+    struct store_token tk;
+    struct errbuf eb;
+    struct run run, got;
+    int64_t now = time_now_ms(), old_id, new_id, pr_id, pid, pruned, deleted,
+            tid;
+    char *secret = NULL;
+
+    err_init(&eb);
+    for (int i = 0; i < 3; i++) {
+        struct result *res;
+
+        run_basic(&run, "alpha", i == 2 ? "pr-1" : "main", "c", TIME_NONE);
+        run.started_at = i == 1 ? now : now - 10LL * 86400000;
+        res = add_result(&run, "b", NULL, "latency", "s", 1.0);
+        res->samples = xcalloc(3, sizeof *res->samples);
+        res->nsamples = 3;
+        assert_int_equal(insert_one(f->st, &run, NULL, NULL,
+                                    i == 0   ? &old_id
+                                    : i == 1 ? &new_id
+                                             : &pr_id,
+                                    NULL),
+                         ERR_OK);
+        run_cleanup(&run);
+    }
+    pid = project_id(f->st, "alpha");
+    /* Nothing set: nothing done. */
+    assert_int_equal(
+        store_retention_step(f->st, now, 10, &pruned, &deleted, &eb), ERR_OK);
+    assert_int_equal(pruned + deleted, 0);
+    r.samples_days = 5;
+    r.branch_runs_days = 7;
+    assert_int_equal(store_retention_set(f->st, pid, &r, &eb), ERR_OK);
+    assert_int_equal(store_retention_get(f->st, pid, &back, &eb), ERR_OK);
+    assert_int_equal(back.samples_days, 5);
+    assert_int_equal(back.branch_runs_days, 7);
+    assert_string_equal(back.default_branch, "main");
+    store_retention_cleanup(&back);
+    /* The old PR run goes first, then the old main run's samples. */
+    assert_int_equal(
+        store_retention_step(f->st, now, 10, &pruned, &deleted, &eb), ERR_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(
+        store_retention_step(f->st, now, 10, &pruned, &deleted, &eb), ERR_OK);
+    assert_int_equal(pruned, 1);
+    assert_int_equal(
+        store_retention_step(f->st, now, 10, &pruned, &deleted, &eb), ERR_OK);
+    assert_int_equal(pruned + deleted, 0);
+    run_init(&got);
+    assert_int_equal(store_run_get(f->st, pid, pr_id, &got, &eb),
+                     ERR_NOT_FOUND);
+    assert_int_equal(store_run_get(f->st, pid, old_id, &got, &eb), ERR_OK);
+    assert_int_equal(got.results[0].nsamples, 0);
+    assert_true(got.results[0].value == 1.0);
+    run_cleanup(&got);
+    run_init(&got);
+    assert_int_equal(store_run_get(f->st, pid, new_id, &got, &eb), ERR_OK);
+    assert_int_equal(got.results[0].nsamples, 3);
+    run_cleanup(&got);
+
+    /* Expiry: in the past is refused; past it, the lookup says so. */
+    assert_int_equal(store_token_create_until(f->st, "x", SCOPE_READ, NULL,
+                                              now - 1, &secret, &tid, &eb),
+                     ERR_INVALID);
+    assert_null(secret);
+    assert_int_equal(store_token_create_until(f->st, "x", SCOPE_READ, NULL,
+                                              time_now_ms() + 150, &secret,
+                                              &tid, &eb),
+                     ERR_OK);
+    assert_int_equal(store_token_lookup(f->st, secret, &tk), ERR_OK);
+    assert_true(tk.expires_at > now);
+    store_token_cleanup(&tk);
+    nanosleep(&(struct timespec){0, 300 * 1000000L}, NULL);
+    assert_int_equal(store_token_lookup(f->st, secret, &tk), ERR_AUTH);
+    assert_true(tk.expires_at > now);
+    store_token_cleanup(&tk);
+    assert_int_equal(store_token_revoke_id(f->st, tid, &eb), ERR_OK);
+    assert_int_equal(store_token_revoke_id(f->st, 9999, &eb), ERR_NOT_FOUND);
+    assert_int_equal(store_token_get(f->st, tid, &tk, &eb), ERR_OK);
+    assert_true(tk.revoked_at != TIME_NONE);
+    store_token_cleanup(&tk);
+    free(secret);
+    err_cleanup(&eb);
+}
+
 static void test_insert_speed(void **state)
 {
     struct tmpdb *f = *state;
@@ -1368,6 +1579,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_readonly_reader, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_maintenance, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_delete, tmpdb_setup,
+                                        tmpdb_teardown),
+        cmocka_unit_test_setup_teardown(test_retention_and_expiry, tmpdb_setup,
                                         tmpdb_teardown),
         cmocka_unit_test_setup_teardown(test_insert_speed, tmpdb_setup,
                                         tmpdb_teardown),
