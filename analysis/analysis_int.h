@@ -105,6 +105,8 @@ double an_pct_sorted(const double *s, size_t n, double p);
 double an_select(double *x, size_t n, size_t k);
 /* The linear percentile p of x (reordered), without a full sort. */
 double an_pct_select(double *x, size_t n, double p);
+/* The median of x[0..n) without a copy (x is reordered); NAN for n 0. */
+double an_median_inplace(double *x, size_t n);
 
 /* ---- sums -------------------------------------------------------------------
  */

@@ -111,10 +111,7 @@ static double median_finite(double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!isnan(v[i]))
             v[m++] = v[i];
-    if (m == 0)
-        return NAN;
-    an_sort(v, m);
-    return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+    return an_median_inplace(v, m);
 }
 
 static struct an_budget_series *add_series(struct an_budget_eval *e,

@@ -148,6 +148,26 @@ double an_var(const double *x, size_t n, double mean)
     return ss < 0 ? 0 : ss;
 }
 
+double an_median_inplace(double *x, size_t n)
+{
+    double m;
+
+    if (n == 0)
+        return NAN;
+    m = an_select(x, n, (n - 1) / 2);
+    if (n % 2 == 0) {
+        /* everything right of (n-1)/2 is >= m: the next order statistic
+         * is their minimum */
+        double b = x[n / 2];
+
+        for (size_t i = n / 2 + 1; i < n; i++)
+            if (x[i] < b)
+                b = x[i];
+        m = (m + b) / 2;
+    }
+    return m;
+}
+
 double an_median(const double *x, size_t n)
 {
     double *c, m;
@@ -156,16 +176,7 @@ double an_median(const double *x, size_t n)
         return NAN;
     c = xmalloc(n * sizeof *c);
     memcpy(c, x, n * sizeof *c);
-    m = an_select(c, n, (n - 1) / 2);
-    if (n % 2 == 0) {
-        /* the next order statistic is the minimum right of (n-1)/2 */
-        double b = c[n / 2];
-
-        for (size_t i = n / 2 + 1; i < n; i++)
-            if (c[i] < b)
-                b = c[i];
-        m = (m + b) / 2;
-    }
+    m = an_median_inplace(c, n);
     free(c);
     return m;
 }

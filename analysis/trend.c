@@ -40,27 +40,6 @@
 #define AN_TREND_MAX 20000u
 #define TINY 1.0e-20
 
-static double median_of(double *v, size_t n)
-{
-    double a;
-
-    if (n == 0)
-        return NAN;
-    a = an_select(v, n, (n - 1) / 2);
-    if (n % 2)
-        return a;
-    /* everything right of (n-1)/2 is >= a: the next order statistic is
-     * their minimum */
-    {
-        double b = v[n / 2];
-
-        for (size_t i = n / 2 + 1; i < n; i++)
-            if (v[i] < b)
-                b = v[i];
-        return (a + b) / 2;
-    }
-}
-
 static void ols_simple(const double *x, const double *y, size_t n,
                        struct an_trend *out)
 {
@@ -131,13 +110,14 @@ static void theil_sen(const double *x, const double *y, size_t n,
                 sl[m++] = (y[j] - y[i]) / (x[j] - x[i]);
         }
     }
-    out->theil_sen_slope = median_of(sl, m);
+    out->theil_sen_slope = an_median_inplace(sl, m);
     free(sl);
     tmp = xmalloc(n * sizeof *tmp);
     memcpy(tmp, y, n * sizeof *tmp);
-    out->theil_sen_intercept = median_of(tmp, n);
+    out->theil_sen_intercept = an_median_inplace(tmp, n);
     memcpy(tmp, x, n * sizeof *tmp);
-    out->theil_sen_intercept -= out->theil_sen_slope * median_of(tmp, n);
+    out->theil_sen_intercept -=
+        out->theil_sen_slope * an_median_inplace(tmp, n);
     free(tmp);
 }
 
