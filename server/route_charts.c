@@ -26,94 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the cache ---------------------------------------------------------- */
-
-struct chart_entry {
-    char etag[2 * HASH_SHA256_LEN + 3]; /* quoted hex */
-    char *data;                         /* owns */
-    size_t len;
-    const char *content_type;
-    uint64_t used; /* LRU clock */
-};
-
-struct chart_cache {
-    pthread_mutex_t lock;
-    struct chart_entry *e;
-    size_t n, max, bytes, max_bytes;
-    uint64_t clock;
-};
-
-struct chart_cache *chart_cache_create(size_t max_entries, size_t max_bytes)
-{
-    struct chart_cache *c = xcalloc(1, sizeof *c);
-
-    pthread_mutex_init(&c->lock, NULL);
-    c->max = max_entries;
-    c->max_bytes = max_bytes;
-    c->e = xcalloc(max_entries, sizeof *c->e);
-    return c;
-}
-
-void chart_cache_free(struct chart_cache *c)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->n; i++)
-        free(c->e[i].data);
-    free(c->e);
-    pthread_mutex_destroy(&c->lock);
-    free(c);
-}
-
-/* Copies a hit into out; true when found. */
-static bool cache_get(struct chart_cache *c, const char *etag, struct buf *out,
-                      const char **ctype)
-{
-    bool hit = false;
-
-    pthread_mutex_lock(&c->lock);
-    for (size_t i = 0; i < c->n; i++) {
-        if (strcmp(c->e[i].etag, etag) == 0) {
-            c->e[i].used = ++c->clock;
-            hit = buf_add(out, c->e[i].data, c->e[i].len) == ERR_OK;
-            *ctype = c->e[i].content_type;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&c->lock);
-    return hit;
-}
-
-static void cache_put(struct chart_cache *c, const char *etag,
-                      const struct buf *b, const char *ctype)
-{
-    size_t slot;
-
-    if (b->len > c->max_bytes / 4)
-        return;
-    pthread_mutex_lock(&c->lock);
-    /* Evict the least recently used until it fits. */
-    while (c->n && (c->n == c->max || c->bytes + b->len > c->max_bytes)) {
-        size_t old = 0;
-
-        for (size_t i = 1; i < c->n; i++)
-            if (c->e[i].used < c->e[old].used)
-                old = i;
-        c->bytes -= c->e[old].len;
-        free(c->e[old].data);
-        c->e[old] = c->e[--c->n];
-    }
-    slot = c->n++;
-    memcpy(c->e[slot].etag, etag, strlen(etag) + 1);
-    c->e[slot].data = xmalloc(b->len);
-    memcpy(c->e[slot].data, b->data, b->len);
-    c->e[slot].len = b->len;
-    c->e[slot].content_type = ctype;
-    c->e[slot].used = ++c->clock;
-    c->bytes += b->len;
-    pthread_mutex_unlock(&c->lock);
-}
-
 /* ---- options ------------------------------------------------------------- */
 
 static bool opt_uint(struct req *rq, const char *name, int64_t min, int64_t max,
@@ -199,7 +111,7 @@ static void answer_drawn(struct req *rq, const struct svc_chart *c,
         rq->status = 304;
         return;
     }
-    if (cache_get(rq->srv->charts, etag, &rq->resp, &ctype)) {
+    if (byte_cache_get(rq->srv->charts, etag, &rq->resp, &ctype)) {
         rq->status = 200;
         rq->content_type = ctype;
         return;
@@ -214,7 +126,8 @@ static void answer_drawn(struct req *rq, const struct svc_chart *c,
     } else {
         rq->status = 200;
         rq->content_type = ctype;
-        cache_put(rq->srv->charts, etag, &rq->resp, ctype);
+        byte_cache_put(rq->srv->charts, etag, rq->resp.data, rq->resp.len,
+                       ctype);
     }
     err_cleanup(&eb);
 }

@@ -1004,8 +1004,8 @@ enum err srv_start(const struct srv_config *cfg, struct srv **out,
     fd_limit_fit(&s->cfg);
     s->started_at = time_now_ms();
     s->routes = routes_table(&s->nroutes);
-    s->charts = chart_cache_create(256, 32u << 20);
-    s->answers = answer_cache_create(200, 64u << 20);
+    s->charts = byte_cache_create(256, 32u << 20);
+    s->answers = byte_cache_create(200, 64u << 20);
     pthread_mutex_init(&s->pool.lock, NULL);
     s->metrics.counts = xcalloc((s->nroutes + 1) * METRICS_STATUS_SLOTS,
                                 sizeof *s->metrics.counts);
@@ -1095,8 +1095,8 @@ void srv_stop(struct srv *s, unsigned grace_ms)
     conn_table_stop(s);
     writer_free(s->writer);
     pool_close(&s->pool);
-    chart_cache_free(s->charts);
-    answer_cache_free(s->answers);
+    byte_cache_free(s->charts);
+    byte_cache_free(s->answers);
     pthread_mutex_destroy(&s->pool.lock);
     free((void *)s->metrics.counts);
     free((void *)s->metrics.buckets);

@@ -169,9 +169,9 @@ struct srv {
     size_t nroutes;
     int64_t started_at;
     atomic_int inflight; /* requests begun and not completed */
-    struct chart_cache *charts;
-    struct answer_cache *answers; /* owns (answer_cache.c) */
-    struct conn_table *conns;     /* owns */
+    struct byte_cache *charts;
+    struct byte_cache *answers; /* owns (answer_cache.c) */
+    struct conn_table *conns;   /* owns */
 };
 
 /* Borrow a read connection (opened on demand); give it back after use. */
@@ -250,9 +250,6 @@ void req_query_problem(struct req *rq, const char *name, const char *fmt, ...)
  * and, on a hit, the answer (200, its content type, its bytes): true.
  * srv_answer_keep keeps a 200 answer under key after a miss.
  */
-struct answer_cache;
-struct answer_cache *answer_cache_create(size_t max_entries, size_t max_bytes);
-void answer_cache_free(struct answer_cache *c);
 bool srv_answer_cached(struct req *rq, struct store *st, int64_t project_id,
                        const char *extra, char *key);
 void srv_answer_keep(struct req *rq, const char *key);
@@ -340,9 +337,20 @@ void route_chart_scaling(struct req *rq);
 
 /* ---- chart cache (route_charts.c) --------------------------------------- */
 
-struct chart_cache;
-struct chart_cache *chart_cache_create(size_t max_entries, size_t max_bytes);
-void chart_cache_free(struct chart_cache *c);
+/* ---- byte_cache.c: a bounded LRU of answers by key (charts by ETag, run
+ *      pages and comparisons by content, answer_cache.c) ---------------- */
+#define BYTE_CACHE_KEY_MAX 80
+struct byte_cache;
+struct byte_cache *byte_cache_create(size_t max_entries, size_t max_bytes);
+void byte_cache_free(struct byte_cache *c);
+/* Appends the bytes kept under key to out and gives their content type;
+ * false on a miss (out untouched) or a NULL cache. */
+bool byte_cache_get(struct byte_cache *c, const char *key, struct buf *out,
+                    const char **ctype);
+/* Keeps a copy under key (strlen < BYTE_CACHE_KEY_MAX); a key already kept
+ * stays as it is; nothing past a quarter of the byte bound is kept. */
+void byte_cache_put(struct byte_cache *c, const char *key, const void *data,
+                    size_t len, const char *ctype);
 
 /*
  * Common start of a /projects/{p}/... or /p/{p}/... route: auth for the
